@@ -1,0 +1,78 @@
+# Evenkeel: one entry point. `make run` starts everything; `make test` runs every suite.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+# Settings: a local .env (see .env.example) overrides these defaults; so does the environment.
+-include .env
+HOST ?= 127.0.0.1
+RASA_PORT ?= 5005
+ACTIONS_PORT ?= 5055
+PAYMENTS_PORT ?= 8000
+LOCALSTRIPE_PORT ?= 8420
+RASA_AUTH_TOKEN ?= dev-rasa-token
+PAYMENTS_SERVICE_TOKEN ?= dev-service-token
+DATABASE_URL ?= sqlite:///var/evenkeel.db
+TRACKER_SQLITE_PATH ?= var/tracker.db
+RASA_ENDPOINTS ?= bot/endpoints.yml
+RASA_MODEL ?= models/evenkeel.tar.gz
+ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
+PAYMENTS_URL ?= http://127.0.0.1:$(PAYMENTS_PORT)
+RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
+STRIPE_API_BASE ?= http://127.0.0.1:$(LOCALSTRIPE_PORT)
+PAYMENTS_PUBLIC_URL ?= http://127.0.0.1:$(PAYMENTS_PORT)
+DISCLOSURE_MODE ?= first_party
+export HOST RASA_PORT ACTIONS_PORT PAYMENTS_PORT LOCALSTRIPE_PORT RASA_AUTH_TOKEN \
+  PAYMENTS_SERVICE_TOKEN DATABASE_URL TRACKER_SQLITE_PATH RASA_ENDPOINTS RASA_MODEL \
+  ACTION_ENDPOINT_URL PAYMENTS_URL RASA_URL STRIPE_API_BASE PAYMENTS_PUBLIC_URL DISCLOSURE_MODE
+# Rasa: no telemetry (no internet here, and none wanted), quieter TensorFlow.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONPATH := $(CURDIR)
+
+RASA := .venv/rasa/bin/rasa
+RASA_PY := .venv/rasa/bin/python
+PAY_PY := .venv/payments/bin/python
+TRAINING_FILES := bot/config.yml $(shell find bot/domain data -name '*.yml' 2>/dev/null)
+
+.PHONY: help envs db model run chat test test-payments test-rasa test-e2e test-deploy validate lock clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+envs: ## create/refresh both Python environments from the locks
+	@scripts/setup-envs.sh
+
+db: envs ## migrate and seed the database (DATABASE_URL)
+	@$(PAY_PY) -m payments setup
+
+# Retrained only when training data or config change (make's own file dates, then Rasa's fingerprint).
+$(RASA_MODEL): $(TRAINING_FILES) | envs
+	@mkdir -p $(dir $(RASA_MODEL))
+	@echo "[model] training (a few minutes on 2 cores)..."
+	@start=$$SECONDS; $(RASA) train --config bot/config.yml --domain bot/domain --data data \
+	  --out $(dir $(RASA_MODEL)) --fixed-model-name $(basename $(basename $(notdir $(RASA_MODEL)))) \
+	  --quiet && touch $(RASA_MODEL) && echo "[model] trained in $$((SECONDS - start))s: $(RASA_MODEL)"
+
+model: envs $(RASA_MODEL) ## train the Rasa model if data or config changed
+
+run: envs db model ## start rasa, actions, payments and localstripe; Ctrl-C stops all
+	@.venv/payments/bin/honcho start -f Procfile
+
+chat: ## talk to the running assistant from this terminal (REST channel)
+	@$(PAY_PY) scripts/chat.py
+
+validate: envs ## rasa data validate (only the warnings we can explain are tolerated)
+	@$(RASA_PY) -m pytest -q tests/bot/test_data_validate.py
+
+test: envs model ## install what is needed and run every suite
+	@$(PAY_PY) -m pytest tests/payments tests/deploy
+	@$(RASA_PY) -m pytest tests/actions tests/bot
+	@$(PAY_PY) -m pytest tests/e2e
+
+lock: ## re-pin both environments after editing a requirements file
+	@.venv/rasa/bin/pip freeze --all | grep -v '^pip==' > requirements/rasa.lock
+	@.venv/payments/bin/pip freeze --all | grep -v '^pip==' > requirements/payments.lock
+
+clean: ## remove databases and models (keeps the environments)
+	rm -rf var models .rasa

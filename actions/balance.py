@@ -1,0 +1,46 @@
+"""Explaining what the customer owes, with exact figures from the payments service."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import names
+from actions.base import VerifiedAction
+from actions.formatting import format_date, format_money
+from actions.payments_client import AccountNotFound, PaymentsUnavailable
+
+
+class ActionTellBalance(VerifiedAction):
+    """States balance, past due (with days), minimum due and due date for the verified account.
+
+    Reads `account_id`. Responses: `utter_balance_past_due`, `utter_balance_current` or
+    `utter_service_unavailable`. Sets no slots.
+    """
+
+    def name(self) -> str:
+        return names.ACTION_TELL_BALANCE
+
+    async def run_verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
+    ) -> list[EventType]:
+        try:
+            account = await self.client.get_account(account_id, conversation_id=tracker.sender_id)
+        except (PaymentsUnavailable, AccountNotFound):
+            dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
+            return []
+        figures = {
+            "first_name": account.first_name,
+            "balance": format_money(account.balance_cents, account.currency),
+            "past_due": format_money(account.past_due_cents, account.currency),
+            "days_past_due": account.days_past_due,
+            "minimum_due": format_money(account.minimum_due_cents, account.currency),
+            "due_date": format_date(account.payment_due_date),
+        }
+        if account.past_due_cents > 0:
+            dispatcher.utter_message(response=names.UTTER_BALANCE_PAST_DUE, **figures)
+        else:
+            dispatcher.utter_message(response=names.UTTER_BALANCE_CURRENT, **figures)
+        return []

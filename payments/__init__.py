@@ -1,0 +1,1 @@
+"""Evenkeel payments service: the system of record behind the assistant."""

@@ -1,0 +1,133 @@
+"""Repositories: the only code that writes SQL. Each works inside the caller's session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from payments.adapters.orm import AccountRow, AuditEventRow, VerificationAttemptRow
+from payments.domain.accounts import Account, AccountFlag, AccountStatus, StatementBreakdown
+from payments.domain.money import Money
+
+
+def _account_from_row(row: AccountRow) -> Account:
+    def money(cents: int) -> Money:
+        return Money(cents, row.currency)
+
+    return Account(
+        id=row.id,
+        full_name=row.full_name,
+        phone=row.phone,
+        card_last4=row.card_last4,
+        date_of_birth=row.date_of_birth,
+        zip_code=row.zip_code,
+        time_zone=row.time_zone,
+        preferred_language=row.preferred_language,
+        status=AccountStatus(row.status),
+        balance=money(row.balance_cents),
+        past_due=money(row.past_due_cents),
+        minimum_due=money(row.minimum_due_cents),
+        payment_due_date=row.payment_due_date,
+        delinquent_since=row.delinquent_since,
+        statement=StatementBreakdown(
+            previous_balance=money(row.statement_previous_balance_cents),
+            purchases=money(row.statement_purchases_cents),
+            interest=money(row.statement_interest_cents),
+            fees=money(row.statement_fees_cents),
+            payments_and_credits=money(row.statement_payments_cents),
+        ),
+        flags=frozenset(AccountFlag(f.flag) for f in row.flags),
+    )
+
+
+class AccountRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, account_id: str) -> Account | None:
+        row = self.session.get(AccountRow, account_id)
+        return _account_from_row(row) if row else None
+
+    def find_by_phone(self, phone: str) -> list[Account]:
+        rows = self.session.scalars(select(AccountRow).where(AccountRow.phone == phone).order_by(AccountRow.id))
+        return [_account_from_row(r) for r in rows]
+
+    def find_by_card_last4(self, card_last4: str) -> list[Account]:
+        rows = self.session.scalars(
+            select(AccountRow).where(AccountRow.card_last4 == card_last4).order_by(AccountRow.id)
+        )
+        return [_account_from_row(r) for r in rows]
+
+
+class VerificationAttemptRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, subject: str, channel: str, account_id: str | None, succeeded: bool, at: datetime) -> None:
+        self.session.add(
+            VerificationAttemptRow(
+                subject=subject, channel=channel, account_id=account_id, succeeded=succeeded, at=at
+            )
+        )
+
+    def failures_since(self, subject: str, since: datetime) -> list[datetime]:
+        """Times of failed attempts for `subject` after `since` and after its last success."""
+        last_success = self.session.scalar(
+            select(func.max(VerificationAttemptRow.at)).where(
+                VerificationAttemptRow.subject == subject, VerificationAttemptRow.succeeded.is_(True)
+            )
+        )
+        if last_success is not None:
+            since = max(since, last_success)
+        rows = self.session.scalars(
+            select(VerificationAttemptRow.at)
+            .where(
+                VerificationAttemptRow.subject == subject,
+                VerificationAttemptRow.succeeded.is_(False),
+                VerificationAttemptRow.at > since,
+            )
+            .order_by(VerificationAttemptRow.at)
+        )
+        return list(rows)
+
+
+class AuditLog:
+    """Append-only. `detail` must never hold card data or verification factors."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(
+        self,
+        kind: str,
+        *,
+        at: datetime,
+        actor: str,
+        channel: str | None = None,
+        account_id: str | None = None,
+        conversation_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        self.session.add(
+            AuditEventRow(
+                at=at,
+                kind=kind,
+                actor=actor,
+                channel=channel,
+                account_id=account_id,
+                conversation_id=conversation_id,
+                detail=detail or {},
+            )
+        )
+
+    def for_account(self, account_id: str, limit: int = 200) -> list[AuditEventRow]:
+        rows = self.session.scalars(
+            select(AuditEventRow)
+            .where(AuditEventRow.account_id == account_id)
+            .order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc())
+            .limit(limit)
+        )
+        return list(rows)

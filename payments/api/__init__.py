@@ -1,0 +1,1 @@
+"""HTTP layer: routers, schemas, dependencies and the one place errors become responses."""

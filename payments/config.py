@@ -1,0 +1,51 @@
+"""Typed settings for the payments service, read once from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Local defaults: usable on a laptop, refused in production (see `_refuse_dev_secrets`).
+DEV_SERVICE_TOKEN = "dev-service-token"
+DEV_RASA_TOKEN = "dev-rasa-token"
+
+
+class Settings(BaseSettings):
+    """Every variable is listed in `.env.example`; names are the field names in upper case."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    evenkeel_env: str = "local"  # "local" | "test" | "production"
+    database_url: str = "sqlite:///var/evenkeel.db"
+    payments_service_token: str = DEV_SERVICE_TOKEN
+    payments_public_url: str = "http://127.0.0.1:8000"
+
+    verification_max_failures: int = 3
+    verification_lock_minutes: int = 30
+
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_auth_token: str = DEV_RASA_TOKEN
+
+    stripe_api_key: str = "sk_test_localstripe"
+    stripe_api_base: str = "http://127.0.0.1:8420"  # empty string: the real Stripe API
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets(self) -> "Settings":
+        if self.evenkeel_env == "production":
+            if self.payments_service_token == DEV_SERVICE_TOKEN:
+                raise ValueError("PAYMENTS_SERVICE_TOKEN must be set in production")
+            if self.rasa_auth_token == DEV_RASA_TOKEN:
+                raise ValueError("RASA_AUTH_TOKEN must be set in production")
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("DATABASE_URL must point at PostgreSQL in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own `Settings(...)` instead."""
+    return Settings()

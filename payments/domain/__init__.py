@@ -1,0 +1,1 @@
+"""Pure domain model: no FastAPI, SQLAlchemy or vendor SDK imports here."""

@@ -1,0 +1,83 @@
+"""Identity verification rules (DESIGN.md, identity and disclosure). Pure functions only."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from payments.domain.accounts import Account
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    SMS = "sms"
+    VOICE = "voice"
+    # Rasa's REST channel: tests, load generation and terminal chat. Verified like web chat.
+    REST = "rest"
+
+    @property
+    def has_caller_id(self) -> bool:
+        return self in (Channel.SMS, Channel.VOICE)
+
+
+@dataclass(frozen=True)
+class Factors:
+    """What the customer gave us. Any field may be missing; never logged."""
+
+    card_last4: str | None = None
+    date_of_birth: date | None = None
+    zip_code: str | None = None
+
+
+def factors_satisfy_channel(channel: Channel, factors: Factors) -> bool:
+    """SMS/voice: phone plus last 4 and (date of birth or ZIP). Web chat: last 4, DOB and ZIP."""
+    if not factors.card_last4:
+        return False
+    if channel.has_caller_id:
+        return factors.date_of_birth is not None or bool(factors.zip_code)
+    return factors.date_of_birth is not None and bool(factors.zip_code)
+
+
+def factors_match(account: Account, factors: Factors) -> bool:
+    """True when every factor given matches the account. Compared in constant time."""
+
+    def same(given: str | None, expected: str) -> bool:
+        return given is None or hmac.compare_digest(given.encode(), expected.encode())
+
+    dob = factors.date_of_birth.isoformat() if factors.date_of_birth else None
+    return (
+        same(factors.card_last4, account.card_last4)
+        and same(dob, account.date_of_birth.isoformat())
+        and same(factors.zip_code, account.zip_code)
+    )
+
+
+@dataclass(frozen=True)
+class LockState:
+    locked_until: datetime | None
+    attempts_left: int
+
+
+def lock_state(failures: list[datetime], now: datetime, max_failures: int, window: timedelta) -> LockState:
+    """Where a subject stands after these failed attempts (oldest first, none before its last success).
+
+    `max_failures` failures within `window` of each other lock verification for `window` after the
+    last of them; once a lock has expired, or the run of failures has gone stale, counting restarts.
+    """
+    run: list[datetime] = []
+    locked_until = None
+    for at in failures:
+        if locked_until is not None and at >= locked_until:
+            locked_until = None
+        if run and at - run[0] > window:
+            run = []
+        run.append(at)
+        if len(run) >= max_failures:
+            locked_until, run = at + window, []
+    if run and now - run[0] > window:
+        run = []
+    if locked_until is not None and now >= locked_until:
+        locked_until = None
+    return LockState(locked_until=locked_until, attempts_left=0 if locked_until else max_failures - len(run))

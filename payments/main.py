@@ -1,0 +1,62 @@
+"""The FastAPI application factory: `uvicorn --factory payments.main:create_app`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+from payments.adapters.db import make_engine, make_session_factory
+from payments.api.errors import install_error_handlers
+from payments.api.routers import accounts, health, verification
+from payments.config import Settings, get_settings
+from payments.logging_setup import configure_logging, conversation_id_var
+from payments.services.accounts import AccountService
+from payments.services.verification import VerificationService
+
+log = logging.getLogger("payments")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. The engine and services are created in the lifespan, not at import."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level)
+        engine = make_engine(settings.database_url)
+        sessions = make_session_factory(engine)
+        app.state.settings = settings
+        app.state.sessions = sessions
+        app.state.verification_service = VerificationService(
+            sessions,
+            max_failures=settings.verification_max_failures,
+            lock_minutes=settings.verification_lock_minutes,
+        )
+        app.state.account_service = AccountService(sessions)
+        log.info("payments service ready (database dialect %s)", engine.dialect.name)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Evenkeel payments service",
+        description="Accounts, identity verification, balances, plans, payments, handoffs and audit.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+
+    @app.middleware("http")
+    async def conversation_id(request: Request, call_next):  # type: ignore[no-untyped-def]
+        token = conversation_id_var.set(request.headers.get("x-conversation-id", "-")[:128])
+        try:
+            return await call_next(request)
+        finally:
+            conversation_id_var.reset(token)
+
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(verification.router)
+    app.include_router(accounts.router)
+    return app
