@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from dateutil import parser as date_parser
 
@@ -45,7 +45,8 @@ def parse_card_last4(text: str) -> str | None:
 
 def parse_zip(text: str) -> str | None:
     """A five-digit ZIP code; ZIP+4 (`78701-1234`) gives its first five digits."""
-    match = re.fullmatch(r"\D*(\d{5})(?:-\d{4})?\D*", spoken_digits_to_text(text))
+    pattern = r"\D*(\d{5})(?:-\d{4})?\D*"
+    match = re.fullmatch(pattern, text.strip()) or re.fullmatch(pattern, spoken_digits_to_text(text))
     return match.group(1) if match else None
 
 
@@ -61,7 +62,7 @@ def parse_date_of_birth(text: str, today: date) -> date | None:
         candidates.append(_safe_date(int(m[3]), int(m[1]), int(m[2])))
     elif re.search(r"[a-zA-Z]{3,}", cleaned) and re.search(r"\b\d{4}\b", cleaned):
         try:
-            parsed = date_parser.parse(cleaned, fuzzy=True, default=date(1900, 1, 1))
+            parsed = date_parser.parse(cleaned, fuzzy=True, default=datetime(1900, 1, 1))
             candidates.append(parsed.date())
         except (ValueError, OverflowError):
             pass

@@ -1,0 +1,117 @@
+from datetime import date
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import names
+from actions.payments_client import VerificationOutcome
+from actions.verification import ActionVerifyIdentity, ValidateVerificationForm
+from tests.actions.fakes import FakePaymentsClient, tracker
+
+FACTORS = {names.CARD_LAST4: "4821", names.DOB: "1985-03-14", names.ZIP: "78701"}
+
+
+def sent(dispatcher: CollectingDispatcher) -> list[str]:
+    return [m["response"] for m in dispatcher.messages]
+
+
+def slot_events(events: list[dict]) -> dict[str, object]:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+async def test_success_sets_account_and_gives_disclosure() -> None:
+    client = FakePaymentsClient()
+    dispatcher = CollectingDispatcher()
+    events = await ActionVerifyIdentity(client).run(dispatcher, tracker(FACTORS, sender_id="c9"), {})
+
+    assert slot_events(events) == {
+        names.CARD_LAST4: None, names.DOB: None, names.ZIP: None,
+        names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001",
+    }
+    assert sent(dispatcher) == [names.UTTER_VERIFIED, names.UTTER_DISCLOSURE_FIRST_PARTY]
+    _, call = client.calls[0]
+    assert call == {
+        "channel": "rest", "conversation_id": "c9", "phone": None,
+        "card_last4": "4821", "dob": date(1985, 3, 14), "zip_code": "78701",
+    }
+
+
+async def test_third_party_mode_gives_the_fdcpa_disclosure(monkeypatch) -> None:
+    from actions import config
+
+    monkeypatch.setenv("DISCLOSURE_MODE", "third_party")
+    config.get_settings.cache_clear()
+    try:
+        dispatcher = CollectingDispatcher()
+        await ActionVerifyIdentity(FakePaymentsClient()).run(dispatcher, tracker(FACTORS), {})
+        assert names.UTTER_DISCLOSURE_THIRD_PARTY in sent(dispatcher)
+    finally:
+        config.get_settings.cache_clear()
+
+
+async def test_failure_asks_again_with_attempts_left_and_discloses_nothing() -> None:
+    client = FakePaymentsClient(verify_outcome=VerificationOutcome(False, None, 2))
+    dispatcher = CollectingDispatcher()
+    events = await ActionVerifyIdentity(client).run(dispatcher, tracker(FACTORS), {})
+
+    assert slot_events(events)[names.VERIFICATION_STATUS] == names.RETRY
+    assert names.ACCOUNT_ID not in slot_events(events)
+    assert dispatcher.messages[0]["response"] == names.UTTER_VERIFICATION_FAILED
+    assert dispatcher.messages[0]["attempts_left"] == 2
+
+
+async def test_last_failure_and_locked_service_both_lock() -> None:
+    for client in (FakePaymentsClient(verify_outcome=VerificationOutcome(False, None, 0)), FakePaymentsClient(locked=True)):
+        dispatcher = CollectingDispatcher()
+        events = await ActionVerifyIdentity(client).run(dispatcher, tracker(FACTORS), {})
+        assert slot_events(events)[names.VERIFICATION_STATUS] == names.LOCKED
+        assert sent(dispatcher) == [names.UTTER_VERIFICATION_LOCKED]
+
+
+async def test_service_down_apologizes_and_leaves_status_unset() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionVerifyIdentity(FakePaymentsClient(down=True)).run(dispatcher, tracker(FACTORS), {})
+    assert slot_events(events)[names.VERIFICATION_STATUS] is None
+    assert sent(dispatcher) == [names.UTTER_SERVICE_UNAVAILABLE]
+
+
+async def test_sms_passes_the_caller_id_and_channel() -> None:
+    client = FakePaymentsClient()
+    sms = tracker(FACTORS, channel="twilio_sms", metadata={"phone": "+15125550101"})
+    await ActionVerifyIdentity(client).run(CollectingDispatcher(), sms, {})
+    _, call = client.calls[0]
+    assert call["channel"] == "sms" and call["phone"] == "+15125550101"
+
+
+async def test_form_asks_zip_on_web_but_not_with_caller_id() -> None:
+    form = ValidateVerificationForm()
+    web = await form.required_slots([], CollectingDispatcher(), tracker(), {})
+    sms = await form.required_slots(
+        [], CollectingDispatcher(), tracker(channel="twilio_sms", metadata={"phone": "+15125550101"}), {}
+    )
+    assert web == [names.CARD_LAST4, names.DOB, names.ZIP]
+    assert sms == [names.CARD_LAST4, names.DOB]
+
+
+def test_form_normalizes_valid_factors() -> None:
+    form, dispatcher, t = ValidateVerificationForm(), CollectingDispatcher(), tracker()
+    assert form.validate_card_last4("it's four eight two one", dispatcher, t, {}) == {names.CARD_LAST4: "4821"}
+    assert form.validate_dob("March 14, 1985", dispatcher, t, {}) == {names.DOB: "1985-03-14"}
+    assert form.validate_zip("78701", dispatcher, t, {}) == {names.ZIP: "78701"}
+    assert dispatcher.messages == []
+
+
+def test_form_rejects_invalid_factors_with_a_hint() -> None:
+    form, dispatcher, t = ValidateVerificationForm(), CollectingDispatcher(), tracker()
+    assert form.validate_card_last4("4111 1111 1111 1111", dispatcher, t, {}) == {names.CARD_LAST4: None}
+    assert form.validate_dob("yesterday", dispatcher, t, {}) == {names.DOB: None}
+    assert form.validate_zip("123", dispatcher, t, {}) == {names.ZIP: None}
+    assert sent(dispatcher) == [names.UTTER_ASK_CARD_LAST4_INVALID, names.UTTER_DOB_INVALID, names.UTTER_ZIP_INVALID]
+
+
+def test_form_stays_quiet_about_slots_cleared_by_a_failed_attempt() -> None:
+    form, dispatcher, t = ValidateVerificationForm(), CollectingDispatcher(), tracker()
+    assert form.validate_card_last4(None, dispatcher, t, {}) == {names.CARD_LAST4: None}
+    assert form.validate_dob(None, dispatcher, t, {}) == {names.DOB: None}
+    assert form.validate_zip(None, dispatcher, t, {}) == {names.ZIP: None}
+    assert dispatcher.messages == []

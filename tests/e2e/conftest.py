@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.stack import MODEL, ROOT, Stack
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> None:
+    """Train once per run, and only if data or config changed (make tracks the files)."""
+    subprocess.run(["make", "-s", "model"], cwd=ROOT, check=True)
+    assert MODEL.exists()
+
+
+@pytest.fixture(scope="session")
+def stack(trained_model: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = Stack(tmp_path_factory.mktemp("stack"))
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()

@@ -1,0 +1,151 @@
+"""Starts the real processes (payments service, action server, rasa server) on free ports with a
+throwaway database, for end-to-end tests. Reused by every suite that needs the whole stack."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+RASA_BIN = ROOT / ".venv/rasa/bin"
+PAYMENTS_BIN = ROOT / ".venv/payments/bin"
+MODEL = ROOT / "models/evenkeel.tar.gz"
+SERVICE_TOKEN = "e2e-service-token"
+RASA_TOKEN = "e2e-rasa-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class Stack:
+    """The running processes and how to reach them."""
+
+    workdir: Path
+    payments_port: int = field(default_factory=free_port)
+    actions_port: int = field(default_factory=free_port)
+    rasa_port: int = field(default_factory=free_port)
+    processes: dict[str, Process] = field(default_factory=dict)
+
+    @property
+    def payments_url(self) -> str:
+        return f"http://127.0.0.1:{self.payments_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "EVENKEEL_ENV": "test",
+            "DATABASE_URL": f"sqlite:///{self.workdir}/evenkeel.db",
+            "TRACKER_SQLITE_PATH": str(self.workdir / "tracker.db"),
+            "PAYMENTS_SERVICE_TOKEN": SERVICE_TOKEN,
+            "PAYMENTS_URL": self.payments_url,
+            "RASA_URL": self.rasa_url,
+            "RASA_AUTH_TOKEN": RASA_TOKEN,
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+        }
+
+    def start(self, timeout: float = 240) -> "Stack":
+        subprocess.run(
+            [str(PAYMENTS_BIN / "python"), "-m", "payments", "setup"],
+            cwd=ROOT, env=self.env, check=True, capture_output=True,
+        )
+        self._spawn("payments", [
+            str(PAYMENTS_BIN / "uvicorn"), "--factory", "payments.main:create_app",
+            "--host", "127.0.0.1", "--port", str(self.payments_port),
+        ])
+        self._spawn("actions", [
+            str(RASA_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port),
+        ])
+        self._spawn("rasa", [
+            str(RASA_BIN / "rasa"), "run", "--enable-api", "--auth-token", RASA_TOKEN,
+            "--model", str(MODEL), "--endpoints", "bot/endpoints.yml",
+            "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+        ])
+        self.wait_healthy(timeout)
+        return self
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        log_path = self.workdir / f"{name}.log"
+        with log_path.open("wb") as log:
+            popen = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes[name] = Process(name, popen, log_path)
+
+    def health_urls(self) -> dict[str, str]:
+        return {
+            "payments": f"{self.payments_url}/health/ready",
+            "actions": f"http://127.0.0.1:{self.actions_port}/health",
+            "rasa": f"{self.rasa_url}/status?token={RASA_TOKEN}",
+        }
+
+    def wait_healthy(self, timeout: float) -> None:
+        pending = dict(self.health_urls())
+        deadline = time.monotonic() + timeout
+        while pending:
+            for name, url in list(pending.items()):
+                process = self.processes[name]
+                if process.popen.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.popen.returncode}:\n{process.log_tail()}")
+                try:
+                    if httpx.get(url, timeout=2).status_code == 200:
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            if pending and time.monotonic() > deadline:
+                tails = "\n".join(f"--- {n}\n{self.processes[n].log_tail()}" for n in pending)
+                raise RuntimeError(f"not healthy after {timeout}s: {list(pending)}\n{tails}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.popen.poll() is None:
+                process.popen.terminate()
+        for process in self.processes.values():
+            try:
+                process.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.popen.kill()
+
+    def say(self, sender: str, text: str, metadata: dict[str, object] | None = None) -> list[str]:
+        """Send one message over Rasa's REST channel; the bot's reply texts, in order."""
+        body: dict[str, object] = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        response = httpx.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
+        response.raise_for_status()
+        return [m["text"] for m in response.json() if "text" in m]
+
+    def tracker(self, sender: str) -> dict[str, object]:
+        response = httpx.get(
+            f"{self.rasa_url}/conversations/{sender}/tracker", params={"token": RASA_TOKEN}, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
