@@ -66,6 +66,7 @@ validate: envs ## rasa data validate (only the warnings we can explain are toler
 	@$(RASA_PY) -m pytest -q tests/bot/test_data_validate.py
 
 test: envs model ## install what is needed and run every suite
+	@scripts/install-system-deps.sh
 	@$(PAY_PY) -m pytest tests/payments tests/deploy
 	@$(RASA_PY) -m pytest tests/actions tests/bot
 	@$(PAY_PY) -m pytest tests/e2e

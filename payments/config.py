@@ -40,6 +40,8 @@ class Settings(BaseSettings):
                 raise ValueError("PAYMENTS_SERVICE_TOKEN must be set in production")
             if self.rasa_auth_token == DEV_RASA_TOKEN:
                 raise ValueError("RASA_AUTH_TOKEN must be set in production")
+            if self.stripe_api_key == "sk_test_localstripe" or "127.0.0.1" in self.stripe_api_base:
+                raise ValueError("STRIPE_API_KEY and STRIPE_API_BASE must name real Stripe in production")
             if self.database_url.startswith("sqlite"):
                 raise ValueError("DATABASE_URL must point at PostgreSQL in production")
         return self
