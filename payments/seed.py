@@ -6,6 +6,7 @@ Dates are relative to the day of seeding, so "45 days past due" stays true on th
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -30,13 +31,18 @@ DUE_IN_DAYS = 10
 
 
 def seed_demo_data(session: Session, today: date | None = None) -> int:
-    """Insert the demo accounts that are missing; returns how many were added. Idempotent."""
-    today = today or datetime.now(timezone.utc).date()
+    """Insert the demo accounts that are missing; returns how many were added. Idempotent.
+
+    Dates count from `today`, or by default from each account's own local date, which is where
+    days past due are counted (AccountService.local_today).
+    """
+    now = datetime.now(timezone.utc)
     added = 0
     for (acc_id, name, phone, last4, dob, zip_code, tz, lang, status, balance, past_due, minimum, dpd,
          flags, (prev, purchases, interest, fees, payments)) in DEMO_ACCOUNTS:
         if session.get(AccountRow, acc_id) is not None:
             continue
+        local_today = today or now.astimezone(ZoneInfo(tz)).date()
         assert prev + purchases + interest + fees - payments == balance, acc_id
         row = AccountRow(
             id=acc_id,
@@ -53,15 +59,14 @@ def seed_demo_data(session: Session, today: date | None = None) -> int:
             past_due_cents=past_due,
             minimum_due_cents=minimum,
             # A charged-off balance is due in full now; the others on the next statement due date.
-            payment_due_date=today if status == "charged_off" else today + timedelta(days=DUE_IN_DAYS),
-            delinquent_since=today - timedelta(days=dpd) if dpd else None,
+            payment_due_date=local_today if status == "charged_off" else local_today + timedelta(days=DUE_IN_DAYS),
+            delinquent_since=local_today - timedelta(days=dpd) if dpd else None,
             statement_previous_balance_cents=prev,
             statement_purchases_cents=purchases,
             statement_interest_cents=interest,
             statement_fees_cents=fees,
             statement_payments_cents=payments,
         )
-        now = datetime.now(timezone.utc)
         row.flags = [AccountFlagRow(flag=f, created_at=now) for f in flags]
         session.add(row)
         added += 1

@@ -13,7 +13,7 @@ class Money:
     def __post_init__(self) -> None:
         if not isinstance(self.amount_cents, int) or isinstance(self.amount_cents, bool):
             raise TypeError("amount_cents must be an int")
-        if len(self.currency) != 3 or not self.currency.isupper():
+        if not (len(self.currency) == 3 and self.currency.isascii() and self.currency.isalpha() and self.currency.isupper()):
             raise ValueError(f"not an ISO 4217 code: {self.currency!r}")
 
     def __add__(self, other: "Money") -> "Money":

@@ -63,21 +63,20 @@ class LockState:
 def lock_state(failures: list[datetime], now: datetime, max_failures: int, window: timedelta) -> LockState:
     """Where a subject stands after these failed attempts (oldest first, none before its last success).
 
-    `max_failures` failures within `window` of each other lock verification for `window` after the
-    last of them; once a lock has expired, or the run of failures has gone stale, counting restarts.
+    Any `max_failures` failures within `window` of each other lock verification until `window`
+    after the last of them (a sliding window). Once a lock expires, counting starts afresh.
     """
-    run: list[datetime] = []
-    locked_until = None
+    counted: list[datetime] = []
+    locked_until: datetime | None = None
     for at in failures:
-        if locked_until is not None and at >= locked_until:
+        if locked_until is not None:
+            if at < locked_until:
+                continue  # attempts are refused while locked; none should be recorded
             locked_until = None
-        if run and at - run[0] > window:
-            run = []
-        run.append(at)
-        if len(run) >= max_failures:
-            locked_until, run = at + window, []
-    if run and now - run[0] > window:
-        run = []
-    if locked_until is not None and now >= locked_until:
-        locked_until = None
-    return LockState(locked_until=locked_until, attempts_left=0 if locked_until else max_failures - len(run))
+        counted = [t for t in counted if at - t <= window] + [at]
+        if len(counted) >= max_failures:
+            locked_until, counted = at + window, []
+    if locked_until is not None and now < locked_until:
+        return LockState(locked_until=locked_until, attempts_left=0)
+    recent = [t for t in counted if now - t <= window] if locked_until is None else []
+    return LockState(locked_until=None, attempts_left=max_failures - len(recent))

@@ -9,7 +9,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from payments.adapters.repositories import AccountRepository, AuditLog, VerificationAttemptRepository
 from payments.domain.errors import InvalidRequest, VerificationLocked
-from payments.domain.verification import Channel, Factors, factors_match, factors_satisfy_channel, lock_state
+from payments.domain.verification import (
+    Channel,
+    Factors,
+    LockState,
+    factors_match,
+    factors_satisfy_channel,
+    lock_state,
+)
 from payments.services.clock import Clock, utc_now
 
 
@@ -56,13 +63,11 @@ class VerificationService:
         with self.sessions.begin() as session:
             attempts = VerificationAttemptRepository(session)
             audit = AuditLog(session)
-            state = lock_state(
-                attempts.failures_since(subject, now - self.window * self.max_failures),
-                now,
-                self.max_failures,
-                self.window,
-            )
-            if state.locked_until is not None:
+            state = self._lock_state(attempts, subject, now)
+            if state.locked_until is None:
+                result = self._check(session, attempts, audit, subject, channel, conversation_id, factors, phone, now)
+            else:
+                # Recorded and committed before raising: a refused attempt belongs in the audit trail.
                 audit.record(
                     "verification_refused_locked",
                     at=now,
@@ -70,38 +75,55 @@ class VerificationService:
                     channel=channel.value,
                     conversation_id=conversation_id,
                 )
-                raise VerificationLocked(
-                    "verification is locked after repeated failures",
-                    retry_after_seconds=int((state.locked_until - now).total_seconds()) + 1,
-                )
-
-            accounts = AccountRepository(session)
-            candidates = (
-                accounts.find_by_phone(phone) if channel.has_caller_id and phone
-                else accounts.find_by_card_last4(factors.card_last4 or "")
-            )
-            matches = [a for a in candidates if factors_match(a, factors)]
-            account = matches[0] if len(matches) == 1 else None
-
-            attempts.add(subject, channel.value, account.id if account else None, account is not None, now)
-            if account is not None:
-                result = VerificationResult(True, account.id, self.max_failures)
-            else:
-                after = lock_state(
-                    attempts.failures_since(subject, now - self.window * self.max_failures),
-                    now,
-                    self.max_failures,
-                    self.window,
-                )
-                result = VerificationResult(False, None, after.attempts_left, after.locked_until)
-            audit.record(
-                "verification_attempt",
-                at=now,
-                actor="customer",
-                channel=channel.value,
-                # Failed attempts name the phone's account when there is one, so the trail shows them.
-                account_id=account.id if account else (candidates[0].id if channel.has_caller_id and candidates else None),
-                conversation_id=conversation_id,
-                detail={"verified": result.verified, "attempts_left": result.attempts_left},
+        if state.locked_until is not None:
+            raise VerificationLocked(
+                "verification is locked after repeated failures",
+                retry_after_seconds=int((state.locked_until - now).total_seconds()) + 1,
             )
         return result
+
+    def _check(
+        self,
+        session: Session,
+        attempts: VerificationAttemptRepository,
+        audit: AuditLog,
+        subject: str,
+        channel: Channel,
+        conversation_id: str,
+        factors: Factors,
+        phone: str | None,
+        now: datetime,
+    ) -> VerificationResult:
+        accounts = AccountRepository(session)
+        candidates = (
+            accounts.find_by_phone(phone) if channel.has_caller_id and phone
+            else accounts.find_by_card_last4(factors.card_last4 or "")
+        )
+        matches = [a for a in candidates if factors_match(a, factors)]
+        # Two accounts matching every factor cannot be told apart: treat it as a failure.
+        account = matches[0] if len(matches) == 1 else None
+
+        attempts.add(subject, channel.value, account.id if account else None, account is not None, now)
+        if account is not None:
+            result = VerificationResult(True, account.id, self.max_failures)
+        else:
+            session.flush()
+            after = self._lock_state(attempts, subject, now)
+            result = VerificationResult(False, None, after.attempts_left, after.locked_until)
+        # A failed attempt on SMS/voice names the phone's account, so its audit trail shows it.
+        audited_account = account.id if account else (candidates[0].id if channel.has_caller_id and candidates else None)
+        audit.record(
+            "verification_attempt",
+            at=now,
+            actor="customer",
+            channel=channel.value,
+            account_id=audited_account,
+            conversation_id=conversation_id,
+            detail={"verified": result.verified, "attempts_left": result.attempts_left},
+        )
+        return result
+
+    def _lock_state(self, attempts: VerificationAttemptRepository, subject: str, now: datetime) -> LockState:
+        # Two windows back is enough history: older failures can neither lock nor count.
+        failures = attempts.failures_since(subject, now - 2 * self.window)
+        return lock_state(failures, now, self.max_failures, self.window)

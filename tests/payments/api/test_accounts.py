@@ -1,0 +1,38 @@
+def usd(cents):
+    return {"amount_cents": cents, "currency": "USD"}
+
+
+def test_account_facts_for_a_verified_customer(client, auth):
+    body = client.get("/api/accounts/A1001", headers=auth).json()
+    assert body["first_name"] == "Maria"
+    assert (body["balance"], body["past_due"], body["minimum_due"]) == (usd(245000), usd(31000), usd(9500))
+    assert body["days_past_due"] == 45
+    assert (body["status"], body["preferred_language"], body["time_zone"]) == ("delinquent", "es", "America/Chicago")
+    assert (body["flags"], body["collection_allowed"]) == ([], True)
+
+
+def test_statement_breakdown(client, auth):
+    statement = client.get("/api/accounts/A1001", headers=auth).json()["statement"]
+    assert statement == {
+        "previous_balance": usd(231000),
+        "purchases": usd(4500),
+        "interest": usd(5500),
+        "fees": usd(4000),
+        "payments_and_credits": usd(0),
+    }
+
+
+def test_account_body_holds_no_identity_data(client, auth):
+    response = client.get("/api/accounts/A1001", headers=auth)
+    assert not {"full_name", "name", "phone", "dob", "date_of_birth", "zip", "zip_code", "card_last4"} & set(response.json())
+    assert not any(value in response.text for value in ("Lopez", "5550101", "1985-03-14", "78701", "4821"))
+
+
+def test_bankruptcy_stops_collection(client, auth):
+    body = client.get("/api/accounts/A1004", headers=auth).json()
+    assert (body["flags"], body["collection_allowed"], body["days_past_due"]) == (["bankruptcy"], False, 95)
+
+
+def test_unknown_account_is_not_found(client, auth):
+    response = client.get("/api/accounts/A9999", headers=auth)
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")

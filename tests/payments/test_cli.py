@@ -1,0 +1,33 @@
+import pytest
+
+from payments import cli
+from payments.config import get_settings
+
+
+@pytest.fixture
+def env_database(database_url, monkeypatch):
+    """`python -m payments` reads DATABASE_URL through the cached settings."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield database_url
+    get_settings.cache_clear()
+
+
+def test_setup_migrates_and_seeds_once(env_database, capsys):
+    assert cli.main(["setup"]) == 0
+    assert cli.main(["setup"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["seeded 5 demo account(s)", "seeded 0 demo account(s)"]
+
+
+def test_migrate_then_seed(env_database, capsys):
+    assert cli.main(["migrate"]) == 0
+    assert capsys.readouterr().out == ""
+    assert cli.main(["seed"]) == 0
+    assert capsys.readouterr().out == "seeded 5 demo account(s)\n"
+
+
+def test_unknown_command_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["drop"])
+    assert exit_.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
