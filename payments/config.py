@@ -30,6 +30,24 @@ class Settings(BaseSettings):
 
     stripe_api_key: str = "sk_test_localstripe"
     stripe_api_base: str = "http://127.0.0.1:8420"  # empty string: the real Stripe API
+    stripe_publishable_key: str = "pk_test_localstripe"
+    # Stripe.js for the payment page: localstripe serves a stand-in at this address.
+    stripe_js_url: str = "http://127.0.0.1:8420/js.stripe.com/v3/"
+    stripe_webhook_secret: str = "whsec_localstripe"
+    payment_link_ttl_minutes: int = 30
+
+    # Twilio: signatures of its webhooks (<Pay> results) and outbound SMS through its REST API.
+    twilio_account_sid: str = "AC00000000000000000000000000000000"
+    twilio_auth_token: str = "dev-twilio-auth-token"
+    twilio_from_number: str = "+15005550006"
+    twilio_api_base: str = ""  # empty: api.twilio.com; tests point it at a local stand-in
+
+    plan_policy_file: str = ""  # empty: payments/policy.default.toml
+
+    # Background work (python -m payments scheduler).
+    scheduler_interval_seconds: int = 60
+    reminder_days_before_due: int = 3
+    notification_max_attempts: int = 8
 
     log_level: str = "INFO"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -109,3 +109,186 @@ class AuditEventRow(Base):
     account_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
     conversation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PlanRow(Base):
+    """A booked plan. At most one active plan per account (partial unique index)."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        UniqueConstraint("account_id", "idempotency_key", name="uq_plans_account_id_idempotency_key"),
+        Index(
+            "uq_plans_one_active_per_account",
+            "account_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # confirmation number, e.g. PLN-7K3Q9X
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    offer_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # active | completed | broken | cancelled
+    currency: Mapped[str] = mapped_column(String(3))
+    total_cents: Mapped[int] = mapped_column(Integer)
+    settles_balance: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    consent_text: Mapped[str] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    # Stripe ids for off-session installments: tokens, never card data.
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    stripe_payment_method_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    installments: Mapped[list["InstallmentRow"]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", lazy="selectin", order_by="InstallmentRow.seq"
+    )
+
+
+class InstallmentRow(Base):
+    __tablename__ = "installments"
+    __table_args__ = (UniqueConstraint("plan_id", "seq", name="uq_installments_plan_id_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # 1-based
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # scheduled | paid | failed | missed
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    plan: Mapped[PlanRow] = relationship(back_populates="installments")
+
+
+class PromiseRow(Base):
+    """A promise to pay a given amount by a given date."""
+
+    __tablename__ = "promises"
+    __table_args__ = (UniqueConstraint("account_id", "idempotency_key", name="uq_promises_account_id_idempotency_key"),)
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))  # pending | kept | broken
+    channel: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PaymentRow(Base):
+    """One payment attempt. Card data never reaches this table: only Stripe ids."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # e.g. PAY-4K2M8Q
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    plan_id: Mapped[str | None] = mapped_column(ForeignKey("plans.id"), nullable=True, index=True)
+    installment_id: Mapped[int | None] = mapped_column(ForeignKey("installments.id"), nullable=True, index=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    # pending | processing | succeeded | failed | expired | canceled
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    method: Mapped[str] = mapped_column(String(16))  # link | ivr | off_session
+    channel: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    # Only a hash of the single-use link token is stored.
+    link_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    link_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    failure_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class StripeEventRow(Base):
+    """Webhook events already handled: a replayed event changes nothing."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class NotificationRow(Base):
+    """Outbox of messages to customers (via rasa) and to Twilio, delivered with retries."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))  # rasa_trigger_intent | sms
+    account_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class HandoffRow(Base):
+    """A case for the agent console."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_status_priority_waiting_since", "status", "priority", "waiting_since"),)
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # e.g. CASE-3F9K2A
+    account_id: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[int] = mapped_column(Integer)  # 0 = most urgent (distress)
+    status: Mapped[str] = mapped_column(String(16))  # open | claimed | resolved
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    summary: Mapped[str] = mapped_column(Text)
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    waiting_since: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+    notes: Mapped[list["HandoffNoteRow"]] = relationship(
+        back_populates="handoff", cascade="all, delete-orphan", lazy="selectin", order_by="HandoffNoteRow.id"
+    )
+
+
+class HandoffNoteRow(Base):
+    __tablename__ = "handoff_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    handoff_id: Mapped[str] = mapped_column(ForeignKey("handoffs.id"), index=True)
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    handoff: Mapped[HandoffRow] = relationship(back_populates="notes")
+
+
+class ContactEventRow(Base):
+    """Contacts with a consumer, for Reg F call counting and the 7-days-after-a-conversation rule."""
+
+    __tablename__ = "contact_events"
+    __table_args__ = (Index("ix_contact_events_account_id_medium_at", "account_id", "medium", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    medium: Mapped[str] = mapped_column(String(16))  # sms | voice | email
+    kind: Mapped[str] = mapped_column(String(16))  # attempt | conversation
+    direction: Mapped[str] = mapped_column(String(16))  # outbound | inbound
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

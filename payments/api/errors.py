@@ -7,12 +7,25 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from payments.domain.errors import DomainError, InvalidRequest, NotFound, VerificationLocked
+from payments.domain.errors import (
+    Conflict,
+    DomainError,
+    Gone,
+    InvalidRequest,
+    NotFound,
+    PolicyRefused,
+    UpstreamUnavailable,
+    VerificationLocked,
+)
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     NotFound: 404,
     VerificationLocked: 423,
     InvalidRequest: 422,
+    PolicyRefused: 422,
+    Conflict: 409,
+    Gone: 410,
+    UpstreamUnavailable: 503,
 }
 
 

@@ -26,7 +26,8 @@ def test_there_is_one_head():
 
 
 def test_upgrade_creates_exactly_the_orm_tables(migrated_url):
-    assert tables(migrated_url) == ORM_TABLES == {"accounts", "account_flags", "verification_attempts", "audit_events"}
+    assert tables(migrated_url) == ORM_TABLES
+    assert {"accounts", "audit_events", "plans", "payments", "handoffs"} <= ORM_TABLES
 
 
 def test_migrations_match_the_orm_models(migrated_url):
