@@ -11,9 +11,12 @@ from fastapi import FastAPI, Request
 from payments.adapters.db import make_engine, make_session_factory
 from payments.api.errors import install_error_handlers
 from payments.api.routers import accounts, health, verification
+from payments.api.routers import plans as plan_routes
 from payments.config import Settings, get_settings
 from payments.logging_setup import configure_logging, conversation_id_var
+from payments.domain.policy import load_policy
 from payments.services.accounts import AccountService
+from payments.services.plans import PlanService
 from payments.services.verification import VerificationService
 
 log = logging.getLogger("payments")
@@ -36,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             lock_minutes=settings.verification_lock_minutes,
         )
         app.state.account_service = AccountService(sessions)
+        app.state.plan_service = PlanService(sessions, load_policy(settings.plan_policy_file or None))
         log.info("payments service ready (database dialect %s)", engine.dialect.name)
         yield
         engine.dispose()
@@ -59,4 +63,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(verification.router)
     app.include_router(accounts.router)
+    app.include_router(plan_routes.router)
     return app

@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from payments.config import Settings
 from payments.services.accounts import AccountService
+from payments.services.plans import PlanService
 from payments.services.verification import VerificationService
 
 _bearer = HTTPBearer(auto_error=False)
@@ -37,3 +38,7 @@ def get_verification_service(request: Request) -> VerificationService:
 
 def get_account_service(request: Request) -> AccountService:
     return request.app.state.account_service
+
+
+def get_plan_service(request: Request) -> PlanService:
+    return request.app.state.plan_service

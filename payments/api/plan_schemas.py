@@ -1,0 +1,136 @@
+"""Bodies for offers, plans and promises. Money is `amount_cents` + `currency`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from payments.adapters.orm import PlanRow, PromiseRow
+from payments.api.schemas import MoneyOut
+from payments.domain.money import Money
+from payments.domain.offers import Offer
+from payments.domain.verification import Channel
+
+
+class ScheduledPaymentOut(BaseModel):
+    due_date: date
+    amount: MoneyOut
+
+
+class OfferOut(BaseModel):
+    id: str
+    kind: str
+    description: str
+    total: MoneyOut
+    months: int
+    settles_balance: bool
+    schedule: list[ScheduledPaymentOut]
+
+    @classmethod
+    def of(cls, offer: Offer) -> "OfferOut":
+        return cls(
+            id=offer.id,
+            kind=offer.kind.value,
+            description=offer.description,
+            total=MoneyOut.of(offer.total),
+            months=offer.months,
+            settles_balance=offer.settles_balance,
+            schedule=[ScheduledPaymentOut(due_date=p.due_date, amount=MoneyOut.of(p.amount)) for p in offer.schedule],
+        )
+
+
+class OffersOut(BaseModel):
+    account_id: str
+    collection_allowed: bool
+    offers: list[OfferOut]
+
+
+class BookPlanIn(BaseModel):
+    offer_id: str = Field(min_length=1, max_length=32)
+    channel: Channel
+    idempotency_key: str = Field(min_length=8, max_length=128)
+    consent_text: str = Field(min_length=1, max_length=2000)
+    conversation_id: str | None = Field(default=None, max_length=128)
+    start_date: date | None = None
+
+
+class InstallmentOut(BaseModel):
+    seq: int
+    due_date: date
+    amount: MoneyOut
+    status: str
+
+
+class PlanOut(BaseModel):
+    id: str
+    account_id: str
+    offer_id: str
+    kind: str
+    status: str
+    total: MoneyOut
+    settles_balance: bool
+    channel: str
+    consent_text: str
+    created_at: datetime
+    ended_at: datetime | None
+    schedule: list[InstallmentOut]
+
+    @classmethod
+    def of(cls, plan: PlanRow) -> "PlanOut":
+        return cls(
+            id=plan.id,
+            account_id=plan.account_id,
+            offer_id=plan.offer_id,
+            kind=plan.kind,
+            status=plan.status,
+            total=MoneyOut.of(Money(plan.total_cents, plan.currency)),
+            settles_balance=plan.settles_balance,
+            channel=plan.channel,
+            consent_text=plan.consent_text,
+            created_at=plan.created_at,
+            ended_at=plan.ended_at,
+            schedule=[
+                InstallmentOut(
+                    seq=i.seq, due_date=i.due_date, amount=MoneyOut.of(Money(i.amount_cents, plan.currency)),
+                    status=i.status,
+                )
+                for i in plan.installments
+            ],
+        )
+
+
+class CancelPlanIn(BaseModel):
+    actor: str = Field(min_length=1, max_length=64)
+    channel: Channel
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class PromiseIn(BaseModel):
+    amount_cents: int = Field(gt=0)
+    due_date: date
+    channel: Channel
+    idempotency_key: str = Field(min_length=8, max_length=128)
+    conversation_id: str | None = Field(default=None, max_length=128)
+
+
+class PromiseOut(BaseModel):
+    id: str
+    account_id: str
+    amount: MoneyOut
+    due_date: date
+    status: str
+    channel: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, promise: PromiseRow) -> "PromiseOut":
+        return cls(
+            id=promise.id,
+            account_id=promise.account_id,
+            amount=MoneyOut.of(Money(promise.amount_cents, promise.currency)),
+            due_date=promise.due_date,
+            status=promise.status,
+            channel=promise.channel,
+            created_at=promise.created_at,
+        )

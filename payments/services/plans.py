@@ -1,0 +1,241 @@
+"""Offers, plans and promises to pay: what the customer may choose, and booking it safely."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from payments.adapters.orm import InstallmentRow, PlanRow, PromiseRow
+from payments.adapters.repositories import AccountRepository, AuditLog
+from payments.domain.accounts import Account
+from payments.domain.errors import Conflict, InvalidRequest, NotFound, PolicyRefused
+from payments.domain.ids import new_public_id
+from payments.domain.offers import Offer, compute_offers
+from payments.domain.policy import PlanPolicy
+from payments.services.clock import Clock, utc_now
+
+ACTIVE = "active"
+MIN_CONSENT_CHARS = 20
+
+
+@dataclass(frozen=True)
+class OfferList:
+    account_id: str
+    offers: list[Offer]
+    collection_allowed: bool
+
+
+@dataclass(frozen=True)
+class Booking:
+    plan: PlanRow
+    created: bool  # False when the idempotency key matched an earlier booking
+
+
+def _local_today(account: Account, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(account.time_zone)).date()
+
+
+class PlanService:
+    def __init__(self, sessions: sessionmaker[Session], policy: PlanPolicy, *, clock: Clock = utc_now) -> None:
+        self.sessions = sessions
+        self.policy = policy
+        self.clock = clock
+
+    def _account(self, session: Session, account_id: str) -> Account:
+        account = AccountRepository(session).get(account_id)
+        if account is None:
+            raise NotFound(f"no account {account_id}")
+        return account
+
+    def offers(self, account_id: str, *, start: date | None = None, hardship: bool = False) -> OfferList:
+        """The options the policy allows now, in the consumer's local calendar."""
+        with self.sessions() as session:
+            account = self._account(session, account_id)
+        today = _local_today(account, self.clock())
+        offers = compute_offers(account, self.policy, today, start=start, hardship=hardship)
+        return OfferList(account_id, offers, account.collection_allowed)
+
+    def book(
+        self,
+        account_id: str,
+        *,
+        offer_id: str,
+        channel: str,
+        idempotency_key: str,
+        consent_text: str,
+        conversation_id: str | None = None,
+        start: date | None = None,
+    ) -> Booking:
+        """Book the offer `offer_id` as it stands now.
+
+        The same `idempotency_key` returns the same plan. Refused with `collection_paused`,
+        `offer_not_allowed` (the policy does not offer it now) or `plan_already_active`; two
+        concurrent bookings for one account give exactly one plan (unique index on active plans).
+        """
+        if len(consent_text.strip()) < MIN_CONSENT_CHARS:
+            raise InvalidRequest("consent_text must record what the customer agreed to")
+        now = self.clock()
+        try:
+            with self.sessions.begin() as session:
+                earlier = self._by_key(session, account_id, idempotency_key)
+                if earlier is not None:
+                    return Booking(earlier, created=False)
+                account = self._account(session, account_id)
+                if not account.collection_allowed:
+                    raise PolicyRefused("collection_paused", "collection is paused on this account")
+                offer = self._allowed_offer(account, offer_id, now, start)
+                if self._active_plan(session, account_id) is not None:
+                    raise Conflict("this account already has an active plan", code="plan_already_active")
+                plan = self._new_plan(account, offer, channel, idempotency_key, consent_text, conversation_id, now)
+                session.add(plan)
+                session.flush()
+                AuditLog(session).record(
+                    "plan_booked", at=now, actor="customer", channel=channel, account_id=account_id,
+                    conversation_id=conversation_id,
+                    detail={
+                        "plan_id": plan.id, "offer_id": offer.id, "total_cents": plan.total_cents,
+                        "currency": plan.currency, "installments": len(offer.schedule),
+                        "consent_text": consent_text,
+                    },
+                )
+                return Booking(plan, created=True)
+        except IntegrityError:
+            # Lost a race: the same key booked a moment ago, or another plan became active.
+            with self.sessions() as session:
+                earlier = self._by_key(session, account_id, idempotency_key)
+            if earlier is not None:
+                return Booking(earlier, created=False)
+            raise Conflict("this account already has an active plan", code="plan_already_active") from None
+
+    def _allowed_offer(self, account: Account, offer_id: str, now: datetime, start: date | None) -> Offer:
+        today = _local_today(account, now)
+        hardship = offer_id.startswith("hardship_")
+        for offer in compute_offers(account, self.policy, today, start=start, hardship=hardship):
+            if offer.id == offer_id:
+                return offer
+        raise PolicyRefused("offer_not_allowed", f"offer {offer_id!r} is not available for this account now")
+
+    @staticmethod
+    def _new_plan(
+        account: Account, offer: Offer, channel: str, key: str, consent: str, conversation_id: str | None,
+        now: datetime,
+    ) -> PlanRow:
+        plan = PlanRow(
+            id=new_public_id("PLN"), account_id=account.id, offer_id=offer.id, kind=offer.kind.value,
+            status=ACTIVE, currency=offer.total.currency, total_cents=offer.total.amount_cents,
+            settles_balance=offer.settles_balance, channel=channel, conversation_id=conversation_id,
+            consent_text=consent, idempotency_key=key, created_at=now,
+        )
+        plan.installments = [
+            InstallmentRow(seq=i, due_date=p.due_date, amount_cents=p.amount.amount_cents, status="scheduled")
+            for i, p in enumerate(offer.schedule, start=1)
+        ]
+        return plan
+
+    @staticmethod
+    def _by_key(session: Session, account_id: str, key: str) -> PlanRow | None:
+        return session.scalar(
+            select(PlanRow).where(PlanRow.account_id == account_id, PlanRow.idempotency_key == key)
+        )
+
+    @staticmethod
+    def _active_plan(session: Session, account_id: str) -> PlanRow | None:
+        return session.scalar(select(PlanRow).where(PlanRow.account_id == account_id, PlanRow.status == ACTIVE))
+
+    def plans(self, account_id: str) -> list[PlanRow]:
+        with self.sessions() as session:
+            self._account(session, account_id)
+            return list(session.scalars(
+                select(PlanRow).where(PlanRow.account_id == account_id).order_by(PlanRow.created_at.desc())
+            ))
+
+    def cancel(self, account_id: str, plan_id: str, *, actor: str, channel: str, reason: str) -> PlanRow:
+        """Cancel an active plan; cancelling twice is a no-op. Audited with who and why."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            plan = session.get(PlanRow, plan_id)
+            if plan is None or plan.account_id != account_id:
+                raise NotFound(f"no plan {plan_id} on account {account_id}")
+            if plan.status == "cancelled":
+                return plan
+            if plan.status != ACTIVE:
+                raise Conflict(f"plan is {plan.status}", code="plan_not_active")
+            plan.status, plan.ended_at = "cancelled", now
+            for installment in plan.installments:
+                if installment.status == "scheduled":
+                    installment.status = "cancelled"
+            AuditLog(session).record(
+                "plan_cancelled", at=now, actor=actor, channel=channel, account_id=account_id,
+                detail={"plan_id": plan_id, "reason": reason},
+            )
+            return plan
+
+    def promise(
+        self,
+        account_id: str,
+        *,
+        amount_cents: int,
+        due_date: date,
+        channel: str,
+        idempotency_key: str,
+        conversation_id: str | None = None,
+    ) -> tuple[PromiseRow, bool]:
+        """Record a promise to pay `amount_cents` by `due_date` (within the policy's window, at
+        least the minimum due). Returns the promise and whether it is new."""
+        now = self.clock()
+        try:
+            with self.sessions.begin() as session:
+                earlier = session.scalar(select(PromiseRow).where(
+                    PromiseRow.account_id == account_id, PromiseRow.idempotency_key == idempotency_key))
+                if earlier is not None:
+                    return earlier, False
+                account = self._account(session, account_id)
+                if not account.collection_allowed:
+                    raise PolicyRefused("collection_paused", "collection is paused on this account")
+                today = _local_today(account, now)
+                last_day = today + timedelta(days=self.policy.promise_max_days_ahead)
+                if not today <= due_date <= last_day:
+                    raise PolicyRefused(
+                        "promise_date_out_of_range",
+                        f"a promise must be for a date from {today.isoformat()} to {last_day.isoformat()}",
+                    )
+                minimum = account.minimum_due.amount_cents if self.policy.promise_at_least_minimum_due else 1
+                if amount_cents < minimum:
+                    raise PolicyRefused(
+                        "promise_amount_too_low",
+                        f"a promise must be at least the minimum due, {account.minimum_due.display()}",
+                    )
+                if amount_cents > account.balance.amount_cents:
+                    raise PolicyRefused("amount_exceeds_balance", "the amount is more than the balance")
+                promise = PromiseRow(
+                    id=new_public_id("PTP"), account_id=account_id, due_date=due_date, amount_cents=amount_cents,
+                    currency=account.balance.currency, status="pending", channel=channel,
+                    conversation_id=conversation_id, idempotency_key=idempotency_key, created_at=now,
+                )
+                session.add(promise)
+                session.flush()
+                AuditLog(session).record(
+                    "promise_made", at=now, actor="customer", channel=channel, account_id=account_id,
+                    conversation_id=conversation_id,
+                    detail={"promise_id": promise.id, "amount_cents": amount_cents, "due_date": due_date.isoformat()},
+                )
+                return promise, True
+        except IntegrityError:
+            with self.sessions() as session:
+                earlier = session.scalar(select(PromiseRow).where(
+                    PromiseRow.account_id == account_id, PromiseRow.idempotency_key == idempotency_key))
+            if earlier is None:
+                raise
+            return earlier, False
+
+    def promises(self, account_id: str) -> list[PromiseRow]:
+        with self.sessions() as session:
+            self._account(session, account_id)
+            return list(session.scalars(
+                select(PromiseRow).where(PromiseRow.account_id == account_id).order_by(PromiseRow.created_at.desc())
+            ))
