@@ -35,7 +35,7 @@ RASA_PY := .venv/rasa/bin/python
 PAY_PY := .venv/payments/bin/python
 TRAINING_FILES := bot/config.yml $(shell find bot/domain data -name '*.yml' 2>/dev/null)
 
-.PHONY: help envs db model run chat test test-payments test-rasa test-e2e test-deploy validate lock clean
+.PHONY: help envs db model run chat test validate bench lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ test: envs model ## install what is needed and run every suite
 	@$(PAY_PY) -m pytest tests/payments tests/deploy
 	@$(RASA_PY) -m pytest tests/actions tests/bot
 	@$(PAY_PY) -m pytest tests/e2e
+
+bench: envs ## benchmarks; reports (Markdown + JSON) go to results/
+	@$(PAY_PY) -m bench.payments_api --clients 20 --seconds 20
 
 lock: ## re-pin both environments after editing a requirements file
 	@.venv/rasa/bin/pip freeze --all | grep -v '^pip==' > requirements/rasa.lock

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` writes Markdown and JSON reports to results/."""
