@@ -1,0 +1,223 @@
+"""The installment scheduler on a real database with fake vendors: reminders within contact
+rules, off-session charges, fresh links after a failure, broken and completed plans, and the
+outbox delivered once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from payments.adapters.db import make_engine, make_session_factory
+from payments.adapters.orm import AuditEventRow, InstallmentRow, NotificationRow, PlanRow
+from payments.domain.policy import PlanPolicy
+from payments.seed import seed_demo_data
+from payments.services.notifications import DeliveryFailed, NotificationService
+from payments.services.plans import PlanService
+from payments.services.scheduler import FAILED, SUCCEEDED, UNAVAILABLE, Scheduler
+
+CONSENT = "Customer agreed on SMS to 3 monthly payments of the past-due amount."
+
+
+@dataclass
+class FakeVendors:
+    charge_outcome: str = SUCCEEDED
+    contact_allowed: bool = True
+    charges: list[int] = field(default_factory=list)
+    links: list[int] = field(default_factory=list)
+    intents: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    sms: list[tuple[str, str]] = field(default_factory=list)
+    rasa_down: bool = False
+
+    def charge_installment(self, installment_id: int, now: datetime) -> str:
+        self.charges.append(installment_id)
+        return self.charge_outcome
+
+    def allowed(self, account_id: str, medium: str, at: datetime) -> tuple[bool, str | None]:
+        return (True, None) if self.contact_allowed else (False, "outside_hours")
+
+    def issue_link(self, installment_id: int, now: datetime) -> str:
+        self.links.append(installment_id)
+        return f"http://pay.example/pay/tok-{installment_id}"
+
+    async def trigger_intent(self, conversation_id: str, intent: str, entities: dict[str, Any]) -> None:
+        if self.rasa_down:
+            raise DeliveryFailed("rasa down")
+        self.intents.append((conversation_id, intent, entities))
+
+    async def send_sms(self, to: str, body: str) -> None:
+        self.sms.append((to, body))
+
+
+@pytest.fixture
+def world(migrated_url, clock):  # type: ignore[no-untyped-def]
+    engine = make_engine(migrated_url)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        seed_demo_data(session, today=clock().date())
+    vendors = FakeVendors()
+    notifications = NotificationService(sessions, vendors, vendors, clock=clock)
+    scheduler = Scheduler(sessions, notifications, vendors, vendors, vendors, clock=clock)
+    plans = PlanService(sessions, PlanPolicy(), clock=clock)
+    yield sessions, vendors, scheduler, plans, clock
+    engine.dispose()
+
+
+def book(plans: PlanService, channel: str = "sms", conversation: str | None = "conv-sms-1", card: bool = True) -> str:
+    plan = plans.book("A1001", offer_id="installments_3", channel=channel, idempotency_key=f"k-{channel}-{card}",
+                      consent_text=CONSENT, conversation_id=conversation).plan
+    with plans.sessions.begin() as session:
+        row = session.get(PlanRow, plan.id)
+        if card:
+            row.stripe_customer_id, row.stripe_payment_method_id = "cus_1", "pm_1"
+        row.installments[0].status = "paid"  # the first payment was taken in the conversation
+    return plan.id
+
+
+def installments(sessions, plan_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        return [i.status for i in session.get(PlanRow, plan_id).installments]
+
+
+async def test_reminder_goes_to_the_sms_conversation_once(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    book(plans)
+    clock.now = clock.now + timedelta(days=29)  # 2026-03-31: installment 2 is due 2026-04-02
+    report = await scheduler.run_once()
+    assert report.reminders_sent == 1
+    [(conversation, intent, entities)] = vendors.intents
+    assert (conversation, intent) == ("conv-sms-1", "installment_reminder")
+    assert entities["amount_cents"] == 10333 and entities["due_date"] == "2026-04-02"
+    again = await scheduler.run_once()
+    assert again.reminders_sent == 0 and len(vendors.intents) == 1
+
+
+async def test_no_reminder_when_the_contact_check_refuses_then_sent_later(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    book(plans)
+    clock.now = clock.now + timedelta(days=29)
+    vendors.contact_allowed = False
+    report = await scheduler.run_once()
+    assert report.reminders_sent == 0 and report.reminders_deferred == {"outside_hours": 1}
+    assert vendors.intents == [] and vendors.sms == []
+    vendors.contact_allowed = True
+    assert (await scheduler.run_once()).reminders_sent == 1
+
+
+async def test_web_plans_are_reminded_by_sms_with_the_opt_out(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    book(plans, channel="web", conversation="conv-web")
+    clock.now = clock.now + timedelta(days=29)
+    await scheduler.run_once()
+    [(to, body)] = vendors.sms
+    assert to == "+15125550101"
+    assert "$103.33" in body and "April 2, 2026" in body and body.endswith("Reply STOP to opt out.")
+
+
+async def test_due_installment_is_charged_off_session(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    plan_id = book(plans)
+    clock.now = clock.now + timedelta(days=31)  # 2026-04-02
+    report = await scheduler.run_once()
+    assert report.charged == 1 and len(vendors.charges) == 1
+    with sessions() as session:
+        second = session.scalar(select(InstallmentRow).where(InstallmentRow.plan_id == plan_id, InstallmentRow.seq == 2))
+    assert vendors.charges == [second.id]
+
+
+async def test_failed_charge_sends_a_fresh_link_and_records_a_broken_promise(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    plan_id = book(plans)
+    vendors.charge_outcome = FAILED
+    clock.now = clock.now + timedelta(days=31)
+    report = await scheduler.run_once()
+    assert (report.charge_failed, report.links_sent) == (1, 1)
+    assert installments(sessions, plan_id) == ["paid", "failed", "scheduled"]
+    [(_, intent, entities)] = [i for i in vendors.intents if i[1] == "installment_failed"]
+    assert entities["link_url"].startswith("http://pay.example/pay/")
+    with sessions() as session:
+        [event] = session.scalars(select(AuditEventRow).where(AuditEventRow.kind == "installment_charge_failed")).all()
+    assert event.detail["broken_promise"] is True
+    # The next pass neither charges again nor sends a second link.
+    await scheduler.run_once()
+    assert len(vendors.charges) == 1 and len(vendors.links) == 1
+
+
+async def test_stripe_down_leaves_the_installment_scheduled_for_the_next_pass(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    plan_id = book(plans)
+    vendors.charge_outcome = UNAVAILABLE
+    clock.now = clock.now + timedelta(days=31)
+    assert (await scheduler.run_once()).charge_unavailable == 1
+    assert installments(sessions, plan_id)[1] == "scheduled"
+    vendors.charge_outcome = SUCCEEDED
+    assert (await scheduler.run_once()).charged == 1
+
+
+async def test_plan_without_a_saved_card_gets_a_link_on_the_due_date(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    book(plans, card=False)
+    clock.now = clock.now + timedelta(days=31)
+    report = await scheduler.run_once()
+    assert report.links_sent == 1 and vendors.charges == []
+    assert [i[1] for i in vendors.intents if i[1] != "installment_reminder"] == ["installment_due"]
+
+
+async def test_unpaid_installment_a_week_late_breaks_the_plan(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    plan_id = book(plans)
+    vendors.charge_outcome = FAILED
+    clock.now = clock.now + timedelta(days=31)
+    await scheduler.run_once()
+    clock.now = clock.now + timedelta(days=7)
+    report = await scheduler.run_once()
+    assert (report.missed, report.plans_broken) == (1, 1)
+    with sessions() as session:
+        assert session.get(PlanRow, plan_id).status == "broken"
+        kinds = session.scalars(select(AuditEventRow.kind).where(AuditEventRow.kind == "plan_broken")).all()
+    assert kinds == ["plan_broken"]
+
+
+async def test_fully_paid_plan_is_completed(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    plan_id = book(plans)
+    with sessions.begin() as session:
+        for installment in session.get(PlanRow, plan_id).installments:
+            installment.status = "paid"
+    assert (await scheduler.run_once()).plans_completed == 1
+    with sessions() as session:
+        assert session.get(PlanRow, plan_id).status == "completed"
+
+
+async def test_outbox_retries_while_rasa_is_down_and_sends_once_when_back(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    book(plans)
+    clock.now = clock.now + timedelta(days=29)
+    vendors.rasa_down = True
+    await scheduler.run_once()
+    with sessions() as session:
+        [row] = session.scalars(select(NotificationRow)).all()
+    assert (row.status, row.attempts) == ("pending", 1) and row.next_attempt_at > clock.now
+    vendors.rasa_down = False
+    clock.now = clock.now + timedelta(minutes=1)
+    await scheduler.run_once()
+    await scheduler.run_once()
+    assert [i[1] for i in vendors.intents] == ["installment_reminder"]
+    with sessions() as session:
+        assert session.scalars(select(NotificationRow.status)).all() == ["sent"]
+
+
+async def test_outbox_gives_up_after_the_maximum_attempts(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    book(plans)
+    clock.now = clock.now + timedelta(days=29)
+    vendors.rasa_down = True
+    for _ in range(8):
+        await scheduler.run_once()
+        clock.now = clock.now + timedelta(hours=3)
+    with sessions() as session:
+        row = session.scalars(select(NotificationRow)).one()
+    assert (row.status, row.attempts, row.last_error) == ("failed", 8, "rasa down")
