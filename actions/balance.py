@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import re
+
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import names
-from actions.base import VerifiedAction
+from actions.base import VerifiedAction, latest_text
 from actions.formatting import format_date, format_money
 from actions.payments_client import AccountNotFound, PaymentsUnavailable
 
 
-class ActionTellBalance(VerifiedAction):
-    """States balance, past due (with days), minimum due and due date for the verified account.
+# Follow-up questions answered with a different part of the account.
+WHY_HIGH = re.compile(r"\b(why|high|interest|fees?|charges?|made? up|breakdown|statement|went up)\b", re.I)
+MINIMUM = re.compile(r"\b(minimum|min|least)\b", re.I)
 
-    Reads `account_id`. Responses: `utter_balance_past_due`, `utter_balance_current` or
-    `utter_service_unavailable`. Sets no slots.
+
+class ActionTellBalance(VerifiedAction):
+    """States balance, past due (with days), minimum due and due date for the verified account;
+    "why is it so high?" gets what the last statement was made of, "what's the minimum?" the
+    minimum and its date.
+
+    Reads `account_id`. Responses: `utter_balance_past_due`, `utter_balance_current`,
+    `utter_balance_breakdown`, `utter_minimum_due` or `utter_service_unavailable`. Sets no slots.
     """
 
     def name(self) -> str:
@@ -39,7 +48,13 @@ class ActionTellBalance(VerifiedAction):
             "minimum_due": format_money(account.minimum_due_cents, account.currency),
             "due_date": format_date(account.payment_due_date),
         }
-        if account.past_due_cents > 0:
+        text = latest_text(tracker)
+        if WHY_HIGH.search(text) and account.statement:
+            money = {k: format_money(v, account.currency) for k, v in account.statement.items()}
+            dispatcher.utter_message(response=names.UTTER_BALANCE_BREAKDOWN, **figures, **money)
+        elif MINIMUM.search(text):
+            dispatcher.utter_message(response=names.UTTER_MINIMUM_DUE, **figures)
+        elif account.past_due_cents > 0:
             dispatcher.utter_message(response=names.UTTER_BALANCE_PAST_DUE, **figures)
         else:
             dispatcher.utter_message(response=names.UTTER_BALANCE_CURRENT, **figures)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import uuid
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -13,6 +14,23 @@ from actions import names
 from actions.payments_client import PaymentsClient, default_client
 
 log = logging.getLogger(__name__)
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+def latest_entities(tracker: Tracker) -> list[dict[str, Any]]:
+    return list(tracker.latest_message.get("entities") or [])
+
+
+def latest_text(tracker: Tracker) -> str:
+    return str(tracker.latest_message.get("text") or "")
+
+
+def new_idempotency_key(tracker: Tracker, purpose: str) -> str:
+    """A fresh key for one thing the customer agrees to; kept in a slot so a retry reuses it."""
+    return f"{purpose}-{tracker.sender_id[-40:]}-{uuid.uuid4().hex[:16]}"
 
 
 def service_channel(tracker: Tracker) -> str:

@@ -7,11 +7,25 @@ ZIP = "zip"
 VERIFICATION_STATUS = "verification_status"
 ACCOUNT_ID = "account_id"
 REQUESTED_SLOT = "requested_slot"
+GOAL = "goal"  # what the customer asked for before verifying, resumed after
+AWAITING = "awaiting"  # the question the bot is waiting on: see AWAITING_* values
+OFFER_IDS = "offer_ids"  # offers in the order presented, for "the second one"
+OFFER_KIND = "offer_kind"  # which list was presented: plan | settlement | payment
+PENDING = "pending"  # what the customer is asked to confirm: {"type", ...}
+HARDSHIP_DESCRIBED = "hardship_described"
+BOOKED_PLAN_ID = "booked_plan_id"
+LAST_PAYMENT_ID = "last_payment_id"
+HANDOFF_CASE_ID = "handoff_case_id"
 
 # Values of VERIFICATION_STATUS
 VERIFIED = "verified"
 RETRY = "retry"
 LOCKED = "locked"
+
+# Values of AWAITING
+AWAITING_OFFER_CHOICE = "offer_choice"
+AWAITING_CONFIRMATION = "confirmation"
+AWAITING_AMOUNT = "amount"
 
 # Forms
 VERIFICATION_FORM = "verification_form"
@@ -29,11 +43,87 @@ UTTER_VERIFY_FIRST = "utter_verify_first"
 UTTER_SERVICE_UNAVAILABLE = "utter_service_unavailable"
 UTTER_BALANCE_PAST_DUE = "utter_balance_past_due"
 UTTER_BALANCE_CURRENT = "utter_balance_current"
+UTTER_BALANCE_BREAKDOWN = "utter_balance_breakdown"
+UTTER_MINIMUM_DUE = "utter_minimum_due"
+UTTER_WHAT_NEXT = "utter_what_next"
+UTTER_OFFER_LIST = "utter_offer_list"
+UTTER_NO_SETTLEMENT = "utter_no_settlement"
+UTTER_NO_OFFERS = "utter_no_offers"
+UTTER_COLLECTION_PAUSED = "utter_collection_paused"
+UTTER_CHOICE_UNCLEAR = "utter_choice_unclear"
+UTTER_CONFIRM_PLAN = "utter_confirm_plan"
+UTTER_CONFIRM_PAYMENT = "utter_confirm_payment"
+UTTER_CONFIRM_PROMISE = "utter_confirm_promise"
+UTTER_ASK_AMOUNT = "utter_ask_amount"
+UTTER_AMOUNT_OUT_OF_RANGE = "utter_amount_out_of_range"
+UTTER_PLAN_BOOKED = "utter_plan_booked"
+UTTER_PLAN_ALREADY_ACTIVE = "utter_plan_already_active"
+UTTER_OFFER_NO_LONGER_AVAILABLE = "utter_offer_no_longer_available"
+UTTER_PAYMENT_LINK = "utter_payment_link"
+UTTER_PROMISE_RECORDED = "utter_promise_recorded"
+UTTER_PROMISE_REFUSED = "utter_promise_refused"
+UTTER_DECLINED = "utter_declined"
+UTTER_PAYMENT_SUCCEEDED = "utter_payment_succeeded"
+UTTER_PAYMENT_FAILED = "utter_payment_failed"
+UTTER_RECENT_PAYMENTS = "utter_recent_payments"
+UTTER_NO_RECENT_PAYMENTS = "utter_no_recent_payments"
+UTTER_INSTALLMENT_REMINDER = "utter_installment_reminder"
+UTTER_INSTALLMENT_LINK = "utter_installment_link"
+UTTER_HARDSHIP_EMPATHY = "utter_hardship_empathy"
+UTTER_CRISIS_SUPPORT = "utter_crisis_support"
+UTTER_HANDOFF = "utter_handoff"
+UTTER_HANDOFF_UNAVAILABLE = "utter_handoff_unavailable"
+UTTER_DISPUTE_NOTED = "utter_dispute_noted"
+UTTER_STOP_COLLECTION_NOTED = "utter_stop_collection_noted"
+UTTER_WRONG_NUMBER = "utter_wrong_number"
+UTTER_STOP_CONFIRMED = "utter_stop_confirmed"
+UTTER_DEFAULT = "utter_default"
+UTTER_WHY_CONTACTED_UNVERIFIED = "utter_why_contacted_unverified"
 
 # Actions
 ACTION_VERIFY_IDENTITY = "action_verify_identity"
+ACTION_REMEMBER_GOAL = "action_remember_goal"
+ACTION_CONTINUE_GOAL = "action_continue_goal"
 ACTION_TELL_BALANCE = "action_tell_balance"
+ACTION_OFFER_PLANS = "action_offer_plans"
+ACTION_OFFER_PAYMENT = "action_offer_payment"
+ACTION_CHOOSE_OFFER = "action_choose_offer"
+ACTION_CONFIRM = "action_confirm"
+ACTION_DECLINE = "action_decline"
+ACTION_REPROMPT = "action_reprompt"
+ACTION_RECENT_PAYMENTS = "action_recent_payments"
+ACTION_PAYMENT_EVENT = "action_payment_event"
+ACTION_INSTALLMENT_EVENT = "action_installment_event"
+ACTION_HARDSHIP = "action_hardship"
+ACTION_HANDOFF = "action_handoff"
+ACTION_MISUNDERSTOOD = "action_misunderstood"
+ACTION_WRONG_NUMBER = "action_wrong_number"
+ACTION_STOP_CONTACT = "action_stop_contact"
 VALIDATE_VERIFICATION_FORM = "validate_verification_form"
+
+# Intents the payments service triggers (Rasa's trigger_intent), never trained from text.
+EXTERNAL_INTENTS = (
+    "payment_succeeded",
+    "payment_failed",
+    "installment_reminder",
+    "installment_due",
+    "installment_failed",
+)
+
+# Intents that need the account: asked before verification, they are remembered in GOAL.
+GOAL_INTENTS = ("check_balance", "make_payment", "request_payment_plan", "request_settlement", "already_paid", "hardship")
+
+# Intent → handoff reason in the payments service.
+HANDOFF_REASONS = {
+    "distress": "distress",
+    "dispute": "dispute",
+    "request_agent": "request_agent",
+    "bankruptcy": "bankruptcy",
+    "attorney": "attorney",
+    "deceased": "deceased",
+}
+# Handoffs that also put a flag on a verified account (collection stops at once).
+FLAG_FOR_HANDOFF = {"bankruptcy": "bankruptcy", "attorney": "attorney", "deceased": "deceased"}
 
 # Rasa input channel names → the channel names the payments service knows.
 SERVICE_CHANNEL_BY_INPUT_CHANNEL = {

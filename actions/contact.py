@@ -1,0 +1,67 @@
+"""Wrong number and stop contact: apologize or confirm, record it, and go quiet."""
+
+from __future__ import annotations
+
+import logging
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import names
+from actions.base import PaymentsAction, caller_phone, service_channel
+from actions.payments_client import PaymentsError
+
+log = logging.getLogger(__name__)
+
+
+class ActionWrongNumber(PaymentsAction):
+    """Apologizes without a single detail of the account and marks the number wrong.
+    Returns `ConversationPaused`. Response: `utter_wrong_number`."""
+
+    def name(self) -> str:
+        return names.ACTION_WRONG_NUMBER
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        phone = caller_phone(tracker)
+        if phone:
+            try:
+                await self.client.phone_wrong_number(phone, channel=service_channel(tracker),
+                                                     conversation_id=tracker.sender_id)
+            except PaymentsError as exc:
+                log.error("[conversation=%s] could not mark the number wrong: %s", tracker.sender_id, exc)
+        dispatcher.utter_message(response=names.UTTER_WRONG_NUMBER)
+        return [ConversationPaused()]
+
+
+class ActionStopContact(PaymentsAction):
+    """Records the opt-out for the medium the customer used (SMS or calls; from web chat, both)
+    and confirms it. Returns `ConversationPaused`. Response: `utter_stop_confirmed`."""
+
+    def name(self) -> str:
+        return names.ACTION_STOP_CONTACT
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        channel = service_channel(tracker)
+        media = {"sms": ["sms"], "voice": ["voice"]}.get(channel, ["sms", "voice"])
+        account_id = (tracker.get_slot(names.ACCOUNT_ID)
+                      if tracker.get_slot(names.VERIFICATION_STATUS) == names.VERIFIED else None)
+        phone = caller_phone(tracker)
+        try:
+            for medium in media:
+                if phone:
+                    await self.client.phone_opt_out(phone, medium=medium, channel=channel,
+                                                    conversation_id=tracker.sender_id)
+                elif account_id:
+                    await self.client.set_flag(account_id, flag=f"stop_{medium}", channel=channel,
+                                               conversation_id=tracker.sender_id)
+        except PaymentsError as exc:
+            log.error("[conversation=%s] opt-out not recorded: %s", tracker.sender_id, exc)
+        medium_text = {"sms": "text messages", "voice": "calls"}.get(channel, "texts and calls")
+        dispatcher.utter_message(response=names.UTTER_STOP_CONFIRMED, medium=medium_text)
+        return [ConversationPaused()]

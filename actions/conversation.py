@@ -1,0 +1,88 @@
+"""Keeping the thread: remember what was asked before verification, resume it after, and
+re-ask the open question after an interruption."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import names
+from actions.base import PaymentsAction, VerifiedAction, latest_intent
+from actions.formatting import format_money
+
+
+class ActionRememberGoal(PaymentsAction):
+    """Before verification: keeps the customer's request in `goal` and says why we verify first
+    (a hardship is acknowledged before anything else). Responses: `utter_hardship_empathy`,
+    `utter_verify_first`."""
+
+    def name(self) -> str:
+        return names.ACTION_REMEMBER_GOAL
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        intent = latest_intent(tracker)
+        events: list[EventType] = []
+        if intent == "hardship":
+            dispatcher.utter_message(response=names.UTTER_HARDSHIP_EMPATHY)
+            events.append(SlotSet(names.HARDSHIP_DESCRIBED, True))
+        dispatcher.utter_message(response=names.UTTER_VERIFY_FIRST)
+        if intent in names.GOAL_INTENTS:
+            events.append(SlotSet(names.GOAL, intent))
+        return events
+
+
+class ActionContinueGoal(VerifiedAction):
+    """After verification (and the balance): carries on with what the customer first asked for,
+    or asks what they would like to do. Clears `goal`."""
+
+    def name(self) -> str:
+        return names.ACTION_CONTINUE_GOAL
+
+    async def run_verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
+    ) -> list[EventType]:
+        from actions.payment import ActionOfferPayment, ActionRecentPayments
+        from actions.plans import ActionHardship, offer
+
+        goal = tracker.get_slot(names.GOAL)
+        events: list[EventType] = [SlotSet(names.GOAL, None)]
+        if goal == "make_payment":
+            return events + await ActionOfferPayment(self._client).run_verified(dispatcher, tracker, domain, account_id)
+        if goal in ("request_payment_plan", "request_settlement"):
+            kind = "settlement" if goal == "request_settlement" else "plan"
+            return events + await offer(self, dispatcher, tracker, account_id, kind)
+        if goal == "hardship":
+            return events + await ActionHardship(self._client).run_verified(dispatcher, tracker, domain, account_id)
+        if goal == "already_paid":
+            return events + await ActionRecentPayments(self._client).run_verified(dispatcher, tracker, domain, account_id)
+        dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
+        return events
+
+
+class ActionReprompt(PaymentsAction):
+    """After an interruption (a balance question, "help"), asks the open question again so the
+    conversation returns to where it was. Silent when nothing is open."""
+
+    def name(self) -> str:
+        return names.ACTION_REPROMPT
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        awaiting = tracker.get_slot(names.AWAITING)
+        pending = tracker.get_slot(names.PENDING) or {}
+        if awaiting == names.AWAITING_OFFER_CHOICE:
+            dispatcher.utter_message(response=names.UTTER_CHOICE_UNCLEAR,
+                                     count=len(tracker.get_slot(names.OFFER_IDS) or []))
+        elif awaiting == names.AWAITING_AMOUNT:
+            dispatcher.utter_message(response=names.UTTER_ASK_AMOUNT)
+        elif awaiting == names.AWAITING_CONFIRMATION and pending.get("type") == "plan":
+            dispatcher.utter_message(response=names.UTTER_CONFIRM_PLAN, readback=pending["readback"])
+        elif awaiting == names.AWAITING_CONFIRMATION and pending.get("type") == "payment":
+            dispatcher.utter_message(response=names.UTTER_CONFIRM_PAYMENT,
+                                     amount=format_money(pending["amount_cents"]))
+        return []

@@ -1,0 +1,160 @@
+"""Warm handoff to a person: the case carries what the agent needs so nobody asks twice.
+
+Triggers: dispute, distress (the 988 Lifeline first), a request for a person, bankruptcy,
+attorney, deceased, two misunderstandings in a row, verification lock-out, collection paused.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import names
+from actions.base import PaymentsAction, latest_intent, service_channel
+from actions.formatting import format_money
+from actions.payments_client import PaymentsClient, PaymentsError
+
+log = logging.getLogger(__name__)
+
+FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
+READABLE_GOALS = {
+    "check_balance": "their balance", "make_payment": "making a payment",
+    "request_payment_plan": "a payment plan", "request_settlement": "a settlement",
+    "already_paid": "a payment they already made", "hardship": "a financial hardship",
+}
+REASON_TEXT = {
+    "distress": "sounded in distress", "dispute": "disputes the debt", "request_agent": "asked for a person",
+    "bankruptcy": "says they filed for bankruptcy", "attorney": "is represented by an attorney",
+    "deceased": "reports the cardholder has died", "misunderstanding": "was not understood twice in a row",
+    "verification_locked": "could not be verified (locked out)", "collection_paused": "has collection paused",
+    "hardship": "described a hardship",
+}
+DIGIT_RUN = re.compile(r"\d[\d\s-]{11,}\d")
+
+
+def customer_said(tracker: Tracker, last: int = 3) -> list[str]:
+    """The customer's last messages, with any long digit run masked (defence in depth: the
+    channels already mask card numbers before Rasa sees them)."""
+    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user" and e.get("text")]
+    return [DIGIT_RUN.sub("[digits removed]", t)[:300] for t in texts[-last:]]
+
+
+async def hand_off(
+    client: PaymentsClient, dispatcher: CollectingDispatcher, tracker: Tracker, reason: str
+) -> list[EventType]:
+    """Create the case, tell the customer what happens next, pause the assistant."""
+    verified = tracker.get_slot(names.VERIFICATION_STATUS) == names.VERIFIED
+    account_id = tracker.get_slot(names.ACCOUNT_ID) if verified else None
+    goal = tracker.get_slot(names.GOAL)
+    context: dict[str, Any] = {
+        "asked_for": READABLE_GOALS.get(goal or "", goal),
+        "offers_made": tracker.get_slot(names.OFFER_IDS) or [],
+        "plan_booked": tracker.get_slot(names.BOOKED_PLAN_ID),
+        "pending": (tracker.get_slot(names.PENDING) or {}).get("type"),
+        "last_payment_id": tracker.get_slot(names.LAST_PAYMENT_ID),
+        "customer_said": customer_said(tracker),
+    }
+    facts = ""
+    if account_id:
+        try:
+            account = await client.get_account(account_id, conversation_id=tracker.sender_id)
+            context["account"] = {
+                "balance_cents": account.balance_cents, "past_due_cents": account.past_due_cents,
+                "days_past_due": account.days_past_due, "flags": list(account.flags), "currency": account.currency,
+            }
+            facts = (f" Balance {format_money(account.balance_cents, account.currency)}, "
+                     f"{format_money(account.past_due_cents, account.currency)} past due "
+                     f"({account.days_past_due} days).")
+        except PaymentsError:
+            pass
+    who = f"Verified customer (account {account_id})" if account_id else "Unverified customer"
+    summary = f"{who} on {service_channel(tracker)} {REASON_TEXT.get(reason, reason)}.{facts}"
+    if context["asked_for"]:
+        summary += f" They came about {context['asked_for']}."
+    if context["plan_booked"]:
+        summary += f" Plan {context['plan_booked']} was booked."
+    try:
+        case = await client.create_handoff(
+            conversation_id=tracker.sender_id, channel=service_channel(tracker), reason=_service_reason(reason),
+            account_id=account_id, verified=bool(account_id), summary=summary, context=context)
+    except PaymentsError as exc:
+        log.error("[conversation=%s] handoff failed: %s", tracker.sender_id, exc)
+        dispatcher.utter_message(response=names.UTTER_HANDOFF_UNAVAILABLE)
+        return []
+    dispatcher.utter_message(response=names.UTTER_HANDOFF, queue_position=case.queue_position, case_id=case.id,
+                             summary=summary)
+    return [SlotSet(names.HANDOFF_CASE_ID, case.id), SlotSet(names.AWAITING, None), ConversationPaused()]
+
+
+def _service_reason(reason: str) -> str:
+    return "other" if reason == "collection_paused" else reason
+
+
+class ActionHandoff(PaymentsAction):
+    """Hands the conversation to a person for the latest intent's reason (or a lock-out).
+
+    Distress gets `utter_crisis_support` (988) before anything else. A verified customer's
+    bankruptcy, attorney or deceased report flags the account (dispute is flagged by the service).
+    Writes `handoff_case_id`; returns `ConversationPaused`. Responses: `utter_crisis_support`,
+    `utter_dispute_noted`, `utter_stop_collection_noted`, `utter_handoff`, `utter_handoff_unavailable`.
+    """
+
+    def name(self) -> str:
+        return names.ACTION_HANDOFF
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        intent = latest_intent(tracker)
+        if tracker.get_slot(names.VERIFICATION_STATUS) == names.LOCKED and intent not in names.HANDOFF_REASONS:
+            reason = "verification_locked"
+        else:
+            reason = names.HANDOFF_REASONS.get(intent, "request_agent")
+        if reason == "distress":
+            dispatcher.utter_message(response=names.UTTER_CRISIS_SUPPORT)
+        verified_account = (tracker.get_slot(names.ACCOUNT_ID)
+                            if tracker.get_slot(names.VERIFICATION_STATUS) == names.VERIFIED else None)
+        if reason == "dispute":
+            dispatcher.utter_message(response=names.UTTER_DISPUTE_NOTED)
+        elif reason in names.FLAG_FOR_HANDOFF:
+            dispatcher.utter_message(response=names.UTTER_STOP_COLLECTION_NOTED)
+            if verified_account:
+                try:
+                    await self.client.set_flag(verified_account, flag=names.FLAG_FOR_HANDOFF[reason],
+                                               channel=service_channel(tracker), conversation_id=tracker.sender_id)
+                except PaymentsError as exc:
+                    log.error("[conversation=%s] could not flag %s: %s", tracker.sender_id, reason, exc)
+        return await hand_off(self.client, dispatcher, tracker, reason)
+
+
+class ActionMisunderstood(PaymentsAction):
+    """Says it did not understand; the second misunderstanding in a row hands off.
+
+    Counts consecutive customer turns classified `nlu_fallback` or `out_of_scope` in the tracker
+    (no slot to drift). Responses: `utter_default`, then the handoff's.
+    """
+
+    def name(self) -> str:
+        return names.ACTION_MISUNDERSTOOD
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        in_a_row = 0
+        for event in reversed(tracker.events):
+            if event.get("event") != "user":
+                continue
+            if ((event.get("parse_data") or {}).get("intent") or {}).get("name") in FALLBACK_INTENTS:
+                in_a_row += 1
+            else:
+                break
+        if in_a_row >= 2:
+            return await hand_off(self.client, dispatcher, tracker, "misunderstanding")
+        dispatcher.utter_message(response=names.UTTER_DEFAULT)
+        return []

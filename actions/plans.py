@@ -1,0 +1,188 @@
+"""Payment plans, settlements and hardship: list, choose, confirm, book."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import names
+from actions.base import VerifiedAction, latest_intent, service_channel
+from actions.formatting import format_date, format_money
+from actions.handoff import hand_off
+from actions.offers import choose_offer, consent_text, present_offers
+from actions.payments_client import PaymentsUnavailable, Refused
+
+SERVICE_DOWN = (PaymentsUnavailable,)
+
+
+class ActionOfferPlans(VerifiedAction):
+    """Lists plans (or settlements, for request_settlement) with numbered choices.
+
+    Reads `hardship_described`. Writes `offer_ids`, `offer_kind`, `awaiting`, `pending`.
+    Responses: `utter_offer_list`, `utter_no_settlement`, `utter_no_offers`,
+    `utter_collection_paused` (then hands off), `utter_service_unavailable`.
+    """
+
+    def name(self) -> str:
+        return names.ACTION_OFFER_PLANS
+
+    async def run_verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
+    ) -> list[EventType]:
+        kind = "settlement" if latest_intent(tracker) == "request_settlement" else "plan"
+        return await offer(self, dispatcher, tracker, account_id, kind)
+
+
+async def offer(
+    action: VerifiedAction, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str, kind: str
+) -> list[EventType]:
+    """Present offers of `kind`; hand off when collection is paused on the account."""
+    try:
+        events = await present_offers(action.client, dispatcher, tracker, account_id, kind,
+                                      hardship=bool(tracker.get_slot(names.HARDSHIP_DESCRIBED)))
+    except SERVICE_DOWN:
+        dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
+        return []
+    if not events:  # collection paused
+        return await hand_off(action.client, dispatcher, tracker, "collection_paused")
+    return events
+
+
+class ActionHardship(VerifiedAction):
+    """Acknowledges a hardship with care, then offers the hardship plan first, or a person.
+
+    Writes `hardship_described` and the offer slots. Responses: `utter_hardship_empathy`,
+    `utter_offer_list`.
+    """
+
+    def name(self) -> str:
+        return names.ACTION_HARDSHIP
+
+    async def run_verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
+    ) -> list[EventType]:
+        if not tracker.get_slot(names.HARDSHIP_DESCRIBED):
+            dispatcher.utter_message(response=names.UTTER_HARDSHIP_EMPATHY)
+        tracker.slots[names.HARDSHIP_DESCRIBED] = True  # so the offers below include the hardship plan
+        return [SlotSet(names.HARDSHIP_DESCRIBED, True)] + await offer(self, dispatcher, tracker, account_id, "plan")
+
+
+class ActionChooseOffer(VerifiedAction):
+    """Understands the answer to an offer list or to "how much?" and asks to confirm.
+
+    Reads `offer_ids`, `offer_kind`, entities `plan_choice`, `months`, `amount`. Writes
+    `pending`, `awaiting`. Responses: `utter_confirm_plan`, `utter_confirm_payment`,
+    `utter_choice_unclear`, `utter_ask_amount`, `utter_amount_out_of_range`.
+    """
+
+    def name(self) -> str:
+        return names.ACTION_CHOOSE_OFFER
+
+    async def run_verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
+    ) -> list[EventType]:
+        try:
+            return await choose_offer(self.client, dispatcher, tracker, account_id)
+        except SERVICE_DOWN:
+            dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
+            return []
+
+
+class ActionConfirm(VerifiedAction):
+    """On a clear yes: books the pending plan (then sends the first payment's link when it is due
+    today), sends a payment link, or records a promise. The idempotency key kept in `pending`
+    makes a repeated yes book once.
+
+    Writes `booked_plan_id`, `last_payment_id`; clears `pending`, `awaiting`. Responses:
+    `utter_plan_booked`, `utter_payment_link`, `utter_promise_recorded`, `utter_promise_refused`,
+    `utter_plan_already_active`, `utter_offer_no_longer_available`, `utter_service_unavailable`.
+    """
+
+    def name(self) -> str:
+        return names.ACTION_CONFIRM
+
+    async def run_verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
+    ) -> list[EventType]:
+        pending = tracker.get_slot(names.PENDING) or {}
+        done: list[EventType] = [SlotSet(names.PENDING, None), SlotSet(names.AWAITING, None)]
+        channel = service_channel(tracker)
+        try:
+            if pending.get("type") == "plan":
+                return done + await self._book(dispatcher, tracker, account_id, pending, channel)
+            if pending.get("type") == "payment":
+                return done + await send_payment_link(
+                    self, dispatcher, tracker, account_id, pending["amount_cents"], pending["key"])
+            if pending.get("type") == "promise":
+                await self.client.make_promise(
+                    account_id, amount_cents=pending["amount_cents"], due_date=date.fromisoformat(pending["due_date"]),
+                    channel=channel, idempotency_key=pending["key"], conversation_id=tracker.sender_id)
+                dispatcher.utter_message(
+                    response=names.UTTER_PROMISE_RECORDED, amount=format_money(pending["amount_cents"]),
+                    date=format_date(date.fromisoformat(pending["due_date"])))
+                return done
+        except SERVICE_DOWN:
+            # Keep `pending` (and its key): a later yes retries without a duplicate.
+            dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
+            return []
+        except Refused as refused:
+            if refused.code == "plan_already_active":
+                dispatcher.utter_message(response=names.UTTER_PLAN_ALREADY_ACTIVE)
+            elif refused.code.startswith("promise_") or refused.code == "amount_exceeds_balance":
+                dispatcher.utter_message(response=names.UTTER_PROMISE_REFUSED, reason=refused.detail)
+            elif refused.code == "collection_paused":
+                return done + await hand_off(self.client, dispatcher, tracker, "collection_paused")
+            else:
+                dispatcher.utter_message(response=names.UTTER_OFFER_NO_LONGER_AVAILABLE)
+            return done
+        dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
+        return done
+
+    async def _book(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str, pending: dict, channel: str
+    ) -> list[EventType]:
+        plan = await self.client.book_plan(
+            account_id, offer_id=pending["offer_id"], channel=channel, idempotency_key=pending["key"],
+            consent_text=consent_text(pending, tracker), conversation_id=tracker.sender_id)
+        dispatcher.utter_message(response=names.UTTER_PLAN_BOOKED, plan_id=plan.id)
+        events: list[EventType] = [SlotSet(names.BOOKED_PLAN_ID, plan.id)]
+        # Plans start on the day they are booked: take the first payment while the customer is here.
+        events += await send_payment_link(self, dispatcher, tracker, account_id, plan.schedule[0].amount_cents,
+                                          f"{pending['key']}-first", plan_id=plan.id)
+        return events
+
+
+async def send_payment_link(
+    action: VerifiedAction, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str,
+    amount_cents: int, key: str, plan_id: str | None = None,
+) -> list[EventType]:
+    """Creates the pending payment and sends its one-time link (keypad payment on voice)."""
+    link = await action.client.create_payment(
+        account_id, amount_cents=amount_cents, channel=service_channel(tracker), idempotency_key=key,
+        conversation_id=tracker.sender_id, plan_id=plan_id)
+    dispatcher.utter_message(
+        response=names.UTTER_PAYMENT_LINK, amount=format_money(link.amount_cents, link.currency),
+        link_url=link.link_url, payment_id=link.payment_id, amount_cents=link.amount_cents, currency=link.currency)
+    return [SlotSet(names.LAST_PAYMENT_ID, link.payment_id)]
+
+
+class ActionDecline(VerifiedAction):
+    """On a no to a confirmation: nothing is booked; the options are shown again.
+    On a no to an offer list: asks what else the customer needs. Clears `pending`."""
+
+    def name(self) -> str:
+        return names.ACTION_DECLINE
+
+    async def run_verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
+    ) -> list[EventType]:
+        cleared: list[EventType] = [SlotSet(names.PENDING, None), SlotSet(names.AWAITING, None)]
+        dispatcher.utter_message(response=names.UTTER_DECLINED)
+        if tracker.get_slot(names.AWAITING) == names.AWAITING_CONFIRMATION:
+            return cleared + await offer(self, dispatcher, tracker, account_id, tracker.get_slot(names.OFFER_KIND) or "plan")
+        dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
+        return cleared
