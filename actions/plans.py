@@ -139,7 +139,7 @@ class ActionConfirm(VerifiedAction):
             else:
                 dispatcher.utter_message(response=names.UTTER_OFFER_NO_LONGER_AVAILABLE)
             return done
-        dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
+        dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)  # nothing was waiting for a yes
         return done
 
     async def _book(

@@ -1,0 +1,116 @@
+"""Handoff triggers, the 988 line first on distress, flags, and misunderstandings in a row."""
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import names
+from actions.contact import ActionStopContact, ActionWrongNumber
+from actions.handoff import ActionHandoff, ActionMisunderstood
+from tests.actions.fakes import FakePaymentsClient, tracker
+
+VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
+
+
+def responses(dispatcher: CollectingDispatcher) -> list[str]:
+    return [m["response"] for m in dispatcher.messages]
+
+
+async def test_distress_gets_the_988_lifeline_before_anything_else() -> None:
+    client = FakePaymentsClient()
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff(client).run(dispatcher, tracker({}, intent="distress", text="i cant go on"), {})
+    assert responses(dispatcher)[0] == names.UTTER_CRISIS_SUPPORT
+    [case] = client.called("create_handoff")
+    assert case["reason"] == "distress" and case["verified"] is False and case["account_id"] is None
+    assert events[-1]["event"] == "pause"
+
+
+async def test_verified_handoff_carries_account_facts_and_a_summary() -> None:
+    client = FakePaymentsClient()
+    state = {**VERIFIED, names.GOAL: "request_payment_plan", names.OFFER_IDS: ["installments_3"]}
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff(client).run(dispatcher, tracker(state, intent="request_agent", text="agent",
+                                                        channel="twilio_sms"), {})
+    [case] = client.called("create_handoff")
+    assert case["verified"] is True and case["account_id"] == "A1001" and case["channel"] == "sms"
+    assert case["context"]["account"]["past_due_cents"] == 31000
+    assert case["context"]["offers_made"] == ["installments_3"]
+    assert case["summary"].startswith("Verified customer (account A1001) on sms asked for a person.")
+    assert "$310.00 past due (45 days)" in case["summary"]
+    assert dispatcher.messages[-1]["queue_position"] == 2
+
+
+@pytest.mark.parametrize("intent, flag", [("bankruptcy", "bankruptcy"), ("attorney", "attorney"), ("deceased", "deceased")])
+async def test_bankruptcy_attorney_deceased_flag_a_verified_account(intent: str, flag: str) -> None:
+    client = FakePaymentsClient()
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff(client).run(dispatcher, tracker(VERIFIED, intent=intent), {})
+    assert client.called("set_flag")[0]["flag"] == flag
+    assert responses(dispatcher)[0] == names.UTTER_STOP_COLLECTION_NOTED
+
+
+async def test_dispute_is_noted_and_handed_off() -> None:
+    client = FakePaymentsClient()
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff(client).run(dispatcher, tracker(VERIFIED, intent="dispute"), {})
+    assert responses(dispatcher) == [names.UTTER_DISPUTE_NOTED, names.UTTER_HANDOFF]
+    assert client.called("create_handoff")[0]["reason"] == "dispute"
+
+
+async def test_lock_out_hands_off_as_verification_locked() -> None:
+    client = FakePaymentsClient()
+    await ActionHandoff(client).run(CollectingDispatcher(), tracker(
+        {names.VERIFICATION_STATUS: names.LOCKED}, intent="inform"), {})
+    assert client.called("create_handoff")[0]["reason"] == "verification_locked"
+
+
+async def test_card_numbers_never_reach_the_case() -> None:
+    client = FakePaymentsClient()
+    await ActionHandoff(client).run(CollectingDispatcher(), tracker(
+        {}, intent="request_agent", text="my card is 4111 1111 1111 1111 get me a person"), {})
+    said = client.called("create_handoff")[0]["context"]["customer_said"]
+    assert "4111" not in " ".join(said) and "[digits removed]" in said[-1]
+
+
+async def test_handoff_service_down_says_how_to_reach_us_and_does_not_pause() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff(FakePaymentsClient(down=True)).run(dispatcher, tracker({}, intent="request_agent"), {})
+    assert responses(dispatcher) == [names.UTTER_HANDOFF_UNAVAILABLE]
+    assert not any(e["event"] == "pause" for e in events)
+
+
+async def test_one_misunderstanding_apologizes_two_in_a_row_hand_off() -> None:
+    client = FakePaymentsClient()
+    dispatcher = CollectingDispatcher()
+    await ActionMisunderstood(client).run(dispatcher, tracker({}, intent="nlu_fallback", earlier_intents=("greet",)), {})
+    assert responses(dispatcher) == [names.UTTER_DEFAULT] and client.called("create_handoff") == []
+    dispatcher = CollectingDispatcher()
+    events = await ActionMisunderstood(client).run(
+        dispatcher, tracker({}, intent="out_of_scope", earlier_intents=("greet", "nlu_fallback")), {})
+    assert client.called("create_handoff")[0]["reason"] == "misunderstanding"
+    assert events[-1]["event"] == "pause"
+
+
+async def test_wrong_number_flags_the_phone_says_nothing_about_the_account_and_goes_quiet() -> None:
+    client = FakePaymentsClient()
+    dispatcher = CollectingDispatcher()
+    events = await ActionWrongNumber(client).run(dispatcher, tracker(
+        {}, intent="wrong_number", channel="twilio_sms", metadata={"phone": "+15125550101"}), {})
+    assert client.called("phone_wrong_number")[0]["phone"] == "+15125550101"
+    assert responses(dispatcher) == [names.UTTER_WRONG_NUMBER]
+    assert events == [{"event": "pause", "timestamp": None}]
+
+
+async def test_stop_on_sms_opts_out_of_sms_only() -> None:
+    client = FakePaymentsClient()
+    dispatcher = CollectingDispatcher()
+    await ActionStopContact(client).run(dispatcher, tracker(
+        {}, intent="stop_contact", channel="twilio_sms", metadata={"phone": "+15125550101"}), {})
+    assert [c["medium"] for c in client.called("phone_opt_out")] == ["sms"]
+    assert dispatcher.messages[0]["medium"] == "text messages"
+
+
+async def test_stop_on_web_chat_flags_a_verified_account_for_texts_and_calls() -> None:
+    client = FakePaymentsClient()
+    await ActionStopContact(client).run(CollectingDispatcher(), tracker(VERIFIED, intent="stop_contact"), {})
+    assert [c["flag"] for c in client.called("set_flag")] == ["stop_sms", "stop_voice"]

@@ -1,0 +1,130 @@
+"""Offer lists, choices, read-backs and bookings with a fake payments client."""
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import names
+from actions.plans import ActionChooseOffer, ActionConfirm, ActionDecline, ActionHardship, ActionOfferPlans
+from tests.actions.fakes import FakePaymentsClient, tracker
+
+VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
+
+
+def slots(events: list[dict]) -> dict[str, object]:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def responses(dispatcher: CollectingDispatcher) -> list[str]:
+    return [m["response"] for m in dispatcher.messages]
+
+
+async def test_plan_request_lists_installments_with_numbered_buttons() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionOfferPlans(FakePaymentsClient()).run(
+        dispatcher, tracker(VERIFIED, intent="request_payment_plan"), {})
+    assert slots(events)[names.OFFER_IDS] == ["installments_3", "installments_6"]
+    assert slots(events)[names.AWAITING] == names.AWAITING_OFFER_CHOICE
+    [message] = dispatcher.messages
+    assert message["response"] == names.UTTER_OFFER_LIST
+    assert message["options_numbered"] == "1. 3 monthly payments of $103.33\n2. 6 monthly payments of $51.66"
+    assert message["buttons"][1] == {"title": "6 monthly payments of $51.66", "payload": '/inform{"plan_choice":"2"}'}
+    assert message["options_spoken"].startswith("For 3 monthly payments of $103.33, press 1.")
+
+
+async def test_settlement_request_without_settlement_falls_back_to_plans() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionOfferPlans(FakePaymentsClient()).run(
+        dispatcher, tracker(VERIFIED, intent="request_settlement"), {})
+    assert responses(dispatcher) == [names.UTTER_NO_SETTLEMENT, names.UTTER_OFFER_LIST]
+    assert slots(events)[names.OFFER_KIND] == "plan"
+
+
+async def test_paused_account_hands_off_instead_of_offering() -> None:
+    client = FakePaymentsClient(collection_allowed=False)
+    dispatcher = CollectingDispatcher()
+    events = await ActionOfferPlans(client).run(dispatcher, tracker(VERIFIED, intent="request_payment_plan"), {})
+    assert responses(dispatcher) == [names.UTTER_COLLECTION_PAUSED, names.UTTER_HANDOFF]
+    assert client.called("create_handoff")[0]["reason"] == "other"
+    assert events[-1]["event"] == "pause"
+
+
+async def test_hardship_is_acknowledged_and_its_plan_offered_first() -> None:
+    client = FakePaymentsClient()
+    dispatcher = CollectingDispatcher()
+    events = await ActionHardship(client).run(dispatcher, tracker(VERIFIED, intent="hardship"), {})
+    assert responses(dispatcher) == [names.UTTER_HARDSHIP_EMPATHY, names.UTTER_OFFER_LIST]
+    assert slots(events)[names.OFFER_IDS][0] == "hardship_6"
+    assert client.called("get_offers")[0]["hardship"] is True
+
+
+async def test_choice_by_number_reads_back_the_whole_schedule() -> None:
+    state = {**VERIFIED, names.OFFER_IDS: ["installments_3", "installments_6"], names.OFFER_KIND: "plan",
+             names.AWAITING: names.AWAITING_OFFER_CHOICE}
+    dispatcher = CollectingDispatcher()
+    events = await ActionChooseOffer(FakePaymentsClient()).run(dispatcher, tracker(state, text="1"), {})
+    [message] = dispatcher.messages
+    assert message["response"] == names.UTTER_CONFIRM_PLAN
+    assert message["readback"].endswith(
+        "Payments: $103.34 on March 2, 2026; $103.33 on April 2, 2026; $103.33 on May 2, 2026.")
+    pending = slots(events)[names.PENDING]
+    assert pending["type"] == "plan" and pending["offer_id"] == "installments_3" and pending["key"]
+    assert slots(events)[names.AWAITING] == names.AWAITING_CONFIRMATION
+
+
+async def test_choice_by_months_entity() -> None:
+    state = {**VERIFIED, names.OFFER_IDS: ["installments_3", "installments_6"], names.OFFER_KIND: "plan"}
+    events = await ActionChooseOffer(FakePaymentsClient()).run(
+        CollectingDispatcher(), tracker(state, text="the 6 month one", entities=[{"entity": "months", "value": 6}]), {})
+    assert slots(events)[names.PENDING]["offer_id"] == "installments_6"
+
+
+async def test_unclear_choice_asks_again_without_booking() -> None:
+    state = {**VERIFIED, names.OFFER_IDS: ["installments_3", "installments_6"], names.OFFER_KIND: "plan"}
+    dispatcher = CollectingDispatcher()
+    assert await ActionChooseOffer(FakePaymentsClient()).run(dispatcher, tracker(state, text="maybe"), {}) == []
+    assert dispatcher.messages[0]["response"] == names.UTTER_CHOICE_UNCLEAR
+    assert dispatcher.messages[0]["count"] == 2
+
+
+async def test_yes_books_with_the_kept_key_and_consent_then_sends_the_first_link() -> None:
+    pending = {"type": "plan", "offer_id": "installments_3", "readback": "Pay $310.00 in 3 monthly payments.",
+               "key": "plan-conv-1-abc"}
+    client = FakePaymentsClient()
+    dispatcher = CollectingDispatcher()
+    events = await ActionConfirm(client).run(
+        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, text="yes I agree", intent="affirm"), {})
+    [booking] = client.called("book_plan")
+    assert booking["idempotency_key"] == "plan-conv-1-abc"
+    assert "Pay $310.00 in 3 monthly payments." in booking["consent_text"]
+    assert 'Customer answered: "yes I agree"' in booking["consent_text"]
+    [payment] = client.called("create_payment")
+    assert payment["amount_cents"] == 10334 and payment["plan_id"] == "PLN-TEST22"
+    assert payment["idempotency_key"] == "plan-conv-1-abc-first"
+    assert responses(dispatcher) == [names.UTTER_PLAN_BOOKED, names.UTTER_PAYMENT_LINK]
+    assert slots(events)[names.BOOKED_PLAN_ID] == "PLN-TEST22"
+    assert slots(events)[names.PENDING] is None
+
+
+async def test_service_down_on_yes_keeps_the_pending_key_for_a_retry() -> None:
+    pending = {"type": "plan", "offer_id": "installments_3", "readback": "x", "key": "plan-key-1"}
+    dispatcher = CollectingDispatcher()
+    events = await ActionConfirm(FakePaymentsClient(down=True)).run(
+        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {})
+    assert events == [] and responses(dispatcher) == [names.UTTER_SERVICE_UNAVAILABLE]
+
+
+async def test_second_active_plan_is_explained() -> None:
+    pending = {"type": "plan", "offer_id": "installments_3", "readback": "x", "key": "plan-key-2"}
+    dispatcher = CollectingDispatcher()
+    await ActionConfirm(FakePaymentsClient(refuse_with="plan_already_active")).run(
+        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {})
+    assert responses(dispatcher) == [names.UTTER_PLAN_ALREADY_ACTIVE]
+
+
+async def test_no_to_the_read_back_books_nothing_and_lists_again() -> None:
+    state = {**VERIFIED, names.PENDING: {"type": "plan"}, names.AWAITING: names.AWAITING_CONFIRMATION,
+             names.OFFER_KIND: "plan"}
+    client = FakePaymentsClient()
+    dispatcher = CollectingDispatcher()
+    await ActionDecline(client).run(dispatcher, tracker(state, intent="deny"), {})
+    assert responses(dispatcher) == [names.UTTER_DECLINED, names.UTTER_OFFER_LIST]
+    assert client.called("book_plan") == []
