@@ -32,6 +32,8 @@ class ActionRememberGoal(PaymentsAction):
         dispatcher.utter_message(response=names.UTTER_VERIFY_FIRST)
         if intent in names.GOAL_INTENTS:
             events.append(SlotSet(names.GOAL, intent))
+        elif intent == "card_number_shared":  # they were trying to pay
+            events.append(SlotSet(names.GOAL, "make_payment"))
         return events
 
 

@@ -78,6 +78,7 @@ UTTER_STOP_COLLECTION_NOTED = "utter_stop_collection_noted"
 UTTER_WRONG_NUMBER = "utter_wrong_number"
 UTTER_STOP_CONFIRMED = "utter_stop_confirmed"
 UTTER_DEFAULT = "utter_default"
+UTTER_CARD_NUMBER_REMOVED = "utter_card_number_removed"
 UTTER_WHY_CONTACTED_UNVERIFIED = "utter_why_contacted_unverified"
 
 # Actions
@@ -108,6 +109,7 @@ EXTERNAL_INTENTS = (
     "installment_reminder",
     "installment_due",
     "installment_failed",
+    "card_number_shared",  # sent by a channel connector in place of a message holding a card number
 )
 
 # Intents that need the account: asked before verification, they are remembered in GOAL.

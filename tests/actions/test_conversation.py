@@ -49,3 +49,9 @@ async def test_reprompt_repeats_the_open_question_or_stays_quiet() -> None:
     quiet = CollectingDispatcher()
     await ActionReprompt(FakePaymentsClient()).run(quiet, tracker({}), {})
     assert quiet.messages == []
+
+
+async def test_a_card_number_before_verification_means_they_want_to_pay() -> None:
+    events = await ActionRememberGoal(FakePaymentsClient()).run(
+        CollectingDispatcher(), tracker({}, intent="card_number_shared"), {})
+    assert slots(events) == {names.GOAL: "make_payment"}
