@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from payments.adapters.orm import AccountRow, InstallmentRow, PlanRow
+from payments.adapters.orm import AccountRow, InstallmentRow, NotificationRow, PlanRow
 from payments.adapters.repositories import AuditLog
 from payments.domain.money import Money
 from payments.domain.offers import format_date
@@ -98,7 +98,7 @@ class Scheduler:
         for installment_id, plan_id, account_id, local_today, due in self._open_installments(now):
             if due > local_today:
                 if due - local_today <= timedelta(days=self.reminder_days):
-                    self._remind(installment_id, now, report)
+                    self._remind(installment_id, account_id, now, report)
             elif due == local_today or local_today - due < timedelta(days=self.missed_after_days):
                 await self._collect(installment_id, plan_id, now, report)
             else:
@@ -121,19 +121,24 @@ class Scheduler:
             ).all()
         return [(i, p, a, now.astimezone(ZoneInfo(tz)).date(), due) for i, p, a, tz, due in rows]
 
-    def _remind(self, installment_id: int, now: datetime, report: RunReport) -> None:
-        with self.sessions.begin() as session:
+    def _remind(self, installment_id: int, account_id: str, now: datetime, report: RunReport) -> None:
+        with self.sessions() as session:
             installment = session.get(InstallmentRow, installment_id)
             if installment is None or installment.reminder_sent_at is not None or installment.status != "scheduled":
                 return
+        # The compliance check runs (and is audited) in its own transaction, before ours.
+        allowed, rule = self.contact.allowed(account_id, "sms", now)
+        if not allowed:
+            # Tried again on the next pass (e.g. after 08:00 local); never sent outside the rules.
+            report.reminders_deferred[rule or "refused"] = report.reminders_deferred.get(rule or "refused", 0) + 1
+            return
+        with self.sessions.begin() as session:
+            installment = session.get(InstallmentRow, installment_id)
+            if installment is None or installment.reminder_sent_at is not None:
+                return  # another worker sent it meanwhile
             plan = installment.plan
             account = session.get(AccountRow, plan.account_id)
             assert account is not None
-            allowed, rule = self.contact.allowed(account.id, "sms", now)
-            if not allowed:
-                # Tried again on the next pass (e.g. after 08:00 local); never sent outside the rules.
-                report.reminders_deferred[rule or "refused"] = report.reminders_deferred.get(rule or "refused", 0) + 1
-                return
             amount = Money(installment.amount_cents, plan.currency)
             self._tell(session, plan, account, "installment_reminder", {
                 "plan_id": plan.id, "amount_cents": amount.amount_cents, "currency": amount.currency,
@@ -155,7 +160,10 @@ class Scheduler:
             has_card = bool(plan.stripe_customer_id and plan.stripe_payment_method_id)
             already_failed = installment.status == "failed"
         if already_failed:
-            return  # a fresh link went out when it failed; it is missed if still unpaid later
+            # The fresh link goes out once (it may have waited for contact hours); the
+            # installment is missed if still unpaid `missed_after_days` after its due date.
+            await self._send_link(installment_id, "installment_failed", now, report)
+            return
         if not has_card:
             await self._send_link(installment_id, "installment_due", now, report)
             return
@@ -180,6 +188,14 @@ class Scheduler:
             report.charge_unavailable += 1  # Stripe down: stays scheduled, retried next pass
 
     async def _send_link(self, installment_id: int, intent: str, now: datetime, report: RunReport) -> None:
+        dedupe_key = f"{intent}-{installment_id}"
+        with self.sessions() as session:
+            if session.scalar(select(NotificationRow.id).where(NotificationRow.dedupe_key == dedupe_key)):
+                return  # already sent
+            account_id = session.get(InstallmentRow, installment_id).plan.account_id  # type: ignore[union-attr]
+        allowed, _ = self.contact.allowed(account_id, "sms", now)
+        if not allowed:
+            return  # nothing sent; the next pass tries again within the rules
         link = await _maybe_await(self.links.issue_link(installment_id, now))
         link_url = getattr(link, "link_url", link)
         with self.sessions.begin() as session:
@@ -188,9 +204,6 @@ class Scheduler:
             plan = installment.plan
             account = session.get(AccountRow, plan.account_id)
             assert account is not None
-            allowed, _ = self.contact.allowed(account.id, "sms", now)
-            if not allowed:
-                return  # the link stays valid; the next pass tries again within the rules
             amount = Money(installment.amount_cents, plan.currency)
             lead = "didn't go through" if intent == "installment_failed" else "is due today"
             sent = self._tell(session, plan, account, intent, {
@@ -199,7 +212,7 @@ class Scheduler:
             }, sms_body=(
                 f"Lakeside Bank: your plan payment of {amount.display()} {lead}. "
                 f"Pay securely: {link_url} Reply STOP to opt out."
-            ), dedupe_key=f"{intent}-{installment.id}", now=now)
+            ), dedupe_key=dedupe_key, now=now)
             if sent:
                 report.links_sent += 1
 

@@ -221,3 +221,17 @@ async def test_outbox_gives_up_after_the_maximum_attempts(world) -> None:  # typ
     with sessions() as session:
         row = session.scalars(select(NotificationRow)).one()
     assert (row.status, row.attempts, row.last_error) == ("failed", 8, "rasa down")
+
+
+async def test_a_failure_link_held_back_by_contact_rules_goes_out_on_a_later_pass(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    book(plans)
+    vendors.charge_outcome = FAILED
+    clock.now = clock.now + timedelta(days=31)
+    vendors.contact_allowed = False
+    report = await scheduler.run_once()
+    assert (report.charge_failed, report.links_sent) == (1, 0)
+    vendors.contact_allowed = True
+    assert (await scheduler.run_once()).links_sent == 1
+    assert (await scheduler.run_once()).links_sent == 0
+    assert len(vendors.links) == 1 and len(vendors.charges) == 1

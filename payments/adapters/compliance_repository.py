@@ -1,0 +1,90 @@
+"""Flags, contact events and write serialization. Each works inside the caller's session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
+
+from payments.adapters.orm import AccountFlagRow, AccountRow, ContactEventRow
+from payments.domain.accounts import AccountFlag
+from payments.domain.compliance import ContactEvent, ContactKind, Direction, Medium
+
+
+def serialize_writes(session: Session, key: str) -> None:
+    """Make check-then-write use cases on `key` run one at a time, until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock on the key. SQLite: take the database write
+    lock now (`BEGIN IMMEDIATE`, waiting up to the busy timeout). pysqlite runs reads outside a
+    transaction until the first write, so nothing read earlier holds a stale snapshot; once a
+    write has run, this transaction holds the lock already.
+    https://www.sqlite.org/lang_transaction.html
+    """
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+    elif dialect == "sqlite":
+        if not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:  # pragma: no cover - only the two databases above are supported
+        raise NotImplementedError(f"no write serialization for {dialect}")
+
+
+class FlagRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def flags_of(self, account_id: str) -> frozenset[AccountFlag]:
+        """Read from the table, not through `AccountRow.flags`, which may be stale in this session."""
+        rows = self.session.scalars(select(AccountFlagRow.flag).where(AccountFlagRow.account_id == account_id))
+        return frozenset(AccountFlag(f) for f in rows)
+
+    def add(self, account_id: str, flag: AccountFlag, at: datetime) -> None:
+        self.session.add(AccountFlagRow(account_id=account_id, flag=flag.value, created_at=at))
+        self.session.flush()
+
+    def remove(self, account_id: str, flag: AccountFlag) -> bool:
+        result = self.session.execute(
+            delete(AccountFlagRow).where(AccountFlagRow.account_id == account_id, AccountFlagRow.flag == flag.value)
+        )
+        return result.rowcount > 0  # type: ignore[attr-defined]
+
+    def account_ids_with_phone(self, phone: str) -> list[str]:
+        return list(self.session.scalars(select(AccountRow.id).where(AccountRow.phone == phone).order_by(AccountRow.id)))
+
+    def account_exists(self, account_id: str) -> bool:
+        return self.session.scalar(select(AccountRow.id).where(AccountRow.id == account_id)) is not None
+
+
+class ContactEventRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, account_id: str, event: ContactEvent) -> int:
+        row = ContactEventRow(
+            account_id=account_id,
+            medium=event.medium.value,
+            kind=event.kind.value,
+            direction=event.direction.value,
+            at=event.at,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def between(self, account_id: str, medium: Medium, since: datetime, until: datetime) -> list[ContactEvent]:
+        rows = self.session.scalars(
+            select(ContactEventRow)
+            .where(
+                ContactEventRow.account_id == account_id,
+                ContactEventRow.medium == medium.value,
+                ContactEventRow.at >= since,
+                ContactEventRow.at <= until,
+            )
+            .order_by(ContactEventRow.at, ContactEventRow.id)
+        )
+        return [
+            ContactEvent(Medium(r.medium), ContactKind(r.kind), Direction(r.direction), r.at) for r in rows
+        ]

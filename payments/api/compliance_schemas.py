@@ -1,0 +1,221 @@
+"""Request and response bodies for flags, contact checks, the audit trail and handoff cases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
+
+from payments.api.schemas import Phone
+from payments.domain.accounts import AccountFlag
+from payments.domain.compliance import ACTOR_PATTERN, ContactKind, ContactRule, Direction, HandoffReason, HandoffStatus, Medium
+from payments.domain.verification import Channel
+from payments.services.compliance import AuditEntry, ContactCheck, FlagState
+from payments.services.handoffs import MAX_CONTEXT_BYTES, Case, context_size
+
+Actor = Annotated[str, StringConstraints(pattern=ACTOR_PATTERN)]
+AgentName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._@-]{1,58}$")]
+ConversationId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+# Where an action came from: a conversation channel, the agent console, or a background job.
+AuditChannel = Literal["web", "sms", "voice", "rest", "email", "console", "system"]
+
+
+# --- flags -------------------------------------------------------------------------------
+
+
+class FlagRequest(BaseModel):
+    flag: AccountFlag
+    channel: AuditChannel
+    actor: Actor
+    conversation_id: ConversationId | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+
+class FlagsOut(BaseModel):
+    account_id: str
+    flags: list[AccountFlag]
+    collection_allowed: bool
+    changed: bool
+
+    @classmethod
+    def of(cls, state: FlagState) -> "FlagsOut":
+        return cls(
+            account_id=state.account_id, flags=sorted(state.flags), collection_allowed=state.collection_allowed,
+            changed=state.changed,
+        )
+
+
+class AuditEventOut(BaseModel):
+    at: datetime
+    kind: str
+    actor: str
+    channel: str | None
+    conversation_id: str | None
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> "AuditEventOut":
+        return cls(**entry.__dict__)
+
+
+class AuditTrailOut(BaseModel):
+    account_id: str
+    events: list[AuditEventOut]
+
+
+# --- contact -----------------------------------------------------------------------------
+
+
+class ContactCheckRequest(BaseModel):
+    account_id: str = Field(min_length=1, max_length=16)
+    medium: Medium
+    at: AwareDatetime | None = None  # default: now
+    # Record the outbound attempt in the same transaction when allowed (dialers: check and count at once).
+    record_attempt: bool = False
+    actor: Actor = "system"
+    conversation_id: ConversationId | None = None
+
+
+class ContactCheckOut(BaseModel):
+    account_id: str
+    medium: Medium
+    at: datetime
+    allowed: bool
+    rule: ContactRule | None
+    detail: str
+    next_allowed_at: datetime | None
+    recorded_event_id: int | None
+
+    @classmethod
+    def of(cls, check: ContactCheck) -> "ContactCheckOut":
+        d = check.decision
+        return cls(
+            account_id=check.account_id, medium=check.medium, at=check.at, allowed=d.allowed, rule=d.rule,
+            detail=d.detail, next_allowed_at=d.next_allowed_at, recorded_event_id=check.recorded_event_id,
+        )
+
+
+class ContactEventRequest(BaseModel):
+    account_id: str = Field(min_length=1, max_length=16)
+    medium: Medium
+    kind: ContactKind
+    direction: Direction
+    actor: Actor | None = None  # default: customer for inbound, system for outbound
+    conversation_id: ConversationId | None = None
+
+
+class ContactEventOut(BaseModel):
+    id: int
+    account_id: str
+    medium: Medium
+    kind: ContactKind
+    direction: Direction
+
+
+class PhoneConsentRequest(BaseModel):
+    phone: Phone
+    medium: Medium = Medium.SMS
+    channel: AuditChannel = "sms"
+    conversation_id: ConversationId | None = None
+
+
+class WrongNumberRequest(BaseModel):
+    phone: Phone
+    channel: AuditChannel = "sms"
+    conversation_id: ConversationId | None = None
+
+
+class PhoneConsentOut(BaseModel):
+    account_ids: list[str]
+    changed_account_ids: list[str]
+
+
+# --- handoffs ----------------------------------------------------------------------------
+
+
+class HandoffRequest(BaseModel):
+    conversation_id: ConversationId
+    channel: Channel
+    reason: HandoffReason
+    account_id: str | None = Field(default=None, min_length=1, max_length=16)
+    verified: bool
+    summary: str = Field(min_length=1, max_length=1000)
+    # asked_for, offers_made, plan_booked, promise, balance facts...: shown to the agent as given.
+    context: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("context")
+    @classmethod
+    def _context_fits(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if context_size(value) > MAX_CONTEXT_BYTES:
+            raise ValueError(f"context is larger than {MAX_CONTEXT_BYTES} bytes")
+        return value
+
+
+class ClaimRequest(BaseModel):
+    agent: AgentName
+
+
+class ReleaseRequest(BaseModel):
+    agent: AgentName
+
+
+class ResolveRequest(BaseModel):
+    agent: AgentName
+    outcome: str = Field(min_length=1, max_length=500)
+    resume_assistant: bool
+
+
+class NoteRequest(BaseModel):
+    author: AgentName
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class NoteOut(BaseModel):
+    id: int
+    author: str
+    text: str
+    created_at: datetime
+
+
+class CaseSummaryOut(BaseModel):
+    id: str
+    conversation_id: str
+    channel: str
+    reason: HandoffReason
+    priority: int
+    status: HandoffStatus
+    verified: bool
+    account_id: str | None
+    summary: str
+    context: dict[str, Any]
+    waiting_since: datetime
+    created_at: datetime
+    claimed_by: str | None
+    claimed_at: datetime | None
+    resolved_at: datetime | None
+    outcome: str | None
+    queue_position: int | None
+
+
+class CaseOut(CaseSummaryOut):
+    notes: list[NoteOut]
+    # Only in the answer to a resolve: whether the agent handed the conversation back to the assistant.
+    resume_assistant: bool | None = None
+
+    @classmethod
+    def of(cls, case: Case, **extra: Any) -> "CaseOut":
+        fields = {k: v for k, v in case.__dict__.items() if k != "notes"}
+        return cls(**fields, notes=[NoteOut(**n.__dict__) for n in case.notes], **extra)
+
+
+class CaseListOut(BaseModel):
+    status: HandoffStatus
+    cases: list[CaseSummaryOut]
+
+    @classmethod
+    def of(cls, status: HandoffStatus, cases: list[Case]) -> "CaseListOut":
+        return cls(
+            status=status,
+            cases=[CaseSummaryOut(**{k: v for k, v in c.__dict__.items() if k != "notes"}) for c in cases],
+        )

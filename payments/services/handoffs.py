@@ -1,0 +1,280 @@
+"""Warm handoffs: cases for the agent console (DESIGN.md, handoff).
+
+A conversation has at most one open-or-claimed case: asking again returns it (more urgent if
+the new reason is). Agents claim, note, release and resolve; the state changes are conditional
+UPDATEs, so two agents clicking "claim" at once get one winner and one `already_claimed`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from payments.adapters.compliance_repository import FlagRepository, serialize_writes
+from payments.adapters.handoff_repository import HandoffRepository
+from payments.adapters.orm import HandoffRow
+from payments.adapters.repositories import AuditLog
+from payments.domain.accounts import AccountFlag
+from payments.domain.compliance import HandoffReason, HandoffStatus, handoff_priority
+from payments.domain.errors import Conflict, InvalidRequest, NotFound
+from payments.domain.ids import new_public_id
+from payments.services.clock import Clock, utc_now
+from payments.services.compliance import set_flag_in
+
+MAX_CONTEXT_BYTES = 16 * 1024
+CONSOLE = "console"  # the audit channel of what agents do in the console
+ASSISTANT_AUTHOR = "assistant"
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    author: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    conversation_id: str
+    channel: str
+    reason: HandoffReason
+    priority: int
+    status: HandoffStatus
+    verified: bool
+    account_id: str | None
+    summary: str
+    context: dict[str, Any]
+    waiting_since: datetime
+    created_at: datetime
+    claimed_by: str | None
+    claimed_at: datetime | None
+    resolved_at: datetime | None
+    outcome: str | None
+    queue_position: int | None
+    notes: tuple[Note, ...] = ()
+
+
+def context_size(context: dict[str, Any]) -> int:
+    """Bytes of the context as stored (compact JSON)."""
+    return len(json.dumps(context, separators=(",", ":"), default=str).encode())
+
+
+class HandoffService:
+    def __init__(self, sessions: sessionmaker[Session], *, clock: Clock = utc_now) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    def create(
+        self,
+        *,
+        conversation_id: str,
+        channel: str,
+        reason: HandoffReason,
+        verified: bool,
+        summary: str,
+        context: dict[str, Any] | None = None,
+        account_id: str | None = None,
+    ) -> tuple[Case, bool]:
+        """Open a case, or return the conversation's open-or-claimed one. Returns (case, created).
+
+        Again for the same conversation: a more urgent reason raises the priority, a different
+        summary becomes an assistant note, a newly known account or verification is filled in.
+        A dispute also sets the account's dispute flag in the same transaction.
+        """
+        context = dict(context or {})
+        if context_size(context) > MAX_CONTEXT_BYTES:
+            raise InvalidRequest(f"context is larger than {MAX_CONTEXT_BYTES} bytes")
+        now = self.clock()
+        priority = handoff_priority(reason)
+        with self.sessions.begin() as session:
+            # One case per conversation: creators of the same conversation take turns.
+            serialize_writes(session, f"handoff:conversation:{conversation_id}")
+            if account_id is not None and not FlagRepository(session).account_exists(account_id):
+                raise NotFound(f"no account {account_id}")
+            repo = HandoffRepository(session)
+            audit = AuditLog(session)
+            row = repo.active_for_conversation(conversation_id)
+            created = row is None
+            if row is None:
+                row = HandoffRow(
+                    id=self._new_id(repo), account_id=account_id, conversation_id=conversation_id,
+                    channel=channel, reason=reason.value, priority=priority, status=HandoffStatus.OPEN.value,
+                    verified=verified, summary=summary, context=context, waiting_since=now, created_at=now,
+                )
+                repo.add(row)
+                audit.record(
+                    "handoff_created", at=now, actor="system", channel=channel, account_id=account_id,
+                    conversation_id=conversation_id,
+                    detail={"case_id": row.id, "reason": reason.value, "priority": priority, "verified": verified},
+                )
+            else:
+                self._update_existing(session, repo, audit, row, reason, priority, verified, summary, account_id, now)
+            case_account = row.account_id
+            if reason is HandoffReason.DISPUTE and case_account is not None:
+                set_flag_in(
+                    session, case_account, AccountFlag.DISPUTE, actor="customer", channel=channel, at=now,
+                    conversation_id=conversation_id, detail={"source": "handoff", "case_id": row.id},
+                )
+            case = self._case(repo, repo.get(row.id))  # type: ignore[arg-type]
+        return case, created
+
+    def _update_existing(
+        self,
+        session: Session,
+        repo: HandoffRepository,
+        audit: AuditLog,
+        row: HandoffRow,
+        reason: HandoffReason,
+        priority: int,
+        verified: bool,
+        summary: str,
+        account_id: str | None,
+        now: datetime,
+    ) -> None:
+        before = {"from_reason": row.reason, "from_priority": row.priority}
+        if repo.raise_priority(row.id, priority, reason.value):
+            audit.record(
+                "handoff_escalated", at=now, actor="system", channel=row.channel, account_id=row.account_id or account_id,
+                conversation_id=row.conversation_id,
+                detail={"case_id": row.id, **before, "to_reason": reason.value, "to_priority": priority},
+            )
+        if summary != row.summary:
+            repo.add_note(row.id, ASSISTANT_AUTHOR, summary, now)
+        if row.account_id is None and account_id is not None:
+            row.account_id = account_id
+        if verified and not row.verified:
+            row.verified = True
+        session.flush()
+
+    def list_cases(self, status: HandoffStatus = HandoffStatus.OPEN, limit: int = 100) -> list[Case]:
+        """Open and claimed: most urgent first, then longest waiting. Resolved: newest first."""
+        with self.sessions() as session:
+            rows = HandoffRepository(session).by_status(status, limit)
+            open_ = status is HandoffStatus.OPEN
+            return [
+                _to_case(row, position=i + 1 if open_ else None, with_notes=False) for i, row in enumerate(rows)
+            ]
+
+    def get(self, case_id: str) -> Case:
+        with self.sessions() as session:
+            repo = HandoffRepository(session)
+            return self._case(repo, self._require(repo, case_id))
+
+    def claim(self, case_id: str, agent: str) -> Case:
+        """Exactly one agent wins. The loser gets `Conflict("already_claimed")` naming the winner;
+        the winner claiming again gets the case back."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            repo = HandoffRepository(session)
+            # The conditional UPDATE comes first: the database picks the winner.
+            if repo.claim(case_id, agent, now):
+                row = repo.get(case_id)
+                assert row is not None
+                self._audit(session, "handoff_claimed", row, agent, now)
+                return self._case(repo, row)
+            row = self._require(repo, case_id)
+            if row.status == HandoffStatus.CLAIMED.value and row.claimed_by == agent:
+                return self._case(repo, row)
+            raise _state_conflict(row)
+
+    def release(self, case_id: str, agent: str) -> Case:
+        """Put a claimed case back in the queue, at the place its waiting time gives it."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            repo = HandoffRepository(session)
+            if not repo.release(case_id, agent):
+                raise _state_conflict(self._require(repo, case_id), agent=agent)
+            row = repo.get(case_id)
+            assert row is not None
+            self._audit(session, "handoff_released", row, agent, now)
+            return self._case(repo, row)
+
+    def resolve(self, case_id: str, agent: str, outcome: str, resume_assistant: bool) -> Case:
+        """Close a case; only the agent who claimed it may. `resume_assistant` is recorded in the
+        audit trail; handing the conversation back to Rasa is the caller's job."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            repo = HandoffRepository(session)
+            if not repo.resolve(case_id, agent, outcome, now):
+                raise _state_conflict(self._require(repo, case_id), agent=agent)
+            row = repo.get(case_id)
+            assert row is not None
+            self._audit(session, "handoff_resolved", row, agent, now, resume_assistant=resume_assistant)
+            return self._case(repo, row)
+
+    def add_note(self, case_id: str, author: str, text: str) -> Case:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            repo = HandoffRepository(session)
+            if not repo.exists(case_id):
+                raise NotFound(f"no case {case_id}")
+            note_id = repo.add_note(case_id, author, text, now)
+            row = repo.get(case_id)
+            assert row is not None
+            self._audit(session, "handoff_note_added", row, author, now, note_id=note_id)
+            return self._case(repo, row)
+
+    def _audit(self, session: Session, kind: str, row: HandoffRow, agent: str, now: datetime, **detail: Any) -> None:
+        AuditLog(session).record(
+            kind, at=now, actor=f"agent:{agent}", channel=CONSOLE, account_id=row.account_id,
+            conversation_id=row.conversation_id, detail={"case_id": row.id, **detail},
+        )
+
+    @staticmethod
+    def _require(repo: HandoffRepository, case_id: str) -> HandoffRow:
+        row = repo.get(case_id)
+        if row is None:
+            raise NotFound(f"no case {case_id}")
+        return row
+
+    @staticmethod
+    def _new_id(repo: HandoffRepository) -> str:
+        for _ in range(10):
+            case_id = new_public_id("CASE")
+            if not repo.exists(case_id):
+                return case_id
+        raise RuntimeError("could not find a free case id")  # 30^6 ids: practically unreachable
+
+    @staticmethod
+    def _case(repo: HandoffRepository, row: HandoffRow) -> Case:
+        return _to_case(row, position=repo.queue_position(row), with_notes=True)
+
+
+def _state_conflict(row: HandoffRow, agent: str | None = None) -> Conflict:
+    """Why a claim, release or resolve did not apply to this case's current state."""
+    if row.status == HandoffStatus.RESOLVED.value:
+        return Conflict(f"case {row.id} is already resolved", code="already_resolved")
+    if row.status == HandoffStatus.OPEN.value:
+        return Conflict(f"case {row.id} is not claimed; claim it first", code="not_claimed")
+    if agent is None:
+        return Conflict(f"case {row.id} is already claimed by {row.claimed_by}", code="already_claimed")
+    return Conflict(f"case {row.id} is claimed by {row.claimed_by}, not {agent}", code="claimed_by_other")
+
+
+def _to_case(row: HandoffRow, *, position: int | None, with_notes: bool) -> Case:
+    return Case(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        channel=row.channel,
+        reason=HandoffReason(row.reason),
+        priority=row.priority,
+        status=HandoffStatus(row.status),
+        verified=row.verified,
+        account_id=row.account_id,
+        summary=row.summary,
+        context=dict(row.context or {}),
+        waiting_since=row.waiting_since,
+        created_at=row.created_at,
+        claimed_by=row.claimed_by,
+        claimed_at=row.claimed_at,
+        resolved_at=row.resolved_at,
+        outcome=row.outcome,
+        queue_position=position,
+        notes=tuple(Note(n.id, n.author, n.text, n.created_at) for n in row.notes) if with_notes else (),
+    )
