@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import sys
 
 from alembic import command
 from alembic.config import Config
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from payments.adapters.db import make_engine, make_session_factory
-from payments.config import get_settings
+from payments.adapters.rasa_client import HttpRasaNotifier
+from payments.adapters.stripe_gateway import StripeGateway
+from payments.adapters.twilio_sms import TwilioSmsSender
+from payments.config import Settings, get_settings
+from payments.logging_setup import configure_logging
 from payments.seed import seed_demo_data
+from payments.services.compliance import ComplianceService
+from payments.services.notifications import NotificationService
+from payments.services.payments import PaymentService
+from payments.services.scheduler import ComplianceContactChecker, Scheduler
+
+log = logging.getLogger("payments.scheduler")
 
 
 def alembic_config(database_url: str) -> Config:
@@ -33,15 +47,65 @@ def seed(database_url: str) -> int:
         engine.dispose()
 
 
+def build_scheduler(settings: Settings, sessions: sessionmaker[Session]) -> Scheduler:
+    """The composition root of background work: real Stripe, Twilio and rasa adapters."""
+    payments = PaymentService(
+        sessions,
+        StripeGateway(settings.stripe_api_key, settings.stripe_api_base),
+        public_url=settings.payments_public_url,
+        link_ttl_minutes=settings.payment_link_ttl_minutes,
+    )
+    notifications = NotificationService(
+        sessions,
+        HttpRasaNotifier(settings.rasa_url, settings.rasa_auth_token),
+        TwilioSmsSender(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from_number,
+                        settings.twilio_api_base),
+        max_attempts=settings.notification_max_attempts,
+    )
+    return Scheduler(
+        sessions, notifications, charger=payments, contact=ComplianceContactChecker(ComplianceService(sessions)),
+        links=payments, reminder_days_before_due=settings.reminder_days_before_due,
+    )
+
+
+async def run_scheduler(settings: Settings, *, once: bool = False) -> None:
+    """Run a pass every `scheduler_interval_seconds` until stopped (Ctrl-C / SIGTERM)."""
+    configure_logging(settings.log_level)
+    engine = make_engine(settings.database_url)
+    scheduler = build_scheduler(settings, make_session_factory(engine))
+    try:
+        while True:
+            try:
+                report = await scheduler.run_once()
+                log.info("scheduler pass: %s", report)
+            except Exception:  # noqa: BLE001 - one bad pass must not stop the next ones
+                log.exception("scheduler pass failed")
+            if once:
+                return
+            await asyncio.sleep(settings.scheduler_interval_seconds)
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m payments")
-    parser.add_argument("command", choices=["migrate", "seed", "setup"], help="setup = migrate + seed")
+    parser.add_argument(
+        "command", choices=["migrate", "seed", "setup", "scheduler"],
+        help="setup = migrate + seed; scheduler = run installment reminders, charges and the outbox",
+    )
+    parser.add_argument("--once", action="store_true", help="scheduler: one pass, then exit")
     args = parser.parse_args(argv)
-    url = get_settings().database_url
+    settings = get_settings()
+    url = settings.database_url
     if args.command in ("migrate", "setup"):
         migrate(url)
     if args.command in ("seed", "setup"):
         print(f"seeded {seed(url)} demo account(s)")
+    if args.command == "scheduler":
+        try:
+            asyncio.run(run_scheduler(settings, once=args.once))
+        except KeyboardInterrupt:
+            pass
     return 0
 
 

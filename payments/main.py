@@ -9,13 +9,22 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 
 from payments.adapters.db import make_engine, make_session_factory
+from payments.adapters.stripe_gateway import StripeGateway
 from payments.api.errors import install_error_handlers
 from payments.api.routers import accounts, health, verification
 from payments.api.routers import plans as plan_routes
+from payments.api.routers import compliance as compliance_routes
+from payments.api.routers import handoffs as handoff_routes
+from payments.api.routers import pay_page
+from payments.api.routers import payments as payment_routes
+from payments.api.routers import webhooks
 from payments.config import Settings, get_settings
 from payments.logging_setup import configure_logging, conversation_id_var
 from payments.domain.policy import load_policy
 from payments.services.accounts import AccountService
+from payments.services.compliance import ComplianceService
+from payments.services.handoffs import HandoffService
+from payments.services.payments import PaymentService
 from payments.services.plans import PlanService
 from payments.services.verification import VerificationService
 
@@ -39,6 +48,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             lock_minutes=settings.verification_lock_minutes,
         )
         app.state.account_service = AccountService(sessions)
+        app.state.compliance_service = ComplianceService(sessions)
+        app.state.handoff_service = HandoffService(sessions)
+        app.state.payment_service = PaymentService(
+            sessions,
+            StripeGateway(settings.stripe_api_key, settings.stripe_api_base),
+            public_url=settings.payments_public_url,
+            link_ttl_minutes=settings.payment_link_ttl_minutes,
+        )
         app.state.plan_service = PlanService(sessions, load_policy(settings.plan_policy_file or None))
         log.info("payments service ready (database dialect %s)", engine.dialect.name)
         yield
@@ -63,5 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(verification.router)
     app.include_router(accounts.router)
+    app.include_router(compliance_routes.router)
+    app.include_router(handoff_routes.router)
+    app.include_router(payment_routes.router)
+    app.include_router(pay_page.router)
+    app.include_router(webhooks.router)
     app.include_router(plan_routes.router)
     return app

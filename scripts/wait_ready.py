@@ -20,7 +20,7 @@ def checks() -> dict[str, tuple[str, dict[str, str]]]:
     env = os.environ
     return {
         "payments service": (f"{env['PAYMENTS_URL']}/health/ready", {}),
-        "localstripe": (
+        "stripe stand-in": (
             f"{env['STRIPE_API_BASE']}/v1/customers?limit=1",
             {"Authorization": "Bearer sk_test_localstripe"},
         ),

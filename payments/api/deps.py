@@ -9,6 +9,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from payments.config import Settings
 from payments.services.accounts import AccountService
+from payments.services.compliance import ComplianceService
+from payments.services.handoffs import HandoffService
+from payments.services.payments import PaymentService
 from payments.services.plans import PlanService
 from payments.services.verification import VerificationService
 
@@ -42,3 +45,15 @@ def get_account_service(request: Request) -> AccountService:
 
 def get_plan_service(request: Request) -> PlanService:
     return request.app.state.plan_service
+
+
+def get_compliance_service(request: Request) -> ComplianceService:
+    return request.app.state.compliance_service
+
+
+def get_handoff_service(request: Request) -> HandoffService:
+    return request.app.state.handoff_service
+
+
+def get_payment_service(request: Request) -> PaymentService:
+    return request.app.state.payment_service

@@ -52,6 +52,19 @@ class LinkIssuer(Protocol):
     def issue_link(self, installment_id: int, now: datetime) -> Any: ...
 
 
+class ComplianceContactChecker:
+    """`ContactChecker` on the compliance service: every check is audited there."""
+
+    def __init__(self, compliance: Any) -> None:
+        self.compliance = compliance
+
+    def allowed(self, account_id: str, medium: str, at: datetime) -> tuple[bool, str | None]:
+        from payments.domain.compliance import Medium
+
+        decision = self.compliance.check_contact(account_id, Medium(medium), at).decision
+        return decision.allowed, (decision.rule.value if decision.rule else None)
+
+
 @dataclass
 class RunReport:
     reminders_sent: int = 0

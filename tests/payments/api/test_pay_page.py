@@ -1,0 +1,113 @@
+"""GET /pay/{token}: the HTML page, its states, its headers; /pay/{token}/status; static files."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from payments.adapters.orm import PaymentRow
+from tests.payments.api.payment_client import (  # noqa: F401 - fixtures
+    app_sessions,
+    create,
+    fake_gateway,
+    pay_client,
+    page_path,
+    post_stripe,
+    stripe_event,
+)
+
+
+def test_the_page_shows_who_pays_what_and_nothing_more(pay_client, auth, fake_gateway):
+    payment = create(pay_client, auth)
+    response = pay_client.get(page_path(payment["link_url"]))
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert "Hi Maria" in html and "$95.00" in html and "4821" in html and payment["id"] in html
+    for private in ("Lopez", "+15125550101", "555", "1985", "03-14", "78701", "2,450.00", "245000"):
+        assert private not in html, private
+    # The client secret of the intent made on this first opening, and Stripe.js from settings.
+    assert 'data-client-secret="pi_fake1_secret_x"' in html
+    assert '<script src="http://127.0.0.1:8420/js.stripe.com/v3/"></script>' in html
+    assert fake_gateway.names() == ["create_payment_intent"]
+
+
+def test_the_page_is_accessible_and_fits_a_phone(pay_client, auth):
+    html = pay_client.get(page_path(create(pay_client, auth)["link_url"])).text
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert '<html lang="en">' in html
+    assert 'aria-labelledby="card-label"' in html and 'id="card-label"' in html
+    assert 'role="status" aria-live="polite"' in html and 'role="alert"' in html
+    assert re.search(r'<button id="pay-button" type="submit"[^>]*>Pay \$95.00</button>', html)
+    assert "<input" not in html  # no card field of ours: Stripe.js draws them
+
+
+def test_the_page_protects_its_link(pay_client, auth):
+    response = pay_client.get(page_path(create(pay_client, auth)["link_url"]))
+    headers = response.headers
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["cache-control"] == "no-store"
+    csp = headers["content-security-policy"]
+    assert "script-src 'self' http://127.0.0.1:8420" in csp and "frame-ancestors 'none'" in csp
+
+
+def test_an_expired_link_is_410(pay_client, auth, clock):
+    payment = create(pay_client, auth)
+    clock.advance(minutes=31)
+    response = pay_client.get(page_path(payment["link_url"]))
+    assert response.status_code == 410 and "This payment link has expired" in response.text
+    assert "Maria" not in response.text and "$95.00" not in response.text
+    assert pay_client.get(f"/api/payments/{payment['id']}", headers=auth).json()["status"] == "expired"
+
+
+def test_a_used_link_is_410(pay_client, auth):
+    payment = create(pay_client, auth)
+    path = page_path(payment["link_url"])
+    assert pay_client.get(path).status_code == 200
+    post_stripe(pay_client, stripe_event("evt_1", "succeeded", payment["id"]))
+    response = pay_client.get(path)
+    assert response.status_code == 410 and "already used" in response.text
+    status = pay_client.get(f"{path}/status")
+    assert status.json() == {"payment_id": payment["id"], "status": "succeeded", "amount_cents": 9500,
+                             "currency": "USD"}
+    assert status.headers["cache-control"] == "no-store"
+
+
+def test_an_unknown_link_is_404(pay_client):
+    response = pay_client.get("/pay/not-a-real-token")
+    assert response.status_code == 404 and "not valid" in response.text
+    assert pay_client.get("/pay/not-a-real-token/status").status_code == 404
+    assert pay_client.get("/pay/" + "x" * 500).status_code == 404
+
+
+def test_stripe_down_shows_try_again_and_keeps_the_payment_pending(pay_client, auth, fake_gateway):
+    payment = create(pay_client, auth)
+    fake_gateway.down = True
+    response = pay_client.get(page_path(payment["link_url"]))
+    assert response.status_code == 503 and response.headers["retry-after"] == "60"
+    assert "try again in a minute" in response.text
+    with app_sessions(pay_client)() as session:
+        row = session.get(PaymentRow, payment["id"])
+        assert (row.status, row.stripe_payment_intent_id) == ("pending", None)
+    fake_gateway.down = False
+    assert pay_client.get(page_path(payment["link_url"])).status_code == 200
+
+
+def test_a_processing_payment_shows_no_form(pay_client, auth):
+    payment = create(pay_client, auth)
+    path = page_path(payment["link_url"])
+    pay_client.get(path)
+    post_stripe(pay_client, stripe_event("evt_p", "processing", payment["id"]))
+    html = pay_client.get(path).text
+    assert "being processed" in html and 'id="pay-form"' not in html and 'data-client-secret=""' in html
+
+
+@pytest.mark.parametrize(("name", "kind"), [("pay.css", "text/css"), ("pay.js", "text/javascript")])
+def test_static_files(pay_client, name, kind):
+    response = pay_client.get(f"/static/pay/{name}")
+    assert response.status_code == 200 and response.headers["content-type"].startswith(kind)
+
+
+def test_only_known_static_files(pay_client):
+    assert pay_client.get("/static/pay/..%2Fconfig.py").status_code == 404
+    assert pay_client.get("/static/pay/other.js").status_code == 404

@@ -1,0 +1,194 @@
+"""The payment page in a real browser (Chromium via Playwright), paying end to end:
+browser → localstripe's Stripe.js stand-in → localstripe → signed webhook → our service.
+
+Screenshots go to test-artifacts/. Needs `playwright` (Python package) and /usr/bin/chromium."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+from payments.adapters.db import make_engine, make_session_factory
+from payments.adapters.orm import AccountRow, Base, NotificationRow, PaymentRow
+from payments.config import Settings
+from payments.main import create_app
+from payments.seed import seed_demo_data
+from scripts.stripe_standin import LocalStripe, free_port
+from tests.payments.standin import localstripe  # noqa: F401 - fixture
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+TOKEN = "browser-service-token"
+CARD_NUMBERS = ("4242424242424242", "4000000000000341")
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not at /usr/bin/chromium")
+
+
+@dataclass
+class LiveApp:
+    url: str
+    sessions: object
+    log_path: Path
+    database_url: str
+
+
+@pytest.fixture
+def live_app(migrated_url: str, localstripe: LocalStripe, tmp_path: Path) -> Iterator[LiveApp]:  # noqa: F811
+    """The real app (real StripeGateway → localstripe) served by uvicorn on a free port."""
+    engine = make_engine(migrated_url)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        seed_demo_data(session)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    secret = f"whsec_{secrets.token_hex(8)}"
+    settings = Settings(
+        _env_file=None, evenkeel_env="test", database_url=migrated_url, payments_service_token=TOKEN,
+        payments_public_url=url, stripe_api_key=localstripe.api_key, stripe_api_base=localstripe.url,
+        stripe_publishable_key=localstripe.publishable_key, stripe_js_url=localstripe.js_url,
+        stripe_webhook_secret=secret, log_level="INFO",
+    )
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="info"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the app did not start"
+        time.sleep(0.05)
+    # Everything the app and uvicorn log from now on also goes to a file we can search.
+    log_path = tmp_path / "app.log"
+    handler = logging.FileHandler(log_path)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    loggers = [logging.getLogger(), logging.getLogger("uvicorn.access"), logging.getLogger("uvicorn.error")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    localstripe.register_webhook(f"browser-{port}", f"{url}/webhooks/stripe", secret)
+    try:
+        yield LiveApp(url=url, sessions=sessions, log_path=log_path, database_url=migrated_url)
+    finally:
+        # Point that webhook nowhere, so later events do not knock on a closed port for nothing.
+        localstripe.register_webhook(f"browser-{port}", "http://127.0.0.1:9/", secret)
+        server.should_exit = True
+        thread.join(timeout=10)
+        for logger in loggers:
+            logger.removeHandler(handler)
+        handler.close()
+        engine.dispose()
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def create_payment(app: LiveApp, amount_cents: int) -> dict:
+    response = httpx.post(f"{app.url}/api/payments", headers={"Authorization": f"Bearer {TOKEN}"}, json={
+        "account_id": "A1001", "amount_cents": amount_cents, "channel": "sms",
+        "idempotency_key": secrets.token_hex(8), "conversation_id": "browser-conv"}, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def pay(browser, link_url: str, card_number: str, screenshot: str) -> tuple[object, list[str]]:  # type: ignore[no-untyped-def]
+    """Open the link on a phone-sized screen, type the card into the Stripe element, double-click Pay."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    confirms: list[str] = []
+    page.on("request", lambda r: confirms.append(r.url) if r.url.endswith("/confirm") else None)
+    page.goto(link_url)
+    sync_api.expect(page.locator("h1")).to_have_text("Hi Maria")
+    element = page.locator("#card-element")
+    element.locator("input[placeholder=number]").fill(card_number)
+    element.locator("input[placeholder=exp_month]").fill("12")
+    element.locator("input[placeholder=exp_year]").fill("30")
+    element.locator("input[placeholder=cvc]").fill("123")
+    element.locator("input[placeholder=postal_code]").fill("78701")
+    page.screenshot(path=str(ARTIFACTS / f"{screenshot}-filled.png"), full_page=True)
+    page.locator("#pay-button").dblclick()
+    return page, confirms
+
+
+def wait_for_status(app: LiveApp, payment_id: str, status: str, timeout: float = 20) -> PaymentRow:
+    deadline = time.monotonic() + timeout
+    while True:
+        with app.sessions() as session:  # type: ignore[operator]
+            row = session.get(PaymentRow, payment_id)
+        if row.status == status or time.monotonic() > deadline:
+            return row
+        time.sleep(0.1)
+
+
+def assert_no_card_number_stored(app: LiveApp) -> None:
+    """Card numbers were typed into the page: none may reach our database or our logs."""
+    with app.sessions() as session:  # type: ignore[operator]
+        dump = "\n".join(
+            repr(tuple(row)) for table in Base.metadata.sorted_tables for row in session.execute(select(table))
+        )
+    if app.database_url.startswith("sqlite"):
+        raw = Path(app.database_url.split("///", 1)[1])
+        dump += "".join(p.read_bytes().decode("latin-1") for p in raw.parent.glob(raw.name + "*"))
+    logs = app.log_path.read_text()
+    assert "POST /webhooks/stripe" in logs and "Stripe event" in logs  # the log file did capture the app
+    for number in CARD_NUMBERS:
+        assert number not in dump
+        assert number not in logs
+
+
+def test_paying_on_the_page_end_to_end(live_app, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    payment = create_payment(live_app, 31000)
+    page, confirms = pay(browser, payment["link_url"], "4242424242424242", "pay-page-success")
+
+    sync_api.expect(page.locator("#result-title")).to_have_text("Thank you, your payment was received", timeout=30000)
+    assert page.locator("#main").get_attribute("data-state") == "succeeded"
+    assert "$310.00" in page.locator("#result-text").inner_text()
+    assert page.evaluate("document.activeElement.id") == "result-title"  # focus moves to the outcome
+    page.screenshot(path=str(ARTIFACTS / "pay-page-success.png"), full_page=True)
+    assert len(confirms) == 1  # the double click paid once
+
+    row = wait_for_status(live_app, payment["id"], "succeeded")
+    assert row.status == "succeeded" and row.stripe_payment_intent_id.startswith("pi_")
+    with live_app.sessions() as session:  # type: ignore[operator]
+        account = session.get(AccountRow, "A1001")
+        notes = session.scalars(select(NotificationRow)).all()
+    assert (account.balance_cents, account.past_due_cents) == (245000 - 31000, 0)
+    assert [n.payload["intent"] for n in notes] == ["payment_succeeded"]
+
+    # The link is used up now.
+    again = browser.new_page()
+    again.goto(payment["link_url"])
+    sync_api.expect(again.locator("h1")).to_have_text("This payment link was already used")
+    assert_no_card_number_stored(live_app)
+
+
+def test_a_declined_card_on_the_page(live_app, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    payment = create_payment(live_app, 9500)
+    page, _ = pay(browser, payment["link_url"], "4000000000000341", "pay-page-declined")
+    sync_api.expect(page.locator("#result-title")).to_have_text("Your card was declined", timeout=30000)
+    page.screenshot(path=str(ARTIFACTS / "pay-page-declined.png"), full_page=True)
+    row = wait_for_status(live_app, payment["id"], "failed")
+    assert (row.status, row.failure_code) == ("failed", "card_declined")
+    with live_app.sessions() as session:  # type: ignore[operator]
+        assert session.get(AccountRow, "A1001").balance_cents == 245000
+    assert_no_card_number_stored(live_app)

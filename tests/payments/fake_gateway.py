@@ -1,0 +1,76 @@
+"""An in-memory `PaymentGateway` for service and API tests: no network, scripted outcomes."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from payments.adapters.stripe_gateway import ChargeOutcome, IntentView
+from payments.domain.errors import UpstreamUnavailable
+
+
+@dataclass
+class FakeGateway:
+    """Records every call. Set `down = True` for an outage, `decline_code` to decline charges,
+    `charge_status` for a charge's status ("succeeded", "processing", "requires_action")."""
+
+    down: bool = False
+    decline_code: str | None = None
+    charge_status: str = "succeeded"
+    calls: list[tuple[str, dict]] = field(default_factory=list)
+    intents: dict[str, IntentView] = field(default_factory=dict)
+    by_key: dict[str, object] = field(default_factory=dict)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def _enter(self, name: str, **kwargs: object) -> None:
+        self.calls.append((name, kwargs))
+        if self.down:
+            raise UpstreamUnavailable("the payment provider is not answering; try again shortly")
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    async def create_customer(self, *, account_id: str, idempotency_key: str) -> str:
+        self._enter("create_customer", account_id=account_id, idempotency_key=idempotency_key)
+        return self.by_key.setdefault(idempotency_key, f"cus_fake{next(self._ids)}")  # type: ignore[return-value]
+
+    async def create_payment_intent(self, *, amount_cents, currency, metadata, idempotency_key,
+                                    customer_id=None, save_for_later=False) -> IntentView:
+        self._enter("create_payment_intent", amount_cents=amount_cents, currency=currency, metadata=metadata,
+                    idempotency_key=idempotency_key, customer_id=customer_id, save_for_later=save_for_later)
+        if idempotency_key not in self.by_key:
+            n = next(self._ids)
+            intent = IntentView(f"pi_fake{n}", "requires_payment_method", f"pi_fake{n}_secret_x", amount_cents,
+                                currency, customer_id)
+            self.intents[intent.id] = intent
+            self.by_key[idempotency_key] = intent
+        return self.by_key[idempotency_key]  # type: ignore[return-value]
+
+    async def retrieve_payment_intent(self, payment_intent_id: str) -> IntentView:
+        self._enter("retrieve_payment_intent", payment_intent_id=payment_intent_id)
+        return self.intents[payment_intent_id]
+
+    def _charge(self, name: str, **kwargs) -> ChargeOutcome:  # type: ignore[no-untyped-def]
+        self._enter(name, **kwargs)
+        key = kwargs["idempotency_key"]
+        if key not in self.by_key:
+            n = next(self._ids)
+            if self.decline_code:
+                outcome = ChargeOutcome("declined", f"pi_fake{n}", self.decline_code)
+            else:
+                outcome = ChargeOutcome(self.charge_status, f"pi_fake{n}", None,  # type: ignore[arg-type]
+                                        kwargs.get("customer_id"), kwargs["payment_method_id"])
+            self.by_key[key] = outcome
+        return self.by_key[key]  # type: ignore[return-value]
+
+    async def charge_off_session(self, **kwargs) -> ChargeOutcome:  # type: ignore[no-untyped-def]
+        return self._charge("charge_off_session", **kwargs)
+
+    async def charge_payment_method(self, **kwargs) -> ChargeOutcome:  # type: ignore[no-untyped-def]
+        return self._charge("charge_payment_method", **kwargs)
+
+    def succeed(self, intent_id: str) -> None:
+        """What a customer paying on the page does to the intent (as Stripe would report it)."""
+        old = self.intents[intent_id]
+        self.intents[intent_id] = IntentView(old.id, "succeeded", old.client_secret, old.amount_cents, old.currency,
+                                             old.customer_id, "pm_fake_card")

@@ -1,0 +1,492 @@
+"""PaymentService with the FakeGateway (no network), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from payments.adapters.orm import (
+    AccountRow,
+    AuditEventRow,
+    InstallmentRow,
+    NotificationRow,
+    PaymentRow,
+    PlanRow,
+    StripeEventRow,
+)
+from payments.adapters.stripe_gateway import PaymentIntentEvent
+from payments.domain.errors import Conflict, Gone, InvalidRequest, NotFound, PolicyRefused, UpstreamUnavailable
+from payments.domain.money import Money
+from payments.services.payments import EventOutcome, PaymentService, PaymentStatus, apply_payment
+from tests.payments.fake_gateway import FakeGateway
+
+PUBLIC = "https://pay.example.test"
+
+
+@pytest.fixture
+def gateway() -> FakeGateway:
+    return FakeGateway()
+
+
+@pytest.fixture
+def service(sessions, gateway, clock) -> PaymentService:
+    return PaymentService(sessions, gateway, public_url=PUBLIC, link_ttl_minutes=30, clock=clock)
+
+
+def token_of(link_url: str) -> str:
+    assert link_url.startswith(f"{PUBLIC}/pay/")
+    return link_url.rsplit("/", 1)[1]
+
+
+def event(kind: str, payment_id: str, intent_id: str | None, *, event_id: str | None = None,
+          failure_code: str | None = None, customer: str | None = None, method: str | None = None) -> PaymentIntentEvent:
+    return PaymentIntentEvent(
+        id=event_id or f"evt_{kind}_{payment_id}",
+        type=f"payment_intent.{kind}",
+        payment_intent_id=intent_id,
+        payment_id=payment_id,
+        amount_cents=None,
+        currency="USD",
+        customer_id=customer,
+        payment_method_id=method,
+        failure_code=failure_code,
+    )
+
+
+def account_row(sessions, account_id: str) -> AccountRow:
+    with sessions() as session:
+        return session.get(AccountRow, account_id)
+
+
+def count(sessions, query) -> int:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def add_plan(sessions, clock, *, account_id="A1001", amounts=(10000, 10000, 11000), card=False, conversation_id=None,
+             channel="sms") -> tuple[str, list[int]]:
+    now = clock()
+    with sessions.begin() as session:
+        plan = PlanRow(
+            id="PLN-TEST22", account_id=account_id, offer_id="installments_3", kind="installments", status="active",
+            currency="USD", total_cents=sum(amounts), channel=channel, conversation_id=conversation_id,
+            consent_text="I agree to these three payments.", idempotency_key="plan-key", created_at=now,
+            stripe_customer_id="cus_saved" if card else None, stripe_payment_method_id="pm_saved" if card else None,
+        )
+        plan.installments = [
+            InstallmentRow(seq=i + 1, due_date=date(2026, 3, 10) + timedelta(days=30 * i), amount_cents=a,
+                           status="scheduled")
+            for i, a in enumerate(amounts)
+        ]
+        session.add(plan)
+        session.flush()
+        return plan.id, [i.id for i in plan.installments]
+
+
+# ------------------------------------------------------------------ the pure balance rule
+
+@pytest.mark.parametrize(
+    ("balance", "past_due", "minimum", "amount", "expected"),
+    [
+        (245000, 31000, 9500, 31000, (214000, 0, 9500)),  # past due first
+        (245000, 31000, 9500, 35000, (210000, 0, 5500)),  # then the minimum due
+        (245000, 31000, 9500, 10000, (235000, 21000, 9500)),
+        (64050, 64050, 64050, 64050, (0, 0, 0)),  # paid off
+        (1000, 0, 1000, 5000, (0, 0, 0)),  # never below zero
+        (598025, 0, 15000, 2000, (596025, 0, 13000)),
+    ],
+)
+def test_apply_payment_pays_past_due_first_and_never_goes_below_zero(balance, past_due, minimum, amount, expected):
+    assert apply_payment(balance, past_due, minimum, amount) == expected
+
+
+# ------------------------------------------------------------------ creating
+
+def test_create_payment_makes_a_pending_payment_and_a_one_time_link(service, sessions, clock):
+    created = service.create_payment("A1001", 9500, "sms", "key-1", conversation_id="conv-1")
+    payment = created.payment
+    assert payment.id.startswith("PAY-") and len(payment.id) == 10
+    assert (payment.status, payment.method, payment.amount) == (PaymentStatus.PENDING, "link", Money(9500, "USD"))
+    assert created.link_expires_at == clock() + timedelta(minutes=30)
+    token = token_of(created.link_url)
+    assert len(token) >= 40
+    with sessions() as session:
+        row = session.get(PaymentRow, payment.id)
+        assert row.link_token_hash == hashlib.sha256(token.encode()).hexdigest()
+        assert token not in (row.link_token_hash, row.idempotency_key, row.id)
+        audit = session.scalars(select(AuditEventRow).where(AuditEventRow.kind == "payment_created")).all()
+    assert [(a.account_id, a.detail["payment_id"], a.detail["amount_cents"]) for a in audit] == [
+        ("A1001", payment.id, 9500)
+    ]
+
+
+def test_same_idempotency_key_returns_the_same_payment_with_a_fresh_link(service, sessions):
+    first = service.create_payment("A1001", 9500, "sms", "key-1")
+    again = service.create_payment("A1001", 9500, "sms", "key-1")
+    assert again.payment.id == first.payment.id and again.replayed and not first.replayed
+    assert again.link_url != first.link_url
+    assert count(sessions, select(PaymentRow)) == 1
+    with pytest.raises(NotFound):  # the replaced link no longer works
+        service.link_status(token_of(first.link_url))
+    assert service.link_status(token_of(again.link_url)).payment_id == first.payment.id
+
+
+def test_same_key_on_another_account_is_another_payment(service):
+    a = service.create_payment("A1001", 9500, "sms", "key-1")
+    b = service.create_payment("A1005", 6000, "sms", "key-1")
+    assert a.payment.id != b.payment.id
+
+
+def test_reusing_a_key_for_a_different_amount_is_refused(service):
+    service.create_payment("A1001", 9500, "sms", "key-1")
+    with pytest.raises(Conflict) as error:
+        service.create_payment("A1001", 9600, "sms", "key-1")
+    assert error.value.code == "idempotency_key_reused"
+
+
+@pytest.mark.parametrize(
+    ("account_id", "amount", "error", "code"),
+    [
+        ("A1001", 0, InvalidRequest, "invalid_amount"),
+        ("A1001", -100, InvalidRequest, "invalid_amount"),
+        ("A1001", 245001, InvalidRequest, "amount_exceeds_balance"),
+        ("A9999", 100, NotFound, "not_found"),
+        ("A1004", 100, PolicyRefused, "collection_paused"),  # bankruptcy
+    ],
+)
+def test_create_payment_refusals(service, sessions, account_id, amount, error, code):
+    with pytest.raises(error) as raised:
+        service.create_payment(account_id, amount, "web", "key-x")
+    assert raised.value.code == code
+    assert count(sessions, select(PaymentRow)) == 0
+
+
+def test_the_whole_balance_may_be_paid(service):
+    assert service.create_payment("A1001", 245000, "web", "all").payment.amount.amount_cents == 245000
+
+
+# ------------------------------------------------------------------ the page
+
+async def test_page_creates_the_payment_intent_once_on_first_opening(service, gateway):
+    created = service.create_payment("A1001", 9500, "sms", "key-1")
+    assert gateway.calls == []  # nothing at Stripe until the page is opened
+    token = token_of(created.link_url)
+    view = await service.page(token)
+    again = await service.page(token)
+    assert (view.first_name, view.card_last4, view.amount, view.status) == (
+        "Maria", "4821", Money(9500), PaymentStatus.PENDING)
+    assert view.client_secret and view.client_secret == again.client_secret
+    assert gateway.names() == ["create_payment_intent", "retrieve_payment_intent"]
+    create = gateway.calls[0][1]
+    assert create["idempotency_key"] == f"payment-{created.payment.id}"
+    assert create["metadata"] == {"payment_id": created.payment.id, "account_id": "A1001"}
+    assert (create["amount_cents"], create["currency"], create["save_for_later"], create["customer_id"]) == (
+        9500, "USD", False, None)
+
+
+async def test_page_when_stripe_is_down_raises_and_the_payment_stays_pending(service, gateway):
+    created = service.create_payment("A1001", 9500, "sms", "key-1")
+    gateway.down = True
+    with pytest.raises(UpstreamUnavailable):
+        await service.page(token_of(created.link_url))
+    assert service.get_payment(created.payment.id).status == PaymentStatus.PENDING
+    gateway.down = False
+    assert (await service.page(token_of(created.link_url))).client_secret
+
+
+async def test_unknown_token_is_not_found(service):
+    with pytest.raises(NotFound):
+        await service.page("no-such-token")
+
+
+async def test_expired_link_is_gone_and_the_payment_expired(service, clock, sessions):
+    created = service.create_payment("A1001", 9500, "sms", "key-1")
+    clock.advance(minutes=30)
+    with pytest.raises(Gone) as error:
+        await service.page(token_of(created.link_url))
+    assert error.value.code == "link_expired"
+    assert service.get_payment(created.payment.id).status == PaymentStatus.EXPIRED
+    assert count(sessions, select(AuditEventRow).where(AuditEventRow.kind == "payment_expired")) == 1
+
+
+async def test_used_link_is_gone(service):
+    created = service.create_payment("A1001", 9500, "sms", "key-1")
+    token = token_of(created.link_url)
+    await service.page(token)
+    service.handle_stripe_event(event("succeeded", created.payment.id, "pi_fake1"))
+    with pytest.raises(Gone) as error:
+        await service.page(token)
+    assert error.value.code == "link_used"
+    assert service.link_status(token).status == PaymentStatus.SUCCEEDED
+
+
+async def test_page_shows_processing_when_stripe_succeeded_before_its_webhook(service, gateway):
+    created = service.create_payment("A1001", 9500, "sms", "key-1")
+    token = token_of(created.link_url)
+    await service.page(token)
+    gateway.succeed("pi_fake1")
+    view = await service.page(token)
+    assert (view.status, view.client_secret) == (PaymentStatus.PROCESSING, None)
+
+
+# ------------------------------------------------------------------ webhooks
+
+async def test_success_event_settles_once_reduces_the_balance_and_tells_the_conversation(service, sessions):
+    created = service.create_payment("A1001", 31000, "sms", "key-1", conversation_id="conv-7")
+    await service.page(token_of(created.link_url))
+    pid = created.payment.id
+    succeeded = event("succeeded", pid, "pi_fake1", event_id="evt_1")
+
+    assert service.handle_stripe_event(succeeded) == EventOutcome.APPLIED
+    assert service.handle_stripe_event(succeeded) == EventOutcome.DUPLICATE  # replay
+    # Stripe may also send the same news twice under two event ids.
+    assert service.handle_stripe_event(event("succeeded", pid, "pi_fake1", event_id="evt_2")) == EventOutcome.IGNORED
+
+    payment = service.get_payment(pid)
+    assert payment.status == PaymentStatus.SUCCEEDED and payment.completed_at is not None
+    account = account_row(sessions, "A1001")
+    assert (account.balance_cents, account.past_due_cents, account.minimum_due_cents) == (214000, 0, 9500)
+    assert (account.status, account.delinquent_since) == ("current", None)
+    with sessions() as session:
+        notes = session.scalars(select(NotificationRow)).all()
+        kinds = session.scalars(select(AuditEventRow.kind).where(AuditEventRow.kind.like("payment_%"))).all()
+        events = session.scalar(select(func.count()).select_from(StripeEventRow))
+    assert [(n.conversation_id, n.channel, n.payload, n.dedupe_key) for n in notes] == [(
+        "conv-7", "sms",
+        {"intent": "payment_succeeded", "entities": {"payment_id": pid, "amount_cents": 31000, "currency": "USD"}},
+        f"payment-{pid}-succeeded",
+    )]
+    assert sorted(kinds) == ["payment_created", "payment_succeeded"]
+    assert events == 2
+
+
+async def test_failed_after_succeeded_changes_nothing(service, sessions):
+    created = service.create_payment("A1001", 9500, "web", "key-1", conversation_id="conv-1")
+    pid = created.payment.id
+    service.handle_stripe_event(event("succeeded", pid, "pi_1"))
+    assert service.handle_stripe_event(event("payment_failed", pid, "pi_1", failure_code="card_declined")) == (
+        EventOutcome.IGNORED)
+    assert service.handle_stripe_event(event("processing", pid, "pi_1")) == EventOutcome.IGNORED
+    payment = service.get_payment(pid)
+    assert (payment.status, payment.failure_code) == (PaymentStatus.SUCCEEDED, None)
+    assert account_row(sessions, "A1001").balance_cents == 245000 - 9500
+    with sessions() as session:
+        intents = session.scalars(select(NotificationRow.payload)).all()
+    assert [p["intent"] for p in intents] == ["payment_succeeded"]
+
+
+async def test_success_after_a_failure_still_counts_once(service, sessions):
+    created = service.create_payment("A1001", 9500, "web", "key-1", conversation_id="conv-1")
+    pid = created.payment.id
+    service.handle_stripe_event(event("payment_failed", pid, "pi_1", failure_code="insufficient_funds"))
+    failed = service.get_payment(pid)
+    assert (failed.status, failed.failure_code) == (PaymentStatus.FAILED, "insufficient_funds")
+    assert account_row(sessions, "A1001").balance_cents == 245000
+    service.handle_stripe_event(event("succeeded", pid, "pi_1"))
+    service.handle_stripe_event(event("succeeded", pid, "pi_1", event_id="evt_again"))
+    assert service.get_payment(pid).status == PaymentStatus.SUCCEEDED
+    assert account_row(sessions, "A1001").balance_cents == 245000 - 9500
+    with sessions() as session:
+        intents = sorted(p["intent"] for p in session.scalars(select(NotificationRow.payload)))
+    assert intents == ["payment_failed", "payment_succeeded"]
+
+
+def test_processing_then_canceled(service, sessions):
+    pid = service.create_payment("A1001", 9500, "web", "key-1").payment.id
+    assert service.handle_stripe_event(event("processing", pid, "pi_1")) == EventOutcome.APPLIED
+    assert service.get_payment(pid).status == PaymentStatus.PROCESSING
+    assert service.handle_stripe_event(event("canceled", pid, "pi_1")) == EventOutcome.APPLIED
+    assert service.get_payment(pid).status == PaymentStatus.CANCELED
+    assert account_row(sessions, "A1001").balance_cents == 245000
+
+
+def test_events_for_no_payment_of_ours_or_other_types_are_ignored(service, sessions):
+    assert service.handle_stripe_event(event("succeeded", "PAY-NOSUCH", "pi_x")) == EventOutcome.IGNORED
+    other = PaymentIntentEvent("evt_c", "customer.created", None, None, None, None, None, None, None)
+    assert service.handle_stripe_event(other) == EventOutcome.IGNORED
+    assert service.handle_stripe_event(other) == EventOutcome.DUPLICATE
+
+
+def test_concurrent_deliveries_of_one_event_apply_it_once(service, sessions):
+    pid = service.create_payment("A1001", 9500, "web", "key-1", conversation_id="c").payment.id
+    succeeded = event("succeeded", pid, "pi_1")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(lambda _: service.handle_stripe_event(succeeded), range(4)))
+    assert sorted(o.value for o in outcomes) == ["applied", "duplicate", "duplicate", "duplicate"]
+    assert account_row(sessions, "A1001").balance_cents == 245000 - 9500
+    assert count(sessions, select(NotificationRow)) == 1
+
+
+def test_concurrent_success_and_failure_leave_it_succeeded(service, sessions):
+    pid = service.create_payment("A1001", 9500, "web", "key-1").payment.id
+    events = [event("succeeded", pid, "pi_1"), event("payment_failed", pid, "pi_1")] * 2
+    events = [PaymentIntentEvent(**{**e.__dict__, "id": f"{e.id}_{i}"}) for i, e in enumerate(events)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(service.handle_stripe_event, events))
+    assert service.get_payment(pid).status == PaymentStatus.SUCCEEDED
+    assert account_row(sessions, "A1001").balance_cents == 245000 - 9500
+
+
+# ------------------------------------------------------------------ plans
+
+async def test_a_plan_payment_saves_the_card_and_pays_the_matching_installment(service, gateway, sessions, clock):
+    plan_id, installment_ids = add_plan(sessions, clock)
+    created = service.create_payment("A1001", 10000, "sms", "first", plan_id=plan_id)
+    assert created.payment.installment_id == installment_ids[0]
+    await service.page(token_of(created.link_url))
+    assert gateway.names() == ["create_customer", "create_payment_intent"]
+    assert gateway.calls[0][1] == {"account_id": "A1001", "idempotency_key": f"customer-{plan_id}"}
+    intent_call = gateway.calls[1][1]
+    assert (intent_call["save_for_later"], intent_call["customer_id"]) == (True, "cus_fake1")
+
+    service.handle_stripe_event(event("succeeded", created.payment.id, "pi_fake2", customer="cus_fake1",
+                                      method="pm_card_1"))
+    with sessions() as session:
+        plan = session.get(PlanRow, plan_id)
+        assert (plan.stripe_customer_id, plan.stripe_payment_method_id) == ("cus_fake1", "pm_card_1")
+        assert [i.status for i in plan.installments] == ["paid", "scheduled", "scheduled"]
+        assert plan.status == "active"
+
+
+def test_payment_for_an_inactive_or_foreign_plan_is_refused(service, sessions, clock):
+    plan_id, _ = add_plan(sessions, clock)
+    with pytest.raises(NotFound):
+        service.create_payment("A1005", 100, "sms", "k", plan_id=plan_id)
+    with sessions.begin() as session:
+        session.get(PlanRow, plan_id).status = "broken"
+    with pytest.raises(Conflict) as error:
+        service.create_payment("A1001", 100, "sms", "k", plan_id=plan_id)
+    assert error.value.code == "plan_not_active"
+
+
+async def test_charge_installment_off_session_once(service, gateway, sessions, clock):
+    plan_id, (first, *_) = add_plan(sessions, clock, card=True)
+    result = await service.charge_installment(first, clock())
+    again = await service.charge_installment(first, clock())
+    assert result.status == again.status == "succeeded"
+    assert result.payment.id == again.payment.id and result.payment.method == "off_session"
+    assert gateway.names() == ["charge_off_session"]
+    call = gateway.calls[0][1]
+    assert (call["customer_id"], call["payment_method_id"], call["idempotency_key"], call["amount_cents"]) == (
+        "cus_saved", "pm_saved", f"payment-{result.payment.id}", 10000)
+    with sessions() as session:
+        assert session.get(InstallmentRow, first).status == "paid"
+        assert session.get(AccountRow, "A1001").balance_cents == 245000 - 10000
+        assert session.scalar(select(func.count()).select_from(NotificationRow)) == 0  # the scheduler tells
+
+
+async def test_charge_installment_declined(service, gateway, sessions, clock):
+    _, (first, *_) = add_plan(sessions, clock, card=True)
+    gateway.decline_code = "insufficient_funds"
+    result = await service.charge_installment(first, clock())
+    again = await service.charge_installment(first, clock())
+    assert (result.status, result.decline_code) == ("failed", "insufficient_funds")
+    assert (again.status, again.decline_code) == ("failed", "insufficient_funds")
+    assert gateway.names() == ["charge_off_session"]
+    with sessions() as session:
+        assert session.get(InstallmentRow, first).status == "failed"
+        assert session.get(AccountRow, "A1001").balance_cents == 245000
+
+
+async def test_charge_installment_when_stripe_is_down_retries_the_same_payment(service, gateway, sessions, clock):
+    _, (first, *_) = add_plan(sessions, clock, card=True)
+    gateway.down = True
+    down = await service.charge_installment(first, clock())
+    assert (down.status, down.payment.status) == ("unavailable", PaymentStatus.PENDING)
+    gateway.down = False
+    up = await service.charge_installment(first, clock())
+    assert up.status == "succeeded" and up.payment.id == down.payment.id
+    assert [c[1]["idempotency_key"] for c in gateway.calls] == [f"payment-{down.payment.id}"] * 2
+    assert count(sessions, select(PaymentRow)) == 1
+
+
+async def test_charge_installment_without_a_saved_card_makes_no_payment(service, gateway, sessions, clock):
+    _, (first, *_) = add_plan(sessions, clock, card=False)
+    result = await service.charge_installment(first, clock())
+    assert (result.status, result.decline_code, result.payment) == ("failed", "no_saved_payment_method", None)
+    assert gateway.calls == [] and count(sessions, select(PaymentRow)) == 0
+
+
+async def test_charge_installment_refuses_paused_collection(service, sessions, clock):
+    _, (first, *_) = add_plan(sessions, clock, card=True)
+    with sessions.begin() as session:
+        session.get(AccountRow, "A1001").flags  # noqa: B018 - loaded for the relationship
+        from payments.adapters.orm import AccountFlagRow
+        session.add(AccountFlagRow(account_id="A1001", flag="dispute", created_at=clock()))
+    with pytest.raises(PolicyRefused):
+        await service.charge_installment(first, clock())
+
+
+def test_issue_link_pays_the_installment(service, sessions, clock):
+    plan_id, (first, *_) = add_plan(sessions, clock, conversation_id="sms-conv")
+    created = service.issue_link(first, clock())
+    assert (created.payment.plan_id, created.payment.installment_id, created.payment.amount.amount_cents) == (
+        plan_id, first, 10000)
+    assert created.payment.conversation_id == "sms-conv" and created.link_url
+
+
+# ------------------------------------------------------------------ Twilio <Pay> tokens
+
+async def test_charge_ivr_token_for_an_existing_payment(service, gateway, sessions):
+    created = service.create_payment("A1001", 9500, "voice", "key-1", conversation_id="call-1")
+    result = await service.charge_ivr_token("pm_from_twilio", "attempt-1", payment_id=created.payment.id)
+    assert (result.status, result.payment.method) == ("succeeded", "ivr")
+    again = await service.charge_ivr_token("pm_from_twilio", "attempt-1", payment_id=created.payment.id)
+    assert again.status == "succeeded" and gateway.names() == ["charge_payment_method"]
+    assert gateway.calls[0][1]["payment_method_id"] == "pm_from_twilio"
+    with pytest.raises(Gone):  # the link cannot pay it a second time
+        await service.page(token_of(created.link_url))
+    assert account_row(sessions, "A1001").balance_cents == 245000 - 9500
+
+
+async def test_charge_ivr_token_for_a_new_payment_and_a_decline(service, gateway, sessions):
+    gateway.decline_code = "card_declined"
+    result = await service.charge_ivr_token("pm_x", "call-9", account_id="A1005", amount_cents=6000)
+    assert (result.status, result.decline_code, result.payment.method) == ("failed", "card_declined", "ivr")
+    assert account_row(sessions, "A1005").balance_cents == 115075
+
+
+async def test_charge_ivr_token_refuses_a_payment_open_on_its_page(service):
+    created = service.create_payment("A1001", 9500, "voice", "key-1")
+    await service.page(token_of(created.link_url))
+    with pytest.raises(Conflict) as error:
+        await service.charge_ivr_token("pm_x", "a", payment_id=created.payment.id)
+    assert error.value.code == "payment_in_progress"
+
+
+# ------------------------------------------------------------------ reading
+
+def test_recent_payments_newest_first_with_notes(service, clock):
+    first = service.create_payment("A1001", 9500, "sms", "a").payment.id
+    clock.advance(minutes=1)
+    second = service.create_payment("A1001", 5000, "sms", "b").payment.id
+    service.handle_stripe_event(event("succeeded", second, "pi_2"))
+    payments = service.recent_payments("A1001", limit=5)
+    assert [p.id for p in payments] == [second, first]
+    assert payments[0].processing_note.startswith("Received")
+    assert payments[1].processing_note.startswith("Not paid yet")
+    with pytest.raises(NotFound):
+        service.recent_payments("A9999")
+    with pytest.raises(NotFound):
+        service.get_payment("PAY-NOSUCH")
+
+
+def test_issue_link_again_replaces_a_pending_link_and_renews_an_expired_one(service, sessions, clock):
+    _, (first, *_) = add_plan(sessions, clock)
+    one = service.issue_link(first, clock())
+    two = service.issue_link(first, clock())
+    assert two.payment.id == one.payment.id and two.link_url != one.link_url
+    with pytest.raises(NotFound):
+        service.link_status(token_of(one.link_url))
+    clock.advance(minutes=31)  # nobody opened it: the next call finds it expired by itself
+    three = service.issue_link(first, clock())
+    assert service.get_payment(two.payment.id).status == PaymentStatus.EXPIRED
+    assert three.payment.id != one.payment.id and three.payment.status == PaymentStatus.PENDING
+    service.handle_stripe_event(event("succeeded", three.payment.id, "pi_3"))
+    with pytest.raises(Conflict) as error:
+        service.issue_link(first, clock())
+    assert error.value.code == "installment_paid"
