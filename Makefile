@@ -37,7 +37,7 @@ RASA_PY := .venv/rasa/bin/python
 PAY_PY := .venv/payments/bin/python
 TRAINING_FILES := bot/config.yml $(shell find bot/domain data -name '*.yml' 2>/dev/null)
 
-.PHONY: help envs db model run chat test validate bench lock clean
+.PHONY: help envs db model run chat test validate bench nlu-report lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -73,8 +73,11 @@ test: envs model ## install what is needed and run every suite
 	@$(RASA_PY) -m pytest tests/actions tests/bot
 	@$(PAY_PY) -m pytest tests/e2e
 
-bench: envs ## benchmarks; reports (Markdown + JSON) go to results/
+bench: envs nlu-report ## benchmarks; reports (Markdown + JSON) go to results/
 	@$(PAY_PY) -m bench.payments_api --clients 20 --seconds 20
+
+nlu-report: envs ## NLU cross-validation, F1 per intent -> results/nlu_report.md
+	@$(PAY_PY) scripts/nlu_report.py --folds 3
 
 lock: ## re-pin both environments after editing a requirements file
 	@.venv/rasa/bin/pip freeze --all | grep -v '^pip==' > requirements/rasa.lock

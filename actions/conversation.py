@@ -88,3 +88,45 @@ class ActionReprompt(PaymentsAction):
             dispatcher.utter_message(response=names.UTTER_CONFIRM_PAYMENT,
                                      amount=format_money(pending["amount_cents"]))
         return []
+
+
+class ActionAnswer(VerifiedAction):
+    """Routes a verified customer's turn by the open question (`awaiting`), so the dialogue is
+    one explicit state machine instead of slot-conditioned rules:
+
+    - a yes confirms what is pending; a no declines it (or the list of options);
+    - a choice, an amount, or an unclear reply answers the open list or "how much?";
+    - with nothing open: a plan, settlement or payment request lists the options, a hardship is
+      acknowledged, and an unclear reply counts as a misunderstanding.
+    """
+
+    def name(self) -> str:
+        return names.ACTION_ANSWER
+
+    async def run_verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
+    ) -> list[EventType]:
+        from actions.handoff import ActionMisunderstood
+        from actions.payment import ActionOfferPayment
+        from actions.plans import ActionChooseOffer, ActionConfirm, ActionDecline, ActionHardship, ActionOfferPlans
+
+        intent = latest_intent(tracker)
+        awaiting = tracker.get_slot(names.AWAITING)
+        if intent == "hardship":
+            handler: VerifiedAction | PaymentsAction = ActionHardship(self._client)
+        elif awaiting == names.AWAITING_CONFIRMATION and intent in ("affirm", "deny"):
+            handler = ActionConfirm(self._client) if intent == "affirm" else ActionDecline(self._client)
+        elif awaiting == names.AWAITING_OFFER_CHOICE and intent == "deny":
+            handler = ActionDecline(self._client)
+        elif awaiting in (names.AWAITING_OFFER_CHOICE, names.AWAITING_AMOUNT) and intent != "affirm":
+            handler = ActionChooseOffer(self._client)
+        elif intent in ("request_payment_plan", "request_settlement"):
+            handler = ActionOfferPlans(self._client)
+        elif intent == "make_payment":
+            handler = ActionOfferPayment(self._client)
+        elif intent == "nlu_fallback":
+            return await ActionMisunderstood(self._client).run(dispatcher, tracker, domain)
+        else:  # a yes, a no or a detail with no question open
+            dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
+            return []
+        return await handler.run_verified(dispatcher, tracker, domain, account_id)  # type: ignore[union-attr]

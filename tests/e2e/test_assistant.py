@@ -1,0 +1,171 @@
+"""The assistant end to end through the real rasa server, action server, payments service,
+scheduler and Stripe stand-in: plan booking, the payment link paid and confirmed by a signed
+webhook, every handoff trigger, wrong number, stop and lock-out."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from tests.e2e.stack import Stack
+
+AMOUNT = re.compile(r"\$\s?\d")
+LINK = re.compile(r"https?://\S+/pay/[\w-]+")
+TEST_CARD = "4242424242424242"
+# (last 4, date of birth, ZIP): A1001 books plans; A1003 takes the handoff flags.
+MARIA = ("4821", "03/14/1985", "78701")
+AISHA = ("7734", "07/21/1990", "94110")
+
+
+def new_sender() -> str:
+    return f"e2e-{uuid.uuid4().hex[:10]}"
+
+
+def verify(stack: Stack, sender: str, who: tuple[str, str, str] = MARIA) -> list[str]:
+    said = stack.say(sender, "hello")
+    for factor in who:
+        said += stack.say(sender, factor)
+    assert any("you're verified" in t for t in said), said
+    return said
+
+
+def wait_for(check, timeout: float = 45, what: str = "condition"):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def pay_on_the_page(stack: Stack, link: str, card: str = TEST_CARD) -> None:
+    """What the payment page's Stripe.js does: confirm the PaymentIntent with the card, straight
+    at Stripe (the stand-in) with the publishable key; our service never sees the card."""
+    page = httpx.get(link, timeout=30)
+    assert page.status_code == 200, page.text[:300]
+    secret = re.search(r'data-client-secret="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    key = re.search(r'data-publishable-key="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    intent = secret.split("_secret_")[0]
+    confirmed = httpx.post(f"{stack.stripe_url}/v1/payment_intents/{intent}/confirm", timeout=30, json={
+        "key": key, "client_secret": secret,
+        "payment_method_data": {"type": "card", "card": {"number": card, "exp_month": 12, "exp_year": 2031,
+                                                          "cvc": "123"}},
+    })
+    assert confirmed.status_code == 200, confirmed.text[:300]
+
+
+def test_plan_is_booked_paid_through_the_link_and_confirmed_in_the_conversation(stack: Stack) -> None:
+    sender = new_sender()
+    verify(stack, sender)
+
+    offers = "\n".join(stack.say(sender, "I'd like to set up a payment plan"))
+    assert "1. 3 monthly payments of $103.33" in offers and "2. 6 monthly payments of $51.66" in offers
+
+    readback = " ".join(stack.say(sender, "1"))
+    today = datetime.now(ZoneInfo("America/Chicago")).date()
+    assert f"$103.34 on {today:%B} {today.day}, {today.year}" in readback
+    assert "Do you agree to this plan" in readback
+
+    booked = " ".join(stack.say(sender, "yes"))
+    plan_id = re.search(r"confirmation number is (PLN-\w+)", booked).group(1)  # type: ignore[union-attr]
+    link = LINK.search(booked).group(0)  # type: ignore[union-attr]
+    assert "to pay $103.34" in booked
+
+    plans = stack.api("GET", "/api/accounts/A1001/plans").json()
+    assert [(p["id"], p["status"], p["total"]["amount_cents"]) for p in plans] == [(plan_id, "active", 31000)]
+    assert stack.say(sender, "yes") != []  # a second yes books nothing more
+    assert len(stack.api("GET", "/api/accounts/A1001/plans").json()) == 1
+
+    pay_on_the_page(stack, link)
+    payment_id = stack.tracker(sender)["slots"]["last_payment_id"]  # type: ignore[index]
+    wait_for(lambda: stack.api("GET", f"/api/payments/{payment_id}").json()["status"] == "succeeded",
+             what="the webhook to mark the payment succeeded")
+    confirmation = wait_for(
+        lambda: [t for t in stack.bot_texts(sender) if "received your payment of $103.34" in t],
+        what="the confirmation in the conversation")
+    assert payment_id in confirmation[0]
+    account = stack.api("GET", "/api/accounts/A1001").json()
+    assert account["past_due"]["amount_cents"] == 31000 - 10334
+    plan = stack.api("GET", "/api/accounts/A1001/plans").json()[0]
+    assert plan["schedule"][0]["status"] == "paid"
+
+    for database in ("evenkeel.db", "tracker.db"):
+        assert TEST_CARD.encode() not in Path(stack.workdir, database).read_bytes(), database
+
+
+@pytest.mark.parametrize(
+    "text, reason, flag",
+    [
+        ("this isn't my debt, I dispute it", "dispute", "dispute"),
+        ("I want to end it all", "distress", None),
+        ("let me talk to a real person", "request_agent", None),
+        ("I filed for chapter 7 bankruptcy", "bankruptcy", "bankruptcy"),
+        ("please talk to my attorney", "attorney", "attorney"),
+        ("the cardholder passed away last month", "deceased", "deceased"),
+    ],
+)
+def test_every_handoff_trigger_creates_a_case_and_pauses(stack: Stack, text: str, reason: str, flag: str | None) -> None:
+    sender = new_sender()
+    verify(stack, sender, AISHA)
+    replies = " ".join(stack.say(sender, text))
+    assert "connecting you with a person" in replies
+    if reason == "distress":
+        assert replies.index("988") < replies.index("connecting you with a person")
+    cases = [c for c in stack.api("GET", "/api/handoffs", params={"status": "open"}).json()["cases"]
+             if c["conversation_id"] == sender]
+    assert [(c["reason"], c["account_id"], c["verified"]) for c in cases] == [(reason, "A1003", True)]
+    assert "A1003" in cases[0]["summary"]
+    if flag:
+        assert flag in stack.api("GET", "/api/accounts/A1003").json()["flags"]
+    assert stack.tracker(sender)["paused"] is True
+    assert stack.say(sender, "hello?") == []  # the assistant stays silent while a person has it
+
+
+def test_a_person_asked_for_during_verification_hands_off_unverified(stack: Stack) -> None:
+    sender = new_sender()
+    stack.say(sender, "hi")
+    replies = " ".join(stack.say(sender, "agent"))
+    assert "connecting you with a person" in replies and not AMOUNT.search(replies)
+    [case] = [c for c in stack.api("GET", "/api/handoffs", params={"status": "open"}).json()["cases"]
+              if c["conversation_id"] == sender]
+    assert (case["verified"], case["account_id"]) == (False, None)
+
+
+def test_lock_out_hands_off(stack: Stack) -> None:
+    sender = new_sender()
+    said = stack.say(sender, "hi")
+    for _ in range(3):
+        for factor in ("4821", "03/14/1985", "99999"):
+            said += stack.say(sender, factor)
+    joined = " ".join(said)
+    assert "paused verification for 30 minutes" in joined and "connecting you with a person" in joined
+    assert not AMOUNT.search(joined)
+    [case] = [c for c in stack.api("GET", "/api/handoffs", params={"status": "open"}).json()["cases"]
+              if c["conversation_id"] == sender]
+    assert case["reason"] == "verification_locked"
+
+
+def test_wrong_number_apologizes_discloses_nothing_and_flags_the_number(stack: Stack) -> None:
+    sender = new_sender()
+    replies = stack.say(sender, "you have the wrong number", metadata={"phone": "+14045550105"})
+    assert any("sorry for bothering you" in t for t in replies)
+    assert not any(AMOUNT.search(t) or "Dana" in t for t in replies)
+    assert "wrong_number" in stack.api("GET", "/api/accounts/A1005").json()["flags"]
+    assert stack.say(sender, "hello") == []
+
+
+def test_stop_records_the_opt_out_and_goes_quiet(stack: Stack) -> None:
+    sender = new_sender()
+    replies = stack.say(sender, "stop texting me", metadata={"phone": "+14045550105"})
+    assert any("won't contact you" in t for t in replies)
+    flags = stack.api("GET", "/api/accounts/A1005").json()["flags"]
+    assert {"stop_sms", "stop_voice"} <= set(flags)
+    assert stack.say(sender, "hello") == []
