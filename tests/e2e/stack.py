@@ -17,6 +17,7 @@ RASA_BIN = ROOT / ".venv/rasa/bin"
 PAYMENTS_BIN = ROOT / ".venv/payments/bin"
 MODEL = ROOT / "models/evenkeel.tar.gz"
 SERVICE_TOKEN = "e2e-service-token"
+STRIPE_WEBHOOK_SECRET = "whsec_e2e"
 RASA_TOKEN = "e2e-rasa-token"
 
 
@@ -45,6 +46,7 @@ class Stack:
     payments_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
     rasa_port: int = field(default_factory=free_port)
+    stripe_port: int = field(default_factory=free_port)
     processes: dict[str, Process] = field(default_factory=dict)
 
     @property
@@ -54,6 +56,15 @@ class Stack:
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def web_url(self) -> str:
+        """The web chat page, served by the rasa server (channels/webchat.py)."""
+        return f"{self.rasa_url}/webhooks/webchat/"
+
+    @property
+    def stripe_url(self) -> str:
+        return f"http://127.0.0.1:{self.stripe_port}"
 
     @property
     def env(self) -> dict[str, str]:
@@ -71,6 +82,12 @@ class Stack:
             "RASA_URL": self.rasa_url,
             "RASA_AUTH_TOKEN": RASA_TOKEN,
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+            "PAYMENTS_PUBLIC_URL": self.payments_url,
+            "STRIPE_API_BASE": self.stripe_url,
+            "STRIPE_JS_URL": f"{self.stripe_url}/js.stripe.com/v3/",
+            "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+            # The scheduler delivers the outbox (payment confirmations) every second in tests.
+            "SCHEDULER_INTERVAL_SECONDS": "1",
         }
 
     def start(self, timeout: float = 240) -> "Stack":
@@ -78,6 +95,11 @@ class Stack:
             [str(PAYMENTS_BIN / "python"), "-m", "payments", "setup"],
             cwd=ROOT, env=self.env, check=True, capture_output=True,
         )
+        self._spawn("stripe", [
+            str(PAYMENTS_BIN / "python"), "-m", "scripts.stripe_standin", "--port", str(self.stripe_port),
+            "--webhook-url", f"{self.payments_url}/webhooks/stripe", "--webhook-secret", STRIPE_WEBHOOK_SECRET,
+        ])
+        self._spawn("scheduler", [str(PAYMENTS_BIN / "python"), "-m", "payments", "scheduler"])
         self._spawn("payments", [
             str(PAYMENTS_BIN / "uvicorn"), "--factory", "payments.main:create_app",
             "--host", "127.0.0.1", "--port", str(self.payments_port),
@@ -104,6 +126,7 @@ class Stack:
             "payments": f"{self.payments_url}/health/ready",
             "actions": f"http://127.0.0.1:{self.actions_port}/health",
             "rasa": f"{self.rasa_url}/status?token={RASA_TOKEN}",
+            "stripe": f"{self.stripe_url}/js.stripe.com/v3/",
         }
 
     def wait_healthy(self, timeout: float) -> None:
@@ -142,6 +165,15 @@ class Stack:
         response = httpx.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
         response.raise_for_status()
         return [m["text"] for m in response.json() if "text" in m]
+
+    def api(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        """Call the payments service's API with the service token."""
+        headers = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
+        return httpx.request(method, f"{self.payments_url}{path}", headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+    def bot_texts(self, sender: str) -> list[str]:
+        """Every bot message in the conversation, including pushed ones (REST cannot deliver those)."""
+        return [e.get("text") or "" for e in self.tracker(sender)["events"] if e.get("event") == "bot"]  # type: ignore[union-attr]
 
     def tracker(self, sender: str) -> dict[str, object]:
         response = httpx.get(
