@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -78,6 +79,8 @@ async def run_scheduler(settings: Settings, *, once: bool = False) -> None:
             try:
                 report = await scheduler.run_once()
                 log.info("scheduler pass: %s", report)
+                if settings.scheduler_heartbeat_file:
+                    Path(settings.scheduler_heartbeat_file).touch()
             except Exception:  # noqa: BLE001 - one bad pass must not stop the next ones
                 log.exception("scheduler pass failed")
             if once:

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
 
     # Background work (python -m payments scheduler).
     scheduler_interval_seconds: int = 60
+    scheduler_heartbeat_file: str = ""  # touched after each pass, for health checks
     reminder_days_before_due: int = 3
     notification_max_attempts: int = 8
 
@@ -58,6 +59,8 @@ class Settings(BaseSettings):
                 raise ValueError("PAYMENTS_SERVICE_TOKEN must be set in production")
             if self.rasa_auth_token == DEV_RASA_TOKEN:
                 raise ValueError("RASA_AUTH_TOKEN must be set in production")
+            if self.twilio_auth_token == "dev-twilio-auth-token":
+                raise ValueError("TWILIO_AUTH_TOKEN must be set in production")
             if self.stripe_api_key == "sk_test_localstripe" or "127.0.0.1" in self.stripe_api_base:
                 raise ValueError("STRIPE_API_KEY and STRIPE_API_BASE must name real Stripe in production")
             if self.database_url.startswith("sqlite"):

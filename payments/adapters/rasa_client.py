@@ -18,7 +18,9 @@ class HttpRasaNotifier:
         self.timeout_seconds = timeout_seconds
 
     async def trigger_intent(self, conversation_id: str, intent: str, entities: dict[str, Any]) -> None:
-        url = f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/trigger_intent"
+        # "+" stays as it is: Sanic 21.12 does not decode path parameters, so "%2B1512..." would be
+        # a different conversation from "+1512..." (phone-number conversation ids).
+        url = f"{self.base_url}/conversations/{quote(conversation_id, safe='+')}/trigger_intent"
         try:
             async with httpx.AsyncClient(timeout=self.timeout_seconds) as client:
                 response = await client.post(

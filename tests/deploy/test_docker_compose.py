@@ -25,19 +25,25 @@ from payments.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
-SERVICES = {"rasa", "actions", "payments", "postgres", "redis"}
+SERVICES = {"rasa", "actions", "payments", "scheduler", "postgres", "redis"}
 # Required variables (`${VAR:?...}` in docker-compose.yml): no default secret is ever deployed.
 REQUIRED = {
     "PAYMENTS_SERVICE_TOKEN": "test-service-token",
     "RASA_AUTH_TOKEN": "test-rasa-token",
     "STRIPE_API_KEY": "sk_test_compose",
     "POSTGRES_PASSWORD": "test-postgres-password",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_compose",
+    "STRIPE_WEBHOOK_SECRET": "whsec_compose",
+    "TWILIO_ACCOUNT_SID": "AC11111111111111111111111111111111",
+    "TWILIO_AUTH_TOKEN": "test-twilio-token",
+    "TWILIO_FROM_NUMBER": "+15005550006",
 }
 # Who waits for whom, and for what.
 DEPENDENCIES = {
     "rasa": {"actions", "postgres", "redis"},
     "actions": {"payments"},
     "payments": {"postgres"},
+    "scheduler": {"payments"},
     "postgres": set(),
     "redis": set(),
 }
@@ -179,7 +185,7 @@ def test_docker_compose_is_installed() -> None:
     require_docker_compose()
 
 
-def test_compose_config_is_valid_and_has_the_five_services(compose: dict) -> None:
+def test_compose_config_is_valid_and_has_every_service(compose: dict) -> None:
     assert set(compose["services"]) == SERVICES
 
 
@@ -255,7 +261,7 @@ def test_postgres_init_creates_the_tracker_database(compose: dict) -> None:
 
 def test_every_referenced_dockerfile_exists(compose: dict) -> None:
     built = built_services(compose)
-    assert set(built) == {"rasa", "actions", "payments"}
+    assert set(built) == {"rasa", "actions", "payments", "scheduler"}
     missing = [str(dockerfile) for _, dockerfile in built.values() if not dockerfile.is_file()]
     assert missing == []
 
