@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 
 from payments.adapters.db import make_engine, make_session_factory
 from payments.adapters.stripe_gateway import StripeGateway
-from payments.api.errors import install_error_handlers
+from payments.api.errors import ERROR_RESPONSES, install_error_handlers
 from payments.api.routers import accounts, health, verification
 from payments.api.routers import plans as plan_routes
 from payments.api.routers import compliance as compliance_routes
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Accounts, identity verification, balances, plans, payments, handoffs and audit.",
         version="0.1.0",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
 
     @app.middleware("http")

@@ -7,6 +7,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from payments.domain.errors import InvalidRequest
+
 
 def make_engine(database_url: str) -> Engine:
     """An engine for SQLite (creating the file's folder) or PostgreSQL (`postgresql+psycopg://`)."""
@@ -18,8 +20,27 @@ def make_engine(database_url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    else:
+        engine = create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    event.listen(engine, "before_cursor_execute", _refuse_nul_characters)
+    return engine
+
+
+def _refuse_nul_characters(_conn, _cursor, _statement, parameters, _context, _executemany) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL text cannot hold NUL (psycopg raises DataError: a 500 for `/api/accounts/A%00`
+    or a NUL in any body field). Refuse it as a bad request, on SQLite too so both behave alike,
+    whichever field or path parameter brought it. (JSON columns arrive serialized: `\\u0000`.)"""
+    if _has_nul(parameters):
+        raise InvalidRequest("text may not contain NUL characters")
+
+
+def _has_nul(value: object) -> bool:
+    # One row or many, as a tuple, list or dict, whatever the driver's parameter style.
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(item) for item in value.values())
+    return isinstance(value, (list, tuple)) and any(_has_nul(item) for item in value)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -88,7 +88,8 @@ class VerificationAttemptRow(Base):
     __table_args__ = (Index("ix_verification_attempts_subject_at", "subject", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    subject: Mapped[str] = mapped_column(String(128))
+    # "phone:<E.164>" or "conversation:<id>", and a conversation id is up to 128 characters.
+    subject: Mapped[str] = mapped_column(String(len("conversation:") + 128))
     channel: Mapped[str] = mapped_column(String(16))
     account_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
     succeeded: Mapped[bool]

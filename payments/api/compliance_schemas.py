@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints, field_validator
 
-from payments.api.schemas import Phone
+from payments.api.schemas import Phone, iso_text
 from payments.domain.accounts import AccountFlag
 from payments.domain.compliance import ACTOR_PATTERN, ContactKind, ContactRule, Direction, HandoffReason, HandoffStatus, Medium
 from payments.domain.verification import Channel
@@ -19,6 +20,19 @@ AgentName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._@-]{1,58}$")
 ConversationId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 # Where an action came from: a conversation channel, the agent console, or a background job.
 AuditChannel = Literal["web", "sms", "voice", "rest", "email", "console", "system"]
+
+CONTACT_TIMES = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))
+
+
+def _plausible_contact_time(value: datetime) -> datetime:
+    # Near the ends of Python's datetime range the Reg F window and the time-zone arithmetic
+    # overflow (year 9999 at -12:00 was a 500); no dialer means a time outside this century.
+    if not CONTACT_TIMES[0] <= value < CONTACT_TIMES[1]:
+        raise ValueError("`at` must be in the years 2000 to 2099")
+    return value
+
+
+ContactTime = Annotated[AwareDatetime, iso_text(r"\d{4}-\d{2}-\d{2}[Tt ]"), AfterValidator(_plausible_contact_time)]
 
 
 # --- flags -------------------------------------------------------------------------------
@@ -70,7 +84,7 @@ class AuditTrailOut(BaseModel):
 class ContactCheckRequest(BaseModel):
     account_id: str = Field(min_length=1, max_length=16)
     medium: Medium
-    at: AwareDatetime | None = None  # default: now
+    at: ContactTime | None = None  # default: now
     # Record the outbound attempt in the same transaction when allowed (dialers: check and count at once).
     record_attempt: bool = False
     actor: Actor = "system"
@@ -149,6 +163,8 @@ class HandoffRequest(BaseModel):
     def _context_fits(cls, value: dict[str, Any]) -> dict[str, Any]:
         if context_size(value) > MAX_CONTEXT_BYTES:
             raise ValueError(f"context is larger than {MAX_CONTEXT_BYTES} bytes")
+        # Python's JSON parser lets NaN and Infinity in; PostgreSQL's json refuses them (a 500).
+        json.dumps(value, allow_nan=False, default=str)  # ValueError: a 422 naming `context`
         return value
 
 

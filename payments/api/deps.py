@@ -22,17 +22,33 @@ def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
+UNAUTHORIZED = {"code": "unauthorized", "detail": "missing or wrong service token"}
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+
+def _token_matches(request: Request, credentials: HTTPAuthorizationCredentials | None) -> bool:
+    expected = request.app.state.settings.payments_service_token.encode()
+    return credentials is not None and hmac.compare_digest(credentials.credentials.encode(), expected)
+
+
 def require_service_token(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> None:
     """Every call from the action server carries `Authorization: Bearer <PAYMENTS_SERVICE_TOKEN>`."""
-    expected = request.app.state.settings.payments_service_token.encode()
-    if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), expected):
-        raise HTTPException(
-            status_code=401,
-            detail={"code": "unauthorized", "detail": "missing or wrong service token"},
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    if not _token_matches(request, credentials):
+        raise HTTPException(status_code=401, detail=UNAUTHORIZED, headers=UNAUTHORIZED_HEADERS)
+
+
+async def lacks_required_service_token(request: Request) -> bool:
+    """The matched route needs the service token and the request does not carry it.
+
+    FastAPI reads and parses a JSON body before it runs any dependency, so a malformed body
+    fails (422, or 400 when it is not even text) before `require_service_token` is asked: the
+    error handlers use this to answer such a caller 401 like any other unauthenticated one.
+    """
+    route = request.scope.get("route")
+    guarded = any(d.dependency is require_service_token for d in getattr(route, "dependencies", ()))
+    return guarded and not _token_matches(request, await _bearer(request))
 
 
 def get_verification_service(request: Request) -> VerificationService:

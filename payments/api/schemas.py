@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
 from payments.domain.money import Money
 from payments.domain.verification import Channel
@@ -13,6 +14,31 @@ from payments.domain.verification import Channel
 Digits4 = Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
 Zip5 = Annotated[str, StringConstraints(pattern=r"^\d{5}$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]  # E.164
+
+
+def iso_text(pattern: str) -> BeforeValidator:
+    """Dates and times only as ISO 8601 text: pydantic also reads a number, or a string of digits,
+    as Unix time, so `"dob": 0` would be checked as 1970-01-01 and cost a verification attempt."""
+    regex = re.compile(pattern)
+
+    def check(value: object) -> object:
+        if isinstance(value, date) or (isinstance(value, str) and regex.match(value)):
+            return value
+        raise ValueError("expected ISO 8601 text")
+
+    return BeforeValidator(check)
+
+
+IsoDate = Annotated[date, iso_text(r"\d{4}-\d{2}-\d{2}\Z")]
+
+
+class ErrorOut(BaseModel):
+    """Every error answer (payments/api/errors.py): a stable `code` and a `detail` for people."""
+
+    code: str
+    detail: str
+    fields: list[str] | None = None  # validation_error: which fields, never their values
+    retry_after_seconds: int | None = None  # verification_locked
 
 
 class MoneyOut(BaseModel):
@@ -29,7 +55,7 @@ class VerifyRequest(BaseModel):
     conversation_id: str = Field(min_length=1, max_length=128)
     phone: Phone | None = None
     card_last4: Digits4 | None = None
-    dob: date | None = None
+    dob: IsoDate | None = None
     zip: Zip5 | None = None
 
 

@@ -7,6 +7,7 @@ PRODUCTION = dict(
     evenkeel_env="production",
     payments_service_token="a-real-service-token",
     rasa_auth_token="a-real-rasa-token",
+    twilio_auth_token="a-real-twilio-token",
     database_url="postgresql+psycopg://evenkeel@db/evenkeel",
     stripe_api_key="sk_live_not_a_real_key",
     stripe_api_base="",
@@ -26,6 +27,7 @@ def test_production_with_real_secrets_and_postgresql():
     [
         ("payments_service_token", DEV_SERVICE_TOKEN, "PAYMENTS_SERVICE_TOKEN"),
         ("rasa_auth_token", DEV_RASA_TOKEN, "RASA_AUTH_TOKEN"),
+        ("twilio_auth_token", "dev-twilio-auth-token", "TWILIO_AUTH_TOKEN"),
         ("stripe_api_key", "sk_test_localstripe", "STRIPE_API_KEY"),
         ("stripe_api_base", "http://127.0.0.1:8420", "STRIPE_API_BASE"),
         ("database_url", "sqlite:///var/evenkeel.db", "PostgreSQL"),

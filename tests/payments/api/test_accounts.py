@@ -36,3 +36,9 @@ def test_bankruptcy_stops_collection(client, auth):
 def test_unknown_account_is_not_found(client, auth):
     response = client.get("/api/accounts/A9999", headers=auth)
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+def test_a_nul_character_is_a_bad_request_on_every_database(client, auth):
+    # PostgreSQL text cannot hold NUL: psycopg raised DataError, a 500 (tests/payments/adapters/test_db.py).
+    response = client.get("/api/accounts/A1001%00", headers=auth)
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_request")

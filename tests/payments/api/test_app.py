@@ -18,6 +18,18 @@ def test_conversation_id_header_reaches_the_log_context(client):
     assert client.get("/_probe", headers={"X-Conversation-Id": "x" * 500}).json() == {"conversation_id": "x" * 128}
 
 
+def test_openapi_documents_the_error_body_we_send(client):
+    schema = client.get("/openapi.json").json()
+    error = {"$ref": "#/components/schemas/ErrorOut"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert responses["default"]["content"]["application/json"]["schema"] == error, (method, path)
+            # FastAPI's own 422 body (`detail` a list) is never what the validation handler sends.
+            assert "HTTPValidationError" not in str(responses), (method, path)
+    assert set(schema["components"]["schemas"]["ErrorOut"]["required"]) == {"code", "detail"}
+
+
 def test_unknown_route_is_json(client):
     response = client.get("/api/nope")
     assert (response.status_code, response.json()["code"]) == (404, "http_error")

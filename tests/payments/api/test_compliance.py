@@ -231,6 +231,9 @@ def test_an_inbound_conversation_stops_calls_but_not_texts(api, auth):
         ({"medium": "fax"}, ["medium"]),
         ({"at": "2026-03-02T12:00:00"}, ["at"]),  # no offset: whose noon?
         ({"at": "soon"}, ["at"]),
+        ({"at": 1772474400}, ["at"]),  # a number is not read as Unix time
+        ({"at": "9999-12-31T23:59:59-12:00"}, ["at"]),  # was a 500: the window overflowed
+        ({"at": "0001-01-01T00:00:00+14:00"}, ["at"]),
         ({"account_id": ""}, ["account_id"]),
     ],
 )

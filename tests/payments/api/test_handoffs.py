@@ -1,3 +1,4 @@
+import json
 import re
 
 import pytest
@@ -120,6 +121,13 @@ def test_a_bad_case_names_the_fields(api, auth, body, fields):
     response = create(api, auth, **body)
     assert (response.status_code, response.json()["code"], response.json()["fields"]) == (
         422, "validation_error", fields)
+
+
+def test_nan_or_infinity_in_the_context_is_refused_on_every_database(api, auth):
+    # Python's JSON parser reads NaN and Infinity; PostgreSQL's json type refused them: a 500.
+    body = json.dumps({**BODY, "context": {"score": float("nan"), "limit": float("inf")}})
+    response = api.post("/api/handoffs", content=body, headers={**auth, "Content-Type": "application/json"})
+    assert (response.status_code, response.json()["fields"]) == (422, ["context"])
 
 
 def test_missing_fields_are_named(api, auth):

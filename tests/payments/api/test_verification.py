@@ -33,6 +33,8 @@ def test_verify_failure_gives_attempts_left_and_echoes_nothing(client, auth):
         ("card_last4", "48211"),
         ("zip", "7870"),
         ("dob", "1985-02-30"),
+        ("dob", 0),  # pydantic alone reads a number, or digits, as Unix time: 1970-01-01, a spent attempt
+        ("dob", "482112000"),
         ("channel", "fax"),
         ("phone", "5125550101"),
         ("conversation_id", ""),
@@ -50,6 +52,12 @@ def test_malformed_field_is_named_not_echoed(client, auth, field, value):
 def test_every_malformed_field_is_named(client, auth):
     response = client.post("/api/verify", json=web(card_last4="48x1", zip="7870", channel="fax"), headers=auth)
     assert sorted(response.json()["fields"]) == ["card_last4", "channel", "zip"]
+
+
+def test_the_longest_conversation_id_is_counted_like_any_other(client, auth):
+    # "conversation:" and 128 characters did not fit the attempts table: PostgreSQL answered 500.
+    wrong = web(conversation_id="c" * 128, zip="78702")
+    assert [client.post("/api/verify", json=wrong, headers=auth).json()["attempts_left"] for _ in range(2)] == [2, 1]
 
 
 def test_missing_factors_are_an_invalid_request(client, auth):
