@@ -37,7 +37,7 @@ RASA_PY := .venv/rasa/bin/python
 PAY_PY := .venv/payments/bin/python
 TRAINING_FILES := bot/config.yml $(shell find bot/domain data -name '*.yml' 2>/dev/null)
 
-.PHONY: help envs db model run chat test validate bench nlu-report lock clean
+.PHONY: help envs db model run chat phone test validate bench nlu-report lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -64,13 +64,16 @@ run: envs db model ## start rasa, actions, payments and localstripe; Ctrl-C stop
 chat: ## talk to the running assistant from this terminal (REST channel)
 	@$(PAY_PY) scripts/chat.py
 
+phone: ## a simulated phone for SMS (PHONE_MODE=voice for a call); see scripts/phone.py --help
+	@$(RASA_PY) scripts/phone.py $${PHONE_MODE:-sms} --from $${PHONE_FROM:-+15125550101}
+
 validate: envs ## rasa data validate (only the warnings we can explain are tolerated)
 	@$(RASA_PY) -m pytest -q tests/bot/test_data_validate.py
 
 test: envs model ## install what is needed and run every suite
 	@scripts/install-system-deps.sh
 	@$(PAY_PY) -m pytest tests/payments tests/deploy
-	@$(RASA_PY) -m pytest tests/actions tests/bot
+	@$(RASA_PY) -m pytest tests/actions tests/bot tests/channels
 	@$(PAY_PY) -m pytest tests/e2e
 
 bench: envs nlu-report ## benchmarks; reports (Markdown + JSON) go to results/

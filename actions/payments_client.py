@@ -310,7 +310,8 @@ class HttpPaymentsClient:
         })
         self._raise_for_refusal(response, "payment")
         body = response.json()
-        return PaymentLink(body["id"], body["amount"]["amount_cents"], body["amount"]["currency"], body["link_url"])
+        # Payments are flat: `amount_cents` and `currency` (payments/api/payment_schemas.py).
+        return PaymentLink(body["id"], body["amount_cents"], body["currency"], body["link_url"])
 
     async def recent_payments(self, account_id: str, *, conversation_id: str) -> list[RecentPayment]:
         response = await self._request("GET", f"/api/accounts/{account_id}/payments", conversation_id)
@@ -318,7 +319,7 @@ class HttpPaymentsClient:
         body = response.json()
         items = body["payments"] if isinstance(body, dict) else body
         return [
-            RecentPayment(p["id"], p["amount"]["amount_cents"], p["amount"]["currency"], p["status"], p["created_at"])
+            RecentPayment(p["id"], p["amount_cents"], p["currency"], p["status"], p["created_at"])
             for p in items
         ]
 
@@ -327,8 +328,7 @@ class HttpPaymentsClient:
         self._raise_for_refusal(response, "payment")
         body = response.json()
         return PaymentStatus(
-            body["id"], body["status"], body["amount"]["amount_cents"], body["amount"]["currency"],
-            body.get("conversation_id"),
+            body["id"], body["status"], body["amount_cents"], body["currency"], body.get("conversation_id"),
         )
 
     async def make_promise(

@@ -1,0 +1,7 @@
+"""Channel connectors that run inside the rasa server (registered by module path in
+bot/credentials.yml): Twilio SMS (`channels.sms`), Twilio voice (`channels.voice`) and web chat.
+
+They may only use what Rasa's environment has (channels/requirements.txt). Every connector
+keeps card numbers away from Rasa (`channels.masking`) and never lets a customer inject an
+intent by typing "/intent".
+"""

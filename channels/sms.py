@@ -1,0 +1,454 @@
+"""SMS through Twilio Messaging: `channels.sms.TwilioSmsInput` in bot/credentials.yml, webhook at
+`POST /webhooks/twilio_sms/webhook` (the number's "A message comes in" URL).
+
+One conversation per phone number: the sender id is the customer's number in E.164, on SMS and
+on voice alike, so a call and an SMS thread from one number continue one case, and Rasa's
+`recipient_id` for a pushed message (agent reply, payment confirmation, reminder sent with
+`output_channel=latest`) is the number to text.
+
+A webhook is answered at once with empty TwiML, and the bot's replies go out through Twilio's
+REST API when the turn is done: a slow turn never makes Twilio time out and retry. A retried
+delivery (same MessageSid) is processed once (channels/dedupe.py).
+
+Before Rasa: the signature is checked; carrier keywords are handled here and never reach Rasa
+(STOP & co. are recorded in the payments service's ledger and answered by nobody, as Twilio's
+Advanced Opt-Out replies itself; START likewise; HELP gets a fixed text); a message holding a
+card number becomes `/card_number_shared`; leading slashes are stripped; a reply "1", "2"...
+after a message with buttons becomes that button's payload.
+
+The buttons a customer can answer by number are remembered per conversation in the channel
+store: in process memory by default (one rasa process), in Redis with CHANNELS_REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.twiml.messaging_response import MessagingResponse
+
+from channels.config import ChannelSettings
+from channels.dedupe import ChannelStore, build_store
+from channels.twilio_common import (
+    SignatureValidator,
+    SmsSender,
+    TwilioRestSender,
+    is_phone_number,
+    mask_phone,
+    normalize_phone,
+    timezone_for,
+    twilio_params,
+    user_text_for_rasa,
+)
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "twilio_sms"
+SMS_LIMIT = 320  # characters per message our SMS wording targets (two segments)
+MAX_INBOUND = 1600  # Twilio's limit for one message body
+
+# Twilio's default opt-out, opt-in and help keywords (https://help.twilio.com/articles/223134027),
+# matched on the whole message like carriers do. Twilio also says which one matched in
+# `OptOutType` when Advanced Opt-Out is on; that wins.
+OPT_OUT_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+OPT_IN_KEYWORDS = {"START", "UNSTOP"}
+HELP_KEYWORDS = {"HELP", "INFO"}
+OPT_OUT, OPT_IN, HELP = "opt_out", "opt_in", "help"
+
+MMS_ONLY_TEXT = "Thanks, but I can't open pictures or attachments here. Please type your message instead."
+ATTACHMENT_IGNORED_TEXT = "(I can't open attachments, so I read only your text.)"
+EMPTY_TEXT = "I didn't get any text. How can I help? Reply HELP for help."
+TRUNCATED_TEXT = "(Your message was long, so I read only the first part.)"
+TROUBLE_TEXT = "Sorry, something went wrong on our side. Please try again in a few minutes."
+
+
+# --- keywords ------------------------------------------------------------------------------------
+
+
+def keyword_of(body: str, opt_out_type: str = "") -> str | None:
+    """OPT_OUT, OPT_IN, HELP or None for a message that is a carrier keyword."""
+    kind = {"STOP": OPT_OUT, "START": OPT_IN, "HELP": HELP}.get(opt_out_type.strip().upper())
+    if kind:
+        return kind
+    word = re.sub(r"[\s.!?,;:'\"]+$", "", body.strip()).upper()
+    if word in OPT_OUT_KEYWORDS:
+        return OPT_OUT
+    if word in OPT_IN_KEYWORDS:
+        return OPT_IN
+    if word in HELP_KEYWORDS:
+        return HELP
+    return None
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+_ALREADY_NUMBERED = re.compile(r"\b(reply|press|text)\s+1\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def render_buttons(text: str, buttons: list[dict[str, Any]]) -> str:
+    """Buttons as numbered options, one "Reply N for TITLE" line each; left out when the SMS
+    wording already numbers them ("Reply 1 to pay, 2 for a plan...")."""
+    if not buttons or _ALREADY_NUMBERED.search(text or ""):
+        return text or ""
+    lines = [f"Reply {i} for {button.get('title') or button.get('payload')}" for i, button in enumerate(buttons, 1)]
+    return "\n".join(part for part in [text or "", *lines] if part)
+
+
+def render_message(message: dict[str, Any]) -> str:
+    """One bot message as SMS text (custom payloads are for voice and web chat: not sent)."""
+    text = render_buttons(message.get("text") or "", message.get("buttons") or message.get("quick_replies") or [])
+    extras = [message.get("image"), message.get("attachment") if isinstance(message.get("attachment"), str) else None]
+    return "\n".join(part for part in [text, *extras] if part).strip()
+
+
+def _hard_split(word: str, limit: int) -> list[str]:
+    return [word[i:i + limit] for i in range(0, len(word), limit)]
+
+
+def _pack(pieces: Iterable[str], separator: str, limit: int, split_further: Callable[[str], list[str]]) -> list[str]:
+    """Greedily join whole pieces up to `limit`; a piece longer than `limit` is split further."""
+    chunks: list[str] = []
+    current = ""
+    for piece in pieces:
+        if not piece:
+            continue
+        if len(piece) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.extend(split_further(piece))
+            continue
+        candidate = f"{current}{separator}{piece}" if current else piece
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            chunks.append(current)
+            current = piece
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def split_sms(text: str, limit: int = SMS_LIMIT) -> list[str]:
+    """Split text into SMS of at most `limit` characters at line, then sentence, then word
+    boundaries; a single "word" longer than `limit` (never in our wording) is cut."""
+
+    def by_words(sentence: str) -> list[str]:
+        return _pack(sentence.split(), " ", limit, lambda word: _hard_split(word, limit))
+
+    def by_sentences(line: str) -> list[str]:
+        return _pack(_SENTENCE_END.split(line.strip()), " ", limit, by_words)
+
+    lines = [line.strip() for line in (text or "").strip().splitlines()]
+    return _pack(lines, "\n", limit, by_sentences)
+
+
+def pack_messages(texts: Iterable[str], limit: int = SMS_LIMIT) -> list[str]:
+    """A turn's bot messages as few SMS as fit: whole messages together (blank line between),
+    a message too long for one SMS split by `split_sms`."""
+    return _pack([t.strip() for t in texts], "\n\n", limit, lambda text: split_sms(text, limit))
+
+
+# --- button replies ------------------------------------------------------------------------------
+
+_CHOICE = re.compile(r"^\s*(?:#|no\.?\s*|number\s+|option\s+)?(\d{1,2})\s*[.)!]?\s*$", re.IGNORECASE)
+
+
+def button_payload(reply: str, buttons: list[dict[str, Any]]) -> str | None:
+    """The payload of the button a reply picks: its number ("2", "#2", "option 2") or its title."""
+    if not buttons:
+        return None
+    match = _CHOICE.match(reply or "")
+    if match:
+        index = int(match.group(1))
+        if 1 <= index <= len(buttons):
+            return str(buttons[index - 1].get("payload") or "") or None
+        return None
+    wanted = re.sub(r"[^\w ]+", "", (reply or "").casefold()).strip()
+    for button in buttons:
+        if wanted and wanted == re.sub(r"[^\w ]+", "", str(button.get("title", "")).casefold()).strip():
+            return str(button.get("payload") or "") or None
+    return None
+
+
+# --- collaborators -------------------------------------------------------------------------------
+
+
+class ComplianceLedger(Protocol):
+    async def opt_out(self, phone: str, conversation_id: str) -> bool: ...
+
+    async def opt_in(self, phone: str, conversation_id: str) -> bool: ...
+
+
+class PaymentsComplianceLedger:
+    """STOP/START in the payments service: `POST /api/contact/opt-out|opt-in` with the service
+    token; medium and audit channel "sms". Retried on transient failures; a failure is logged
+    (Twilio's Advanced Opt-Out still blocks our texts to the number)."""
+
+    def __init__(self, settings: ChannelSettings, attempts: int = 3, backoff_seconds: float = 0.5) -> None:
+        self.settings = settings
+        self.attempts = attempts
+        self.backoff_seconds = backoff_seconds
+
+    async def opt_out(self, phone: str, conversation_id: str) -> bool:
+        return await self._post("/api/contact/opt-out", phone, conversation_id)
+
+    async def opt_in(self, phone: str, conversation_id: str) -> bool:
+        return await self._post("/api/contact/opt-in", phone, conversation_id)
+
+    async def _post(self, path: str, phone: str, conversation_id: str) -> bool:
+        import aiohttp
+
+        body = {"phone": phone, "medium": "sms", "channel": "sms", "conversation_id": conversation_id}
+        headers = {"Authorization": f"Bearer {self.settings.payments_service_token}"}
+        timeout = aiohttp.ClientTimeout(total=self.settings.payments_timeout_seconds)
+        for attempt in range(1, self.attempts + 1):
+            try:
+                async with aiohttp.ClientSession(timeout=timeout) as session:
+                    async with session.post(self.settings.payments_url + path, json=body, headers=headers) as reply:
+                        if reply.status < 300:
+                            data = await reply.json()
+                            log.info("%s for %s recorded: accounts %s", path.rsplit("/", 1)[-1], mask_phone(phone),
+                                     data.get("account_ids"))
+                            return True
+                        if reply.status < 500:
+                            log.error("%s for %s refused by the payments service: HTTP %s",
+                                      path, mask_phone(phone), reply.status)
+                            return False
+                        problem = f"HTTP {reply.status}"
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                problem = type(exc).__name__
+            log.warning("%s for %s failed (attempt %d/%d): %s", path, mask_phone(phone), attempt, self.attempts, problem)
+            if attempt < self.attempts:
+                await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+        log.error("%s for %s NOT recorded after %d attempts", path, mask_phone(phone), self.attempts)
+        return False
+
+
+def _memory_key(phone: str) -> str:
+    return f"sms:{phone}"
+
+
+class _SmsMemory:
+    """What a conversation needs across turns: the buttons a number answers, and our number the
+    customer texts (pushed messages come from it)."""
+
+    def __init__(self, store: ChannelStore, ttl_seconds: float) -> None:
+        self.store = store
+        self.ttl_seconds = ttl_seconds
+
+    async def get(self, phone: str) -> dict[str, Any]:
+        return dict(await self.store.get(_memory_key(phone)) or {})
+
+    async def update(self, phone: str, **changes: Any) -> None:
+        memory = await self.get(phone)
+        memory.update(changes)
+        await self.store.set(_memory_key(phone), memory, self.ttl_seconds)
+
+
+def _last_buttons(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for message in reversed(messages):
+        buttons = message.get("buttons") or message.get("quick_replies")
+        if buttons:
+            return [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in buttons]
+    return []
+
+
+# --- output channels -----------------------------------------------------------------------------
+
+
+class SmsTurnCollector(CollectingOutputChannel):
+    """Collects one turn's replies (sent together when the turn is done). Its name selects the
+    `twilio_sms` response variations."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+
+class TwilioSmsOutput(OutputChannel):
+    """Pushed messages (agent replies, confirmations, reminders): `recipient_id` is the number."""
+
+    def __init__(self, sender: SmsSender, memory: _SmsMemory, settings: ChannelSettings) -> None:
+        self.sender = sender
+        self.memory = memory
+        self.settings = settings
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        await self.send_messages(recipient_id, [message])
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send_messages(recipient_id, [{"text": text}])
+
+    async def send_messages(self, recipient_id: str, messages: list[dict[str, Any]], from_: str | None = None) -> None:
+        if not is_phone_number(recipient_id):
+            log.warning("SMS for conversation %r not sent: its id is not a phone number", recipient_id[:24])
+            return
+        memory = await self.memory.get(recipient_id)
+        bodies = pack_messages(render_message(m) for m in messages)
+        if not bodies:
+            return
+        await self.memory.update(recipient_id, buttons=_last_buttons(messages))
+        for body in bodies:
+            await self.sender.send_sms(recipient_id, body, from_ or memory.get("our_number"))
+
+
+# --- input channel -------------------------------------------------------------------------------
+
+
+class TwilioSmsInput(InputChannel):
+    """Twilio Messaging webhooks → Rasa; replies through Twilio's REST API."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> "TwilioSmsInput":
+        return cls(ChannelSettings.from_env(overrides=credentials or {}))
+
+    def __init__(
+        self,
+        settings: ChannelSettings,
+        *,
+        sender: SmsSender | None = None,
+        ledger: ComplianceLedger | None = None,
+        store: ChannelStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.validator = SignatureValidator(settings)
+        self.sender: SmsSender = sender or TwilioRestSender(settings)
+        self.ledger: ComplianceLedger = ledger or PaymentsComplianceLedger(settings)
+        self.store: ChannelStore = store or build_store(settings.channels_redis_url, settings.channels_dedupe_ttl_seconds)
+        self.memory = _SmsMemory(self.store, settings.channels_dedupe_ttl_seconds)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def get_output_channel(self) -> OutputChannel:
+        return TwilioSmsOutput(self.sender, self.memory, self.settings)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = Blueprint("evenkeel_twilio_sms", __name__)
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @blueprint.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            params = twilio_params(request)
+            if not self.validator.is_valid(request, params):
+                log.warning("SMS webhook refused: missing or wrong X-Twilio-Signature for %s", self.validator.url(request))
+                return response.text("invalid Twilio signature", status=403)
+            # Answer now; the turn runs on its own and replies through the REST API.
+            task = asyncio.create_task(self._process(params, on_new_message))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return response.text(str(MessagingResponse()), content_type="text/xml")
+
+        @blueprint.listener("before_server_stop")
+        async def finish(*_: Any) -> None:
+            await self.drain()
+            await self.sender.close()
+            await self.store.close()
+
+        return blueprint
+
+    async def drain(self) -> None:
+        """Wait for the turns still running (tests; shutdown, so no reply is lost)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _process(self, params: dict[str, str], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        sid = params.get("MessageSid") or params.get("SmsMessageSid") or params.get("SmsSid") or ""
+        phone = normalize_phone(params.get("From"))
+        if not phone:
+            log.warning("SMS %s ignored: From %r is not a phone number", sid, params.get("From", "")[:24])
+            return
+        try:
+            if not sid:  # Twilio always sends one; without it there is nothing to de-duplicate on
+                await self._handle(sid, phone, params, on_new_message)
+                return
+            async with self.store.once(f"sms:{sid}", wait_seconds=0) as claim:
+                if not claim.first:
+                    log.info("SMS %s from %s is a repeated delivery: already handled", sid, mask_phone(phone))
+                    return
+                await self._handle(sid, phone, params, on_new_message)
+        except Exception:
+            log.exception("SMS %s from %s failed", sid, mask_phone(phone))
+            await self.sender.send_sms(phone, TROUBLE_TEXT, params.get("To") or None)
+
+    async def _handle(
+        self, sid: str, phone: str, params: dict[str, str], on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
+        our_number = params.get("To") or None
+        body = params.get("Body", "")
+        num_media = int(params.get("NumMedia") or 0)
+
+        keyword = keyword_of(body, params.get("OptOutType", ""))
+        if keyword == OPT_OUT:
+            # Nothing is sent after STOP: Twilio's Advanced Opt-Out confirms it to the customer.
+            log.info("SMS %s: %s opted out of SMS", sid, mask_phone(phone))
+            await self.ledger.opt_out(phone, conversation_id=phone)
+            return
+        if keyword == OPT_IN:
+            log.info("SMS %s: %s opted back in to SMS", sid, mask_phone(phone))
+            await self.ledger.opt_in(phone, conversation_id=phone)
+            return
+        if keyword == HELP:
+            await self.sender.send_sms(phone, self.settings.sms_help_text, our_number)
+            return
+
+        if not body.strip():
+            await self.sender.send_sms(phone, MMS_ONLY_TEXT if num_media else EMPTY_TEXT, our_number)
+            return
+
+        notes: list[str] = []
+        if num_media:
+            notes.append(ATTACHMENT_IGNORED_TEXT)
+        if len(body) > MAX_INBOUND:
+            body = body[:MAX_INBOUND].rsplit(None, 1)[0] if " " in body[:MAX_INBOUND] else body[:MAX_INBOUND]
+            notes.append(TRUNCATED_TEXT)
+
+        memory = await self.memory.get(phone)
+        prepared = user_text_for_rasa(body)
+        text = prepared.text
+        if not text:  # nothing but slashes and spaces
+            await self.sender.send_sms(phone, EMPTY_TEXT, our_number)
+            return
+        payload = None if prepared.card_number_removed else button_payload(prepared.text, memory.get("buttons") or [])
+        if payload:
+            text = payload
+        if prepared.card_number_removed:
+            log.info("SMS %s from %s held a card number: sent to Rasa as %s; masked: %s",
+                     sid, mask_phone(phone), text, prepared.loggable)
+        else:
+            log.debug("SMS %s from %s: %s", sid, mask_phone(phone), prepared.loggable)
+
+        metadata: dict[str, Any] = {"channel": "sms", "phone": phone, "to": params.get("To", ""), "message_sid": sid}
+        zone = timezone_for(params)
+        if zone:
+            metadata["timezone"] = zone
+        if prepared.card_number_removed:
+            metadata["card_number_removed"] = True
+        if notes and TRUNCATED_TEXT in notes:
+            metadata["truncated"] = True
+
+        collector = SmsTurnCollector()
+        await on_new_message(
+            UserMessage(text, collector, phone, input_channel=CHANNEL, message_id=sid or None, metadata=metadata)
+        )
+        await self.memory.update(phone, our_number=our_number)
+        output = TwilioSmsOutput(self.sender, self.memory, self.settings)
+        await output.send_messages(phone, [{"text": note} for note in notes] + collector.messages, from_=our_number)

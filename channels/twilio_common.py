@@ -1,0 +1,230 @@
+"""What the SMS and voice connectors share: Twilio's webhook signature, form flattening, phone
+numbers, and an async sender for Twilio's REST API.
+
+Signatures: Twilio signs the exact URL it called plus the POST parameters
+(https://www.twilio.com/docs/usage/webhooks/webhooks-security). Behind a proxy, load balancer or
+tunnel the URL rasa sees (http://10.0.0.5:5005/...) is not the one Twilio called
+(https://bot.example.com/...), so the public base URL is configurable: the URL checked is
+public base + path + query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+
+from sanic.request import Request
+from twilio.request_validator import RequestValidator
+
+from channels.config import ChannelSettings
+from channels.masking import mask_card_numbers
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# What Twilio puts in From when the caller ID is withheld: "ANONYMOUS", "RESTRICTED", "BLOCKED",
+# "UNAVAILABLE" spelled on a keypad. These are not anybody's number, so never a conversation id.
+WITHHELD_CALLER_IDS = {"+266696687", "+7378742833", "+2562533", "+86282452253"}
+# Twilio error codes that are the customer's choice, not a failure of ours.
+TWILIO_UNSUBSCRIBED = 21610  # the recipient replied STOP to this sender
+
+
+def flatten_form(form: Mapping[str, Any] | None) -> dict[str, str]:
+    """Sanic gives form values as lists; Twilio sends one value per name. First value, as str."""
+    flat: dict[str, str] = {}
+    for key, value in (form or {}).items():
+        if isinstance(value, (list, tuple)):
+            value = value[0] if value else ""
+        flat[str(key)] = "" if value is None else str(value)
+    return flat
+
+
+def twilio_params(request: Request) -> dict[str, str]:
+    """The POST parameters of a Twilio webhook, blank ones included: Twilio sends and signs
+    `ToCity=`, `FromZip=`..., but Sanic's `request.form` drops blank values (`parse_qs` default),
+    which would break the signature of nearly every real webhook."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/x-www-form-urlencoded":
+        return flatten_form(parse_qs(request.body.decode("utf-8", errors="replace"), keep_blank_values=True))
+    return flatten_form(request.form)
+
+
+def public_url(request: Request, public_base_url: str) -> str:
+    """The URL Twilio called: public base + path + query, or the request's own URL without a base."""
+    if not public_base_url:
+        return request.url
+    url = public_base_url.rstrip("/") + request.path
+    if request.query_string:
+        url += "?" + request.query_string
+    return url
+
+
+def public_base(request: Request, public_base_url: str) -> str:
+    """Scheme and host (and any path prefix) under which Twilio reaches rasa, for URLs we hand it."""
+    if public_base_url:
+        return public_base_url.rstrip("/")
+    return f"{request.scheme}://{request.host}"
+
+
+def is_phone_number(value: str | None) -> bool:
+    return bool(value) and bool(E164.match(value)) and value not in WITHHELD_CALLER_IDS
+
+
+def normalize_phone(value: str | None) -> str:
+    """E.164 as Twilio sends it, minus stray spaces; empty when there is no usable number."""
+    if not value:
+        return ""
+    cleaned = re.sub(r"[\s().\-]", "", value)
+    return cleaned if is_phone_number(cleaned) else ""
+
+
+def mask_phone(value: str | None) -> str:
+    """+15125550101 → +1512***0101, for logs."""
+    if not value:
+        return "-"
+    if len(value) <= 8:
+        return "***" + value[-2:]
+    return f"{value[:5]}***{value[-4:]}"
+
+
+class SignatureValidator:
+    """Checks `X-Twilio-Signature` of a webhook request."""
+
+    def __init__(self, settings: ChannelSettings) -> None:
+        self.settings = settings
+        self._validator = RequestValidator(settings.twilio_auth_token or "")
+        if not settings.signatures_usable:
+            log.error(
+                "TWILIO_AUTH_TOKEN is %s in %s: every Twilio webhook will be refused with 403",
+                "empty" if not settings.twilio_auth_token else "the development token",
+                settings.evenkeel_env,
+            )
+
+    def url(self, request: Request) -> str:
+        return public_url(request, self.settings.twilio_public_base_url)
+
+    def is_valid(self, request: Request, params: Mapping[str, str]) -> bool:
+        if not self.settings.signatures_usable:
+            return False
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        if not signature:
+            return False
+        return bool(self._validator.validate(self.url(request), dict(params), signature))
+
+
+class SmsSender(Protocol):
+    async def send_sms(self, to: str, body: str, from_: str | None = None) -> bool:
+        """Send one SMS; True when Twilio accepted it. Never raises for a delivery problem."""
+
+    async def close(self) -> None: ...
+
+
+class TwilioRestSender:
+    """Outbound SMS through Twilio's REST API with twilio's own asyncio client
+    (`AsyncTwilioHttpClient` + `messages.create_async`, in twilio>=8.0), so sending never blocks
+    the event loop. `twilio_api_base` points it at a stand-in (tests, `scripts/phone.py`)."""
+
+    def __init__(self, settings: ChannelSettings, timeout_seconds: float = 10.0) -> None:
+        self.settings = settings
+        self.timeout_seconds = timeout_seconds
+        self._http: Any = None
+        self._client: Any = None
+
+    def _ensure_client(self) -> Any:
+        # Built on first use, inside the running loop: aiohttp sessions belong to a loop.
+        if self._client is None:
+            from twilio.http.async_http_client import AsyncTwilioHttpClient
+            from twilio.rest import Client
+
+            self._http = AsyncTwilioHttpClient(timeout=self.timeout_seconds)
+            self._client = Client(
+                self.settings.twilio_account_sid, self.settings.twilio_auth_token, http_client=self._http
+            )
+            if self.settings.twilio_api_base:
+                self._client.api.base_url = self.settings.twilio_api_url
+        return self._client
+
+    async def send_sms(self, to: str, body: str, from_: str | None = None) -> bool:
+        import aiohttp
+        from twilio.base.exceptions import TwilioRestException
+
+        client = self._ensure_client()
+        kwargs: dict[str, Any] = {"to": to, "body": body}
+        if self.settings.twilio_messaging_service_sid:
+            kwargs["messaging_service_sid"] = self.settings.twilio_messaging_service_sid
+        else:
+            kwargs["from_"] = from_ or self.settings.twilio_from_number
+        try:
+            message = await client.messages.create_async(**kwargs)
+        except TwilioRestException as exc:
+            if exc.code == TWILIO_UNSUBSCRIBED:
+                log.info("SMS to %s not sent: the number opted out (Twilio %s)", mask_phone(to), exc.code)
+            else:
+                log.error("SMS to %s refused by Twilio: HTTP %s, code %s", mask_phone(to), exc.status, exc.code)
+            return False
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            log.error("SMS to %s not sent: Twilio unreachable (%s)", mask_phone(to), type(exc).__name__)
+            return False
+        log.info("SMS %s sent to %s (%d chars)", getattr(message, "sid", "?"), mask_phone(to), len(body))
+        return True
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+            self._client = None
+
+
+# --- what reaches Rasa ------------------------------------------------------------------------
+
+CARD_NUMBER_SHARED = "/card_number_shared"
+_COMMAND_PREFIX = re.compile(r"^[\s/]+")
+
+
+@dataclass(frozen=True)
+class UserText:
+    """A customer's message made safe for Rasa: `text` goes to Rasa, `loggable` to logs."""
+
+    text: str
+    loggable: str
+    card_number_removed: bool = False
+
+
+def user_text_for_rasa(raw: str) -> UserText:
+    """A card number anywhere in the message → `/card_number_shared` (the tracker store never holds
+    the digits; logs get the masked text). Otherwise the text without leading slashes: a typed
+    "/payment_succeeded" must not reach Rasa as an intent. Only payloads of buttons the bot itself
+    sent (mapped by the connector) become "/intent" messages."""
+    masked, found = mask_card_numbers(raw or "")
+    if found:
+        return UserText(CARD_NUMBER_SHARED, masked, card_number_removed=True)
+    text = _COMMAND_PREFIX.sub("", raw or "").strip()
+    return UserText(text, text)
+
+
+# Twilio's FromState/CallerState → the state's main time zone (states split between zones get the
+# zone most of their people live in). Metadata only: the payments service keeps each account's zone.
+_STATE_TIMEZONES = {
+    "America/New_York": "CT DE DC FL GA IN KY ME MD MA MI NH NJ NY NC OH PA RI SC VT VA WV",
+    "America/Chicago": "AL AR IL IA KS LA MN MS MO NE ND OK SD TN TX WI",
+    "America/Denver": "CO MT NM UT WY ID",
+    "America/Phoenix": "AZ",
+    "America/Los_Angeles": "CA NV OR WA",
+    "America/Anchorage": "AK",
+    "Pacific/Honolulu": "HI",
+    "America/Puerto_Rico": "PR VI",
+}
+STATE_TIMEZONE = {state: zone for zone, states in _STATE_TIMEZONES.items() for state in states.split()}
+
+
+def timezone_for(params: Mapping[str, str], country_key: str = "FromCountry", state_key: str = "FromState") -> str | None:
+    """The caller's time zone from Twilio's geographic lookup of the number, when it knows one."""
+    if params.get(country_key, "US") not in ("US", "PR", "VI"):
+        return None
+    return STATE_TIMEZONE.get(params.get(state_key, "").strip().upper())
