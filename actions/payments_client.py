@@ -245,6 +245,8 @@ class HttpPaymentsClient:
             "card_last4": card_last4,
             "dob": dob.isoformat() if dob else None,
             "zip": zip_code,
+            # Recorded as the `disclosure_given` audit event when verification succeeds.
+            "disclosure": get_settings().disclosure_mode,
         }
         response = await self._request("POST", "/api/verify", conversation_id, json=body)
         if response.status_code == 423:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
@@ -57,6 +57,8 @@ class VerifyRequest(BaseModel):
     card_last4: Digits4 | None = None
     dob: IsoDate | None = None
     zip: Zip5 | None = None
+    # The disclosure the assistant gives on success; recorded in the audit trail.
+    disclosure: Literal["first_party", "third_party"] | None = None
 
 
 class VerifyResponse(BaseModel):

@@ -43,9 +43,13 @@ class VerificationService:
         self.clock = clock
 
     def verify(
-        self, channel: Channel, conversation_id: str, factors: Factors, phone: str | None = None
+        self, channel: Channel, conversation_id: str, factors: Factors, phone: str | None = None,
+        disclosure: str | None = None,
     ) -> VerificationResult:
         """Check the factors; record the attempt and an audit event either way.
+
+        `disclosure` names the disclosure the assistant gives on success (`first_party` |
+        `third_party`); it is recorded as a `disclosure_given` audit event with the verification.
 
         Raises `VerificationLocked` (nothing recorded against the account) while locked, and
         `InvalidRequest` when the channel's required factors are missing. A failure never says
@@ -66,6 +70,10 @@ class VerificationService:
             state = self._lock_state(attempts, subject, now)
             if state.locked_until is None:
                 result = self._check(session, attempts, audit, subject, channel, conversation_id, factors, phone, now)
+                if result.verified and disclosure:
+                    audit.record("disclosure_given", at=now, actor="assistant", channel=channel.value,
+                                 account_id=result.account_id, conversation_id=conversation_id,
+                                 detail={"mode": disclosure})
             else:
                 # Recorded and committed before raising: a refused attempt belongs in the audit trail.
                 audit.record(

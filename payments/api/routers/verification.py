@@ -25,6 +25,7 @@ def verify(body: VerifyRequest, service: VerificationService = Depends(get_verif
         body.conversation_id,
         Factors(card_last4=body.card_last4, date_of_birth=body.dob, zip_code=body.zip),
         phone=body.phone,
+        disclosure=body.disclosure,
     )
     return VerifyResponse(
         verified=result.verified,

@@ -79,3 +79,19 @@ def test_locked_after_three_failures(client, auth):
 def test_conversation_id_header_is_accepted(client, auth):
     response = client.post("/api/verify", json=web(), headers={**auth, "X-Conversation-Id": "conv-42"})
     assert response.status_code == 200
+
+
+def test_the_disclosure_given_on_success_is_audited(client, auth, migrated_url) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from payments.adapters.db import make_engine, make_session_factory
+    from payments.adapters.orm import AuditEventRow
+
+    body = {"channel": "web", "conversation_id": "c-disclosure", "card_last4": "4821", "dob": "1985-03-14",
+            "zip": "78701", "disclosure": "third_party"}
+    assert client.post("/api/verify", json=body, headers=auth).json()["verified"] is True
+    engine = make_engine(migrated_url)
+    with make_session_factory(engine)() as session:
+        events = session.scalars(select(AuditEventRow).where(AuditEventRow.kind == "disclosure_given")).all()
+    engine.dispose()
+    assert [(e.account_id, e.conversation_id, e.detail) for e in events] == [("A1001", "c-disclosure", {"mode": "third_party"})]
