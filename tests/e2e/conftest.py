@@ -15,8 +15,10 @@ def trained_model() -> None:
     assert MODEL.exists()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(trained_model: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A fresh stack and freshly seeded database per test module: modules that take payments
+    cannot change the amounts another module asserts."""
     running = Stack(tmp_path_factory.mktemp("stack"))
     try:
         running.start()
