@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import names
-from actions.base import PaymentsAction, latest_intent, service_channel
+from actions.base import PaymentsAction, latest_entities, latest_intent, service_channel
 from actions.formatting import format_money
 from actions.payments_client import PaymentsClient, PaymentsError
 
@@ -158,3 +158,39 @@ class ActionMisunderstood(PaymentsAction):
             return await hand_off(self.client, dispatcher, tracker, "misunderstanding")
         dispatcher.utter_message(response=names.UTTER_DEFAULT)
         return []
+
+
+# Handoffs after which collection stays paused: the assistant does not offer to take a payment.
+COLLECTION_PAUSED_REASONS = ("dispute", "bankruptcy", "attorney", "deceased")
+
+
+class ActionResumeAfterAgent(PaymentsAction):
+    """The agent console handed the conversation back (intent `agent_handed_back`, entities
+    `agent_name` and `handoff_reason`; Rasa already got the resume event).
+
+    Says who handed back, then goes on as fits the case: after distress, only that the assistant
+    is there (and 988); after a dispute, bankruptcy, attorney or death report, that collection
+    stays paused; otherwise what a verified customer can do next, or how an unverified one starts.
+    Responses: `utter_back_from_agent`, then one of `utter_resume_after_distress`,
+    `utter_resume_collection_paused`, `utter_what_next`, `utter_resume_unverified`.
+    """
+
+    def name(self) -> str:
+        return names.ACTION_RESUME_AFTER_AGENT
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        given = {e.get("entity"): e.get("value") for e in latest_entities(tracker)}
+        agent = str(given.get("agent_name") or "our team")[:60]
+        reason = str(given.get("handoff_reason") or "")
+        dispatcher.utter_message(response=names.UTTER_BACK_FROM_AGENT, agent_name=agent)
+        if reason == "distress":
+            dispatcher.utter_message(response=names.UTTER_RESUME_AFTER_DISTRESS)
+        elif reason in COLLECTION_PAUSED_REASONS:
+            dispatcher.utter_message(response=names.UTTER_RESUME_COLLECTION_PAUSED)
+        elif tracker.get_slot(names.VERIFICATION_STATUS) == names.VERIFIED:
+            dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
+        else:
+            dispatcher.utter_message(response=names.UTTER_RESUME_UNVERIFIED)
+        return [SlotSet(names.HANDOFF_CASE_ID, None), SlotSet(names.AWAITING, None)]

@@ -72,6 +72,10 @@ UTTER_INSTALLMENT_LINK = "utter_installment_link"
 UTTER_HARDSHIP_EMPATHY = "utter_hardship_empathy"
 UTTER_CRISIS_SUPPORT = "utter_crisis_support"
 UTTER_HANDOFF = "utter_handoff"
+UTTER_BACK_FROM_AGENT = "utter_back_from_agent"
+UTTER_RESUME_AFTER_DISTRESS = "utter_resume_after_distress"
+UTTER_RESUME_COLLECTION_PAUSED = "utter_resume_collection_paused"
+UTTER_RESUME_UNVERIFIED = "utter_resume_unverified"
 UTTER_HANDOFF_UNAVAILABLE = "utter_handoff_unavailable"
 UTTER_DISPUTE_NOTED = "utter_dispute_noted"
 UTTER_STOP_COLLECTION_NOTED = "utter_stop_collection_noted"
@@ -101,6 +105,7 @@ ACTION_HANDOFF = "action_handoff"
 ACTION_MISUNDERSTOOD = "action_misunderstood"
 ACTION_WRONG_NUMBER = "action_wrong_number"
 ACTION_STOP_CONTACT = "action_stop_contact"
+ACTION_RESUME_AFTER_AGENT = "action_resume_after_agent"
 VALIDATE_VERIFICATION_FORM = "validate_verification_form"
 
 # Intents the payments service triggers (Rasa's trigger_intent), never trained from text.
@@ -111,6 +116,7 @@ EXTERNAL_INTENTS = (
     "installment_due",
     "installment_failed",
     "card_number_shared",  # sent by a channel connector in place of a message holding a card number
+    "agent_handed_back",  # the agent console, when an agent hands the conversation back
 )
 
 # Intents that need the account: asked before verification, they are remembered in GOAL.

@@ -17,6 +17,8 @@ RUN pip install -r payments/requirements.txt -c requirements/payments.lock
 COPY docker/payments-entrypoint.sh /usr/local/bin/payments-entrypoint.sh
 RUN chmod 0755 /usr/local/bin/payments-entrypoint.sh
 COPY payments/ payments/
+# The console masks card numbers with the channels' detector (pure Python, no Rasa).
+COPY channels/__init__.py channels/masking.py channels/
 USER 10001:10001
 EXPOSE 8000
 # Ready = the database answers and is migrated (GET /health is plain liveness).

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -19,7 +21,9 @@ from payments.adapters.stripe_gateway import StripeGateway
 from payments.adapters.twilio_sms import TwilioSmsSender
 from payments.config import Settings, get_settings
 from payments.logging_setup import configure_logging
-from payments.seed import seed_demo_data
+from payments.domain.errors import DomainError
+from payments.seed import DEMO_AGENT, seed_demo_agent, seed_demo_data
+from payments.services.agents import AgentService
 from payments.services.compliance import ComplianceService
 from payments.services.notifications import NotificationService
 from payments.services.payments import PaymentService
@@ -39,13 +43,36 @@ def migrate(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
 
 
-def seed(database_url: str) -> int:
+def seed(database_url: str, *, with_demo_agent: bool = True) -> int:
+    """The demo accounts, and the console's demo agent unless told not to (production)."""
     engine = make_engine(database_url)
     try:
-        with make_session_factory(engine).begin() as session:
-            return seed_demo_data(session)
+        sessions = make_session_factory(engine)
+        with sessions.begin() as session:
+            added = seed_demo_data(session)
+        if with_demo_agent and seed_demo_agent(sessions):
+            print(f"seeded the demo agent: {DEMO_AGENT[0]} / {DEMO_AGENT[2]} (sign in at /console)")
+        return added
     finally:
         engine.dispose()
+
+
+def add_agent(database_url: str, username: str, display_name: str, password: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        AgentService(make_session_factory(engine)).add_agent(username, display_name, password)
+    finally:
+        engine.dispose()
+
+
+def read_new_password() -> str:
+    """AGENT_PASSWORD from the environment (scripts), else asked twice without echo."""
+    if os.environ.get("AGENT_PASSWORD"):
+        return os.environ["AGENT_PASSWORD"]
+    first = getpass.getpass("password for the new agent: ")
+    if getpass.getpass("again: ") != first:
+        raise SystemExit("the passwords differ")
+    return first
 
 
 def build_scheduler(settings: Settings, sessions: sessionmaker[Session]) -> Scheduler:
@@ -93,9 +120,12 @@ async def run_scheduler(settings: Settings, *, once: bool = False) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m payments")
     parser.add_argument(
-        "command", choices=["migrate", "seed", "setup", "scheduler"],
-        help="setup = migrate + seed; scheduler = run installment reminders, charges and the outbox",
+        "command", choices=["migrate", "seed", "setup", "scheduler", "add-agent"],
+        help="setup = migrate + seed; scheduler = run installment reminders, charges and the outbox; "
+             "add-agent USERNAME --name NAME = an agent for the console (password: AGENT_PASSWORD or asked)",
     )
+    parser.add_argument("username", nargs="?", help="add-agent: the sign-in name")
+    parser.add_argument("--name", help="add-agent: the name customers see (\"Sam\")")
     parser.add_argument("--once", action="store_true", help="scheduler: one pass, then exit")
     args = parser.parse_args(argv)
     settings = get_settings()
@@ -103,7 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("migrate", "setup"):
         migrate(url)
     if args.command in ("seed", "setup"):
-        print(f"seeded {seed(url)} demo account(s)")
+        print(f"seeded {seed(url, with_demo_agent=settings.evenkeel_env != 'production')} demo account(s)")
+    if args.command == "add-agent":
+        if not args.username or not args.name:
+            parser.error("add-agent needs USERNAME and --name")
+        try:
+            add_agent(url, args.username, args.name, read_new_password())
+        except DomainError as exc:
+            raise SystemExit(exc.detail) from exc
+        print(f"agent {args.username} added")
     if args.command == "scheduler":
         try:
             asyncio.run(run_scheduler(settings, once=args.once))

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     twilio_from_number: str = "+15005550006"
     twilio_api_base: str = ""  # empty: api.twilio.com; tests point it at a local stand-in
 
+    # Agent console (/console): a session ends after this long without a request, or this long
+    # after sign-in, whichever comes first. Five wrong passwords lock an agent out for a while.
+    console_idle_minutes: int = 30
+    console_session_hours: int = 10
+    console_lock_minutes: int = 15
+
     plan_policy_file: str = ""  # empty: payments/policy.default.toml
 
     # Background work (python -m payments scheduler).

@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 
 from payments.adapters.db import make_engine, make_session_factory
+from payments.adapters.rasa_client import RasaConversations
 from payments.adapters.stripe_gateway import StripeGateway
 from payments.api.errors import ERROR_RESPONSES, install_error_handlers
 from payments.api.routers import accounts, health, verification
 from payments.api.routers import plans as plan_routes
 from payments.api.routers import compliance as compliance_routes
 from payments.api.routers import handoffs as handoff_routes
+from payments.api.routers import console as console_routes
 from payments.api.routers import pay_page
 from payments.api.routers import payments as payment_routes
 from payments.api.routers import webhooks
@@ -22,7 +24,9 @@ from payments.config import Settings, get_settings
 from payments.logging_setup import configure_logging, conversation_id_var
 from payments.domain.policy import load_policy
 from payments.services.accounts import AccountService
+from payments.services.agents import AgentService
 from payments.services.compliance import ComplianceService
+from payments.services.console import ConsoleService
 from payments.services.handoffs import HandoffService
 from payments.services.payments import PaymentService
 from payments.services.plans import PlanService
@@ -50,6 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.account_service = AccountService(sessions)
         app.state.compliance_service = ComplianceService(sessions)
         app.state.handoff_service = HandoffService(sessions)
+        app.state.agent_service = AgentService(
+            sessions, idle_minutes=settings.console_idle_minutes, max_hours=settings.console_session_hours,
+            lock_minutes=settings.console_lock_minutes,
+        )
+        app.state.console_service = ConsoleService(
+            sessions, app.state.handoff_service, RasaConversations(settings.rasa_url, settings.rasa_auth_token)
+        )
         app.state.payment_service = PaymentService(
             sessions,
             StripeGateway(settings.stripe_api_key, settings.stripe_api_base),
@@ -85,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(handoff_routes.router)
     app.include_router(payment_routes.router)
     app.include_router(pay_page.router)
+    app.include_router(console_routes.router)
     app.include_router(webhooks.router)
     app.include_router(plan_routes.router)
     return app

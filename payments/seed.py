@@ -8,9 +8,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from payments.adapters.orm import AccountFlagRow, AccountRow
+from payments.domain.errors import Conflict
+from payments.services.agents import AgentService
 
 # (id, name, phone, last4, dob, zip, tz, language, status, balance, past due, minimum, days past due,
 #  flags, statement: previous balance, purchases, interest, fees, payments and credits). Cents.
@@ -71,3 +73,17 @@ def seed_demo_data(session: Session, today: date | None = None) -> int:
         session.add(row)
         added += 1
     return added
+
+
+# The console's demo agent (README): never seeded in production.
+DEMO_AGENT = ("sam", "Sam", "evenkeel-demo-agent")
+
+
+def seed_demo_agent(sessions: sessionmaker[Session]) -> bool:
+    """Add the demo agent unless an agent with its username exists; returns whether it was added."""
+    username, display_name, password = DEMO_AGENT
+    try:
+        AgentService(sessions).add_agent(username, display_name, password)
+    except Conflict:
+        return False
+    return True

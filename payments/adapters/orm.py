@@ -281,6 +281,35 @@ class HandoffNoteRow(Base):
     handoff: Mapped[HandoffRow] = relationship(back_populates="notes")
 
 
+class AgentRow(Base):
+    """A person who works handoff cases in the agent console. Only a hash of the password."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))  # what customers see ("Sam")
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, PHC string
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AgentSessionRow(Base):
+    """A signed-in console session. The cookie holds the token; only its SHA-256 is stored."""
+
+    __tablename__ = "agent_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())  # absolute limit
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 class ContactEventRow(Base):
     """Contacts with a consumer, for Reg F call counting and the 7-days-after-a-conversation rule."""
 

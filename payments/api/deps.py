@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from payments.config import Settings
 from payments.services.accounts import AccountService
 from payments.services.compliance import ComplianceService
+from payments.services.console import ConsoleService
 from payments.services.handoffs import HandoffService
 from payments.services.payments import PaymentService
 from payments.services.plans import PlanService
@@ -73,3 +74,7 @@ def get_handoff_service(request: Request) -> HandoffService:
 
 def get_payment_service(request: Request) -> PaymentService:
     return request.app.state.payment_service
+
+
+def get_console_service(request: Request) -> ConsoleService:
+    return request.app.state.console_service

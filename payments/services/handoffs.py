@@ -152,13 +152,16 @@ class HandoffService:
             row.verified = True
         session.flush()
 
-    def list_cases(self, status: HandoffStatus = HandoffStatus.OPEN, limit: int = 100) -> list[Case]:
+    def list_cases(
+        self, status: HandoffStatus = HandoffStatus.OPEN, limit: int = 100, *, with_notes: bool = False
+    ) -> list[Case]:
         """Open and claimed: most urgent first, then longest waiting. Resolved: newest first."""
         with self.sessions() as session:
             rows = HandoffRepository(session).by_status(status, limit)
             open_ = status is HandoffStatus.OPEN
             return [
-                _to_case(row, position=i + 1 if open_ else None, with_notes=False) for i, row in enumerate(rows)
+                _to_case(row, position=i + 1 if open_ else None, with_notes=with_notes)
+                for i, row in enumerate(rows)
             ]
 
     def get(self, case_id: str) -> Case:
@@ -208,6 +211,25 @@ class HandoffService:
             self._audit(session, "handoff_resolved", row, agent, now, resume_assistant=resume_assistant)
             return self._case(repo, row)
 
+    def mark_dispute(self, case_id: str, agent: str) -> Case:
+        """The claiming agent records that the customer disputes the debt: the account's dispute
+        flag (collection pauses) and a note on the case. Needs a verified account on the case."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            repo = HandoffRepository(session)
+            row = self._require(repo, case_id)
+            if row.status != HandoffStatus.CLAIMED.value or row.claimed_by != agent:
+                raise _state_conflict(row, agent=agent)
+            if row.account_id is None:
+                raise Conflict(f"case {case_id} has no verified account to flag", code="no_account")
+            set_flag_in(
+                session, row.account_id, AccountFlag.DISPUTE, actor=f"agent:{agent}", channel=CONSOLE, at=now,
+                conversation_id=row.conversation_id, detail={"source": "console", "case_id": row.id},
+            )
+            repo.add_note(row.id, agent, "Marked as a dispute: collection paused while it is reviewed.", now)
+            self._audit(session, "handoff_dispute_marked", row, agent, now)
+            return self._case(repo, self._require(repo, case_id))  # reloaded: with the new note
+
     def add_note(self, case_id: str, author: str, text: str) -> Case:
         now = self.clock()
         with self.sessions.begin() as session:
@@ -247,14 +269,18 @@ class HandoffService:
 
 
 def _state_conflict(row: HandoffRow, agent: str | None = None) -> Conflict:
-    """Why a claim, release or resolve did not apply to this case's current state."""
-    if row.status == HandoffStatus.RESOLVED.value:
-        return Conflict(f"case {row.id} is already resolved", code="already_resolved")
-    if row.status == HandoffStatus.OPEN.value:
-        return Conflict(f"case {row.id} is not claimed; claim it first", code="not_claimed")
+    return state_conflict(row.id, HandoffStatus(row.status), row.claimed_by, agent)
+
+
+def state_conflict(case_id: str, status: HandoffStatus, claimed_by: str | None, agent: str | None = None) -> Conflict:
+    """Why a claim, release or resolve did not apply to a case in this state."""
+    if status is HandoffStatus.RESOLVED:
+        return Conflict(f"case {case_id} is already resolved", code="already_resolved")
+    if status is HandoffStatus.OPEN:
+        return Conflict(f"case {case_id} is not claimed; claim it first", code="not_claimed")
     if agent is None:
-        return Conflict(f"case {row.id} is already claimed by {row.claimed_by}", code="already_claimed")
-    return Conflict(f"case {row.id} is claimed by {row.claimed_by}, not {agent}", code="claimed_by_other")
+        return Conflict(f"case {case_id} is already claimed by {claimed_by}", code="already_claimed")
+    return Conflict(f"case {case_id} is claimed by {claimed_by}, not {agent}", code="claimed_by_other")
 
 
 def _to_case(row: HandoffRow, *, position: int | None, with_notes: bool) -> Case:

@@ -5,7 +5,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
 from actions.contact import ActionStopContact, ActionWrongNumber
-from actions.handoff import ActionHandoff, ActionMisunderstood
+from actions.handoff import ActionHandoff, ActionMisunderstood, ActionResumeAfterAgent
 from tests.actions.fakes import FakePaymentsClient, tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
@@ -114,3 +114,35 @@ async def test_stop_on_web_chat_flags_a_verified_account_for_texts_and_calls() -
     client = FakePaymentsClient()
     await ActionStopContact(client).run(CollectingDispatcher(), tracker(VERIFIED, intent="stop_contact"), {})
     assert [c["flag"] for c in client.called("set_flag")] == ["stop_sms", "stop_voice"]
+
+
+def handed_back(reason: str, agent: str | None = "Sam") -> list:
+    entities = [{"entity": "handoff_reason", "value": reason}]
+    if agent is not None:
+        entities.append({"entity": "agent_name", "value": agent})
+    return entities
+
+
+@pytest.mark.parametrize("reason,slots,then", [
+    ("distress", VERIFIED, names.UTTER_RESUME_AFTER_DISTRESS),
+    ("dispute", VERIFIED, names.UTTER_RESUME_COLLECTION_PAUSED),
+    ("deceased", {}, names.UTTER_RESUME_COLLECTION_PAUSED),
+    ("request_agent", VERIFIED, names.UTTER_WHAT_NEXT),
+    ("request_agent", {}, names.UTTER_RESUME_UNVERIFIED),
+])
+async def test_hand_back_greets_then_goes_on_as_fits_the_case(reason, slots, then) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionResumeAfterAgent(FakePaymentsClient()).run(
+        dispatcher, tracker({**slots, names.HANDOFF_CASE_ID: "CASE-1"}, intent="agent_handed_back",
+                            entities=handed_back(reason)), {})
+    assert responses(dispatcher) == [names.UTTER_BACK_FROM_AGENT, then]
+    assert dispatcher.messages[0]["agent_name"] == "Sam"
+    assert {"event": "slot", "name": names.HANDOFF_CASE_ID, "value": None} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events]
+
+
+async def test_hand_back_without_an_agent_name_says_our_team() -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionResumeAfterAgent(FakePaymentsClient()).run(
+        dispatcher, tracker({}, intent="agent_handed_back", entities=handed_back("request_agent", None)), {})
+    assert dispatcher.messages[0]["agent_name"] == "our team"

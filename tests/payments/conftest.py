@@ -85,7 +85,7 @@ def migrated_url(database_url: str) -> str:
 @pytest.fixture
 def seeded_url(migrated_url: str) -> str:
     """The database at the Alembic head with the DESIGN.md demo accounts."""
-    cli.seed(migrated_url)
+    cli.seed(migrated_url, with_demo_agent=False)  # argon2 hashing is slow on purpose; console tests add agents
     return migrated_url
 
 

@@ -13,8 +13,10 @@ from payments.api.compliance_schemas import (
     ReleaseRequest,
     ResolveRequest,
 )
-from payments.api.deps import get_handoff_service, require_service_token
+from payments.api.deps import get_console_service, get_handoff_service, require_service_token
 from payments.domain.compliance import HandoffStatus
+from payments.services.agents import Agent
+from payments.services.console import ConsoleService
 from payments.services.handoffs import HandoffService
 
 router = APIRouter(prefix="/api/handoffs", tags=["handoffs"], dependencies=[Depends(require_service_token)])
@@ -78,9 +80,12 @@ def release_case(case_id: str, body: ReleaseRequest, service: HandoffService = D
     return CaseOut.of(service.release(case_id, body.agent))
 
 
-@router.post("/{case_id}/resolve", response_model=CaseOut, responses={**NOT_FOUND, **CONFLICTS})
-def resolve_case(case_id: str, body: ResolveRequest, service: HandoffService = Depends(get_handoff_service)) -> CaseOut:
-    """Close the case. Only the claiming agent. `resume_assistant` is echoed for the caller, who
-    hands the conversation back to Rasa."""
-    case = service.resolve(case_id, body.agent, body.outcome, body.resume_assistant)
+@router.post("/{case_id}/resolve", response_model=CaseOut,
+             responses={**NOT_FOUND, **CONFLICTS, 503: {"description": "rasa unreachable; nothing changed"}})
+async def resolve_case(case_id: str, body: ResolveRequest, console: ConsoleService = Depends(get_console_service)) -> CaseOut:
+    """Close the case (only the claiming agent) and resume the assistant in Rasa; with
+    `resume_assistant` the assistant also greets the customer and carries on. For agent tools
+    outside the console (the agent name is what the customer sees)."""
+    agent = Agent(id=0, username=body.agent, display_name=body.agent)
+    case = await console.resolve(case_id, agent, body.outcome, body.resume_assistant)
     return CaseOut.of(case, resume_assistant=body.resume_assistant)

@@ -4,9 +4,11 @@ import re
 import pytest
 from fastapi import Request
 
-from payments.api.deps import get_compliance_service, get_handoff_service
+from payments.api.deps import get_compliance_service, get_console_service, get_handoff_service
 from payments.services.compliance import ComplianceService
+from payments.services.console import ConsoleService
 from payments.services.handoffs import HandoffService
+from tests.payments.fake_rasa import FakeConversations
 
 MARIA = "A1001"
 BODY = {
@@ -25,7 +27,7 @@ SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def api(client, clock):
+def api(client, clock, rasa):
     """The app with the handoff and compliance services on the test clock."""
 
     def handoff_service(request: Request) -> HandoffService:
@@ -34,9 +36,18 @@ def api(client, clock):
     def compliance_service(request: Request) -> ComplianceService:
         return ComplianceService(request.app.state.sessions, clock=clock)
 
+    def console_service(request: Request) -> ConsoleService:
+        return ConsoleService(request.app.state.sessions, handoff_service(request), rasa, clock=clock)
+
     client.app.dependency_overrides[get_handoff_service] = handoff_service
     client.app.dependency_overrides[get_compliance_service] = compliance_service
+    client.app.dependency_overrides[get_console_service] = console_service
     return client
+
+
+@pytest.fixture
+def rasa() -> FakeConversations:
+    return FakeConversations()
 
 
 def create(api, auth, **body):
@@ -187,7 +198,7 @@ def test_claim_needs_an_agent_name(api, auth):
         assert (response.status_code, response.json()["fields"]) == (422, ["agent"])
 
 
-def test_notes_release_and_resolve(api, auth, clock):
+def test_notes_release_and_resolve(api, auth, clock, rasa):
     case = create(api, auth).json()
     claim(api, auth, case["id"], "alice")
     note = api.post(f"/api/handoffs/{case['id']}/notes", json={"author": "alice", "text": "Called, voicemail."},
@@ -214,6 +225,10 @@ def test_notes_release_and_resolve(api, auth, clock):
     assert (body["status"], body["outcome"], body["resolved_at"], body["resume_assistant"]) == (
         "resolved", "Booked a 6-month plan.", "2026-03-02T18:04:00Z", True)
     assert api.get(f"/api/handoffs/{case['id']}", headers=auth).json()["resume_assistant"] is None
+    # Rasa was told: the conversation resumed, and the assistant greets the customer again.
+    assert rasa.tracker_events[BODY["conversation_id"]] == [{"event": "resume"}]
+    assert rasa.triggered == [(BODY["conversation_id"], "agent_handed_back",
+                               {"agent_name": "bob", "handoff_reason": "request_agent"})]
 
     again = claim(api, auth, case["id"], "alice")
     assert (again.status_code, again.json()["code"]) == (409, "already_resolved")
@@ -243,3 +258,13 @@ def test_a_note_needs_text(api, auth):
     case = create(api, auth).json()
     response = api.post(f"/api/handoffs/{case['id']}/notes", json={"author": "alice", "text": ""}, headers=auth)
     assert (response.status_code, response.json()["fields"]) == (422, ["text"])
+
+
+def test_resolve_changes_nothing_when_rasa_is_unreachable(api, auth, rasa):
+    case = create(api, auth).json()
+    claim(api, auth, case["id"], "alice")
+    rasa.down = True
+    response = api.post(f"/api/handoffs/{case['id']}/resolve",
+                        json={"agent": "alice", "outcome": "done", "resume_assistant": False}, headers=auth)
+    assert (response.status_code, response.json()["code"]) == (503, "upstream_unavailable")
+    assert api.get(f"/api/handoffs/{case['id']}", headers=auth).json()["status"] == "claimed"
