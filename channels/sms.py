@@ -103,8 +103,12 @@ def render_buttons(text: str, buttons: list[dict[str, Any]]) -> str:
 
 
 def render_message(message: dict[str, Any]) -> str:
-    """One bot message as SMS text (custom payloads are for voice and web chat: not sent)."""
+    """One bot message as SMS text (custom payloads are for voice and web chat: not sent). An
+    agent's message (the console puts `agent` in the bot event's metadata) starts with their name."""
     text = render_buttons(message.get("text") or "", message.get("buttons") or message.get("quick_replies") or [])
+    agent = message.get("agent")
+    if isinstance(agent, str) and agent.strip() and text:
+        text = f"{agent.strip()[:40]}: {text}"
     extras = [message.get("image"), message.get("attachment") if isinstance(message.get("attachment"), str) else None]
     return "\n".join(part for part in [text, *extras] if part).strip()
 

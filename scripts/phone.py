@@ -260,6 +260,23 @@ async def post_signed(session: ClientSession, target: Target, url: str, form: di
         return reply.status, await reply.text()
 
 
+def sms_form(body: str, from_: str, to: str, account_sid: str = DEFAULT_ACCOUNT_SID, *, state: str = "TX",
+         media: bool = False) -> dict[str, str]:
+    """The form Twilio posts to the SMS webhook for one incoming text (a new MessageSid)."""
+    sid = new_sid("SM")
+    form = {
+        "ToCountry": "US", "ToState": "CA", "SmsMessageSid": sid, "NumMedia": "1" if media else "0",
+        "ToCity": "", "FromZip": "", "SmsSid": sid, "FromState": state, "SmsStatus": "received",
+        "FromCity": "", "Body": body, "FromCountry": "US", "To": to, "ToZip": "",
+        "NumSegments": str(max(1, -(-len(body) // 153))), "MessageSid": sid, "AccountSid": account_sid,
+        "From": from_, "ApiVersion": "2010-04-01",
+    }
+    if media:
+        form["MediaContentType0"] = "image/jpeg"
+        form["MediaUrl0"] = f"https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media/ME{secrets.token_hex(16)}"
+    return form
+
+
 class SmsPhone:
     HELP = (
         "Type a text and press Enter. Commands:\n"
@@ -292,18 +309,7 @@ class SmsPhone:
         self.arrived.set()
 
     def form(self, body: str, media: bool = False) -> dict[str, str]:
-        sid = new_sid("SM")
-        form = {
-            "ToCountry": "US", "ToState": "CA", "SmsMessageSid": sid, "NumMedia": "1" if media else "0",
-            "ToCity": "", "FromZip": "", "SmsSid": sid, "FromState": self.args.state, "SmsStatus": "received",
-            "FromCity": "", "Body": body, "FromCountry": "US", "To": self.args.to, "ToZip": "",
-            "NumSegments": str(max(1, -(-len(body) // 153))), "MessageSid": sid, "AccountSid": self.args.account_sid,
-            "From": self.phone, "ApiVersion": "2010-04-01",
-        }
-        if media:
-            form["MediaContentType0"] = "image/jpeg"
-            form["MediaUrl0"] = f"https://api.twilio.com/2010-04-01/Accounts/{self.args.account_sid}/Messages/{sid}/Media/ME{secrets.token_hex(16)}"
-        return form
+        return sms_form(body, self.phone, self.args.to, self.args.account_sid, state=self.args.state, media=media)
 
     async def deliver(self, session: ClientSession, form: dict[str, str]) -> bool:
         try:

@@ -33,6 +33,9 @@ HANDED_BACK_INTENT = "agent_handed_back"
 CARD_NUMBER_INTENT = "card_number_shared"
 # Voice: the caller is already on the agent line (<Enqueue>/<Dial>); nothing can be pushed to a call.
 CHANNELS_WITHOUT_PUSH = ("voice",)
+# Resume, and listen: while paused Rasa logged the customer's messages without running actions, so
+# the last action is still the handoff; rules (agent_handed_back → greeting) expect action_listen.
+RESUME_EVENTS = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
 
 
 class Conversations(Protocol):
@@ -159,7 +162,7 @@ class ConsoleService:
         case = await asyncio.to_thread(self.handoffs.get, case_id)
         if case.status is not HandoffStatus.CLAIMED or case.claimed_by != agent.username:
             raise self._not_yours(case, agent)
-        await self.conversations.append(case.conversation_id, [{"event": "resume"}])
+        await self.conversations.append(case.conversation_id, RESUME_EVENTS)
         closed = await asyncio.to_thread(self.handoffs.resolve, case_id, agent.username, outcome, hand_back)
         if hand_back:
             try:

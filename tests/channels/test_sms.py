@@ -433,6 +433,13 @@ async def test_pushed_messages_go_to_the_conversation_number(phone: Phone) -> No
     assert phone.sender.sent == [(CUSTOMER, "Hi, this is Sam from Lakeside Bank. I'm looking at your account now.", None)]
 
 
+async def test_an_agents_message_starts_with_their_name(phone: Phone) -> None:
+    # What Rasa's tracker events API sends for the console's bot event (metadata merged in).
+    await phone.channel.get_output_channel().send_response(
+        CUSTOMER, {"text": "I can help with that.", "agent": "Sam", "data": {}})
+    assert phone.sender.bodies[-1] == "Sam: I can help with that."
+
+
 async def test_pushed_messages_come_from_the_number_the_customer_texted(phone: Phone) -> None:
     await phone.text("hi", To="+15005550009")
     output = phone.channel.get_output_channel()

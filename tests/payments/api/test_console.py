@@ -11,7 +11,7 @@ from fastapi import Request
 from payments.api.deps import get_console_service
 from payments.api.routers.console import COOKIE
 from payments.services.agents import AgentService
-from payments.services.console import ConsoleService
+from payments.services.console import RESUME_EVENTS, ConsoleService
 from payments.services.handoffs import HandoffService
 from tests.payments.fake_rasa import FakeConversations
 
@@ -290,7 +290,7 @@ def test_resolve_with_hand_back_resumes_and_greets_then_history_shows_it(sam, au
     resolved = client.post(f"/console/api/cases/{case_id}/resolve",
                            json={"outcome": "Listened; no collection today.", "hand_back": True}, headers=headers)
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
-    assert rasa.tracker_events["web-maria-1"] == [{"event": "resume"}]
+    assert rasa.tracker_events["web-maria-1"] == RESUME_EVENTS
     assert rasa.triggered == [("web-maria-1", "agent_handed_back", {"agent_name": "Sam", "handoff_reason": "distress"})]
 
     history = client.get("/console/api/history").json()["cases"]
@@ -306,7 +306,7 @@ def test_resolve_without_hand_back_still_resumes_but_does_not_greet(sam, auth, r
     case_id = new_case(client, auth)
     client.post(f"/console/api/cases/{case_id}/claim", headers=headers)
     client.post(f"/console/api/cases/{case_id}/resolve", json={"outcome": "Done.", "hand_back": False}, headers=headers)
-    assert rasa.tracker_events["web-maria-1"] == [{"event": "resume"}]
+    assert rasa.tracker_events["web-maria-1"] == RESUME_EVENTS
     assert rasa.triggered == []
 
 

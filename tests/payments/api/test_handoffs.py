@@ -6,7 +6,7 @@ from fastapi import Request
 
 from payments.api.deps import get_compliance_service, get_console_service, get_handoff_service
 from payments.services.compliance import ComplianceService
-from payments.services.console import ConsoleService
+from payments.services.console import RESUME_EVENTS, ConsoleService
 from payments.services.handoffs import HandoffService
 from tests.payments.fake_rasa import FakeConversations
 
@@ -226,7 +226,7 @@ def test_notes_release_and_resolve(api, auth, clock, rasa):
         "resolved", "Booked a 6-month plan.", "2026-03-02T18:04:00Z", True)
     assert api.get(f"/api/handoffs/{case['id']}", headers=auth).json()["resume_assistant"] is None
     # Rasa was told: the conversation resumed, and the assistant greets the customer again.
-    assert rasa.tracker_events[BODY["conversation_id"]] == [{"event": "resume"}]
+    assert rasa.tracker_events[BODY["conversation_id"]] == RESUME_EVENTS
     assert rasa.triggered == [(BODY["conversation_id"], "agent_handed_back",
                                {"agent_name": "bob", "handoff_reason": "request_agent"})]
 
