@@ -102,6 +102,8 @@
       $("claimed-cases").replaceChildren(...queue.claimed.map((c) => caseButton(c, now,
         (x) => `${x.claimed_by === me ? "yours" : x.claimed_by} · since ${waited(x.claimed_at, now)}`)));
       $("queue-count").textContent = String(queue.open.length);
+      // Seen from another tab: how many customers are waiting.
+      document.title = `${queue.open.length ? `(${queue.open.length}) ` : ""}Evenkeel agent console`;
       if (!queue.open.length) $("open-cases").append(element("li", "empty", "Nobody is waiting."));
     } catch (error) {
       showError(error);

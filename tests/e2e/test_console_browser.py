@@ -98,6 +98,7 @@ def test_web_chat_distress_to_agent_and_back(stack: Stack, browser: object) -> N
     expect(first).to_contain_text("URGENT", timeout=TIMEOUT_MS)
     expect(first).to_contain_text("Distress")
     expect(page.locator("#queue-count")).to_have_text("1")
+    expect(page).to_have_title("(1) Evenkeel agent console")
     console.shot("console-1-queue")
     first.click()
     expect(page.locator("#case-meta")).to_contain_text(conversation_id)
