@@ -28,18 +28,17 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels.config import ChannelSettings
-from channels.dedupe import ChannelStore, build_store
+from channels.dedupe import ChannelStore
 from channels.twilio_common import (
-    SignatureValidator,
     SmsSender,
-    TwilioRestSender,
+    TwilioInput,
     is_phone_number,
     mask_phone,
     normalize_phone,
@@ -312,16 +311,12 @@ class TwilioSmsOutput(OutputChannel):
 # --- input channel -------------------------------------------------------------------------------
 
 
-class TwilioSmsInput(InputChannel):
+class TwilioSmsInput(TwilioInput):
     """Twilio Messaging webhooks → Rasa; replies through Twilio's REST API."""
 
     @classmethod
     def name(cls) -> str:
         return CHANNEL
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> "TwilioSmsInput":
-        return cls(ChannelSettings.from_env(overrides=credentials or {}))
 
     def __init__(
         self,
@@ -331,11 +326,8 @@ class TwilioSmsInput(InputChannel):
         ledger: ComplianceLedger | None = None,
         store: ChannelStore | None = None,
     ) -> None:
-        self.settings = settings
-        self.validator = SignatureValidator(settings)
-        self.sender: SmsSender = sender or TwilioRestSender(settings)
+        super().__init__(settings, store=store, sender=sender)
         self.ledger: ComplianceLedger = ledger or PaymentsComplianceLedger(settings)
-        self.store: ChannelStore = store or build_store(settings.channels_redis_url, settings.channels_dedupe_ttl_seconds)
         self.memory = _SmsMemory(self.store, settings.channels_dedupe_ttl_seconds)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -343,31 +335,25 @@ class TwilioSmsInput(InputChannel):
         return TwilioSmsOutput(self.sender, self.memory, self.settings)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = Blueprint("evenkeel_twilio_sms", __name__)
-
-        @blueprint.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        blueprint = self.base_blueprint()
 
         @blueprint.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             params = twilio_params(request)
-            if not self.validator.is_valid(request, params):
-                log.warning("SMS webhook refused: missing or wrong X-Twilio-Signature for %s", self.validator.url(request))
-                return response.text("invalid Twilio signature", status=403)
+            refused = self.refusal(request, params, "SMS webhook")
+            if refused:
+                return refused
             # Answer now; the turn runs on its own and replies through the REST API.
             task = asyncio.create_task(self._process(params, on_new_message))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             return response.text(str(MessagingResponse()), content_type="text/xml")
 
-        @blueprint.listener("before_server_stop")
-        async def finish(*_: Any) -> None:
-            await self.drain()
-            await self.sender.close()
-            await self.store.close()
-
         return blueprint
+
+    async def close(self) -> None:
+        await self.drain()  # shutdown: the turns still running finish, so no reply is lost
+        await super().close()
 
     async def drain(self) -> None:
         """Wait for the turns still running (tests; shutdown, so no reply is lost)."""

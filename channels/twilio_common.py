@@ -1,5 +1,5 @@
 """What the SMS and voice connectors share: Twilio's webhook signature, form flattening, phone
-numbers, and an async sender for Twilio's REST API.
+numbers, an async sender for Twilio's REST API, and `TwilioInput`, the base of both input channels.
 
 Signatures: Twilio signs the exact URL it called plus the POST parameters
 (https://www.twilio.com/docs/usage/webhooks/webhooks-security). Behind a proxy, load balancer or
@@ -15,13 +15,17 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs
 
+from rasa.core.channels.channel import InputChannel
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from channels.config import ChannelSettings
+from channels.dedupe import ChannelStore, build_store
 from channels.masking import mask_card_numbers
 
 log = logging.getLogger(__name__)
@@ -179,6 +183,60 @@ class TwilioRestSender:
             await self._http.close()
             self._http = None
             self._client = None
+
+
+# --- the input channels' base -----------------------------------------------------------------
+
+_Input = TypeVar("_Input", bound="TwilioInput")
+
+
+class TwilioInput(InputChannel):
+    """The wiring the SMS and voice connectors share: settings (credentials.yml over the
+    environment), the signature check, the channel store and the SMS sender (tests inject fakes),
+    a health route, and closing the store and sender when the server stops."""
+
+    @classmethod
+    def from_credentials(cls: type[_Input], credentials: dict[str, Any] | None) -> _Input:
+        return cls(ChannelSettings.from_env(overrides=credentials or {}))
+
+    def __init__(
+        self, settings: ChannelSettings, *, store: ChannelStore | None = None, sender: SmsSender | None = None
+    ) -> None:
+        self.settings = settings
+        self.validator = SignatureValidator(settings)
+        self.store: ChannelStore = store or build_store(settings.channels_redis_url, settings.channels_dedupe_ttl_seconds)
+        self.sender: SmsSender = sender or TwilioRestSender(settings)
+
+    def refusal(self, request: Request, params: Mapping[str, str], webhook: str = "") -> HTTPResponse | None:
+        """403 when the request lacks Twilio's signature of exactly these parameters, else None.
+        Naming the `webhook` logs the refusal (in the connector's own log)."""
+        if self.validator.is_valid(request, params):
+            return None
+        if webhook:
+            logging.getLogger(type(self).__module__).warning(
+                "%s refused: missing or wrong X-Twilio-Signature for %s", webhook, self.validator.url(request)
+            )
+        return response.text("invalid Twilio signature", status=403)
+
+    def base_blueprint(self) -> Blueprint:
+        """The connector's blueprint with `GET /` (health) and the shutdown listener; the
+        connector adds its webhooks."""
+        # The url_prefix given here is replaced by rasa's /webhooks/<name> when it registers the blueprint.
+        blueprint = Blueprint(f"evenkeel_{self.name()}", type(self).__module__)
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @blueprint.listener("before_server_stop")
+        async def finish(*_: Any) -> None:
+            await self.close()
+
+        return blueprint
+
+    async def close(self) -> None:
+        await self.sender.close()
+        await self.store.close()
 
 
 # --- what reaches Rasa ------------------------------------------------------------------------

@@ -36,19 +36,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from channels.config import ChannelSettings
-from channels.dedupe import ChannelStore, build_store
+from channels.dedupe import ChannelStore
 from channels.sms import button_payload, pack_messages, render_message
 from channels.twilio_common import (
-    SignatureValidator,
     SmsSender,
-    TwilioRestSender,
+    TwilioInput,
     is_phone_number,
     mask_phone,
     normalize_phone,
@@ -242,16 +241,12 @@ async def tracker_is_paused(request: Request, sender_id: str) -> bool:
     return bool(tracker is not None and tracker.is_paused())
 
 
-class TwilioVoiceInput(InputChannel):
+class TwilioVoiceInput(TwilioInput):
     """Twilio Voice webhooks → Rasa → TwiML."""
 
     @classmethod
     def name(cls) -> str:
         return CHANNEL
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> "TwilioVoiceInput":
-        return cls(ChannelSettings.from_env(overrides=credentials or {}))
 
     def __init__(
         self,
@@ -261,35 +256,28 @@ class TwilioVoiceInput(InputChannel):
         sender: SmsSender | None = None,
         paused: PausedCheck | None = None,
     ) -> None:
-        self.settings = settings
-        self.validator = SignatureValidator(settings)
-        self.store: ChannelStore = store or build_store(settings.channels_redis_url, settings.channels_dedupe_ttl_seconds)
-        self.sender: SmsSender = sender or TwilioRestSender(settings)
+        super().__init__(settings, store=store, sender=sender)
         self.paused: PausedCheck = paused or tracker_is_paused
 
     def get_output_channel(self) -> OutputChannel:
         return TwilioVoiceOutput(self.store, self.sender, self.settings)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = Blueprint("evenkeel_twilio_voice", __name__)
-
-        @blueprint.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        blueprint = self.base_blueprint()
 
         @blueprint.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             params = twilio_params(request)
-            if not self.validator.is_valid(request, params):
-                log.warning("voice webhook refused: missing or wrong X-Twilio-Signature for %s", self.validator.url(request))
-                return response.text("invalid Twilio signature", status=403)
+            refused = self.refusal(request, params, "voice webhook")
+            if refused:
+                return refused
             return _twiml(await self._answer(request, params, on_new_message))
 
         @blueprint.route("/whisper", methods=["POST"])
         async def whisper(request: Request) -> HTTPResponse:
-            params = twilio_params(request)
-            if not self.validator.is_valid(request, params):
-                return response.text("invalid Twilio signature", status=403)
+            refused = self.refusal(request, twilio_params(request))
+            if refused:
+                return refused
             case = await self.store.get(f"whisper:{request.args.get('case', '')}") or {}
             reply = VoiceResponse()
             words = [WHISPER_INTRO]
@@ -299,11 +287,6 @@ class TwilioVoiceInput(InputChannel):
                 words.append(speakable(case["summary"]))
             reply.say(" ".join(words), voice=self.settings.twilio_voice, language=self.settings.twilio_voice_language)
             return _twiml(str(reply))
-
-        @blueprint.listener("before_server_stop")
-        async def finish(*_: Any) -> None:
-            await self.sender.close()
-            await self.store.close()
 
         return blueprint
 

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from channels.dedupe import InMemoryStore
+from channels.sms import TwilioSmsInput
 from channels.twilio_common import (
     CARD_NUMBER_SHARED,
+    TwilioInput,
     TwilioRestSender,
     flatten_form,
     is_phone_number,
@@ -201,6 +204,45 @@ async def test_production_with_the_development_token_refuses_even_a_valid_signat
     served, channel, rasa = await sms_channel(serve, evenkeel_env="production", twilio_auth_token="dev-twilio-auth-token")
     reply = await served.post(WEBHOOK, sms_form(), token="dev-twilio-auth-token")
     assert reply.status_code == 403
+
+
+# --- the connectors' shared wiring ----------------------------------------------------------------
+
+
+@dataclass
+class ClosingStore(InMemoryStore):
+    closed: bool = False
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def connectors() -> list[type[TwilioInput]]:
+    from channels.voice import TwilioVoiceInput
+
+    return [TwilioSmsInput, TwilioVoiceInput]
+
+
+@pytest.mark.parametrize("connector", connectors(), ids=lambda c: c.name())
+def test_from_credentials_builds_the_connector_over_the_environment(connector: type[TwilioInput]) -> None:
+    channel = connector.from_credentials({"twilio_auth_token": "from-credentials"})
+    assert type(channel) is connector
+    assert channel.settings.twilio_auth_token == "from-credentials"
+    assert isinstance(channel.sender, TwilioRestSender)
+
+
+@pytest.mark.parametrize("connector", connectors(), ids=lambda c: c.name())
+async def test_each_connector_answers_health_and_closes_its_store_and_sender_on_shutdown(
+    serve: ServeFn, connector: type[TwilioInput]
+) -> None:
+    sender, store = FakeSender(), ClosingStore()
+    served = await serve(connector(make_settings(), sender=sender, store=store), FakeRasa())
+    health = await served.client.get(served.local(f"/webhooks/{connector.name()}/"))
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    unsigned = await served.post(f"/webhooks/{connector.name()}/webhook", sms_form(), signed=False)
+    assert unsigned.status_code == 403
+    await served.server.before_stop()  # what rasa's server does on SIGTERM
+    assert sender.closed and store.closed
 
 
 # --- the REST sender, against the stand-in Twilio API --------------------------------------------
