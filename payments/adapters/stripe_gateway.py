@@ -151,17 +151,7 @@ class StripeGateway:
         customer_id: str | None = None,
         save_for_later: bool = False,
     ) -> IntentView:
-        params: dict[str, Any] = {
-            "amount": amount_cents,
-            "currency": currency.lower(),
-            "metadata": metadata,
-            "payment_method_types": ["card"],
-        }
-        if customer_id:
-            params["customer"] = customer_id
-        if save_for_later:
-            # The card entered on the page is kept for the plan's later off-session charges.
-            params["setup_future_usage"] = "off_session"
+        params = _card_intent_params(amount_cents, currency, metadata, customer_id, save_for_later)
         intent = await self._call(
             self._client.v1.payment_intents.create, params=params, options={"idempotency_key": idempotency_key}
         )
@@ -204,18 +194,8 @@ class StripeGateway:
         customer_id: str | None = None,
         save_for_later: bool = False,
     ) -> ChargeOutcome:
-        params: dict[str, Any] = {
-            "amount": amount_cents,
-            "currency": currency.lower(),
-            "payment_method": payment_method_id,
-            "payment_method_types": ["card"],
-            "metadata": metadata,
-            "confirm": True,
-        }
-        if customer_id:
-            params["customer"] = customer_id
-        if save_for_later:
-            params["setup_future_usage"] = "off_session"
+        params = _card_intent_params(amount_cents, currency, metadata, customer_id, save_for_later)
+        params.update(payment_method=payment_method_id, confirm=True)
         return await self._charge(params, idempotency_key)
 
     async def _charge(self, params: dict[str, Any], idempotency_key: str) -> ChargeOutcome:
@@ -311,6 +291,24 @@ def _event_from(event: Any) -> PaymentIntentEvent:
         payment_method_id=_id_of(obj.get("payment_method")) if is_intent else None,
         failure_code=failure_code,
     )
+
+
+def _card_intent_params(
+    amount_cents: int, currency: str, metadata: dict[str, str], customer_id: str | None, save_for_later: bool
+) -> dict[str, Any]:
+    """PaymentIntent parameters for a card payment taken now (on the page or from a token)."""
+    params: dict[str, Any] = {
+        "amount": amount_cents,
+        "currency": currency.lower(),
+        "metadata": metadata,
+        "payment_method_types": ["card"],
+    }
+    if customer_id:
+        params["customer"] = customer_id
+    if save_for_later:
+        # The card is kept for the plan's later off-session charges.
+        params["setup_future_usage"] = "off_session"
+    return params
 
 
 def _intent_view(intent: Any) -> IntentView:
