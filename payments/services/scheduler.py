@@ -219,15 +219,14 @@ class Scheduler:
             assert account is not None
             amount = Money(installment.amount_cents, plan.currency)
             lead = "didn't go through" if intent == "installment_failed" else "is due today"
-            sent = self._tell(session, plan, account, intent, {
+            self._tell(session, plan, account, intent, {
                 "plan_id": plan.id, "amount_cents": amount.amount_cents, "currency": amount.currency,
                 "link_url": link_url,
             }, sms_body=(
                 f"Lakeside Bank: your plan payment of {amount.display()} {lead}. "
                 f"Pay securely: {link_url} Reply STOP to opt out."
             ), dedupe_key=dedupe_key, now=now)
-            if sent:
-                report.links_sent += 1
+            report.links_sent += 1
 
     def _mark_missed(self, installment_id: int, now: datetime, report: RunReport) -> None:
         with self.sessions.begin() as session:
@@ -258,7 +257,7 @@ class Scheduler:
     def _tell(
         session: Session, plan: PlanRow, account: AccountRow, intent: str, entities: dict[str, Any], *,
         sms_body: str, dedupe_key: str, now: datetime,
-    ) -> bool:
+    ) -> None:
         """Through the plan's SMS conversation when there is one (the bot's own wording, in the
         thread), else a direct SMS to the number on file. Web and voice conversations cannot be
         reached later, so their reminders go by SMS too."""
@@ -268,4 +267,3 @@ class Scheduler:
         else:
             enqueue_sms(session, to=account.phone, body=sms_body, dedupe_key=dedupe_key, now=now,
                         account_id=account.id)
-        return True
