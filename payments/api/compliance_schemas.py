@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints, field_validator
 
@@ -213,6 +213,11 @@ class CaseSummaryOut(BaseModel):
     outcome: str | None
     queue_position: int | None
 
+    @classmethod
+    def of(cls, case: Case) -> Self:
+        """The case's fields read by name (its notes too, where the model has them)."""
+        return cls.model_validate(case, from_attributes=True)
+
 
 class CaseOut(CaseSummaryOut):
     notes: list[NoteOut]
@@ -220,9 +225,11 @@ class CaseOut(CaseSummaryOut):
     resume_assistant: bool | None = None
 
     @classmethod
-    def of(cls, case: Case, **extra: Any) -> "CaseOut":
-        fields = {k: v for k, v in case.__dict__.items() if k != "notes"}
-        return cls(**fields, notes=[NoteOut(**n.__dict__) for n in case.notes], **extra)
+    def of(cls, case: Case, *, resume_assistant: bool | None = None) -> Self:
+        out = super().of(case)
+        if resume_assistant is not None:
+            out.resume_assistant = resume_assistant
+        return out
 
 
 class CaseListOut(BaseModel):
@@ -231,7 +238,4 @@ class CaseListOut(BaseModel):
 
     @classmethod
     def of(cls, status: HandoffStatus, cases: list[Case]) -> "CaseListOut":
-        return cls(
-            status=status,
-            cases=[CaseSummaryOut(**{k: v for k, v in c.__dict__.items() if k != "notes"}) for c in cases],
-        )
+        return cls(status=status, cases=[CaseSummaryOut.of(c) for c in cases])

@@ -177,7 +177,7 @@ class ResolveIn(BaseModel):
 
 
 def _summary(case: Any) -> CaseSummaryOut:
-    return CaseSummaryOut(**{k: v for k, v in case.__dict__.items() if k != "notes"})
+    return CaseSummaryOut.of(case)
 
 
 SignedIn = Annotated[ConsoleSession, Depends(signed_in)]
