@@ -37,6 +37,29 @@ class ActionRememberGoal(PaymentsAction):
         return events
 
 
+async def pursue_goal(
+    action: VerifiedAction, goal: str | None, dispatcher: CollectingDispatcher, tracker: Tracker,
+    domain: DomainDict, account_id: str,
+) -> list[EventType] | None:
+    """Start on what a verified customer asked for (one of GOAL_INTENTS): a payment, plans or a
+    settlement, a hardship, a payment they already made. None when `goal` is none of them.
+    The one dispatch of goals, for a goal remembered before verification and for a new request."""
+    from actions.payment import ActionOfferPayment, ActionRecentPayments
+    from actions.plans import ActionHardship, offer
+
+    client = action.client
+    if goal == "make_payment":
+        return await ActionOfferPayment(client).run_verified(dispatcher, tracker, domain, account_id)
+    if goal in ("request_payment_plan", "request_settlement"):
+        return await offer(action, dispatcher, tracker, account_id,
+                           "settlement" if goal == "request_settlement" else "plan")
+    if goal == "hardship":
+        return await ActionHardship(client).run_verified(dispatcher, tracker, domain, account_id)
+    if goal == "already_paid":
+        return await ActionRecentPayments(client).run_verified(dispatcher, tracker, domain, account_id)
+    return None
+
+
 class ActionContinueGoal(VerifiedAction):
     """After verification (and the balance): carries on with what the customer first asked for,
     or asks what they would like to do. Clears `goal`."""
@@ -47,22 +70,12 @@ class ActionContinueGoal(VerifiedAction):
     async def run_verified(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
     ) -> list[EventType]:
-        from actions.payment import ActionOfferPayment, ActionRecentPayments
-        from actions.plans import ActionHardship, offer
-
-        goal = tracker.get_slot(names.GOAL)
         events: list[EventType] = [SlotSet(names.GOAL, None)]
-        if goal == "make_payment":
-            return events + await ActionOfferPayment(self._client).run_verified(dispatcher, tracker, domain, account_id)
-        if goal in ("request_payment_plan", "request_settlement"):
-            kind = "settlement" if goal == "request_settlement" else "plan"
-            return events + await offer(self, dispatcher, tracker, account_id, kind)
-        if goal == "hardship":
-            return events + await ActionHardship(self._client).run_verified(dispatcher, tracker, domain, account_id)
-        if goal == "already_paid":
-            return events + await ActionRecentPayments(self._client).run_verified(dispatcher, tracker, domain, account_id)
-        dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
-        return events
+        started = await pursue_goal(self, tracker.get_slot(names.GOAL), dispatcher, tracker, domain, account_id)
+        if started is None:
+            dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
+            return events
+        return events + started
 
 
 class ActionReprompt(PaymentsAction):
@@ -107,26 +120,23 @@ class ActionAnswer(VerifiedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
     ) -> list[EventType]:
         from actions.handoff import ActionMisunderstood
-        from actions.payment import ActionOfferPayment
-        from actions.plans import ActionChooseOffer, ActionConfirm, ActionDecline, ActionHardship, ActionOfferPlans
+        from actions.plans import ActionChooseOffer, ActionConfirm, ActionDecline
 
         intent = latest_intent(tracker)
         awaiting = tracker.get_slot(names.AWAITING)
-        if intent == "hardship":
-            handler: VerifiedAction | PaymentsAction = ActionHardship(self._client)
-        elif awaiting == names.AWAITING_CONFIRMATION and intent in ("affirm", "deny"):
-            handler = ActionConfirm(self._client) if intent == "affirm" else ActionDecline(self._client)
+        if intent == "hardship":  # heard first, whatever is open
+            return await pursue_goal(self, intent, dispatcher, tracker, domain, account_id) or []
+        if awaiting == names.AWAITING_CONFIRMATION and intent in ("affirm", "deny"):
+            handler: VerifiedAction = ActionConfirm(self.client) if intent == "affirm" else ActionDecline(self.client)
         elif awaiting == names.AWAITING_OFFER_CHOICE and intent == "deny":
-            handler = ActionDecline(self._client)
+            handler = ActionDecline(self.client)
         elif awaiting in (names.AWAITING_OFFER_CHOICE, names.AWAITING_AMOUNT) and intent != "affirm":
-            handler = ActionChooseOffer(self._client)
-        elif intent in ("request_payment_plan", "request_settlement"):
-            handler = ActionOfferPlans(self._client)
-        elif intent == "make_payment":
-            handler = ActionOfferPayment(self._client)
+            handler = ActionChooseOffer(self.client)
+        elif intent in ("request_payment_plan", "request_settlement", "make_payment"):
+            return await pursue_goal(self, intent, dispatcher, tracker, domain, account_id) or []
         elif intent == "nlu_fallback":
-            return await ActionMisunderstood(self._client).run(dispatcher, tracker, domain)
+            return await ActionMisunderstood(self.client).run(dispatcher, tracker, domain)
         else:  # a yes, a no or a detail with no question open
             dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
             return []
-        return await handler.run_verified(dispatcher, tracker, domain, account_id)  # type: ignore[union-attr]
+        return await handler.run_verified(dispatcher, tracker, domain, account_id)
