@@ -186,11 +186,7 @@ async def choose_offer(
     return ask_to_confirm_plan(dispatcher, tracker, offer)
 
 
-def channel_of(tracker: Tracker) -> str:
-    return service_channel(tracker)
-
-
 def consent_text(pending: dict[str, Any], tracker: Tracker) -> str:
     """What we asked and what the customer answered, recorded with the plan."""
     return (f"Assistant asked: \"{pending['readback']} Do you agree to this plan?\" "
-            f"Customer answered: \"{latest_text(tracker)[:200]}\" on channel {channel_of(tracker)}.")
+            f"Customer answered: \"{latest_text(tracker)[:200]}\" on channel {service_channel(tracker)}.")

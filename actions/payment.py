@@ -15,7 +15,7 @@ from actions.base import PaymentsAction, VerifiedAction, latest_entities, latest
 from actions.choices import entity_values
 from actions.formatting import format_date, format_money
 from actions.offers import amount_entity, amount_in_range, ask_to_confirm_payment, ask_to_confirm_promise, date_entity
-from actions.payments_client import PaymentsError, PaymentsUnavailable
+from actions.payments_client import PaymentsError
 from actions.plans import offer
 
 log = logging.getLogger(__name__)
@@ -155,5 +155,4 @@ class ActionInstallmentEvent(Action):
         return []
 
 
-__all__ = ["ActionOfferPayment", "ActionRecentPayments", "ActionPaymentEvent", "ActionInstallmentEvent",
-           "PaymentsUnavailable"]
+__all__ = ["ActionOfferPayment", "ActionRecentPayments", "ActionPaymentEvent", "ActionInstallmentEvent"]
