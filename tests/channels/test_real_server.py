@@ -15,6 +15,7 @@ import tarfile
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from itertools import count
 from typing import Any
 
@@ -197,3 +198,26 @@ def test_voice_call_with_a_spoken_card_number(stack: ChannelStack) -> None:
     for digits in CARD_FORMS:
         assert digits not in stored and digits not in logged, digits
 
+
+
+def test_the_same_sms_delivered_three_times_at_once_is_one_turn_and_one_reply(
+    stack: ChannelStack, twilio_api: Any
+) -> None:
+    """Twilio retrying while the first delivery is still in flight: one user event in the real
+    tracker (one record) and one set of SMS back (one reply)."""
+    form = sms_form("what's my balance?")
+    users_before = len([e for e in stack.tracker(PHONE)["events"] if e["event"] == "user"])  # type: ignore[index]
+    sent_before = len(twilio_api.to(PHONE))
+    with ThreadPoolExecutor(3) as pool:
+        copies = [pool.submit(post_signed, stack, "/webhooks/twilio_sms/webhook", form) for _ in range(3)]
+        answers = [copy.result() for copy in copies]
+    assert [a.status_code for a in answers] == [200] * 3
+    twilio_api.wait_for(lambda _: len(twilio_api.to(PHONE)) > sent_before, timeout=60)
+    time.sleep(3)  # room for a duplicate turn's SMS to arrive, if there were one
+
+    events = stack.tracker(PHONE)["events"]  # type: ignore[index]
+    users = [i for i, e in enumerate(events) if e["event"] == "user"]
+    assert len(users) == users_before + 1 and events[users[-1]]["text"] == form["Body"]
+    turn = [e["text"] for e in events[users[-1]:] if e["event"] == "bot"]
+    sent = " ".join(m.body for m in twilio_api.to(PHONE)[sent_before:])
+    assert turn and all(sent.count(text[:40]) == 1 for text in turn), (turn, sent)

@@ -7,6 +7,8 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +34,7 @@ class Process:
     name: str
     popen: subprocess.Popen[bytes]
     log_path: Path
+    argv: list[str] = field(default_factory=list)  # kept so `Stack.start_process` can restart it alike
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -48,6 +51,11 @@ class Stack:
     rasa_port: int = field(default_factory=free_port)
     stripe_port: int = field(default_factory=free_port)
     processes: dict[str, Process] = field(default_factory=dict)
+    # Per-process additions to `env` (e.g. the action server reaching payments through a proxy).
+    env_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    rasa_endpoints: str = "bot/endpoints.yml"
+    # Further rasa servers (`start(extra_rasa=...)`) by process name: their ports.
+    extra_rasa_ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def payments_url(self) -> str:
@@ -90,7 +98,9 @@ class Stack:
             "SCHEDULER_INTERVAL_SECONDS": "1",
         }
 
-    def start(self, timeout: float = 240) -> "Stack":
+    def start(self, timeout: float = 240, extra_rasa: tuple[str, ...] = ()) -> "Stack":
+        """Start every process; `extra_rasa` names further rasa servers like "rasa" (same model,
+        endpoints, credentials; ports in `extra_rasa_ports`), loading alongside it."""
         subprocess.run(
             [str(PAYMENTS_BIN / "python"), "-m", "payments", "setup"],
             cwd=ROOT, env=self.env, check=True, capture_output=True,
@@ -109,17 +119,45 @@ class Stack:
         ])
         self._spawn("rasa", [
             str(RASA_BIN / "rasa"), "run", "--enable-api", "--auth-token", RASA_TOKEN,
-            "--model", str(MODEL), "--endpoints", "bot/endpoints.yml",
+            "--model", str(MODEL), "--endpoints", self.rasa_endpoints,
             "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1", "--port", str(self.rasa_port),
         ])
+        for name in extra_rasa:
+            self.extra_rasa_ports[name] = port = free_port()
+            argv = list(self.processes["rasa"].argv)
+            argv[argv.index("--port") + 1] = str(port)
+            self._spawn(name, argv)
         self.wait_healthy(timeout)
         return self
 
+    @contextmanager
+    def running(self, timeout: float = 240, extra_rasa: tuple[str, ...] = ()) -> Iterator["Stack"]:
+        """`start`, and `stop` on the way out, however it is left."""
+        try:
+            yield self.start(timeout, extra_rasa)
+        finally:
+            self.stop()
+
     def _spawn(self, name: str, argv: list[str]) -> None:
         log_path = self.workdir / f"{name}.log"
-        with log_path.open("wb") as log:
-            popen = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        self.processes[name] = Process(name, popen, log_path)
+        env = {**self.env, **self.env_overrides.get(name, {})}
+        with log_path.open("ab") as log:  # appended: a restarted process keeps its earlier log
+            popen = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes[name] = Process(name, popen, log_path, argv)
+
+    def stop_process(self, name: str, kill: bool = False) -> None:
+        """Stop one process: SIGTERM (a clean shutdown) or, with `kill`, SIGKILL (a crash)."""
+        popen = self.processes[name].popen
+        if popen.poll() is None:
+            popen.kill() if kill else popen.terminate()
+        popen.wait(timeout=30)
+
+    def start_process(self, name: str, timeout: float = 120) -> None:
+        """Start a stopped process again with the same command line (so the same port) and wait
+        until it is healthy."""
+        assert self.processes[name].popen.poll() is not None, f"{name} is still running"
+        self._spawn(name, self.processes[name].argv)
+        self.wait_healthy(timeout, only=[name])
 
     def health_urls(self) -> dict[str, str]:
         return {
@@ -127,10 +165,12 @@ class Stack:
             "actions": f"http://127.0.0.1:{self.actions_port}/health",
             "rasa": f"{self.rasa_url}/status?token={RASA_TOKEN}",
             "stripe": f"{self.stripe_url}/js.stripe.com/v3/",
+            **{name: f"http://127.0.0.1:{port}/status?token={RASA_TOKEN}"
+               for name, port in self.extra_rasa_ports.items()},
         }
 
-    def wait_healthy(self, timeout: float) -> None:
-        pending = dict(self.health_urls())
+    def wait_healthy(self, timeout: float, only: list[str] | None = None) -> None:
+        pending = {n: url for n, url in self.health_urls().items() if only is None or n in only}
         deadline = time.monotonic() + timeout
         while pending:
             for name, url in list(pending.items()):
@@ -157,12 +197,15 @@ class Stack:
             except subprocess.TimeoutExpired:
                 process.popen.kill()
 
-    def say(self, sender: str, text: str, metadata: dict[str, object] | None = None) -> list[str]:
-        """Send one message over Rasa's REST channel; the bot's reply texts, in order."""
+    def say(
+        self, sender: str, text: str, metadata: dict[str, object] | None = None, rasa_url: str | None = None
+    ) -> list[str]:
+        """Send one message over Rasa's REST channel (of `rasa_url`, default the main rasa server);
+        the bot's reply texts, in order."""
         body: dict[str, object] = {"sender": sender, "message": text}
         if metadata:
             body["metadata"] = metadata
-        response = httpx.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
+        response = httpx.post(f"{rasa_url or self.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
         response.raise_for_status()
         return [m["text"] for m in response.json() if "text" in m]
 
