@@ -42,6 +42,7 @@ from channels.twilio_common import (
     is_phone_number,
     mask_phone,
     normalize_phone,
+    rasa_tracker,
     timezone_for,
     twilio_params,
     user_text_for_rasa,
@@ -66,6 +67,8 @@ ATTACHMENT_IGNORED_TEXT = "(I can't open attachments, so I read only your text.)
 EMPTY_TEXT = "I didn't get any text. How can I help? Reply HELP for help."
 TRUNCATED_TEXT = "(Your message was long, so I read only the first part.)"
 TROUBLE_TEXT = "Sorry, something went wrong on our side. Please try again in a few minutes."
+NO_ANSWER_TEXT = ("Sorry, something went wrong on our side and I couldn't answer. Please try again in a few "
+                  "minutes, or call us at 1-800-555-0199.")
 
 
 # --- keywords ------------------------------------------------------------------------------------
@@ -344,7 +347,7 @@ class TwilioSmsInput(TwilioInput):
             if refused:
                 return refused
             # Answer now; the turn runs on its own and replies through the REST API.
-            task = asyncio.create_task(self._process(params, on_new_message))
+            task = asyncio.create_task(self._process(params, on_new_message, request.app))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             return response.text(str(MessagingResponse()), content_type="text/xml")
@@ -355,12 +358,20 @@ class TwilioSmsInput(TwilioInput):
         await self.drain()  # shutdown: the turns still running finish, so no reply is lost
         await super().close()
 
+    @staticmethod
+    async def _listening(app: Any, phone: str) -> bool:
+        """Rasa has this conversation and it is not handed to a person."""
+        tracker = await rasa_tracker(app, phone)
+        return tracker is not None and not tracker.is_paused()
+
     async def drain(self) -> None:
         """Wait for the turns still running (tests; shutdown, so no reply is lost)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _process(self, params: dict[str, str], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _process(
+        self, params: dict[str, str], on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any = None
+    ) -> None:
         sid = params.get("MessageSid") or params.get("SmsMessageSid") or params.get("SmsSid") or ""
         phone = normalize_phone(params.get("From"))
         if not phone:
@@ -368,19 +379,20 @@ class TwilioSmsInput(TwilioInput):
             return
         try:
             if not sid:  # Twilio always sends one; without it there is nothing to de-duplicate on
-                await self._handle(sid, phone, params, on_new_message)
+                await self._handle(sid, phone, params, on_new_message, app)
                 return
             async with self.store.once(f"sms:{sid}", wait_seconds=0) as claim:
                 if not claim.first:
                     log.info("SMS %s from %s is a repeated delivery: already handled", sid, mask_phone(phone))
                     return
-                await self._handle(sid, phone, params, on_new_message)
+                await self._handle(sid, phone, params, on_new_message, app)
         except Exception:
             log.exception("SMS %s from %s failed", sid, mask_phone(phone))
             await self.sender.send_sms(phone, TROUBLE_TEXT, params.get("To") or None)
 
     async def _handle(
-        self, sid: str, phone: str, params: dict[str, str], on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self, sid: str, phone: str, params: dict[str, str], on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        app: Any = None,
     ) -> None:
         our_number = params.get("To") or None
         body = params.get("Body", "")
@@ -439,6 +451,11 @@ class TwilioSmsInput(TwilioInput):
         await on_new_message(
             UserMessage(text, collector, phone, input_channel=CHANNEL, message_id=sid or None, metadata=metadata)
         )
+        if not collector.messages and await self._listening(app, phone):
+            # Rasa took the text but nothing answered (an action failed: the action server is
+            # down). Silence would leave the customer waiting; a paused conversation stays silent.
+            log.warning("SMS %s from %s: the turn produced no reply; sent an apology", sid, mask_phone(phone))
+            collector.messages.append({"text": NO_ANSWER_TEXT})
         await self.memory.update(phone, our_number=our_number)
         output = TwilioSmsOutput(self.sender, self.memory, self.settings)
         await output.send_messages(phone, [{"text": note} for note in notes] + collector.messages, from_=our_number)

@@ -52,6 +52,7 @@ from channels.twilio_common import (
     mask_phone,
     normalize_phone,
     public_base,
+    rasa_tracker,
     timezone_for,
     twilio_params,
     user_text_for_rasa,
@@ -233,11 +234,7 @@ PausedCheck = Callable[[Request, str], Awaitable[bool]]
 
 async def tracker_is_paused(request: Request, sender_id: str) -> bool:
     """Whether Rasa's tracker for the conversation is paused (handed off to a person)."""
-    agent = getattr(request.app.ctx, "agent", None)
-    tracker_store = getattr(agent, "tracker_store", None)
-    if tracker_store is None:
-        return False
-    tracker = await tracker_store.retrieve(sender_id)
+    tracker = await rasa_tracker(request.app, sender_id)
     return bool(tracker is not None and tracker.is_paused())
 
 

@@ -80,6 +80,8 @@ EXTERNAL_PREFIX = "EXTERNAL: "  # rasa.shared.core.constants: text of trigger_in
 
 # Events the page listens to, besides Rasa's `session_confirm` and `bot_uttered`.
 TURN_DONE_EVT = "bot_turn_done"
+NO_ANSWER_TEXT = ("Sorry, something went wrong on our side and I couldn't answer. Please try again in a moment, "
+                  "or call us at 1-800-555-0199.")
 MASKED_EVT = "message_masked"
 HISTORY_EVT = "history"
 
@@ -154,6 +156,14 @@ class WebChatOutput(SocketIOOutput):
     @classmethod
     def name(cls) -> str:
         return WebChatInput.name()
+
+    def __init__(self, sio: Any, bot_message_evt: str) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.sent = 0  # messages sent through this output (one is made per turn)
+
+    async def _send_message(self, recipient_id: str, response: Any) -> None:
+        self.sent += 1
+        await super()._send_message(recipient_id, response)
 
     async def _emit_all(self, recipient_id: str, messages: list[dict[str, Any]]) -> None:
         for message in messages:
@@ -258,6 +268,11 @@ class WebChatInput(SocketIOInput):
         except Exception:  # a read for display or a check must never break the chat
             logger.exception("[conversation=%s] could not read the tracker", sender_id)
             return None
+
+    async def listening(self, sender_id: str) -> bool:
+        """Rasa has this conversation and it is not handed to a person."""
+        tracker = await self._tracker(sender_id)
+        return tracker is not None and not tracker.is_paused()
 
     async def offered_payloads(self, sender_id: str) -> set[str]:
         """Payloads of the buttons the bot sent since the customer last spoke."""
@@ -413,10 +428,16 @@ class WebChatInput(SocketIOInput):
                                room=sid, namespace=namespace)
             try:
                 if text:
+                    output = WebChatOutput(sio, self.bot_message_evt)
                     await on_new_message(UserMessage(
-                        text, WebChatOutput(sio, self.bot_message_evt), session_id,
+                        text, output, session_id,
                         input_channel=self.name(), metadata=web_metadata(data.get(self.metadata_key)),
                     ))
+                    if not output.sent and await self.listening(session_id):
+                        # Rasa took the message but nothing answered (an action failed, e.g. the
+                        # action server is down): say so rather than leave the customer waiting.
+                        logger.warning("[conversation=%s] the turn produced no reply; sent an apology", session_id)
+                        await output.send_text_message(session_id, NO_ANSWER_TEXT)
             finally:
                 await sio.emit(TURN_DONE_EVT, {}, room=session_id, namespace=namespace)
 

@@ -15,6 +15,7 @@ import pytest
 from channels.sms import (
     ATTACHMENT_IGNORED_TEXT,
     EMPTY_TEXT,
+    NO_ANSWER_TEXT,
     MAX_INBOUND,
     MMS_ONLY_TEXT,
     SMS_LIMIT,
@@ -470,3 +471,38 @@ async def test_shutdown_waits_for_turns_and_closes_the_sender(serve: ServeFn) ->
     await served.server.before_stop()  # what rasa's server does on SIGTERM
     assert sender.bodies == ["OK."]  # the running turn finished and its reply went out
     assert sender.closed
+
+
+# --- a turn with no answer -----------------------------------------------------------------------
+
+
+class FakeTracker:
+    def __init__(self, paused: bool) -> None:
+        self.paused = paused
+
+    def is_paused(self) -> bool:
+        return self.paused
+
+
+def with_rasa_tracker(phone: Phone, paused: bool) -> None:
+    """Give the served app a rasa agent whose tracker store knows the conversation."""
+    class Store:
+        async def retrieve(self, sender_id: str) -> FakeTracker:
+            return FakeTracker(paused)
+
+    phone.served.server.app.ctx.agent = type("Agent", (), {"tracker_store": Store()})()
+
+
+async def test_a_turn_that_produced_no_reply_gets_an_apology(phone: Phone) -> None:
+    # What Rasa does when the action server is down: the text is logged, nothing answers.
+    with_rasa_tracker(phone, paused=False)
+    phone.rasa.reply()
+    await phone.text("03/14/1985")
+    assert phone.sender.bodies == [NO_ANSWER_TEXT]
+
+
+async def test_a_paused_conversation_stays_silent(phone: Phone) -> None:
+    with_rasa_tracker(phone, paused=True)
+    phone.rasa.reply()
+    await phone.text("are you there?")
+    assert phone.sender.bodies == []

@@ -23,10 +23,10 @@ from rasa.core.channels.socketio import SocketIOInput
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.server import _get_output_channel
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from channels.webchat import CARD_NUMBER_INTENT, WebChatInput, WebChatOutput
+from channels.webchat import CARD_NUMBER_INTENT, NO_ANSWER_TEXT, WebChatInput, WebChatOutput
 from tests.channels.conftest import ServeFn
 
 REDIS_URL = os.environ.get("EVENKEEL_TEST_REDIS_URL")
@@ -46,11 +46,13 @@ class Server:
     url: str = ""
     received: list[UserMessage] = field(default_factory=list)
     processed: asyncio.Event = field(default_factory=asyncio.Event)
+    silent: bool = False  # answer nothing, as Rasa does when an action fails
 
     async def on_new_message(self, message: UserMessage) -> None:
         """Plays Rasa: records the message, answers through the output channel it came with."""
         self.received.append(message)
-        await message.output_channel.send_text_message(message.sender_id, f"echo: {message.text}")
+        if not self.silent:
+            await message.output_channel.send_text_message(message.sender_id, f"echo: {message.text}")
         self.processed.set()
 
     async def save(self, sender_id: str, *events: Any) -> None:
@@ -286,6 +288,24 @@ async def test_a_message_flushed_before_session_request_binds_the_session(server
     assert await browser.next("session_confirm") == session_id
     assert (await server.next_message()).sender_id == session_id
     assert await browser.next("bot_uttered") == {"text": "echo: hi again"}
+
+
+async def test_a_turn_that_produced_no_reply_gets_an_apology(server: Server, browser: Browser) -> None:
+    session_id = await browser.start_session()
+    await server.save(session_id, ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet"}))
+    server.silent = True
+    await browser.say("03/14/1985")
+    assert await browser.next("bot_uttered") == {"text": NO_ANSWER_TEXT}
+    assert await browser.next("bot_turn_done") == {}
+
+
+async def test_a_paused_conversation_stays_silent(server: Server, browser: Browser) -> None:
+    session_id = await browser.start_session()
+    await server.save(session_id, UserUttered("I need a person", {"name": "request_agent"}), ConversationPaused())
+    server.silent = True
+    await browser.say("hello?")
+    assert await browser.next("bot_turn_done") == {}
+    assert await browser.nothing("bot_uttered")
 
 
 async def test_history_replays_the_current_session(server: Server, browser: Browser) -> None:
