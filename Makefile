@@ -76,8 +76,12 @@ test: envs model ## install what is needed and run every suite
 	@$(RASA_PY) -m pytest tests/actions tests/bot tests/channels
 	@$(PAY_PY) -m pytest tests/e2e
 
-bench: envs nlu-report ## benchmarks; reports (Markdown + JSON) go to results/
+# Extra options for bench/whole_stack.py, e.g. BENCH_ARGS="--seconds 20" (see --help).
+BENCH_ARGS ?=
+bench: envs model nlu-report ## benchmarks (20-30 min on 2 cores) -> results/bench_report.md + .json, and the parts
+	@$(PAY_PY) -m pytest -q -p no:cacheprovider tests/bench
 	@$(PAY_PY) -m bench.payments_api --clients 20 --seconds 20
+	@$(PAY_PY) -m bench.whole_stack --train-real $(BENCH_ARGS)
 
 nlu-report: envs ## NLU cross-validation, F1 per intent -> results/nlu_report.md
 	@$(PAY_PY) scripts/nlu_report.py --folds 3
