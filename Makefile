@@ -72,7 +72,7 @@ validate: envs ## rasa data validate (only the warnings we can explain are toler
 
 test: envs model ## install what is needed and run every suite
 	@scripts/install-system-deps.sh
-	@$(PAY_PY) -m pytest tests/payments tests/deploy
+	@$(PAY_PY) -m pytest tests/payments tests/deploy tests/bench
 	@$(RASA_PY) -m pytest tests/actions tests/bot tests/channels
 	@$(PAY_PY) -m pytest tests/e2e
 
