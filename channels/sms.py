@@ -36,13 +36,13 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore
+from channels.rasa_state import is_listening
 from channels.twilio_common import (
     SmsSender,
     TwilioInput,
     is_phone_number,
     mask_phone,
     normalize_phone,
-    rasa_tracker,
     timezone_for,
     twilio_params,
     user_text_for_rasa,
@@ -358,12 +358,6 @@ class TwilioSmsInput(TwilioInput):
         await self.drain()  # shutdown: the turns still running finish, so no reply is lost
         await super().close()
 
-    @staticmethod
-    async def _listening(app: Any, phone: str) -> bool:
-        """Rasa has this conversation and it is not handed to a person."""
-        tracker = await rasa_tracker(app, phone)
-        return tracker is not None and not tracker.is_paused()
-
     async def drain(self) -> None:
         """Wait for the turns still running (tests; shutdown, so no reply is lost)."""
         while self._tasks:
@@ -451,7 +445,7 @@ class TwilioSmsInput(TwilioInput):
         await on_new_message(
             UserMessage(text, collector, phone, input_channel=CHANNEL, message_id=sid or None, metadata=metadata)
         )
-        if not collector.messages and await self._listening(app, phone):
+        if not collector.messages and await is_listening(app, phone):
             # Rasa took the text but nothing answered (an action failed: the action server is
             # down). Silence would leave the customer waiting; a paused conversation stays silent.
             log.warning("SMS %s from %s: the turn produced no reply; sent an apology", sid, mask_phone(phone))

@@ -98,14 +98,6 @@ def mask_phone(value: str | None) -> str:
 
 
 
-async def rasa_tracker(app: Any, sender_id: str) -> Any:
-    """The conversation's tracker from the rasa server's own tracker store (the Sanic app's
-    agent), or None where there is none (tests without a rasa agent, an unknown conversation)."""
-    tracker_store = getattr(getattr(getattr(app, "ctx", None), "agent", None), "tracker_store", None)
-    if tracker_store is None:
-        return None
-    return await tracker_store.retrieve(sender_id)
-
 class SignatureValidator:
     """Checks `X-Twilio-Signature` of a webhook request."""
 

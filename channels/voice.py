@@ -45,6 +45,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore
 from channels.sms import button_payload, pack_messages, render_message
+from channels.rasa_state import rasa_tracker
 from channels.twilio_common import (
     SmsSender,
     TwilioInput,
@@ -52,7 +53,6 @@ from channels.twilio_common import (
     mask_phone,
     normalize_phone,
     public_base,
-    rasa_tracker,
     timezone_for,
     twilio_params,
     user_text_for_rasa,

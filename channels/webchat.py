@@ -56,6 +56,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from channels.masking import mask_card_numbers
+from channels.rasa_state import is_listening, rasa_tracker
 
 logger = logging.getLogger(__name__)
 
@@ -257,26 +258,9 @@ class WebChatInput(SocketIOInput):
 
     # --- helpers the socket handlers use -------------------------------------------------------
 
-    async def _tracker(self, sender_id: str) -> Any:
-        """The stored conversation, read-only; None when there is none or no store to ask."""
-        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
-        store = getattr(agent, "tracker_store", None)
-        if store is None:
-            return None
-        try:
-            return await store.retrieve(sender_id)
-        except Exception:  # a read for display or a check must never break the chat
-            logger.exception("[conversation=%s] could not read the tracker", sender_id)
-            return None
-
-    async def listening(self, sender_id: str) -> bool:
-        """Rasa has this conversation and it is not handed to a person."""
-        tracker = await self._tracker(sender_id)
-        return tracker is not None and not tracker.is_paused()
-
     async def offered_payloads(self, sender_id: str) -> set[str]:
         """Payloads of the buttons the bot sent since the customer last spoke."""
-        tracker = await self._tracker(sender_id)
+        tracker = await rasa_tracker(self.app, sender_id)
         if tracker is None:
             return set()
         offered: set[str] = set()
@@ -290,7 +274,7 @@ class WebChatInput(SocketIOInput):
     async def history(self, sender_id: str) -> list[dict[str, Any]]:
         """The current session as the page shows it: `{"from": "user" | "bot", "text", ...}`.
         Button clicks show their title; the last bot buttons stay clickable if unanswered."""
-        tracker = await self._tracker(sender_id)
+        tracker = await rasa_tracker(self.app, sender_id)
         if tracker is None:
             return []
         events = list(tracker.events)
@@ -433,7 +417,7 @@ class WebChatInput(SocketIOInput):
                         text, output, session_id,
                         input_channel=self.name(), metadata=web_metadata(data.get(self.metadata_key)),
                     ))
-                    if not output.sent and await self.listening(session_id):
+                    if not output.sent and await is_listening(self.app, session_id):
                         # Rasa took the message but nothing answered (an action failed, e.g. the
                         # action server is down): say so rather than leave the customer waiting.
                         logger.warning("[conversation=%s] the turn produced no reply; sent an apology", session_id)

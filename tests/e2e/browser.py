@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.chromium import NEEDS_CHROMIUM, headless_chromium  # noqa: F401 - NEEDS_CHROMIUM re-exported
 from tests.e2e.stack import ROOT
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 expect = sync_api.expect
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 STORAGE_KEY = "evenkeel.webchat.session"
 TIMEOUT_MS = 60_000  # one turn through rasa, the action server and the payments service
@@ -22,22 +21,12 @@ AMOUNT = re.compile(r"\$\s?\d")
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 375, "height": 812}
 
-NEEDS_CHROMIUM = pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not at /usr/bin/chromium (apt-get install -y chromium)")
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """Headless Chromium for the module (use with `pytestmark = NEEDS_CHROMIUM`)."""
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 class Chat:

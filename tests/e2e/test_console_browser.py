@@ -14,7 +14,6 @@ Screenshots of the console and the chat go to test-artifacts/console/."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -40,19 +39,11 @@ def twilio() -> Iterator[TwilioApiStandIn]:
 
 @pytest.fixture(scope="module")
 def stack(trained_model: None, tmp_path_factory: pytest.TempPathFactory, twilio: TwilioApiStandIn) -> Iterator[Stack]:
-    """The stack with rasa's SMS output (and the payments service's) pointed at the stand-in."""
-    previous = os.environ.get("TWILIO_API_BASE")
-    os.environ["TWILIO_API_BASE"] = twilio.base_url
-    running = Stack(tmp_path_factory.mktemp("console-stack"))
-    try:
-        running.start()
+    """The stack with the SMS senders (rasa's connector, the scheduler's outbox) pointed at the stand-in."""
+    to_standin = {"TWILIO_API_BASE": twilio.base_url}
+    with Stack(tmp_path_factory.mktemp("console-stack"),
+               env_overrides={"rasa": to_standin, "scheduler": to_standin}).running() as running:
         yield running
-    finally:
-        running.stop()
-        if previous is None:
-            os.environ.pop("TWILIO_API_BASE", None)
-        else:
-            os.environ["TWILIO_API_BASE"] = previous
 
 
 class Console:

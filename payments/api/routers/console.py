@@ -176,10 +176,6 @@ class ResolveIn(BaseModel):
     hand_back: bool
 
 
-def _summary(case: Any) -> CaseSummaryOut:
-    return CaseSummaryOut.of(case)
-
-
 SignedIn = Annotated[ConsoleSession, Depends(signed_in)]
 Console = Annotated[ConsoleService, Depends(get_console_service)]
 
@@ -189,8 +185,8 @@ def queue(session: SignedIn, console: Console) -> QueueOut:
     """Open cases, most urgent then longest waiting first; and the cases agents are working."""
     return QueueOut(
         agent=session.agent.username,
-        open=[_summary(c) for c in console.handoffs.list_cases(HandoffStatus.OPEN)],
-        claimed=[_summary(c) for c in console.handoffs.list_cases(HandoffStatus.CLAIMED)],
+        open=[CaseSummaryOut.of(c) for c in console.handoffs.list_cases(HandoffStatus.OPEN)],
+        claimed=[CaseSummaryOut.of(c) for c in console.handoffs.list_cases(HandoffStatus.CLAIMED)],
         server_time=console.clock(),
     )
 

@@ -8,6 +8,7 @@ import re
 import pytest
 from fastapi import Request
 
+from payments.adapters.orm import AuditEventRow
 from payments.api.deps import get_console_service
 from payments.api.routers.console import COOKIE
 from payments.services.agents import AgentService
@@ -328,8 +329,6 @@ def test_sign_ins_and_failures_are_audited(console, auth):
     sign_in(console, password="wrong password")
     sign_in(console)
     with console.app.state.sessions() as session:
-        from payments.adapters.orm import AuditEventRow
-
         rows = session.query(AuditEventRow).filter(AuditEventRow.channel == "console").all()
         kinds = [(r.kind, r.actor) for r in rows]
     assert ("agent_sign_in_failed", "agent:sam") in kinds and ("agent_signed_in", "agent:sam") in kinds

@@ -24,16 +24,16 @@ from payments.config import Settings
 from payments.main import create_app
 from payments.seed import seed_demo_data
 from scripts.stripe_standin import LocalStripe, free_port
+from tests.chromium import NEEDS_CHROMIUM, headless_chromium
 from tests.payments.standin import localstripe  # noqa: F401 - fixture
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 TOKEN = "browser-service-token"
 CARD_NUMBERS = ("4242424242424242", "4000000000000341")
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not at /usr/bin/chromium")
+pytestmark = NEEDS_CHROMIUM
 
 
 @dataclass
@@ -90,16 +90,8 @@ def live_app(migrated_url: str, localstripe: LocalStripe, tmp_path: Path) -> Ite
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 def create_payment(app: LiveApp, amount_cents: int) -> dict:
