@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from payments.adapters.compliance_repository import serialize_writes
 from payments.adapters.orm import InstallmentRow, PlanRow, PromiseRow
 from payments.adapters.repositories import AccountRepository, AuditLog
 from payments.domain.accounts import Account
@@ -82,6 +83,9 @@ class PlanService:
         now = self.clock()
         try:
             with self.sessions.begin() as session:
+                # Retries and double-clicks of one booking take turns, so a retry sees the plan its
+                # twin just committed (by its key) instead of finding "an active plan" and refusing.
+                serialize_writes(session, f"account:{account_id}")
                 earlier = self._by_key(session, account_id, idempotency_key)
                 if earlier is not None:
                     return Booking(earlier, created=False)
@@ -190,6 +194,7 @@ class PlanService:
         now = self.clock()
         try:
             with self.sessions.begin() as session:
+                serialize_writes(session, f"account:{account_id}")
                 earlier = session.scalar(select(PromiseRow).where(
                     PromiseRow.account_id == account_id, PromiseRow.idempotency_key == idempotency_key))
                 if earlier is not None:
