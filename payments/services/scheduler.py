@@ -108,7 +108,12 @@ class Scheduler:
     async def run_once(self) -> RunReport:
         report = RunReport()
         now = self.clock()
-        for installment_id, plan_id, account_id, local_today, due in self._open_installments(now):
+        for installment_id, plan_id, account_id, local_today, due, booked_on in self._open_installments(now):
+            if due == local_today == booked_on:
+                # Booked today: the conversation that booked the plan hands out its first payment
+                # link; a second link (or a charge) from here would ask the customer to pay twice.
+                # Still unpaid tomorrow, it is collected like any installment.
+                continue
             if due > local_today:
                 if due - local_today <= timedelta(days=self.reminder_days):
                     self._remind(installment_id, account_id, now, report)
@@ -121,18 +126,20 @@ class Scheduler:
         report.notifications_sent = delivered.sent
         return report
 
-    def _open_installments(self, now: datetime) -> list[tuple[int, str, str, date, date]]:
-        """(installment id, plan id, account id, consumer's local today, due date) for unpaid
-        installments of active plans, oldest due first."""
+    def _open_installments(self, now: datetime) -> list[tuple[int, str, str, date, date, date]]:
+        """(installment id, plan id, account id, consumer's local today, due date, local date the
+        plan was booked) for unpaid installments of active plans, oldest due first."""
         with self.sessions() as session:
             rows = session.execute(
-                select(InstallmentRow.id, PlanRow.id, AccountRow.id, AccountRow.time_zone, InstallmentRow.due_date)
+                select(InstallmentRow.id, PlanRow.id, AccountRow.id, AccountRow.time_zone, InstallmentRow.due_date,
+                       PlanRow.created_at)
                 .join(PlanRow, InstallmentRow.plan_id == PlanRow.id)
                 .join(AccountRow, PlanRow.account_id == AccountRow.id)
                 .where(PlanRow.status == "active", InstallmentRow.status.in_(("scheduled", "failed")))
                 .order_by(InstallmentRow.due_date, InstallmentRow.id)
             ).all()
-        return [(i, p, a, now.astimezone(ZoneInfo(tz)).date(), due) for i, p, a, tz, due in rows]
+        return [(i, p, a, now.astimezone(ZoneInfo(tz)).date(), due, booked.astimezone(ZoneInfo(tz)).date())
+                for i, p, a, tz, due, booked in rows]
 
     def _remind(self, installment_id: int, account_id: str, now: datetime, report: RunReport) -> None:
         with self.sessions() as session:

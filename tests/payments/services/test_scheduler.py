@@ -166,6 +166,18 @@ async def test_plan_without_a_saved_card_gets_a_link_on_the_due_date(world) -> N
     assert [i[1] for i in vendors.intents if i[1] != "installment_reminder"] == ["installment_due"]
 
 
+async def test_the_first_installment_is_left_to_the_conversation_on_the_booking_day(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    plan_id = book(plans, card=False)
+    with sessions.begin() as session:
+        session.get(PlanRow, plan_id).installments[0].status = "scheduled"  # its link is not paid yet
+    report = await scheduler.run_once()  # the same day: the conversation has just sent its link
+    assert report.links_sent == 0 and vendors.charges == [] and vendors.intents == []
+    clock.now = clock.now + timedelta(days=1)  # still unpaid the next day: collected as usual
+    report = await scheduler.run_once()
+    assert report.links_sent == 1 and [i[1] for i in vendors.intents] == ["installment_due"]
+
+
 async def test_unpaid_installment_a_week_late_breaks_the_plan(world) -> None:  # type: ignore[no-untyped-def]
     sessions, vendors, scheduler, plans, clock = world
     plan_id = book(plans)
