@@ -122,8 +122,9 @@ class PlanRow(Base):
             "uq_plans_one_active_per_account",
             "account_id",
             unique=True,
-            sqlite_where=text("status = 'active'"),
-            postgresql_where=text("status = 'active'"),
+            # A suspended plan is still the account's plan: it resumes when the pause lifts.
+            sqlite_where=text("status IN ('active', 'suspended')"),
+            postgresql_where=text("status IN ('active', 'suspended')"),
         ),
     )
 
@@ -131,13 +132,23 @@ class PlanRow(Base):
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
     offer_id: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))  # active | completed | broken | cancelled
+    status: Mapped[str] = mapped_column(String(16))  # active | suspended | completed | broken | cancelled
     currency: Mapped[str] = mapped_column(String(3))
     total_cents: Mapped[int] = mapped_column(Integer)
     settles_balance: Mapped[bool] = mapped_column(Boolean, default=False)
     channel: Mapped[str] = mapped_column(String(16))
     conversation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     consent_text: Mapped[str] = mapped_column(Text)
+    # When the customer agreed (on `channel`), and whether `consent_text` is the client's exact
+    # words shown ("client") or the service's canonical wording ("canonical"). Null on old plans.
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    consent_source: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The recurring-charge authorization page /receipts/{token}: only the token's SHA-256.
+    receipt_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True, index=True)
+    # A pause on the account suspends the plan (why, since when); it resumes when the pause lifts.
+    suspended_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     idempotency_key: Mapped[str] = mapped_column(String(128))
     # Stripe ids for off-session installments: tokens, never card data.
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -161,6 +172,8 @@ class InstallmentRow(Base):
     amount_cents: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))  # scheduled | paid | failed | missed
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set when the customer was told the installment is missed: the plan breaks only after this day.
+    grace_until: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     plan: Mapped[PlanRow] = relationship(back_populates="installments")
 
@@ -205,6 +218,8 @@ class PaymentRow(Base):
     link_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     link_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     failure_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The customer's answer on the page to "save this card for your plan?" (None: not asked).
+    save_card: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

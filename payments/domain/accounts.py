@@ -13,6 +13,9 @@ class AccountStatus(StrEnum):
     CURRENT = "current"
     DELINQUENT = "delinquent"
     CHARGED_OFF = "charged_off"
+    # Closed by a paid settlement: nothing is owed, nothing is collected or offered (standing
+    # reports it as status "settled").
+    SETTLED = "settled"
 
 
 class AccountFlag(StrEnum):

@@ -103,12 +103,12 @@ def compute_offers(
     `start` is the first payment date of plans (default `today`; at most
     `policy.first_payment_within_days` ahead). `hardship=True` adds the hardship plan, offered only
     after the customer has described a hardship. Accounts where collection is paused (bankruptcy,
-    dispute, attorney, deceased, cease communication) get no offers.
+    dispute, attorney, deceased, cease communication) and settled accounts get no offers.
     """
     start = start or today
     if not today <= start <= today + timedelta(days=policy.first_payment_within_days):
         raise InvalidRequest(f"the first payment must be within {policy.first_payment_within_days} days")
-    if not account.collection_allowed or account.balance.amount_cents <= 0:
+    if not account.collection_allowed or account.status is AccountStatus.SETTLED or account.balance.amount_cents <= 0:
         return []
 
     currency = account.balance.currency

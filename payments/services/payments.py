@@ -45,6 +45,7 @@ from payments.domain.accounts import AccountStatus
 from payments.domain.errors import Conflict, Gone, InvalidRequest, NotFound, PolicyRefused, UpstreamUnavailable
 from payments.domain.ids import new_public_id
 from payments.domain.money import Money
+from payments.domain.settlement import Balances, apply_payment, settle, settlement_paid
 from payments.services.clock import Clock, utc_now
 from payments.services.notifications import enqueue_rasa_intent
 
@@ -134,6 +135,10 @@ class PageView:
     status: PaymentStatus
     client_secret: str | None  # None when there is nothing to collect (already processing)
     link_expires_at: datetime | None
+    # A plan payment first asks "save this card for your plan's payments?" (no card form yet);
+    # `saves_card` says the form's card will be kept by Stripe for the plan (the customer said yes).
+    asks_to_save_card: bool = False
+    saves_card: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,15 +168,6 @@ def hash_link_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def apply_payment(balance: int, past_due: int, minimum_due: int, amount: int) -> tuple[int, int, int]:
-    """Balance, past due and minimum due after paying `amount` cents: past due first, the rest
-    toward the minimum due, the whole amount off the balance; nothing goes below zero."""
-    to_past_due = min(past_due, amount)
-    to_minimum = min(minimum_due, amount - to_past_due)
-    new_balance = max(0, balance - amount)
-    return new_balance, past_due - to_past_due, min(new_balance, minimum_due - to_minimum)
-
-
 def _view(row: PaymentRow) -> Payment:
     return Payment(
         id=row.id,
@@ -198,6 +194,17 @@ class _PageFacts:
     link_expires_at: datetime | None
     payment_intent_id: str | None
     plan_customer_id: str | None
+    save_card: bool | None  # the customer's answer on the page; None: not asked (yet)
+    plan_has_card: bool
+
+
+def _asks_to_save_card(facts: _PageFacts) -> bool:
+    """Only a plan payment without a saved card asks, and only before its PaymentIntent exists
+    (the answer decides `setup_future_usage`). One-off payments never save a card."""
+    payment = facts.payment
+    return (payment.status == PaymentStatus.PENDING and payment.method == PaymentMethod.LINK
+            and payment.plan_id is not None and not facts.plan_has_card and facts.save_card is None
+            and facts.payment_intent_id is None)
 
 
 class PaymentService:
@@ -424,6 +431,11 @@ class PaymentService:
         facts = await asyncio.to_thread(self._page_facts, hash_link_token(token))
         payment = facts.payment
         client_secret = None
+        if payment.status == PaymentStatus.PENDING and _asks_to_save_card(facts):
+            return PageView(payment_id=payment.id, first_name=facts.first_name, card_last4=facts.card_last4,
+                            amount=payment.amount, status=payment.status, client_secret=None,
+                            link_expires_at=facts.link_expires_at, asks_to_save_card=True)
+        saves_card = payment.plan_id is not None and facts.save_card is True
         if payment.status == PaymentStatus.PENDING:
             intent_id = facts.payment_intent_id
             if intent_id is None:
@@ -436,7 +448,7 @@ class PaymentService:
                     metadata={"payment_id": payment.id, "account_id": payment.account_id},
                     idempotency_key=f"payment-{payment.id}",
                     customer_id=customer_id,
-                    save_for_later=payment.plan_id is not None,
+                    save_for_later=saves_card,
                 )
                 stored = await asyncio.to_thread(self._store_intent, payment.id, intent.id)
                 if stored != intent.id:
@@ -454,32 +466,58 @@ class PaymentService:
             status=PaymentStatus.PROCESSING if client_secret is None else payment.status,
             client_secret=client_secret,
             link_expires_at=facts.link_expires_at,
+            saves_card=saves_card,
         )
+
+    def answer_card_saving(self, token: str, save: bool) -> None:
+        """Record the customer's answer on the page to "save this card for your plan?" (audited).
+        Only while the page still asks; a later answer changes nothing (the intent is made)."""
+        with self.sessions.begin() as session:
+            facts = self._page_facts_in(session, hash_link_token(token))
+            if not _asks_to_save_card(facts):
+                return
+            row = PaymentRepository(session).get(facts.payment.id, for_update=True)
+            assert row is not None
+            row.save_card, row.updated_at = save, self.clock()
+            AuditLog(session).record(
+                "card_saving_answered", at=self.clock(), actor="customer", channel=row.channel,
+                account_id=row.account_id, conversation_id=row.conversation_id,
+                detail={"payment_id": row.id, "plan_id": row.plan_id, "save_card": save},
+            )
 
     def _page_facts(self, token_hash: str) -> _PageFacts:
         with self.sessions.begin() as session:
-            repo = PaymentRepository(session)
-            row = repo.by_link_token_hash(token_hash)
-            if row is None:
-                raise NotFound("unknown payment link")
-            self._expire_if_due(session, row)
-            account = repo.account(row.account_id)
-            plan = repo.plan(row.plan_id) if row.plan_id else None
-            facts = _PageFacts(
-                payment=_view(row),
-                first_name=account.full_name.split()[0] if account else "",
-                card_last4=account.card_last4 if account else "",
-                link_expires_at=row.link_expires_at,
-                payment_intent_id=row.stripe_payment_intent_id,
-                plan_customer_id=plan.stripe_customer_id if plan else None,
-            )
+            facts = self._page_facts_in(session, token_hash)
         # Raised after the commit, so an expiry found here is saved.
+        self._refuse_unusable(facts)
+        return facts
+
+    def _page_facts_in(self, session: Session, token_hash: str) -> _PageFacts:
+        repo = PaymentRepository(session)
+        row = repo.by_link_token_hash(token_hash)
+        if row is None:
+            raise NotFound("unknown payment link")
+        self._expire_if_due(session, row)
+        account = repo.account(row.account_id)
+        plan = repo.plan(row.plan_id) if row.plan_id else None
+        return _PageFacts(
+            payment=_view(row),
+            first_name=account.full_name.split()[0] if account else "",
+            card_last4=account.card_last4 if account else "",
+            link_expires_at=row.link_expires_at,
+            payment_intent_id=row.stripe_payment_intent_id,
+            plan_customer_id=plan.stripe_customer_id if plan else None,
+            save_card=row.save_card,
+            plan_has_card=bool(plan and plan.stripe_payment_method_id),
+        )
+
+    @staticmethod
+    def _refuse_unusable(facts: _PageFacts) -> None:
         status = facts.payment.status
         if status == PaymentStatus.EXPIRED:
             raise Gone("this payment link has expired", code="link_expired")
         if status.is_final or facts.payment.method != PaymentMethod.LINK:
             raise Gone("this payment link was already used", code="link_used")
-        return facts
 
     def _store_intent(self, payment_id: str, intent_id: str) -> str:
         """Remember the PaymentIntent; if another request stored one first, that one wins."""
@@ -593,6 +631,7 @@ class PaymentService:
             if row.plan_id:
                 self._apply_to_plan(session, repo.plan(row.plan_id, for_update=True), row, customer_id,
                                     payment_method_id, now, actor)
+                detail |= self._close_if_settled(session, row, now, actor)
         else:
             row.failure_code = (failure_code or "card_declined")[:64] if target == PaymentStatus.FAILED else None
             detail["failure_code"] = row.failure_code
@@ -608,7 +647,9 @@ class PaymentService:
                 conversation_id=row.conversation_id,
                 channel=row.channel,
                 intent=f"payment_{target.value}",
-                entities={"payment_id": row.id, "amount_cents": row.amount_cents, "currency": row.currency},
+                entities={"payment_id": row.id, "amount_cents": row.amount_cents, "currency": row.currency,
+                          # Only on the payment that closed a settlement, so the bot can say so.
+                          **({"account_settled": True} if detail.get("account_settled") else {})},
                 dedupe_key=f"payment-{row.id}-{target.value}",
                 now=now,
                 account_id=row.account_id,
@@ -643,7 +684,9 @@ class PaymentService:
         if plan is None:
             return
         audit = AuditLog(session)
-        if plan.stripe_payment_method_id is None and payment_method_id and customer_id:
+        # A link payment keeps the card only when the customer said yes on the page (`save_card`).
+        consented = row.method != PaymentMethod.LINK or row.save_card is True
+        if plan.stripe_payment_method_id is None and payment_method_id and customer_id and consented:
             # The card was confirmed with setup_future_usage=off_session: keep it for the plan.
             plan.stripe_customer_id = plan.stripe_customer_id or customer_id
             plan.stripe_payment_method_id = payment_method_id
@@ -654,7 +697,36 @@ class PaymentService:
             installment = PaymentRepository(session).installment(row.installment_id)
             if installment is not None:
                 installment.status = "paid"
-        # Completing a plan whose installments are all paid is the scheduler's (services/scheduler.py).
+        # Completing a plan whose installments are all paid is the scheduler's (services/scheduler.py),
+        # except a settlement, which closes the account at once (`_close_if_settled`).
+
+    def _close_if_settled(self, session: Session, row: PaymentRow, now: datetime, actor: str) -> dict[str, object]:
+        """The last payment of a settlement plan closes the account as settled: balance, past due
+        and minimum due to zero, the forgiven remainder in the audit trail, the plan completed."""
+        repo = PaymentRepository(session)
+        plan = repo.plan(row.plan_id) if row.plan_id else None
+        if plan is None or plan.status not in ("active", "suspended"):
+            return {}
+        if not settlement_paid(plan.settles_balance, (i.status for i in plan.installments)):
+            return {}
+        account = repo.account(row.account_id, for_update=True)
+        assert account is not None  # a foreign key guarantees it
+        closed = settle(Balances(account.balance_cents, account.past_due_cents, account.minimum_due_cents))
+        before_status = account.status
+        account.balance_cents, account.past_due_cents, account.minimum_due_cents = (
+            closed.balances.balance_cents, closed.balances.past_due_cents, closed.balances.minimum_due_cents)
+        account.status, account.delinquent_since = AccountStatus.SETTLED.value, None
+        plan.status, plan.ended_at = "completed", now
+        paid_cents = sum(i.amount_cents for i in plan.installments)
+        audit = AuditLog(session)
+        audit.record("account_settled", at=now, actor=actor, channel=row.channel, account_id=row.account_id,
+                     conversation_id=row.conversation_id,
+                     detail={"plan_id": plan.id, "payment_id": row.id, "paid_cents": paid_cents,
+                             "forgiven_cents": closed.forgiven_cents, "currency": row.currency,
+                             "status_before": before_status})
+        audit.record("plan_completed", at=now, actor=actor, channel=plan.channel, account_id=plan.account_id,
+                     detail={"plan_id": plan.id, "settled": True})
+        return {"account_settled": True, "forgiven_cents": closed.forgiven_cents}
 
     # ------------------------------------------------------------------ charging saved cards and tokens
 
@@ -763,6 +835,11 @@ class PaymentService:
                 existing = repo.by_idempotency_key(f"installment-{installment_id}")
                 if existing is not None and existing.status != PaymentStatus.PENDING:
                     return _view(existing), plan, _result_of(existing)
+                # Standing is checked again at charge time, also for a payment left pending by an
+                # earlier pass (a flag may have been set since).
+                payer = AccountRepository(session).get(plan.account_id)
+                if payer is not None and not payer.collection_allowed:
+                    raise PolicyRefused("collection_paused", "collection is paused on this account")
                 if existing is None:
                     if installment.status == "paid":
                         raise Conflict(f"installment {installment_id} is already paid", code="installment_paid")

@@ -74,6 +74,8 @@
     }
   }
 
+  if (cfg.state === 'choose') { return; }  // "save this card?" is a plain form: nothing to do yet
+
   if (!cfg.clientSecret) {
     // Already processing (opened again after paying): just wait for the result.
     say('Checking your payment…');

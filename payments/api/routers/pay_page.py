@@ -11,9 +11,9 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from payments.api.deps import get_payment_service, get_settings_dep
@@ -111,9 +111,28 @@ async def pay_page(
             "stripe_js_url": settings.stripe_js_url,
             "publishable_key": settings.stripe_publishable_key,
             "status_url": f"/pay/{token}/status",
+            "card_choice_url": f"/pay/{token}/card-choice",
         },
         headers=_security_headers(settings),
     )
+
+
+@router.post("/pay/{token}/card-choice")
+async def card_choice(
+    request: Request,
+    token: str,
+    save: str = Form(pattern="^(yes|no)$"),
+    service: PaymentService = Depends(get_payment_service),
+    settings: Settings = Depends(get_settings_dep),
+) -> Response:
+    """The customer's answer to "save this card for your plan?", then back to the page (303)."""
+    if len(token) > 100:
+        return _message(request, settings, "not_found")
+    try:
+        await run_in_threadpool(service.answer_card_saving, token, save == "yes")
+    except NotFound:
+        return _message(request, settings, "not_found")
+    return RedirectResponse(f"/pay/{token}", status_code=303, headers=_security_headers(settings))
 
 
 @router.get("/pay/{token}/status", response_model=LinkStatusOut)

@@ -111,3 +111,57 @@ def test_static_files(pay_client, name, kind):
 def test_only_known_static_files(pay_client):
     assert pay_client.get("/static/pay/..%2Fconfig.py").status_code == 404
     assert pay_client.get("/static/pay/other.js").status_code == 404
+
+
+def add_plan_row(client) -> str:  # type: ignore[no-untyped-def]
+    from datetime import date, datetime, timezone
+
+    from payments.adapters.orm import InstallmentRow, PlanRow
+
+    with app_sessions(client).begin() as session:
+        plan = PlanRow(id="PLN-PAGE01", account_id="A1001", offer_id="installments_3", kind="installments",
+                       status="active", currency="USD", total_cents=28500, channel="sms", conversation_id="conv-1",
+                       consent_text="I agree to three payments of $95.00.", idempotency_key="page-plan",
+                       created_at=datetime(2026, 3, 2, tzinfo=timezone.utc))
+        plan.installments = [InstallmentRow(seq=i, due_date=date(2026, 3 + i, 2), amount_cents=9500, status="scheduled")
+                             for i in (1, 2, 3)]
+        session.add(plan)
+    return "PLN-PAGE01"
+
+
+def test_a_plan_payment_asks_before_saving_the_card_and_says_so_plainly(pay_client, auth, fake_gateway):
+    payment = create(pay_client, auth, plan_id=add_plan_row(pay_client))
+    path = page_path(payment["link_url"])
+    html = pay_client.get(path).text
+    assert 'data-state="choose"' in html and "Save this card for your plan?" in html
+    assert "Stripe, keeps this card" in html and 'id="pay-form"' not in html
+    assert "never see or keep" not in html
+    assert fake_gateway.calls == []  # no PaymentIntent before the answer
+    answered = pay_client.post(f"{path}/card-choice", data={"save": "yes"}, follow_redirects=False)
+    assert answered.status_code == 303 and answered.headers["location"] == path
+    html = pay_client.get(path).text
+    assert 'id="pay-form"' in html and "Stripe keeps this card for your plan" in html
+    assert "never see or keep" not in html and "not saved" not in html
+    [(_, created)] = [c for c in fake_gateway.calls if c[0] == "create_payment_intent"]
+    assert created["save_for_later"] is True
+
+
+def test_a_plan_payment_without_consent_keeps_no_card(pay_client, auth, fake_gateway):
+    payment = create(pay_client, auth, plan_id=add_plan_row(pay_client))
+    path = page_path(payment["link_url"])
+    pay_client.post(f"{path}/card-choice", data={"save": "no"})
+    html = pay_client.get(path).text
+    assert "The card is not saved for later payments." in html and "keeps this card" not in html
+    [(_, created)] = [c for c in fake_gateway.calls if c[0] == "create_payment_intent"]
+    assert created["save_for_later"] is False
+    assert pay_client.post(f"{path}/card-choice", data={"save": "maybe"}).status_code == 422
+
+
+def test_a_one_off_payment_page_does_not_ask_and_does_not_save(pay_client, auth, fake_gateway):
+    html = pay_client.get(page_path(create(pay_client, auth)["link_url"])).text
+    assert "Save this card" not in html and "The card is not saved for later payments." in html
+    assert fake_gateway.calls[-1][1]["save_for_later"] is False
+
+
+def test_card_choice_for_an_unknown_link_is_404(pay_client):
+    assert pay_client.post("/pay/nope/card-choice", data={"save": "yes"}).status_code == 404

@@ -337,7 +337,12 @@ async def test_a_plan_payment_saves_the_card_and_pays_the_matching_installment(s
     plan_id, installment_ids = add_plan(sessions, clock)
     created = service.create_payment("A1001", 10000, "sms", "first", plan_id=plan_id)
     assert created.payment.installment_id == installment_ids[0]
-    await service.page(token_of(created.link_url))
+    token = token_of(created.link_url)
+    asked = await service.page(token)
+    assert asked.asks_to_save_card and asked.client_secret is None and gateway.calls == []  # asked first
+    service.answer_card_saving(token, True)
+    view = await service.page(token)
+    assert view.saves_card and view.client_secret and not view.asks_to_save_card
     assert gateway.names() == ["create_customer", "create_payment_intent"]
     assert gateway.calls[0][1] == {"account_id": "A1001", "idempotency_key": f"customer-{plan_id}"}
     intent_call = gateway.calls[1][1]
@@ -350,6 +355,32 @@ async def test_a_plan_payment_saves_the_card_and_pays_the_matching_installment(s
         assert (plan.stripe_customer_id, plan.stripe_payment_method_id) == ("cus_fake1", "pm_card_1")
         assert [i.status for i in plan.installments] == ["paid", "scheduled", "scheduled"]
         assert plan.status == "active"
+
+
+async def test_a_plan_payment_keeps_no_card_when_the_customer_says_no(service, gateway, sessions, clock):
+    plan_id, _ = add_plan(sessions, clock)
+    created = service.create_payment("A1001", 10000, "sms", "first", plan_id=plan_id)
+    token = token_of(created.link_url)
+    service.answer_card_saving(token, False)
+    service.answer_card_saving(token, True)  # too late to change: the first answer stands
+    view = await service.page(token)
+    assert (view.asks_to_save_card, view.saves_card) == (False, False) and view.client_secret
+    assert gateway.calls[-1][1]["save_for_later"] is False
+    service.handle_stripe_event(event("succeeded", created.payment.id, "pi_fake2", customer="cus_fake1",
+                                      method="pm_card_1"))
+    with sessions() as session:
+        plan = session.get(PlanRow, plan_id)
+        assert plan.stripe_payment_method_id is None  # nothing kept without a yes
+        assert [i.status for i in plan.installments] == ["paid", "scheduled", "scheduled"]
+        [answer] = session.scalars(select(AuditEventRow).where(AuditEventRow.kind == "card_saving_answered")).all()
+    assert answer.detail["save_card"] is False
+
+
+async def test_a_one_off_payment_never_asks_to_save_the_card(service, gateway):
+    created = service.create_payment("A1001", 9500, "sms", "key-1")
+    view = await service.page(token_of(created.link_url))
+    assert (view.asks_to_save_card, view.saves_card) == (False, False)
+    assert gateway.calls[-1][1]["save_for_later"] is False
 
 
 def test_payment_for_an_inactive_or_foreign_plan_is_refused(service, sessions, clock):
@@ -490,3 +521,90 @@ def test_issue_link_again_replaces_a_pending_link_and_renews_an_expired_one(serv
     with pytest.raises(Conflict) as error:
         service.issue_link(first, clock())
     assert error.value.code == "installment_paid"
+
+
+async def test_a_payment_left_pending_is_not_charged_once_collection_is_paused(service, gateway, sessions, clock):
+    from payments.adapters.orm import AccountFlagRow
+
+    _, (first, *_) = add_plan(sessions, clock, card=True)
+    gateway.down = True
+    assert (await service.charge_installment(first, clock())).status == "unavailable"  # left pending
+    gateway.down = False
+    with sessions.begin() as session:
+        session.add(AccountFlagRow(account_id="A1001", flag="attorney", created_at=clock()))
+    with pytest.raises(PolicyRefused) as refused:
+        await service.charge_installment(first, clock())
+    assert refused.value.code == "collection_paused"
+    assert gateway.names() == ["charge_off_session"]  # only the attempt before the flag
+
+
+# ------------------------------------------------------------------ settlements
+
+def settlement_plan(sessions, clock, amounts, *, account_id="A1002", card=False) -> tuple[str, list[int]]:
+    """A settlement plan (settles_balance) on the charged-off demo account A1002 ($640.50)."""
+    plan_id, ids = add_plan(sessions, clock, account_id=account_id, amounts=amounts, card=card)
+    with sessions.begin() as session:
+        plan = session.get(PlanRow, plan_id)
+        plan.offer_id, plan.kind, plan.settles_balance = "settlement_3", "settlement_installments", True
+    return plan_id, ids
+
+
+def succeed(service, sessions, account_id, amount, plan_id, installment_id, key):  # type: ignore[no-untyped-def]
+    created = service.create_payment(account_id, amount, "sms", key, plan_id=plan_id, installment_id=installment_id)
+    pid = created.payment.id
+    assert service.handle_stripe_event(event("succeeded", pid, None)) == EventOutcome.APPLIED
+    return pid
+
+
+def audit(sessions, kind: str) -> list[AuditEventRow]:
+    with sessions() as session:
+        return list(session.scalars(select(AuditEventRow).where(AuditEventRow.kind == kind)))
+
+
+def test_the_last_settlement_payment_closes_the_account_as_settled(service, sessions, clock):
+    plan_id, ids = settlement_plan(sessions, clock, (14945, 14945, 14945))  # 70% of 64050 over 3
+    for n, installment_id in enumerate(ids[:2]):
+        succeed(service, sessions, "A1002", 14945, plan_id, installment_id, f"s-{n}")
+    row = account_row(sessions, "A1002")
+    assert (row.status, row.balance_cents) == ("charged_off", 64050 - 2 * 14945)  # nothing forgiven yet
+    assert audit(sessions, "account_settled") == []
+    last = succeed(service, sessions, "A1002", 14945, plan_id, ids[2], "s-2")
+    row = account_row(sessions, "A1002")
+    assert (row.status, row.balance_cents, row.past_due_cents, row.minimum_due_cents) == ("settled", 0, 0, 0)
+    [settled] = audit(sessions, "account_settled")
+    assert settled.detail["forgiven_cents"] == 64050 - 3 * 14945 and settled.detail["paid_cents"] == 3 * 14945
+    assert settled.detail["payment_id"] == last and isinstance(settled.detail["forgiven_cents"], int)
+    with sessions() as session:
+        assert session.get(PlanRow, plan_id).status == "completed"
+    # Nothing more can be collected or booked: no balance, no offers.
+    with pytest.raises(InvalidRequest):
+        service.create_payment("A1002", 100, "sms", "after")
+    from payments.domain.policy import PlanPolicy
+    from payments.services.plans import PlanService
+    assert PlanService(sessions, PlanPolicy(), clock=clock).offers("A1002").offers == []
+
+
+def test_a_replayed_last_payment_settles_once(service, sessions, clock):
+    plan_id, (only,) = settlement_plan(sessions, clock, (38430,))  # the 60% lump sum
+    pid = succeed(service, sessions, "A1002", 38430, plan_id, only, "lump")
+    assert service.handle_stripe_event(event("succeeded", pid, None)) == EventOutcome.DUPLICATE
+    assert service.handle_stripe_event(event("succeeded", pid, None, event_id="evt_other")) == EventOutcome.IGNORED
+    assert [e.detail["forgiven_cents"] for e in audit(sessions, "account_settled")] == [64050 - 38430]
+    assert account_row(sessions, "A1002").balance_cents == 0
+
+
+def test_a_settlement_payment_tells_the_conversation_the_account_is_settled(service, sessions, clock):
+    plan_id, (only,) = settlement_plan(sessions, clock, (38430,))
+    created = service.create_payment("A1002", 38430, "sms", "lump", conversation_id="conv-s", plan_id=plan_id,
+                                     installment_id=only)
+    service.handle_stripe_event(event("succeeded", created.payment.id, None))
+    with sessions() as session:
+        [note] = session.scalars(select(NotificationRow).where(NotificationRow.conversation_id == "conv-s")).all()
+    assert note.payload["entities"]["account_settled"] is True
+
+
+def test_an_ordinary_plan_paid_in_full_does_not_settle(service, sessions, clock):
+    plan_id, ids = add_plan(sessions, clock, amounts=(10000,))
+    succeed(service, sessions, "A1001", 10000, plan_id, ids[0], "one")
+    assert account_row(sessions, "A1001").status != "settled"
+    assert audit(sessions, "account_settled") == []
