@@ -381,7 +381,9 @@ class EntityFinder:
         """`pay 310`, `i can do two hundred`, `payment of 75`: a number right after a paying
         word (with at most three fillers) is an amount, unless a unit or date follows it."""
         words = ctx.words[start:end]
-        first = next(i for i in range(1, len(words)) if _is_number_token(ctx.doc[start + i]))
+        first = next((i for i in range(1, len(words)) if _is_number_token(ctx.doc[start + i])), None)
+        if first is None:  # the pattern matched a digit run too long to be a number
+            return []
         if "at" in words[:first] and not {"least", "most"} & set(words[:first]):
             return []  # "pay at 3": a time
         parsed = numbers.parse_number_prefix(words[first:])
@@ -802,7 +804,13 @@ class EvenkeelEntityExtractor(GraphComponent, EntityExtractorMixin, IntentClassi
             text = message.get(TEXT)
             if not text:
                 continue
-            findings = self._finder.find(text, self._today(message))
+            try:
+                findings = self._finder.find(text, self._today(message))
+            except Exception as error:  # noqa: BLE001 - one odd message must still get a reply
+                # The text is not logged: it may hold what the customer should not have typed.
+                logger.error("entity extraction failed (%s); message kept without our entities",
+                             type(error).__name__)
+                continue
             ours = self.add_extractor_name(findings.entities)
             kept = [e for e in message.get(ENTITIES, []) if not _replaced_by(e, ours)]
             message.set(ENTITIES, kept + ours, add_to_output=True)

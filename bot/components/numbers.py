@@ -49,9 +49,15 @@ ORDINAL_WORD_RE = "|".join(sorted(ORDINALS, key=len, reverse=True))
 ORDINAL_DIGITS_RE = r"\d{1,2}(?:st|nd|rd|th)"
 
 
+# Longer runs of digits are not amounts, days or choices (a card number, a paste, an attack);
+# they are also where int() refuses to convert (Python's 4,300-digit limit).
+MAX_TYPED_NUMBER_CHARS = 20
+MAX_CENTS = 100_000_000_000  # a billion dollars: anything above is not a payment amount
+
+
 def typed_decimal(word: str) -> Decimal | None:
     """`1,250.50` → Decimal("1250.50"); commas must group thousands properly."""
-    if not _TYPED.match(word):
+    if len(word) > MAX_TYPED_NUMBER_CHARS or not _TYPED.match(word):
         return None
     try:
         return Decimal(word.replace(",", ""))
@@ -240,7 +246,7 @@ def _two_digit_part(words: Sequence[str]) -> int | None:
 def to_cents(value: Decimal) -> int | None:
     """Dollars as integer cents; more than two decimal places is not money (None)."""
     cents = value * 100
-    if cents != cents.to_integral_value() or cents < 0:
+    if cents != cents.to_integral_value() or cents < 0 or cents > MAX_CENTS:
         return None
     return int(cents)
 
@@ -267,7 +273,7 @@ def small_choice(words: Sequence[str]) -> int | None:
     if len(words) != 1:
         return None
     word = words[0]
-    value = int(word) if word.isdigit() else UNITS.get(word)
+    value = int(word) if word.isdigit() and len(word) <= 2 else UNITS.get(word)
     return value if value is not None and 1 <= value <= 9 else None
 
 

@@ -204,3 +204,16 @@ def test_the_pipeline_entry_validates_in_our_config() -> None:
     ours = next(name for name, node in nodes.items() if node.uses is EvenkeelEntityExtractor)
     fallback = next(name for name, node in nodes.items() if node.uses is FallbackClassifier)
     assert nodes[fallback].needs["messages"] == ours
+
+
+def test_an_extraction_error_keeps_the_message_and_logs_no_text(
+    component: EvenkeelEntityExtractor, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explode(text: str, today: object) -> None:
+        raise ValueError(f"cannot read {text}")
+
+    monkeypatch.setattr(component._finder, "find", explode)
+    msg = message("my card is 4242424242424242")
+    [out] = component.process([msg])
+    assert out.get("text") == "my card is 4242424242424242"
+    assert "4242" not in caplog.text and "entity extraction failed (ValueError)" in caplog.text
