@@ -14,14 +14,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY
+
 DEV_TWILIO_AUTH_TOKEN = "dev-twilio-auth-token"
+DEV_REST_CHANNEL_TOKEN = "dev-rest-token"
 TWILIO_API = "https://api.twilio.com"
 
 
 @dataclass(frozen=True)
 class ChannelSettings:
-    # "production" turns a missing or development Twilio auth token into a refusal of every webhook.
+    # "production" turns a missing or development Twilio auth token, an empty public base URL or
+    # the development channel-facts key into a refusal of every webhook, and disables REST.
     evenkeel_env: str = "local"
+
+    # Signs the channel facts (channel, caller ID, call id) every connector puts into message
+    # metadata; shared with the action server, which trusts only what it signed (contracts/).
+    channel_facts_key: str = DEV_CHANNEL_FACTS_KEY
+    # Bearer token of our REST connector (channels/rest.py: `make chat`, benchmarks, tests).
+    rest_channel_token: str = DEV_REST_CHANNEL_TOKEN
 
     # Twilio account: webhook signatures (auth token) and outbound SMS (REST API).
     twilio_account_sid: str = "AC00000000000000000000000000000000"
@@ -33,7 +43,8 @@ class ChannelSettings:
     twilio_from_number: str = "+15005550006"
     twilio_messaging_service_sid: str = ""
     # The origin Twilio calls, e.g. https://bot.example.com (behind a proxy or tunnel): signatures
-    # are checked against public base + path + query. Empty: the URL as the request arrived.
+    # are checked against public base + path + query. Empty: the URL as the request arrived
+    # (its Host header is the client's word), so production refuses every webhook without it.
     twilio_public_base_url: str = ""
 
     # Voice.
@@ -67,11 +78,39 @@ class ChannelSettings:
         return (self.twilio_api_base or TWILIO_API).rstrip("/")
 
     @property
+    def production(self) -> bool:
+        return self.evenkeel_env == "production"
+
+    @property
     def signatures_usable(self) -> bool:
-        """False in production without a real auth token: every webhook is then refused (fail closed)."""
+        """False without a real auth token, or in production without a public base URL: every
+        webhook is then refused (fail closed)."""
+        return not self.signature_problem
+
+    @property
+    def signature_problem(self) -> str:
+        """Why Twilio signatures cannot be checked here (logged once), or ""."""
         if not self.twilio_auth_token:
-            return False
-        return not (self.evenkeel_env == "production" and self.twilio_auth_token == DEV_TWILIO_AUTH_TOKEN)
+            return "TWILIO_AUTH_TOKEN is empty"
+        if self.production and self.twilio_auth_token == DEV_TWILIO_AUTH_TOKEN:
+            return "TWILIO_AUTH_TOKEN is the development token in production"
+        if self.production and not self.twilio_public_base_url:
+            return "TWILIO_PUBLIC_BASE_URL is empty in production (the Host header would be trusted)"
+        return ""
+
+    @property
+    def facts_key(self) -> str:
+        """The key connectors sign channel facts with; "" (refuse every message) when it is empty,
+        or the development key in production."""
+        if self.production and self.channel_facts_key == DEV_CHANNEL_FACTS_KEY:
+            return ""
+        return self.channel_facts_key
+
+    @property
+    def rest_token(self) -> str:
+        """The REST connector's token; "" (the connector refuses everything) in production, where
+        the REST channel must not be reachable at all."""
+        return "" if self.production else self.rest_channel_token
 
     @classmethod
     def from_env(

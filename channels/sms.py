@@ -1,10 +1,11 @@
 """SMS through Twilio Messaging: `channels.sms.TwilioSmsInput` in bot/credentials.yml, webhook at
 `POST /webhooks/twilio_sms/webhook` (the number's "A message comes in" URL).
 
-One conversation per phone number: the sender id is the customer's number in E.164, on SMS and
-on voice alike, so a call and an SMS thread from one number continue one case, and Rasa's
-`recipient_id` for a pushed message (agent reply, payment confirmation, reminder sent with
-`output_channel=latest`) is the number to text.
+One conversation per phone number (contract C1): the sender id is the customer's number in
+E.164, so Rasa's `recipient_id` for a pushed message (agent reply, payment confirmation, reminder
+sent with `output_channel=latest`) is the number to text. The number is also the signed `phone`
+channel fact (channels/rasa_input.py), the only caller ID the action server believes; a call from
+it is a conversation of its own (`voice-<CallSid>`) joined to the texts by that fact.
 
 A webhook is answered at once with empty TwiML, and the bot's replies go out through Twilio's
 REST API when the turn is done: a slow turn never makes Twilio time out and retry. A retried
@@ -332,7 +333,6 @@ class TwilioSmsInput(TwilioInput):
         super().__init__(settings, store=store, sender=sender)
         self.ledger: ComplianceLedger = ledger or PaymentsComplianceLedger(settings)
         self.memory = _SmsMemory(self.store, settings.channels_dedupe_ttl_seconds)
-        self._tasks: set[asyncio.Task[None]] = set()
 
     def get_output_channel(self) -> OutputChannel:
         return TwilioSmsOutput(self.sender, self.memory, self.settings)
@@ -347,21 +347,10 @@ class TwilioSmsInput(TwilioInput):
             if refused:
                 return refused
             # Answer now; the turn runs on its own and replies through the REST API.
-            task = asyncio.create_task(self._process(params, on_new_message, request.app))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.spawn(self._process(params, on_new_message, request.app))
             return response.text(str(MessagingResponse()), content_type="text/xml")
 
         return blueprint
-
-    async def close(self) -> None:
-        await self.drain()  # shutdown: the turns still running finish, so no reply is lost
-        await super().close()
-
-    async def drain(self) -> None:
-        """Wait for the turns still running (tests; shutdown, so no reply is lost)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def _process(
         self, params: dict[str, str], on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any = None
@@ -440,6 +429,7 @@ class TwilioSmsInput(TwilioInput):
             metadata["card_number_removed"] = True
         if notes and TRUNCATED_TEXT in notes:
             metadata["truncated"] = True
+        metadata = self.facts.metadata(metadata, "sms", phone, phone=phone)
 
         collector = SmsTurnCollector()
         await on_new_message(

@@ -27,6 +27,7 @@ from twilio.request_validator import RequestValidator
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore, build_store
 from channels.masking import mask_card_numbers
+from channels.rasa_input import FactsSigner, neutralize
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +105,9 @@ class SignatureValidator:
     def __init__(self, settings: ChannelSettings) -> None:
         self.settings = settings
         self._validator = RequestValidator(settings.twilio_auth_token or "")
-        if not settings.signatures_usable:
-            log.error(
-                "TWILIO_AUTH_TOKEN is %s in %s: every Twilio webhook will be refused with 403",
-                "empty" if not settings.twilio_auth_token else "the development token",
-                settings.evenkeel_env,
-            )
+        if settings.signature_problem:
+            log.error("%s (%s): every Twilio webhook will be refused with 403",
+                      settings.signature_problem, settings.evenkeel_env)
 
     def url(self, request: Request) -> str:
         return public_url(request, self.settings.twilio_public_base_url)
@@ -205,13 +203,27 @@ class TwilioInput(InputChannel):
     ) -> None:
         self.settings = settings
         self.validator = SignatureValidator(settings)
+        self.facts = FactsSigner(settings, self.name())
         self.store: ChannelStore = store or build_store(settings.channels_redis_url, settings.channels_dedupe_ttl_seconds)
         self.sender: SmsSender = sender or TwilioRestSender(settings)
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    def spawn(self, work: Any) -> None:
+        """Run `work` (a coroutine) after the webhook is answered; `close` waits for it."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for the work still running (tests; shutdown, so no reply or report is lost)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def refusal(self, request: Request, params: Mapping[str, str], webhook: str = "") -> HTTPResponse | None:
-        """403 when the request lacks Twilio's signature of exactly these parameters, else None.
-        Naming the `webhook` logs the refusal (in the connector's own log)."""
-        if self.validator.is_valid(request, params):
+        """403 when the request lacks Twilio's signature of exactly these parameters (or channel
+        facts cannot be signed here), else None. Naming the `webhook` logs the refusal (in the
+        connector's own log)."""
+        if self.facts.usable and self.validator.is_valid(request, params):
             return None
         if webhook:
             logging.getLogger(type(self).__module__).warning(
@@ -236,6 +248,7 @@ class TwilioInput(InputChannel):
         return blueprint
 
     async def close(self) -> None:
+        await self.drain()
         await self.sender.close()
         await self.store.close()
 
@@ -243,7 +256,6 @@ class TwilioInput(InputChannel):
 # --- what reaches Rasa ------------------------------------------------------------------------
 
 CARD_NUMBER_SHARED = "/card_number_shared"
-_COMMAND_PREFIX = re.compile(r"^[\s/]+")
 
 
 @dataclass(frozen=True)
@@ -257,13 +269,13 @@ class UserText:
 
 def user_text_for_rasa(raw: str) -> UserText:
     """A card number anywhere in the message → `/card_number_shared` (the tracker store never holds
-    the digits; logs get the masked text). Otherwise the text without leading slashes: a typed
-    "/payment_succeeded" must not reach Rasa as an intent. Only payloads of buttons the bot itself
+    the digits; logs get the masked text). Otherwise the text `neutralize`d: a typed
+    "/payment_succeeded" or "EXTERNAL: ..." must not reach Rasa as an intent or an event. Only payloads of buttons the bot itself
     sent (mapped by the connector) become "/intent" messages."""
     masked, found = mask_card_numbers(raw or "")
     if found:
         return UserText(CARD_NUMBER_SHARED, masked, card_number_removed=True)
-    text = _COMMAND_PREFIX.sub("", raw or "").strip()
+    text = neutralize(raw).strip()
     return UserText(text, text)
 
 

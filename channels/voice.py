@@ -1,8 +1,12 @@
 """Phone calls through Twilio Voice: `channels.voice.TwilioVoiceInput` in bot/credentials.yml,
 webhook at `POST /webhooks/twilio_voice/webhook` (the number's "A call comes in" URL).
 
-The sender id is the caller's number in E.164, as on SMS, so a call and an SMS thread from one
-number continue one case (a withheld caller ID gets `call-<CallSid>` of its own).
+Each call is a conversation of its own, `voice-<CallSid>` (contract C1), so every call verifies
+again: caller ID can be spoofed and a second call must not inherit the first one's verification.
+The caller's number travels as the signed `phone` channel fact (channels/rasa_input.py), which is
+how the case history joins a number's calls and texts. When the call ends (Twilio's status
+callback at `POST /webhooks/twilio_voice/status`, or an answer of ours that hangs up) the
+payments service is told to end the call's verification sessions (reason `call_ended`).
 
 Every answer is TwiML built with twilio's `VoiceResponse`, never an empty `<Response/>` (Twilio
 would hang up):
@@ -23,17 +27,18 @@ would hang up):
 - text is made speakable: no emoji, markdown or URLs, amounts as money.
 
 Messages pushed to a voice conversation (agent replies, confirmations) are spoken at the call's
-next turn while it is live (hold loop included), and texted to the number otherwise.
+next turn while it is live (hold loop included), and texted to the caller's number otherwise.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
@@ -62,6 +67,12 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "twilio_voice"
 WEBHOOK_PATH = f"/webhooks/{CHANNEL}/webhook"
+STATUS_PATH = f"/webhooks/{CHANNEL}/status"  # the number's "Call status changes" URL
+CONVERSATION_PREFIX = "voice-"
+CALL_SID = re.compile(r"CA[0-9A-Za-z]{32}")
+# CallStatus values after which the call is over (https://www.twilio.com/docs/voice/api/call-resource).
+CALL_OVER = {"completed", "busy", "failed", "no-answer", "canceled"}
+CALLER_SECONDS = 7 * 24 * 3600  # how long after a call a pushed message is still texted to its caller
 WHISPER_PATH = f"/webhooks/{CHANNEL}/whisper"
 GREET = "/greet"
 REQUEST_AGENT = "/request_agent"
@@ -162,9 +173,10 @@ def _spoken_choice(speech: str, buttons: list[dict[str, Any]]) -> str | None:
     return button_payload(speech, buttons)
 
 
-def caller_sender_id(params: dict[str, str]) -> str:
-    """The caller's number; a withheld caller ID is no one's number, so that call is its own conversation."""
-    return normalize_phone(params.get("From")) or f"call-{params.get('CallSid', 'unknown')}"
+def call_conversation_id(params: dict[str, str]) -> str:
+    """`voice-<CallSid>`, or "" for a webhook without a well-formed CallSid (refused)."""
+    call_sid = params.get("CallSid", "")
+    return f"{CONVERSATION_PREFIX}{call_sid}" if CALL_SID.fullmatch(call_sid) else ""
 
 
 def _digits_expected(prompt: str, buttons: list[dict[str, Any]]) -> int | None:
@@ -198,6 +210,46 @@ def _queue_key(sender: str) -> str:
     return f"voice-queue:{sender}"
 
 
+def _caller_key(sender: str) -> str:
+    return f"voice-caller:{sender}"
+
+
+class VerificationSessions(Protocol):
+    async def end(self, conversation_id: str, reason: str) -> bool: ...
+
+
+class PaymentsVerificationSessions:
+    """`POST /api/verification-sessions/end` (contract C2) with the service token. A 404 (a
+    payments service without the endpoint) is tolerated; a failure is logged, never raised: the
+    sessions still expire by the service's own idle and absolute limits."""
+
+    def __init__(self, settings: ChannelSettings) -> None:
+        self.settings = settings
+
+    async def end(self, conversation_id: str, reason: str) -> bool:
+        import aiohttp
+
+        headers = {"Authorization": f"Bearer {self.settings.payments_service_token}"}
+        timeout = aiohttp.ClientTimeout(total=self.settings.payments_timeout_seconds)
+        url = f"{self.settings.payments_url}/api/verification-sessions/end"
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                async with session.post(url, json={"conversation_id": conversation_id, "reason": reason},
+                                        headers=headers) as reply:
+                    if reply.status < 300:
+                        log.info("[conversation=%s] verification sessions ended (%s): %s",
+                                 conversation_id, reason, (await reply.json()).get("ended"))
+                        return True
+                    if reply.status == 404:
+                        log.info("[conversation=%s] the payments service has no verification-sessions/end", conversation_id)
+                    else:
+                        log.warning("[conversation=%s] ending verification sessions refused: HTTP %s",
+                                    conversation_id, reply.status)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            log.warning("[conversation=%s] ending verification sessions failed: %s", conversation_id, type(exc).__name__)
+        return False
+
+
 class TwilioVoiceOutput(OutputChannel):
     """Pushed messages for a voice conversation: queued for the live call's next turn, or texted
     to the number when no call is live (a finished call, or one talking to an agent)."""
@@ -217,11 +269,12 @@ class TwilioVoiceOutput(OutputChannel):
             await self.store.push(_queue_key(recipient_id), message, LIVE_SECONDS * 5)
             log.info("message for the live call of %s queued for its next turn", mask_phone(recipient_id))
             return
-        if not is_phone_number(recipient_id):
-            log.warning("message for voice conversation %r dropped: no live call and no number to text", recipient_id[:24])
+        phone = recipient_id if is_phone_number(recipient_id) else await self.store.get(_caller_key(recipient_id))
+        if not phone:
+            log.warning("message for voice conversation %r dropped: no live call and no number to text", recipient_id[:48])
             return
         for body in pack_messages([render_message(message)]):
-            await self.sender.send_sms(recipient_id, body)
+            await self.sender.send_sms(phone, body)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text})
@@ -252,9 +305,11 @@ class TwilioVoiceInput(TwilioInput):
         store: ChannelStore | None = None,
         sender: SmsSender | None = None,
         paused: PausedCheck | None = None,
+        sessions: VerificationSessions | None = None,
     ) -> None:
         super().__init__(settings, store=store, sender=sender)
         self.paused: PausedCheck = paused or tracker_is_paused
+        self.sessions: VerificationSessions = sessions or PaymentsVerificationSessions(settings)
 
     def get_output_channel(self) -> OutputChannel:
         return TwilioVoiceOutput(self.store, self.sender, self.settings)
@@ -268,7 +323,22 @@ class TwilioVoiceInput(TwilioInput):
             refused = self.refusal(request, params, "voice webhook")
             if refused:
                 return refused
-            return _twiml(await self._answer(request, params, on_new_message))
+            if not call_conversation_id(params):
+                return response.text("CallSid missing or malformed", status=400)
+            answer = await self._answer(request, params, on_new_message)
+            if params.get("CallStatus") in CALL_OVER or "<Hangup" in answer:
+                self.spawn(self.call_ended(params))
+            return _twiml(answer)
+
+        @blueprint.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            params = twilio_params(request)
+            refused = self.refusal(request, params, "voice status callback")
+            if refused:
+                return refused
+            if call_conversation_id(params) and params.get("CallStatus") in CALL_OVER:
+                await self.call_ended(params)
+            return response.empty()
 
         @blueprint.route("/whisper", methods=["POST"])
         async def whisper(request: Request) -> HTTPResponse:
@@ -286,6 +356,16 @@ class TwilioVoiceInput(TwilioInput):
             return _twiml(str(reply))
 
         return blueprint
+
+    async def call_ended(self, params: dict[str, str]) -> None:
+        """The call is over: no more live turns, and its verification ends with it."""
+        conversation_id = call_conversation_id(params)
+        await self.store.delete(_live_key(conversation_id))
+        if await self.store.get(f"voice-ended:{conversation_id}"):
+            return  # already told (a hang-up of ours, then Twilio's status callback)
+        await self.store.set(f"voice-ended:{conversation_id}", True, CALL_STATE_SECONDS)
+        log.info("call %s ended (%s)", params.get("CallSid"), params.get("CallStatus") or "hung up")
+        await self.sessions.end(conversation_id, "call_ended")
 
     # --- one webhook ---------------------------------------------------------------------------
 
@@ -365,13 +445,15 @@ class TwilioVoiceInput(TwilioInput):
 
         if card_number_removed:
             log.info("call %s from %s (%s) held a card number: sent to Rasa as %s; masked: %s",
-                     turn.call_sid, mask_phone(sender), kind, text, loggable)
+                     turn.call_sid, mask_phone(normalize_phone(params.get("From"))), kind, text, loggable)
         else:  # what callers say (dates of birth, ZIP codes) stays out of INFO logs
-            log.info("call %s from %s: %s turn", turn.call_sid, mask_phone(sender), kind)
+            log.info("call %s from %s: %s turn", turn.call_sid, mask_phone(normalize_phone(params.get("From"))), kind)
             log.debug("call %s (%s): %s", turn.call_sid, kind, loggable)
         collector = VoiceTurnCollector()
         await on_new_message(UserMessage(
-            text, collector, sender, input_channel=CHANNEL, metadata=turn.metadata(kind, card_number_removed),
+            text, collector, sender, input_channel=CHANNEL,
+            metadata=self.facts.metadata(turn.metadata(kind, card_number_removed), "voice", sender,
+                                         phone=normalize_phone(params.get("From")), call_sid=turn.call_sid),
         ))
         if not collector.messages:
             if await self.paused(request, sender):
@@ -432,7 +514,7 @@ class _Turn:
         self.store = channel.store
         self.params = params
         self.call_sid = params.get("CallSid", "")
-        self.sender = caller_sender_id(params)
+        self.sender = call_conversation_id(params)
         self.base = public_base(request, self.settings.twilio_public_base_url)
 
     # --- state ---
@@ -460,6 +542,9 @@ class _Turn:
         await self.store.set(self._state_key, state, CALL_STATE_SECONDS)
         if live:
             await self.store.set(_live_key(self.sender), self.call_sid, LIVE_SECONDS)
+            phone = normalize_phone(self.params.get("From"))
+            if phone:  # where a message pushed after the call goes
+                await self.store.set(_caller_key(self.sender), phone, CALLER_SECONDS)
         else:
             await self.store.delete(_live_key(self.sender))
         return str(reply)

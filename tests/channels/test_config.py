@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from channels.config import DEV_TWILIO_AUTH_TOKEN, ChannelSettings
+from channels.config import DEV_REST_CHANNEL_TOKEN, DEV_TWILIO_AUTH_TOKEN, ChannelSettings
+from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,10 +55,34 @@ def test_unknown_credentials_and_bad_urls_are_refused() -> None:
         ChannelSettings.from_env({"PAYMENTS_URL": "payments:8000"})
 
 
+PRODUCTION = {"EVENKEEL_ENV": "production", "TWILIO_AUTH_TOKEN": "real", "TWILIO_PUBLIC_BASE_URL": "https://bot.example.com",
+              "CHANNEL_FACTS_KEY": "real-facts-key", "REST_CHANNEL_TOKEN": "real-rest-token"}
+
+
 def test_production_refuses_webhooks_without_a_real_auth_token() -> None:
-    assert not ChannelSettings.from_env({"EVENKEEL_ENV": "production"}).signatures_usable
+    assert not ChannelSettings.from_env({**PRODUCTION, "TWILIO_AUTH_TOKEN": ""}).signatures_usable
+    assert "development token" in ChannelSettings.from_env({**PRODUCTION, "TWILIO_AUTH_TOKEN": DEV_TWILIO_AUTH_TOKEN}).signature_problem
     assert not ChannelSettings(twilio_auth_token="").signatures_usable
-    assert ChannelSettings.from_env({"EVENKEEL_ENV": "production", "TWILIO_AUTH_TOKEN": "real"}).signatures_usable
+    assert ChannelSettings.from_env(PRODUCTION).signatures_usable
+
+
+def test_production_refuses_webhooks_without_a_public_base_url_locally_the_request_url_serves() -> None:
+    settings = ChannelSettings.from_env({**PRODUCTION, "TWILIO_PUBLIC_BASE_URL": ""})
+    assert not settings.signatures_usable and "TWILIO_PUBLIC_BASE_URL" in settings.signature_problem
+    assert ChannelSettings.from_env({"TWILIO_AUTH_TOKEN": "real"}).signatures_usable
+
+
+def test_production_refuses_the_development_channel_facts_key() -> None:
+    assert ChannelSettings.from_env({}).facts_key == DEV_CHANNEL_FACTS_KEY  # a laptop just works
+    assert ChannelSettings.from_env({**PRODUCTION, "CHANNEL_FACTS_KEY": ""}).facts_key == ""  # default: the dev key
+    assert ChannelSettings.from_env({**PRODUCTION, "CHANNEL_FACTS_KEY": DEV_CHANNEL_FACTS_KEY}).facts_key == ""
+    assert ChannelSettings.from_env(PRODUCTION).facts_key == "real-facts-key"
+
+
+def test_the_rest_channel_has_a_development_token_and_none_in_production() -> None:
+    assert ChannelSettings.from_env({}).rest_token == DEV_REST_CHANNEL_TOKEN
+    assert ChannelSettings.from_env({"REST_CHANNEL_TOKEN": "t0k"}).rest_token == "t0k"
+    assert ChannelSettings.from_env(PRODUCTION).rest_token == ""
 
 
 def test_credentials_yml_registers_both_connectors(monkeypatch: pytest.MonkeyPatch) -> None:

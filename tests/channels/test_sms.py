@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY, FACTS_KEY, ChannelFacts, verify
 from channels.sms import (
     ATTACHMENT_IGNORED_TEXT,
     EMPTY_TEXT,
@@ -110,6 +111,9 @@ async def test_metadata_carries_channel_phone_to_sid_and_time_zone(phone: Phone)
     await phone.text("hi", sid="SM" + "7" * 32)
     [message] = phone.rasa.received
     assert message.message_id == "SM" + "7" * 32
+    facts = message.metadata.pop(FACTS_KEY)
+    assert verify({FACTS_KEY: facts}, CUSTOMER, DEV_CHANNEL_FACTS_KEY) == ChannelFacts("sms", CUSTOMER, CUSTOMER, None,
+                                                                                      facts["issued_at"])
     assert message.metadata == {
         "channel": "sms", "phone": CUSTOMER, "to": OUR_NUMBER, "message_sid": "SM" + "7" * 32,
         "timezone": "America/Chicago",

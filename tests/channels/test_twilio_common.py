@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from channels.dedupe import InMemoryStore
+from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY
 from channels.sms import TwilioSmsInput
 from channels.twilio_common import (
     CARD_NUMBER_SHARED,
@@ -200,10 +201,40 @@ async def test_behind_a_proxy_the_public_base_url_is_what_is_signed(serve: Serve
     assert rasa.texts == ["hi"]
 
 
+PUBLIC = "https://bot.example.com"
+PRODUCTION = {"evenkeel_env": "production", "channel_facts_key": "real-facts-key"}
+
+
 async def test_production_with_the_development_token_refuses_even_a_valid_signature(serve: ServeFn) -> None:
-    served, channel, rasa = await sms_channel(serve, evenkeel_env="production", twilio_auth_token="dev-twilio-auth-token")
+    served, channel, rasa = await sms_channel(serve, PUBLIC, **PRODUCTION, twilio_auth_token="dev-twilio-auth-token")
     reply = await served.post(WEBHOOK, sms_form(), token="dev-twilio-auth-token")
     assert reply.status_code == 403
+
+
+async def test_production_fully_configured_accepts_a_signature_of_the_public_url(serve: ServeFn) -> None:
+    served, channel, rasa = await sms_channel(serve, PUBLIC, **PRODUCTION)
+    assert (await served.post(WEBHOOK, sms_form())).status_code == 200
+    await channel.drain()
+    assert rasa.texts == ["hi"]
+
+
+async def test_production_without_a_public_base_url_refuses_rather_than_trust_the_host_header(serve: ServeFn) -> None:
+    served, channel, rasa = await sms_channel(serve, **PRODUCTION)
+    # Signed exactly for the URL the request arrived at (Host header and all): still refused.
+    assert (await served.post(WEBHOOK, sms_form())).status_code == 403
+    forged_host = await served.post(WEBHOOK, sms_form(), sign_url=f"http://bot.example.com{WEBHOOK}",
+                                    headers={"Host": "bot.example.com"})
+    assert forged_host.status_code == 403
+    await channel.drain()
+    assert rasa.received == []
+
+
+async def test_production_with_the_development_channel_facts_key_refuses_every_webhook(serve: ServeFn) -> None:
+    served, channel, rasa = await sms_channel(serve, PUBLIC, evenkeel_env="production",
+                                              channel_facts_key=DEV_CHANNEL_FACTS_KEY)
+    assert (await served.post(WEBHOOK, sms_form())).status_code == 403
+    await channel.drain()
+    assert rasa.received == []
 
 
 # --- the connectors' shared wiring ----------------------------------------------------------------

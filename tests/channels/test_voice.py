@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -24,6 +25,7 @@ from channels.voice import (
     TwilioVoiceInput,
     speakable,
 )
+from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY, FACTS_KEY, ChannelFacts, verify
 from tests.channels.conftest import ACCOUNT_SID, CUSTOMER, OUR_NUMBER, FakeRasa, FakeSender, ServeFn, Served, make_settings
 
 WEBHOOK = "/webhooks/twilio_voice/webhook"
@@ -66,10 +68,15 @@ class Call:
     """One phone call: posts what Twilio would post, follows the TwiML's URLs."""
 
     def __init__(self, served: Served, rasa: FakeRasa, sender: FakeSender, paused: dict[str, bool],
-                 caller: str = CUSTOMER) -> None:
+                 caller: str = CUSTOMER, sessions: "FakeSessions | None" = None) -> None:
         self.served, self.rasa, self.sender, self.paused = served, rasa, sender, paused
+        self.sessions = sessions or FakeSessions()
         self.sid = f"CA{next(_calls):032d}"
         self.caller = caller
+
+    @property
+    def conversation(self) -> str:
+        return f"voice-{self.sid}"
 
     def form(self, **extra: str) -> dict[str, str]:
         return {"CallSid": self.sid, "AccountSid": ACCOUNT_SID, "From": self.caller, "To": OUR_NUMBER,
@@ -94,15 +101,26 @@ async def call(serve: ServeFn) -> Call:
     return await new_call(serve)
 
 
+@dataclass
+class FakeSessions:
+    """The payments service's verification sessions: records each end."""
+
+    ended: list[tuple[str, str]] = field(default_factory=list)
+
+    async def end(self, conversation_id: str, reason: str) -> bool:
+        self.ended.append((conversation_id, reason))
+        return True
+
+
 async def new_call(serve: ServeFn, **settings: Any) -> Call:
-    rasa, sender, paused = FakeRasa(), FakeSender(), {"value": False}
+    rasa, sender, paused, sessions = FakeRasa(), FakeSender(), {"value": False}, FakeSessions()
 
     async def is_paused(_: Any, sender_id: str) -> bool:
         return paused["value"]
 
-    channel = TwilioVoiceInput(make_settings(**settings), sender=sender, paused=is_paused)
+    channel = TwilioVoiceInput(make_settings(**settings), sender=sender, paused=is_paused, sessions=sessions)
     served = await serve(channel, rasa)
-    return Call(served, rasa, sender, paused)
+    return Call(served, rasa, sender, paused, sessions=sessions)
 
 
 # --- the call starts -----------------------------------------------------------------------------
@@ -113,11 +131,14 @@ async def test_a_call_greets_through_rasa_and_gathers_keys_and_speech(call: Call
     root = await call.start()
     [message] = call.rasa.received
     assert message.text == "/greet"
-    assert message.sender_id == CUSTOMER  # the same conversation as this number's SMS thread
+    assert message.sender_id == f"voice-{call.sid}"  # each call its own conversation: it verifies again
     assert message.input_channel == "twilio_voice"
     assert message.output_channel.name() == "twilio_voice"
+    facts = message.metadata.pop(FACTS_KEY)
     assert message.metadata == {"channel": "voice", "phone": CUSTOMER, "to": OUR_NUMBER, "call_sid": call.sid,
                                 "input": "start", "timezone": "America/Chicago"}
+    assert verify({FACTS_KEY: facts}, f"voice-{call.sid}", DEV_CHANNEL_FACTS_KEY) == ChannelFacts(
+        "voice", f"voice-{call.sid}", CUSTOMER, call.sid, facts["issued_at"])
     assert verbs(root) == ["Gather"]
     gather = root.find("Gather")
     assert gather is not None
@@ -138,8 +159,10 @@ async def test_a_withheld_caller_id_is_a_conversation_of_its_own(serve: ServeFn)
     call.caller = "+266696687"  # "ANONYMOUS"
     await call.start()
     [message] = call.rasa.received
-    assert message.sender_id == f"call-{call.sid}"
+    assert message.sender_id == f"voice-{call.sid}"
     assert "phone" not in message.metadata
+    facts = verify(message.metadata, message.sender_id, DEV_CHANNEL_FACTS_KEY)
+    assert facts is not None and facts.phone is None and not facts.has_caller_id
 
 
 async def test_signatures_are_checked(call: Call) -> None:
@@ -275,7 +298,7 @@ async def test_messages_pushed_while_on_hold_are_spoken_then_the_assistant_is_ba
     call.paused["value"] = True
     root = await call.answer(root, SpeechResult="hello")
     output = call.served.channel.get_output_channel()
-    await output.send_response(CUSTOMER, {"text": "This is Sam. I'm looking at your account now."})
+    await output.send_response(call.conversation, {"text": "This is Sam. I'm looking at your account now."})
     assert call.sender.sent == []  # the call is live: spoken there, not texted
     root = await call.follow(root.find("Redirect").text or "")  # type: ignore[union-attr]
     assert says(root) == ["This is Sam. I'm looking at your account now."]
@@ -289,15 +312,26 @@ async def test_messages_pushed_while_on_hold_are_spoken_then_the_assistant_is_ba
 async def test_a_message_pushed_during_a_question_is_spoken_before_it_is_asked_again(call: Call) -> None:
     call.rasa.reply({"text": ASK_LAST4})
     root = await call.start()
-    await call.served.channel.get_output_channel().send_response(CUSTOMER, {"text": "Your payment of $95.00 was received."})
+    await call.served.channel.get_output_channel().send_response(call.conversation, {"text": "Your payment of $95.00 was received."})
     root = await call.answer(root)  # silence
     assert says(root) == ["Your payment of 95 dollars was received.", SILENCE_LEAD, ASK_LAST4]
     assert call.sender.sent == []
 
 
-async def test_a_pushed_message_with_no_live_call_is_texted(call: Call) -> None:
-    await call.served.channel.get_output_channel().send_response(CUSTOMER, {"text": "Your payment of $95.00 was received."})
+async def test_a_pushed_message_with_no_live_call_is_texted_to_the_caller(call: Call) -> None:
+    await call.start()
+    await call.served.post("/webhooks/twilio_voice/status", call.form(CallStatus="completed"))
+    await call.served.channel.get_output_channel().send_response(call.conversation, {"text": "Your payment of $95.00 was received."})
     assert call.sender.sent == [(CUSTOMER, "Your payment of $95.00 was received.", None)]
+
+
+async def test_a_pushed_message_for_a_call_without_caller_id_is_dropped(serve: ServeFn) -> None:
+    call = await new_call(serve)
+    call.caller = "+266696687"
+    await call.start()
+    await call.served.post("/webhooks/twilio_voice/status", call.form(CallStatus="completed"))
+    await call.served.channel.get_output_channel().send_response(call.conversation, {"text": "Paid."})
+    assert call.sender.sent == []
 
 
 # --- custom payloads -----------------------------------------------------------------------------
@@ -352,7 +386,7 @@ async def test_handoff_enqueues_to_the_workflow_with_the_case_as_task(serve: Ser
     task = json.loads(enqueue.find("Task").text or "")  # type: ignore[union-attr]
     assert task["case_id"] == "CASE-8HD2Q1"
     assert task["summary"] == HANDOFF["handoff"]["summary"]
-    assert task["conversation_id"] == CUSTOMER and task["call_sid"] == call.sid
+    assert task["conversation_id"] == call.conversation and task["call_sid"] == call.sid
 
 
 async def test_handoff_dials_the_agent_who_hears_a_whisper_of_the_summary(serve: ServeFn) -> None:
@@ -500,3 +534,82 @@ async def test_bot_text_is_spoken_speakably(call: Call) -> None:
     call.rasa.reply({"text": "Your balance is $2,450.00. 🙂 Pay at https://pay.example.com/x"})
     root = await call.start()
     assert says(root) == ["Your balance is 2,450 dollars. Pay."]
+
+
+# --- a call is a conversation; its end ends its verification ---------------------------------------
+
+
+async def test_a_second_call_from_the_same_number_is_a_new_conversation(serve: ServeFn) -> None:
+    first, second = await new_call(serve), await new_call(serve)
+    second.served, second.rasa = first.served, first.rasa  # the same server, a new CallSid
+    await first.start()
+    await second.start()
+    assert [m.sender_id for m in first.rasa.received] == [first.conversation, second.conversation]
+    assert first.conversation != second.conversation
+
+
+async def test_twilios_status_callback_ends_the_calls_verification_once(call: Call) -> None:
+    await call.start()
+    assert call.sessions.ended == []
+    status = "/webhooks/twilio_voice/status"
+    assert (await call.served.post(status, call.form(CallStatus="ringing"))).status_code == 204
+    assert call.sessions.ended == []
+    for _ in range(2):  # Twilio may deliver it twice
+        assert (await call.served.post(status, call.form(CallStatus="completed"))).status_code == 204
+    assert call.sessions.ended == [(call.conversation, "call_ended")]
+
+
+async def test_the_status_callback_needs_a_signature(call: Call) -> None:
+    await call.start()
+    refused = await call.served.post("/webhooks/twilio_voice/status", call.form(CallStatus="completed"), signed=False)
+    assert refused.status_code == 403
+    assert call.sessions.ended == []
+
+
+async def test_an_answer_that_hangs_up_ends_the_calls_verification(call: Call) -> None:
+    call.rasa.reply({"text": "Goodbye."}, {"custom": {"hangup": True}})
+    root = await call.start()
+    assert verbs(root) == ["Say", "Hangup"]
+    await call.served.channel.drain()  # the report runs after the answer
+    assert call.sessions.ended == [(call.conversation, "call_ended")]
+
+
+async def test_a_webhook_without_a_call_sid_is_refused(call: Call) -> None:
+    for sid in ("", "CA-not-a-sid", "+15125550101"):
+        reply = await call.served.post(WEBHOOK, {**call.form(), "CallSid": sid})
+        assert reply.status_code == 400, sid
+    assert call.rasa.received == []
+
+
+async def test_ending_sessions_posts_the_contract_and_tolerates_a_404() -> None:
+    from aiohttp import web
+
+    from channels.voice import PaymentsVerificationSessions
+
+    seen: list[tuple[str, dict[str, Any]]] = []
+    answer = {"status": 200}
+
+    async def end(request: web.Request) -> web.Response:
+        seen.append((request.headers.get("Authorization", ""), await request.json()))
+        if answer["status"] != 200:
+            return web.json_response({"detail": "Not Found"}, status=answer["status"])
+        return web.json_response({"ended": 1})
+
+    app = web.Application()
+    app.router.add_post("/api/verification-sessions/end", end)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        sessions = PaymentsVerificationSessions(make_settings(payments_url=f"http://127.0.0.1:{port}",
+                                                              payments_service_token="svc"))
+        assert await sessions.end("voice-CA1", "call_ended") is True
+        answer["status"] = 404
+        assert await sessions.end("voice-CA1", "call_ended") is False  # logged, not raised
+    finally:
+        await runner.cleanup()
+    assert seen == [("Bearer svc", {"conversation_id": "voice-CA1", "reason": "call_ended"})] * 2
+    unreachable = PaymentsVerificationSessions(make_settings(payments_url=f"http://127.0.0.1:{port}"))
+    assert await unreachable.end("voice-CA1", "call_ended") is False
