@@ -22,12 +22,13 @@ from payments.adapters.twilio_sms import TwilioSmsSender
 from payments.config import Settings, get_settings
 from payments.logging_setup import configure_logging
 from payments.domain.errors import DomainError
+from payments.domain.policy import load_policy
 from payments.seed import DEMO_AGENT, seed_demo_agent, seed_demo_data
 from payments.services.agents import AgentService
 from payments.services.compliance import ComplianceService
 from payments.services.notifications import NotificationService
 from payments.services.payments import PaymentService
-from payments.services.scheduler import ComplianceContactChecker, Scheduler
+from payments.services.scheduler import AccountFlagStanding, ComplianceContactChecker, Scheduler
 
 log = logging.getLogger("payments.scheduler")
 
@@ -90,9 +91,12 @@ def build_scheduler(settings: Settings, sessions: sessionmaker[Session]) -> Sche
                         settings.twilio_api_base),
         max_attempts=settings.notification_max_attempts,
     )
+    policy = load_policy(settings.plan_policy_file or None)
     return Scheduler(
         sessions, notifications, charger=payments, contact=ComplianceContactChecker(ComplianceService(sessions)),
-        links=payments, reminder_days_before_due=settings.reminder_days_before_due,
+        links=payments, standing=AccountFlagStanding(sessions),
+        reminder_days_before_due=settings.reminder_days_before_due,
+        grace_days=policy.grace_days, broken_settlement=policy.settlement_broken,
     )
 
 

@@ -1,13 +1,23 @@
 """Background work for installment plans, run by `python -m payments scheduler`.
 
 Each pass (`run_once`), idempotent so a crash or a second worker repeats nothing:
-1. reminders: before each due date, when the contact check allows, one reminder per installment;
-2. charges: installments due today (consumer's local date) are charged off-session on the plan's
-   saved payment method (idempotency key per installment); a failed charge sends a fresh payment
-   link and records a broken-promise event; plans without a saved card get the link instead;
-3. missed installments: unpaid `missed_after_days` after the due date → installment missed, plan broken;
-4. plans whose installments are all paid are completed;
-5. the notification outbox is delivered.
+1. suspended plans whose account pause has lifted resume;
+2. for each unpaid installment of an active plan, standing is checked first (`StandingCheck`): a
+   pause on the account (dispute, bankruptcy, attorney, deceased, cease, a pending report, ...)
+   suspends the plan instead of collecting or breaking it; then
+   - reminders: before each due date, when the contact check allows, one reminder per installment;
+   - charges: installments due today (consumer's local date) are charged off-session on the plan's
+     saved payment method (idempotency key per installment); a failed charge sends a fresh payment
+     link and records a broken-promise event; plans without a saved card get the link instead;
+   - missed: unpaid `missed_after_days` after the due date (or after the plan resumed) → the
+     installment is missed and the customer is told, with a link, that the plan stays if it is paid
+     within the policy's `grace_days`; still unpaid after that → the plan is broken, and the
+     customer is told (a broken settlement is void: the remaining balance is owed again);
+3. plans whose installments are all paid are completed; a settled account is told it is settled;
+4. the notification outbox is delivered.
+
+Every installment and every plan is handled on its own, in its own transactions: a refusal or an
+error on one is logged and counted (`RunReport.errors`) and the pass goes on with the others.
 """
 
 from __future__ import annotations
@@ -23,15 +33,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.adapters.orm import AccountRow, InstallmentRow, NotificationRow, PlanRow
-from payments.adapters.repositories import AuditLog
+from payments.adapters.repositories import AccountRepository, AuditLog
+from payments.domain.accounts import NO_COLLECTION_FLAGS, AccountStatus
+from payments.domain.errors import PolicyRefused
 from payments.domain.money import Money
 from payments.domain.offers import format_date
+from payments.domain.settlement import Balances, BrokenSettlementRule, after_broken_settlement
 from payments.services.clock import Clock, utc_now
 from payments.services.notifications import NotificationService, enqueue_rasa_intent, enqueue_sms
 
 log = logging.getLogger(__name__)
 
 SUCCEEDED, FAILED, UNAVAILABLE = "succeeded", "failed", "unavailable"
+OPT_OUT = "Reply STOP to opt out."
+# A settled account is told once; plans settled longer ago than this are not looked at again.
+SETTLED_NOTICE_WITHIN = timedelta(days=30)
 
 
 class InstallmentCharger(Protocol):
@@ -52,6 +68,14 @@ class LinkIssuer(Protocol):
     def issue_link(self, installment_id: int, now: datetime) -> Any: ...
 
 
+class StandingCheck(Protocol):
+    """Whether collection on an account is paused right now, read fresh at every call."""
+
+    def collection_pause(self, account_id: str) -> str | None:
+        """The reason collection is paused (`dispute`, `bankruptcy`, `settled`, ...), or None."""
+        ...
+
+
 class ComplianceContactChecker:
     """`ContactChecker` on the compliance service: every check is audited there."""
 
@@ -65,6 +89,25 @@ class ComplianceContactChecker:
         return decision.allowed, (decision.rule.value if decision.rule else None)
 
 
+class AccountFlagStanding:
+    """`StandingCheck` read straight from the account's flags and status: paused by any flag that
+    stops collection (`NO_COLLECTION_FLAGS`, which includes a pending report once it is a flag),
+    and by a settled account. The one place to swap for the standing service (contract C4)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def collection_pause(self, account_id: str) -> str | None:
+        with self.sessions() as session:
+            account = AccountRepository(session).get(account_id)
+        if account is None:
+            return "unknown_account"
+        flags = sorted(f.value for f in account.flags & NO_COLLECTION_FLAGS)
+        if flags:
+            return flags[0]
+        return "settled" if account.status is AccountStatus.SETTLED else None
+
+
 @dataclass
 class RunReport:
     reminders_sent: int = 0
@@ -76,7 +119,31 @@ class RunReport:
     missed: int = 0
     plans_broken: int = 0
     plans_completed: int = 0
+    plans_suspended: int = 0
+    plans_resumed: int = 0
+    settled_notices: int = 0
+    errors: int = 0  # installments or plans whose step raised; logged, retried on the next pass
     notifications_sent: int = 0
+
+
+@dataclass(frozen=True)
+class _Open:
+    """An unpaid installment of an active plan, with the dates that decide what is due."""
+
+    installment_id: int
+    plan_id: str
+    account_id: str
+    local_today: date
+    due: date
+    booked_on: date
+    resumed_on: date | None
+    status: str
+    grace_until: date | None
+
+    @property
+    def overdue_from(self) -> date:
+        """The missed countdown starts at the due date, or when the plan resumed after a pause."""
+        return max(self.due, self.resumed_on) if self.resumed_on else self.due
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -92,8 +159,11 @@ class Scheduler:
         contact: ContactChecker,
         links: LinkIssuer,
         *,
+        standing: StandingCheck | None = None,
         reminder_days_before_due: int = 3,
         missed_after_days: int = 7,
+        grace_days: int = 10,
+        broken_settlement: BrokenSettlementRule = BrokenSettlementRule.VOID,
         clock: Clock = utc_now,
     ) -> None:
         self.sessions = sessions
@@ -101,45 +171,91 @@ class Scheduler:
         self.charger = charger
         self.contact = contact
         self.links = links
+        self.standing = standing or AccountFlagStanding(sessions)
         self.reminder_days = reminder_days_before_due
         self.missed_after_days = missed_after_days
+        self.grace_days = grace_days
+        self.broken_settlement = broken_settlement
         self.clock = clock
 
     async def run_once(self) -> RunReport:
         report = RunReport()
         now = self.clock()
-        for installment_id, plan_id, account_id, local_today, due, booked_on in self._open_installments(now):
-            if due == local_today == booked_on:
-                # Booked today: the conversation that booked the plan hands out its first payment
-                # link; a second link (or a charge) from here would ask the customer to pay twice.
-                # Still unpaid tomorrow, it is collected like any installment.
-                continue
-            if due > local_today:
-                if due - local_today <= timedelta(days=self.reminder_days):
-                    self._remind(installment_id, account_id, now, report)
-            elif due == local_today or local_today - due < timedelta(days=self.missed_after_days):
-                await self._collect(installment_id, plan_id, now, report)
-            else:
-                self._mark_missed(installment_id, now, report)
-        self._complete_paid_plans(now, report)
-        delivered = await self.notifications.deliver_due()
-        report.notifications_sent = delivered.sent
+        for plan_id, account_id in self._suspended_plans():
+            self._isolated(f"plan {plan_id}", report, self._resume_if_lifted, plan_id, account_id, now, report)
+        for item in self._open_installments(now):
+            await self._isolated_async(f"installment {item.installment_id}", report, self._handle, item, now, report)
+        for plan_id in self._plans_to_complete():
+            self._isolated(f"plan {plan_id}", report, self._complete, plan_id, now, report)
+        for plan_id, account_id in self._settled_to_tell(now):
+            self._isolated(f"plan {plan_id}", report, self._tell_settled, plan_id, account_id, now, report)
+        try:
+            delivered = await self.notifications.deliver_due()
+            report.notifications_sent = delivered.sent
+        except Exception:  # noqa: BLE001 - the outbox is retried on the next pass
+            log.exception("scheduler: delivering the outbox failed")
+            report.errors += 1
         return report
 
-    def _open_installments(self, now: datetime) -> list[tuple[int, str, str, date, date, date]]:
-        """(installment id, plan id, account id, consumer's local today, due date, local date the
-        plan was booked) for unpaid installments of active plans, oldest due first."""
+    @staticmethod
+    def _isolated(what: str, report: RunReport, step: Any, *args: Any) -> None:
+        try:
+            step(*args)
+        except Exception:  # noqa: BLE001 - one customer's problem never stops the others'
+            log.exception("scheduler: %s failed; the pass goes on", what)
+            report.errors += 1
+
+    @staticmethod
+    async def _isolated_async(what: str, report: RunReport, step: Any, *args: Any) -> None:
+        try:
+            await step(*args)
+        except Exception:  # noqa: BLE001 - one customer's problem never stops the others'
+            log.exception("scheduler: %s failed; the pass goes on", what)
+            report.errors += 1
+
+    # ------------------------------------------------------------------ one installment
+
+    async def _handle(self, item: _Open, now: datetime, report: RunReport) -> None:
+        if item.due == item.local_today == item.booked_on:
+            # Booked today: the conversation that booked the plan hands out its first payment
+            # link; a second link (or a charge) from here would ask the customer to pay twice.
+            # Still unpaid tomorrow, it is collected like any installment.
+            return
+        # Standing first, fresh for every installment: a pause suspends the plan, never breaks it.
+        reason = self.standing.collection_pause(item.account_id)
+        if reason is not None:
+            self._suspend(item.plan_id, reason, now, report)
+            return
+        if item.status == "missed":
+            if item.grace_until is not None and item.local_today > item.grace_until:
+                self._break(item, now, report)
+            return  # within the grace period: the customer has the link from the notice
+        if item.due > item.local_today:
+            if item.due - item.local_today <= timedelta(days=self.reminder_days):
+                self._remind(item.installment_id, item.account_id, now, report)
+        elif item.local_today - item.overdue_from < timedelta(days=self.missed_after_days):
+            await self._collect(item, now, report)
+        else:
+            await self._miss(item, now, report)
+
+    def _open_installments(self, now: datetime) -> list[_Open]:
+        """Unpaid installments (scheduled, failed, or missed within their grace period) of active
+        plans, oldest due first, with the consumer's local dates."""
         with self.sessions() as session:
             rows = session.execute(
                 select(InstallmentRow.id, PlanRow.id, AccountRow.id, AccountRow.time_zone, InstallmentRow.due_date,
-                       PlanRow.created_at)
+                       PlanRow.created_at, PlanRow.resumed_at, InstallmentRow.status, InstallmentRow.grace_until)
                 .join(PlanRow, InstallmentRow.plan_id == PlanRow.id)
                 .join(AccountRow, PlanRow.account_id == AccountRow.id)
-                .where(PlanRow.status == "active", InstallmentRow.status.in_(("scheduled", "failed")))
+                .where(PlanRow.status == "active", InstallmentRow.status.in_(("scheduled", "failed", "missed")))
                 .order_by(InstallmentRow.due_date, InstallmentRow.id)
             ).all()
-        return [(i, p, a, now.astimezone(ZoneInfo(tz)).date(), due, booked.astimezone(ZoneInfo(tz)).date())
-                for i, p, a, tz, due, booked in rows]
+        out = []
+        for i, p, a, tz, due, booked, resumed, status, grace in rows:
+            zone = ZoneInfo(tz)
+            out.append(_Open(i, p, a, now.astimezone(zone).date(), due, booked.astimezone(zone).date(),
+                             resumed.astimezone(zone).date() if resumed else None, status, grace))
+        return out
 
     def _remind(self, installment_id: int, account_id: str, now: datetime, report: RunReport) -> None:
         with self.sessions() as session:
@@ -165,17 +281,18 @@ class Scheduler:
                 "due_date": installment.due_date.isoformat(),
             }, sms_body=(
                 f"Lakeside Bank: your plan payment of {amount.display()} ({plan.id}) is due "
-                f"{format_date(installment.due_date)}. Reply STOP to opt out."
+                f"{format_date(installment.due_date)}. {OPT_OUT}"
             ), dedupe_key=f"reminder-{installment.id}", now=now)
             installment.reminder_sent_at = now
             AuditLog(session).record("installment_reminder_queued", at=now, actor="system", channel=plan.channel,
                                      account_id=account.id, detail={"plan_id": plan.id, "seq": installment.seq})
             report.reminders_sent += 1
 
-    async def _collect(self, installment_id: int, plan_id: str, now: datetime, report: RunReport) -> None:
+    async def _collect(self, item: _Open, now: datetime, report: RunReport) -> None:
+        installment_id = item.installment_id
         with self.sessions() as session:
             installment = session.get(InstallmentRow, installment_id)
-            plan = session.get(PlanRow, plan_id)
+            plan = session.get(PlanRow, item.plan_id)
             assert installment is not None and plan is not None
             has_card = bool(plan.stripe_customer_id and plan.stripe_payment_method_id)
             already_failed = installment.status == "failed"
@@ -187,7 +304,14 @@ class Scheduler:
         if not has_card:
             await self._send_link(installment_id, "installment_due", now, report)
             return
-        outcome = await _maybe_await(self.charger.charge_installment(installment_id, now))
+        try:
+            outcome = await _maybe_await(self.charger.charge_installment(installment_id, now))
+        except PolicyRefused as refused:
+            if refused.code != "collection_paused":
+                raise
+            # The charge's own standing check saw a pause set since ours: suspend, charge nothing.
+            self._suspend(item.plan_id, "collection_paused", now, report)
+            return
         status = getattr(outcome, "status", outcome)
         if status == SUCCEEDED:
             report.charged += 1
@@ -231,34 +355,151 @@ class Scheduler:
                 "link_url": link_url,
             }, sms_body=(
                 f"Lakeside Bank: your plan payment of {amount.display()} {lead}. "
-                f"Pay securely: {link_url} Reply STOP to opt out."
+                f"Pay securely: {link_url} {OPT_OUT}"
             ), dedupe_key=dedupe_key, now=now)
             report.links_sent += 1
 
-    def _mark_missed(self, installment_id: int, now: datetime, report: RunReport) -> None:
+    async def _miss(self, item: _Open, now: datetime, report: RunReport) -> None:
+        """Missed: tell the customer, with a payment link, that the plan stays if this payment is
+        made within `grace_days`. The grace period starts when the notice is queued, so a notice
+        held back by the contact rules never shortens it."""
+        allowed, _ = self.contact.allowed(item.account_id, "sms", now)
+        if not allowed:
+            return  # the next pass tries again; the plan is not broken meanwhile
+        link = await _maybe_await(self.links.issue_link(item.installment_id, now))
+        link_url = getattr(link, "link_url", link)
         with self.sessions.begin() as session:
-            installment = session.get(InstallmentRow, installment_id)
+            installment = session.get(InstallmentRow, item.installment_id)
             if installment is None or installment.status not in ("scheduled", "failed"):
+                return  # paid or handled meanwhile
+            plan = installment.plan
+            account = session.get(AccountRow, plan.account_id)
+            assert account is not None
+            grace_until = item.local_today + timedelta(days=self.grace_days)
+            installment.status, installment.grace_until = "missed", grace_until
+            amount = Money(installment.amount_cents, plan.currency)
+            enqueue_sms(session, to=account.phone, dedupe_key=f"installment_missed-{installment.id}", now=now,
+                        account_id=account.id, body=(
+                            f"Lakeside Bank: your plan payment of {amount.display()} ({plan.id}) was due "
+                            f"{format_date(installment.due_date)} and has not been paid. Pay it by "
+                            f"{format_date(grace_until)} to keep your plan: {link_url} {OPT_OUT}"))
+            AuditLog(session).record(
+                "installment_missed", at=now, actor="system", channel=plan.channel, account_id=plan.account_id,
+                detail={"plan_id": plan.id, "seq": installment.seq, "grace_until": grace_until.isoformat(),
+                        "broken_promise": True},
+            )
+            report.missed += 1
+
+    def _break(self, item: _Open, now: datetime, report: RunReport) -> None:
+        """The grace period is over and the installment is still unpaid: the plan is broken and
+        the customer is told; a broken settlement follows the policy (void: nothing forgiven)."""
+        allowed, _ = self.contact.allowed(item.account_id, "sms", now)
+        if not allowed:
+            return  # broken on a pass that can also tell the customer
+        with self.sessions.begin() as session:
+            installment = session.get(InstallmentRow, item.installment_id)
+            if installment is None or installment.status != "missed":
                 return
             plan = installment.plan
-            installment.status = "missed"
-            report.missed += 1
-            if plan.status == "active":
-                plan.status, plan.ended_at = "broken", now
-                report.plans_broken += 1
-                AuditLog(session).record(
-                    "plan_broken", at=now, actor="system", channel=plan.channel, account_id=plan.account_id,
-                    detail={"plan_id": plan.id, "missed_seq": installment.seq},
-                )
+            if plan.status != "active":
+                return
+            account = session.get(AccountRow, plan.account_id)
+            assert account is not None
+            plan.status, plan.ended_at = "broken", now
+            for later in plan.installments:
+                if later.status == "scheduled":
+                    later.status = "cancelled"
+            detail: dict[str, Any] = {"plan_id": plan.id, "missed_seq": installment.seq}
+            body = (f"Lakeside Bank: your payment plan {plan.id} has ended because the "
+                    f"{Money(installment.amount_cents, plan.currency).display()} payment due "
+                    f"{format_date(installment.due_date)} was not made.")
+            if plan.settles_balance:
+                owed = after_broken_settlement(
+                    Balances(account.balance_cents, account.past_due_cents, account.minimum_due_cents),
+                    self.broken_settlement)
+                detail |= {"settlement": self.broken_settlement.value, "balance_owed_cents": owed.balance_cents}
+                body += (f" The settlement no longer applies: your balance of "
+                         f"{Money(owed.balance_cents, account.currency).display()} is owed; the payments you "
+                         f"made count toward it.")
+            enqueue_sms(session, to=account.phone, body=f"{body} Call us or reply to talk about it. {OPT_OUT}",
+                        dedupe_key=f"plan_broken-{plan.id}", now=now, account_id=account.id)
+            AuditLog(session).record("plan_broken", at=now, actor="system", channel=plan.channel,
+                                     account_id=plan.account_id, detail=detail)
+            report.plans_broken += 1
 
-    def _complete_paid_plans(self, now: datetime, report: RunReport) -> None:
+    # ------------------------------------------------------------------ plans
+
+    def _suspend(self, plan_id: str, reason: str, now: datetime, report: RunReport) -> None:
         with self.sessions.begin() as session:
-            for plan in session.scalars(select(PlanRow).where(PlanRow.status == "active")):
-                if plan.installments and all(i.status == "paid" for i in plan.installments):
-                    plan.status, plan.ended_at = "completed", now
-                    report.plans_completed += 1
-                    AuditLog(session).record("plan_completed", at=now, actor="system", channel=plan.channel,
-                                             account_id=plan.account_id, detail={"plan_id": plan.id})
+            plan = session.get(PlanRow, plan_id)
+            if plan is None or plan.status != "active":
+                return  # already suspended by an earlier installment of this pass
+            plan.status, plan.suspended_reason, plan.suspended_at = "suspended", reason[:32], now
+            AuditLog(session).record("plan_suspended", at=now, actor="system", channel=plan.channel,
+                                     account_id=plan.account_id, detail={"plan_id": plan.id, "reason": reason})
+            report.plans_suspended += 1
+
+    def _suspended_plans(self) -> list[tuple[str, str]]:
+        with self.sessions() as session:
+            return [(p, a) for p, a in session.execute(
+                select(PlanRow.id, PlanRow.account_id).where(PlanRow.status == "suspended").order_by(PlanRow.id))]
+
+    def _resume_if_lifted(self, plan_id: str, account_id: str, now: datetime, report: RunReport) -> None:
+        if self.standing.collection_pause(account_id) is not None:
+            return
+        with self.sessions.begin() as session:
+            plan = session.get(PlanRow, plan_id)
+            if plan is None or plan.status != "suspended":
+                return
+            plan.status, plan.resumed_at = "active", now
+            AuditLog(session).record("plan_resumed", at=now, actor="system", channel=plan.channel,
+                                     account_id=plan.account_id,
+                                     detail={"plan_id": plan.id, "suspended_reason": plan.suspended_reason})
+            plan.suspended_reason = None
+            report.plans_resumed += 1
+
+    def _plans_to_complete(self) -> list[str]:
+        with self.sessions() as session:
+            return [p.id for p in session.scalars(select(PlanRow).where(PlanRow.status == "active"))
+                    if p.installments and all(i.status == "paid" for i in p.installments)]
+
+    def _complete(self, plan_id: str, now: datetime, report: RunReport) -> None:
+        with self.sessions.begin() as session:
+            plan = session.get(PlanRow, plan_id)
+            if plan is None or plan.status != "active" or not all(i.status == "paid" for i in plan.installments):
+                return
+            plan.status, plan.ended_at = "completed", now
+            report.plans_completed += 1
+            AuditLog(session).record("plan_completed", at=now, actor="system", channel=plan.channel,
+                                     account_id=plan.account_id, detail={"plan_id": plan.id})
+
+    def _settled_to_tell(self, now: datetime) -> list[tuple[str, str]]:
+        """Settlement plans that closed their account recently and whose notice is not queued."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(PlanRow.id, PlanRow.account_id)
+                .join(AccountRow, PlanRow.account_id == AccountRow.id)
+                .where(PlanRow.status == "completed", PlanRow.settles_balance.is_(True),
+                       AccountRow.status == AccountStatus.SETTLED.value,
+                       PlanRow.ended_at >= now - SETTLED_NOTICE_WITHIN)
+            ).all()
+            queued = set(session.scalars(select(NotificationRow.dedupe_key).where(
+                NotificationRow.dedupe_key.in_([f"settled-{p}" for p, _ in rows]))))
+        return [(p, a) for p, a in rows if f"settled-{p}" not in queued]
+
+    def _tell_settled(self, plan_id: str, account_id: str, now: datetime, report: RunReport) -> None:
+        allowed, _ = self.contact.allowed(account_id, "sms", now)
+        if not allowed:
+            return
+        with self.sessions.begin() as session:
+            account = session.get(AccountRow, account_id)
+            assert account is not None
+            enqueue_sms(session, to=account.phone, dedupe_key=f"settled-{plan_id}", now=now, account_id=account_id,
+                        body=(f"Lakeside Bank: your settlement ({plan_id}) is paid. Your account for the card "
+                              f"ending {account.card_last4} is settled and nothing more is owed. {OPT_OUT}"))
+            AuditLog(session).record("settled_notice_queued", at=now, actor="system", account_id=account_id,
+                                     detail={"plan_id": plan_id})
+            report.settled_notices += 1
 
     @staticmethod
     def _tell(

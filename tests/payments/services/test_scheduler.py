@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from payments.adapters.db import make_engine, make_session_factory
-from payments.adapters.orm import AuditEventRow, InstallmentRow, NotificationRow, PlanRow
+from payments.adapters.orm import AccountFlagRow, AccountRow, AuditEventRow, InstallmentRow, NotificationRow, PlanRow
 from payments.domain.policy import PlanPolicy
 from payments.seed import seed_demo_data
 from payments.services.notifications import DeliveryFailed, NotificationService
@@ -178,19 +178,91 @@ async def test_the_first_installment_is_left_to_the_conversation_on_the_booking_
     assert report.links_sent == 1 and [i[1] for i in vendors.intents] == ["installment_due"]
 
 
-async def test_unpaid_installment_a_week_late_breaks_the_plan(world) -> None:  # type: ignore[no-untyped-def]
+def sms_bodies(vendors: FakeVendors) -> list[str]:
+    return [body for _, body in vendors.sms]
+
+
+async def test_a_week_late_the_customer_is_told_and_given_the_grace_period_before_the_plan_breaks(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    plan_id = book(plans)
+    vendors.charge_outcome = FAILED
+    clock.now = clock.now + timedelta(days=31)  # 2026-04-02: installment 2 declined
+    await scheduler.run_once()
+    clock.now = clock.now + timedelta(days=7)  # a week late: missed, told, not broken
+    report = await scheduler.run_once()
+    assert (report.missed, report.plans_broken) == (1, 0)
+    assert installments(sessions, plan_id) == ["paid", "missed", "scheduled"]
+    [notice] = [b for b in sms_bodies(vendors) if "has not been paid" in b]
+    assert "Pay it by April 19, 2026 to keep your plan: http://pay.example/pay/tok-" in notice  # 10 grace days
+    assert notice.endswith("Reply STOP to opt out.")
+    with sessions() as session:
+        assert session.get(PlanRow, plan_id).status == "active"
+        [missed] = session.scalars(select(AuditEventRow).where(AuditEventRow.kind == "installment_missed")).all()
+    assert missed.detail["grace_until"] == "2026-04-19"
+    clock.now = clock.now + timedelta(days=10)  # the last day of grace: still not broken
+    assert (await scheduler.run_once()).plans_broken == 0
+    clock.now = clock.now + timedelta(days=1)
+    report = await scheduler.run_once()
+    assert report.plans_broken == 1 and report.errors == 0
+    with sessions() as session:
+        assert session.get(PlanRow, plan_id).status == "broken"
+        kinds = session.scalars(select(AuditEventRow.kind).where(AuditEventRow.kind == "plan_broken")).all()
+    assert kinds == ["plan_broken"]
+    [ended] = [b for b in sms_bodies(vendors) if "has ended" in b]
+    assert plan_id in ended and "settlement" not in ended
+    assert installments(sessions, plan_id) == ["paid", "missed", "cancelled"]
+
+
+async def test_paying_within_the_grace_period_keeps_the_plan(world) -> None:  # type: ignore[no-untyped-def]
     sessions, vendors, scheduler, plans, clock = world
     plan_id = book(plans)
     vendors.charge_outcome = FAILED
     clock.now = clock.now + timedelta(days=31)
     await scheduler.run_once()
     clock.now = clock.now + timedelta(days=7)
+    await scheduler.run_once()
+    with sessions.begin() as session:
+        session.get(PlanRow, plan_id).installments[1].status = "paid"  # paid through the notice's link
+    clock.now = clock.now + timedelta(days=11)
     report = await scheduler.run_once()
-    assert (report.missed, report.plans_broken) == (1, 1)
+    assert report.plans_broken == 0
     with sessions() as session:
-        assert session.get(PlanRow, plan_id).status == "broken"
-        kinds = session.scalars(select(AuditEventRow.kind).where(AuditEventRow.kind == "plan_broken")).all()
-    assert kinds == ["plan_broken"]
+        assert session.get(PlanRow, plan_id).status == "active"
+
+
+async def test_the_missed_notice_waits_for_contact_hours_and_so_does_the_grace_period(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    plan_id = book(plans, card=False)
+    clock.now = clock.now + timedelta(days=38)  # a week after installment 2 was due
+    vendors.contact_allowed = False
+    assert (await scheduler.run_once()).missed == 0
+    assert installments(sessions, plan_id)[1] == "scheduled"
+    vendors.contact_allowed = True
+    clock.now = clock.now + timedelta(days=2)
+    assert (await scheduler.run_once()).missed == 1
+    with sessions() as session:
+        assert session.get(PlanRow, plan_id).installments[1].grace_until.isoformat() == "2026-04-21"
+
+
+async def test_a_broken_settlement_is_void_and_the_customer_is_told_the_balance_owed(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    plan = plans.book("A1002", offer_id="settlement_3", channel="sms", idempotency_key="settle-1",
+                      consent_text=CONSENT, conversation_id=None).plan
+    with sessions.begin() as session:
+        row = session.get(PlanRow, plan.id)
+        row.installments[0].status = "paid"
+        session.get(AccountRow, "A1002").balance_cents -= row.installments[0].amount_cents
+    clock.now = clock.now + timedelta(days=31 + 7)
+    await scheduler.run_once()
+    clock.now = clock.now + timedelta(days=11)
+    assert (await scheduler.run_once()).plans_broken == 1
+    [ended] = [b for b in sms_bodies(vendors) if "has ended" in b]
+    owed = 64050 - row.installments[0].amount_cents
+    assert f"The settlement no longer applies: your balance of ${owed // 100}.{owed % 100:02d} is owed" in ended
+    with sessions() as session:
+        [event] = session.scalars(select(AuditEventRow).where(AuditEventRow.kind == "plan_broken")).all()
+        assert session.get(AccountRow, "A1002").status == "charged_off"
+    assert (event.detail["settlement"], event.detail["balance_owed_cents"]) == ("void", owed)
 
 
 async def test_fully_paid_plan_is_completed(world) -> None:  # type: ignore[no-untyped-def]
@@ -247,3 +319,94 @@ async def test_a_failure_link_held_back_by_contact_rules_goes_out_on_a_later_pas
     assert (await scheduler.run_once()).links_sent == 1
     assert (await scheduler.run_once()).links_sent == 0
     assert len(vendors.links) == 1 and len(vendors.charges) == 1
+
+
+def flag(sessions, account_id: str, name: str, clock) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as session:
+        session.add(AccountFlagRow(account_id=account_id, flag=name, created_at=clock()))
+
+
+def unflag(sessions, account_id: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as session:
+        session.delete(session.get(AccountFlagRow, (account_id, name)))
+
+
+async def test_a_pause_suspends_the_plan_and_it_resumes_when_the_pause_lifts(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    plan_id = book(plans)
+    flag(sessions, "A1001", "dispute", clock)
+    clock.now = clock.now + timedelta(days=31)  # installment 2 due
+    report = await scheduler.run_once()
+    assert (report.plans_suspended, report.charged, report.errors) == (1, 0, 0)
+    assert vendors.charges == [] and vendors.intents == [] and vendors.sms == []
+    with sessions() as session:
+        plan = session.get(PlanRow, plan_id)
+        assert (plan.status, plan.suspended_reason) == ("suspended", "dispute")
+    clock.now = clock.now + timedelta(days=10)  # long past the missed threshold: still not broken
+    report = await scheduler.run_once()
+    assert (report.missed, report.plans_broken, report.plans_suspended) == (0, 0, 0)
+    unflag(sessions, "A1001", "dispute")
+    report = await scheduler.run_once()
+    assert report.plans_resumed == 1
+    # The missed countdown restarts at the resume: installment 2 is collected, not missed.
+    assert report.charged == 1 and report.missed == 0 and len(vendors.charges) == 1
+    with sessions() as session:
+        kinds = session.scalars(select(AuditEventRow.kind).where(
+            AuditEventRow.kind.in_(("plan_suspended", "plan_resumed"))).order_by(AuditEventRow.id)).all()
+        assert session.get(PlanRow, plan_id).status == "active"
+    assert kinds == ["plan_suspended", "plan_resumed"]
+
+
+async def test_a_suspended_plan_still_blocks_a_second_plan(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    plan_id = book(plans)
+    with sessions.begin() as session:
+        session.get(PlanRow, plan_id).status = "suspended"
+    from sqlalchemy.exc import IntegrityError
+    with pytest.raises(IntegrityError), sessions.begin() as session:  # the one-plan index covers suspended plans
+        session.add(PlanRow(id="PLN-SECOND", account_id="A1001", offer_id="installments_6", kind="installments",
+                            status="active", currency="USD", total_cents=1, channel="sms", consent_text="x",
+                            idempotency_key="second", created_at=clock()))
+
+
+async def test_a_charge_refused_for_a_pause_set_meanwhile_suspends_instead_of_stopping_the_pass(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    plan_id = book(plans)
+    from payments.domain.errors import PolicyRefused
+
+    def refuse(installment_id: int, now):  # type: ignore[no-untyped-def]
+        raise PolicyRefused("collection_paused", "collection is paused on this account")
+
+    vendors.charge_installment = refuse  # type: ignore[method-assign]
+    clock.now = clock.now + timedelta(days=31)
+    report = await scheduler.run_once()
+    assert (report.plans_suspended, report.errors) == (1, 0)
+    with sessions() as session:
+        assert session.get(PlanRow, plan_id).status == "suspended"
+
+
+async def test_an_error_on_one_installment_never_stops_the_others(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, scheduler, plans, clock = world
+    first = book(plans)
+    other = plans.book("A1005", offer_id="installments_3", channel="sms", idempotency_key="k-other",
+                       consent_text=CONSENT, conversation_id="conv-sms-2").plan.id
+    with sessions.begin() as session:
+        for plan_id in (first, other):
+            row = session.get(PlanRow, plan_id)
+            row.stripe_customer_id, row.stripe_payment_method_id = "cus_1", "pm_1"
+            row.installments[0].status = "paid"
+        broken_installment = session.get(PlanRow, first).installments[1].id
+    charged: list[int] = []
+
+    def charge(installment_id: int, now):  # type: ignore[no-untyped-def]
+        if installment_id == broken_installment:
+            raise RuntimeError("database hiccup")
+        charged.append(installment_id)
+        return SUCCEEDED
+
+    vendors.charge_installment = charge  # type: ignore[method-assign]
+    clock.now = clock.now + timedelta(days=31)
+    report = await scheduler.run_once()
+    assert (report.errors, report.charged) == (1, 1)
+    assert charged and broken_installment not in charged
+    assert installments(sessions, first)[1] == "scheduled"  # retried on the next pass
