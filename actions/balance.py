@@ -10,9 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import names
-from actions.base import VerifiedAction, latest_text
+from actions.base import VerifiedAction, conversation, latest_text
 from actions.formatting import format_date, format_money
 from actions.payments_client import AccountNotFound, PaymentsUnavailable
+from actions.standing import read_standing, refuse_paused, tell_active_plan, tell_pending_promise
 
 
 # Follow-up questions answered with a different part of the account.
@@ -21,12 +22,16 @@ MINIMUM = re.compile(r"\b(minimum|min|least)\b", re.I)
 
 
 class ActionTellBalance(VerifiedAction):
-    """States balance, past due (with days), minimum due and due date for the verified account;
-    "why is it so high?" gets what the last statement was made of, "what's the minimum?" the
-    minimum and its date.
+    """Standing first: a paused account hears only its notice (no amount) and gets a person
+    (actions/standing.py); an active plan and its next payment, and a pending promise, are
+    mentioned before the figures. Then states balance, past due (with days), minimum due and due
+    date; "why is it so high?" gets what the last statement was made of, "what's the minimum?"
+    the minimum and its date.
 
-    Reads `account_id`. Responses: `utter_balance_past_due`, `utter_balance_current`,
-    `utter_balance_breakdown`, `utter_minimum_due` or `utter_service_unavailable`. Sets no slots.
+    Reads `account_id`. Responses: the standing notices, `utter_standing_active_plan`,
+    `utter_standing_pending_promise`, `utter_balance_past_due`, `utter_balance_current`,
+    `utter_balance_breakdown`, `utter_minimum_due` or `utter_service_unavailable`. Sets no slots
+    (a paused account's handoff sets its own).
     """
 
     def name(self) -> str:
@@ -36,10 +41,15 @@ class ActionTellBalance(VerifiedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
     ) -> list[EventType]:
         try:
-            account = await self.client.get_account(account_id, conversation_id=tracker.sender_id)
+            standing = await read_standing(self.client, tracker, account_id)
+            if standing.paused:
+                return await refuse_paused(self.client, dispatcher, tracker, standing)
+            account = await self.client.get_account(account_id, **conversation(tracker))
         except (PaymentsUnavailable, AccountNotFound):
             dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
             return []
+        tell_active_plan(dispatcher, standing)
+        tell_pending_promise(dispatcher, standing)
         figures = {
             "first_name": account.first_name,
             "balance": format_money(account.balance_cents, account.currency),

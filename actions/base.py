@@ -8,10 +8,13 @@ import uuid
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
-from actions.payments_client import PaymentsClient, default_client
+from actions.config import get_settings
+from actions.payments_client import PaymentsClient, VerificationRequired, default_client
+from contracts.channel_facts import ChannelFacts, verify
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +36,47 @@ def new_idempotency_key(tracker: Tracker, purpose: str) -> str:
     return f"{purpose}-{tracker.sender_id[-40:]}-{uuid.uuid4().hex[:16]}"
 
 
+def channel_facts(tracker: Tracker) -> ChannelFacts | None:
+    """The channel facts our connector signed for this conversation (C0), or None.
+
+    Read from the latest user message only; a turn started by an external intent (trigger_intent
+    carries no facts) uses the latest user message that does carry valid ones. `input_channel`
+    and unsigned metadata are never read: a REST client can set both (issue 11, item 3).
+    """
+    key = get_settings().channel_facts_key
+    facts = verify(tracker.latest_message.get("metadata"), tracker.sender_id, key)
+    if facts is not None or latest_intent(tracker) not in names.EXTERNAL_INTENTS:
+        return facts
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            facts = verify(event.get("metadata"), tracker.sender_id, key)
+            if facts is not None:
+                return facts
+    return None
+
+
 def service_channel(tracker: Tracker) -> str:
-    """The payments service's name for the channel this conversation is on (`rest` when unknown)."""
-    return names.SERVICE_CHANNEL_BY_INPUT_CHANNEL.get(tracker.get_latest_input_channel() or "rest", "rest")
+    """The payments service's name for this conversation's channel: the signed one, else `rest`
+    (verified like web chat, with three factors, and never with a caller ID)."""
+    facts = channel_facts(tracker)
+    return facts.channel if facts else "rest"
 
 
 def caller_phone(tracker: Tracker) -> str | None:
-    """The caller ID our SMS and voice connectors put in message metadata."""
-    metadata = tracker.latest_message.get("metadata") or {}
-    phone = metadata.get("phone")
-    return phone if isinstance(phone, str) else None
+    """The caller ID (E.164) our SMS and voice connectors signed, else None."""
+    facts = channel_facts(tracker)
+    return facts.phone if facts and facts.has_caller_id else None
+
+
+def conversation(tracker: Tracker) -> dict[str, Any]:
+    """The keywords of every C2 call: this conversation and its verification session."""
+    return {"conversation_id": tracker.sender_id, "session": tracker.get_slot(names.VERIFICATION_SESSION)}
+
+
+def forget_verification() -> list[EventType]:
+    """Slot events that make the conversation unverified (the service's session is gone)."""
+    return [SlotSet(names.VERIFICATION_STATUS, None), SlotSet(names.ACCOUNT_ID, None),
+            SlotSet(names.VERIFICATION_SESSION, None), SlotSet(names.AWAITING, None), SlotSet(names.PENDING, None)]
 
 
 class PaymentsAction(Action, abc.ABC):
@@ -65,7 +99,11 @@ class VerifiedAction(PaymentsAction, abc.ABC):
     """The one gate for disclosure: `run_verified` runs only for a verified customer.
 
     Unverified: sends `utter_verify_first` and sets nothing, so no story or rule can reach
-    account facts without passing verification first.
+    account facts without passing verification first. The slots are only the first line: the
+    payments service checks the verification session (C2). When it answers
+    `verification_required` (expired, ended), this is the one place that handles it: the
+    conversation becomes unverified, the request is kept in `goal`, and verification starts
+    again (`utter_verify_again`, then the verification form).
     """
 
     async def run(
@@ -76,7 +114,19 @@ class VerifiedAction(PaymentsAction, abc.ABC):
             log.info("[conversation=%s] %s refused: not verified", tracker.sender_id, self.name())
             dispatcher.utter_message(response=names.UTTER_VERIFY_FIRST)
             return []
-        return await self.run_verified(dispatcher, tracker, domain, account_id)
+        progress = CollectingDispatcher()
+        try:
+            events = await self.run_verified(progress, tracker, domain, account_id)
+        except VerificationRequired:
+            log.info("[conversation=%s] %s: verification session gone; verifying again",
+                     tracker.sender_id, self.name())
+            dispatcher.utter_message(response=names.UTTER_VERIFY_AGAIN)
+            goal = latest_intent(tracker)
+            return [*forget_verification(),
+                    *([SlotSet(names.GOAL, goal)] if goal in names.GOAL_INTENTS else []),
+                    FollowupAction(names.VERIFICATION_FORM)]
+        dispatcher.messages.extend(progress.messages)  # said only when the whole turn went through
+        return events
 
     @abc.abstractmethod
     async def run_verified(

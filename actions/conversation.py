@@ -11,6 +11,8 @@ from rasa_sdk.types import DomainDict
 from actions import names
 from actions.base import PaymentsAction, VerifiedAction, latest_intent
 from actions.formatting import format_money
+from actions.payments_client import AccountNotFound, PaymentsUnavailable
+from actions.standing import read_standing
 
 
 class ActionRememberGoal(PaymentsAction):
@@ -61,8 +63,10 @@ async def pursue_goal(
 
 
 class ActionContinueGoal(VerifiedAction):
-    """After verification (and the balance): carries on with what the customer first asked for,
-    or asks what they would like to do. Clears `goal`."""
+    """After verification and action_tell_balance: carries on with what the customer first asked
+    for, or asks what they would like to do. Quiet for a paused account (the balance action just
+    gave its notice) and, with no request, for an active plan (its next payment was just
+    offered). Clears `goal`."""
 
     def name(self) -> str:
         return names.ACTION_CONTINUE_GOAL
@@ -71,9 +75,17 @@ class ActionContinueGoal(VerifiedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
     ) -> list[EventType]:
         events: list[EventType] = [SlotSet(names.GOAL, None)]
+        try:
+            standing = await read_standing(self.client, tracker, account_id)
+        except (PaymentsUnavailable, AccountNotFound):
+            dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
+            return events
+        if standing.paused:
+            return events
         started = await pursue_goal(self, tracker.get_slot(names.GOAL), dispatcher, tracker, domain, account_id)
         if started is None:
-            dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
+            if standing.active_plan is None:
+                dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
             return events
         return events + started
 

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import names
-from actions.base import PaymentsAction, latest_entities, latest_intent, service_channel
+from actions.base import PaymentsAction, caller_phone, conversation, latest_entities, latest_intent, service_channel
 from actions.formatting import format_money
 from actions.payments_client import PaymentsClient, PaymentsError
 
@@ -36,6 +36,8 @@ REASON_TEXT = {
     "hardship": "described a hardship",
 }
 DIGIT_RUN = re.compile(r"\d[\d\s-]{11,}\d")
+# An agent name worth speaking: up to three words of letters ("Sam", "Ana María", "O'Neil").
+AGENT_NAME = re.compile(r"[^\W\d_]{1,30}(?:[ '.-][^\W\d_]{1,30}){0,2}")
 
 
 def customer_said(tracker: Tracker, last: int = 3) -> list[str]:
@@ -63,7 +65,7 @@ async def hand_off(
     facts = ""
     if account_id:
         try:
-            account = await client.get_account(account_id, conversation_id=tracker.sender_id)
+            account = await client.get_account(account_id, **conversation(tracker))
             context["account"] = {
                 "balance_cents": account.balance_cents, "past_due_cents": account.past_due_cents,
                 "days_past_due": account.days_past_due, "flags": list(account.flags), "currency": account.currency,
@@ -96,13 +98,52 @@ def _service_reason(reason: str) -> str:
     return "other" if reason == "collection_paused" else reason
 
 
+async def record_report(
+    client: PaymentsClient, dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, verified_account: str | None
+) -> None:
+    """A death, bankruptcy, attorney or dispute report, from anyone (C4 POST /api/reports), with
+    the verified account or the signed caller ID; then says only what the system does: a person
+    reviews it, and collection messages to the account it points to are held until then.
+
+    A verified cardholder's bankruptcy, attorney or deceased report also flags the account (the
+    service flags a verified dispute from its handoff). Responses: `utter_report_recorded`,
+    `utter_report_recorded_dispute`, `utter_report_recorded_no_account`, `utter_report_failed`.
+    """
+    channel = service_channel(tracker)
+    if verified_account and kind in names.FLAG_FOR_HANDOFF:
+        try:
+            await client.set_flag(verified_account, flag=names.FLAG_FOR_HANDOFF[kind], channel=channel,
+                                  conversation_id=tracker.sender_id)
+        except PaymentsError as exc:
+            log.error("[conversation=%s] could not flag %s: %s", tracker.sender_id, kind, exc)
+    if kind == "deceased":
+        reported_by = "third_party"  # whoever says the cardholder died is not the cardholder
+    else:
+        reported_by = "cardholder" if verified_account else "unknown"
+    said = customer_said(tracker, last=1)
+    try:
+        report = await client.create_report(
+            kind=kind, account_id=verified_account, phone=caller_phone(tracker), conversation_id=tracker.sender_id,
+            channel=channel, reported_by=reported_by, summary=(said[-1] if said else kind)[:200])
+    except PaymentsError as exc:
+        log.error("[conversation=%s] %s report not recorded: %s", tracker.sender_id, kind, exc)
+        dispatcher.utter_message(response=names.UTTER_REPORT_FAILED)
+        return
+    if not report.account_ids:
+        dispatcher.utter_message(response=names.UTTER_REPORT_RECORDED_NO_ACCOUNT)
+    elif kind == "dispute":
+        dispatcher.utter_message(response=names.UTTER_REPORT_RECORDED_DISPUTE)
+    else:
+        dispatcher.utter_message(response=names.UTTER_REPORT_RECORDED)
+
+
 class ActionHandoff(PaymentsAction):
     """Hands the conversation to a person for the latest intent's reason (or a lock-out).
 
-    Distress gets `utter_crisis_support` (988) before anything else. A verified customer's
-    bankruptcy, attorney or deceased report flags the account (dispute is flagged by the service).
+    Distress gets `utter_crisis_support` (988) before anything else. A death, bankruptcy,
+    attorney or dispute report is recorded first, whoever makes it (`record_report`).
     Writes `handoff_case_id`; returns `ConversationPaused`. Responses: `utter_crisis_support`,
-    `utter_dispute_noted`, `utter_stop_collection_noted`, `utter_handoff`, `utter_handoff_unavailable`.
+    the report responses, `utter_handoff`, `utter_handoff_unavailable`.
     """
 
     def name(self) -> str:
@@ -120,16 +161,8 @@ class ActionHandoff(PaymentsAction):
             dispatcher.utter_message(response=names.UTTER_CRISIS_SUPPORT)
         verified_account = (tracker.get_slot(names.ACCOUNT_ID)
                             if tracker.get_slot(names.VERIFICATION_STATUS) == names.VERIFIED else None)
-        if reason == "dispute":
-            dispatcher.utter_message(response=names.UTTER_DISPUTE_NOTED)
-        elif reason in names.FLAG_FOR_HANDOFF:
-            dispatcher.utter_message(response=names.UTTER_STOP_COLLECTION_NOTED)
-            if verified_account:
-                try:
-                    await self.client.set_flag(verified_account, flag=names.FLAG_FOR_HANDOFF[reason],
-                                               channel=service_channel(tracker), conversation_id=tracker.sender_id)
-                except PaymentsError as exc:
-                    log.error("[conversation=%s] could not flag %s: %s", tracker.sender_id, reason, exc)
+        if reason in names.REPORT_KINDS:
+            await record_report(self.client, dispatcher, tracker, reason, verified_account)
         return await hand_off(self.client, dispatcher, tracker, reason)
 
 
@@ -164,15 +197,24 @@ class ActionMisunderstood(PaymentsAction):
 COLLECTION_PAUSED_REASONS = ("dispute", "bankruptcy", "attorney", "deceased")
 
 
+def trusted_agent_name(value: object) -> str:
+    """The agent's name when it looks like one (letters, up to three words), else "our team":
+    the bot never speaks text a trigger could smuggle in."""
+    name = str(value or "").strip()
+    return name if len(name) <= 40 and AGENT_NAME.fullmatch(name) else "our team"
+
+
 class ActionResumeAfterAgent(PaymentsAction):
     """The agent console handed the conversation back (intent `agent_handed_back`, entities
     `agent_name` and `handoff_reason`; Rasa already got the resume event).
 
-    Says who handed back, then goes on as fits the case: after distress, only that the assistant
-    is there (and 988); after a dispute, bankruptcy, attorney or death report, that collection
-    stays paused; otherwise what a verified customer can do next, or how an unverified one starts.
+    Hand-back ends the verification session (C2 `hand_back`): the customer verifies again
+    before anything about the account. Says who handed back (a name only when it looks like
+    one), then goes on as fits the case: after distress, only that the assistant is there (and
+    988); after a dispute, bankruptcy, attorney or death report, that collection stays paused;
+    otherwise how to start again. Clears `handoff_case_id`, `awaiting` and the verification slots.
     Responses: `utter_back_from_agent`, then one of `utter_resume_after_distress`,
-    `utter_resume_collection_paused`, `utter_what_next`, `utter_resume_unverified`.
+    `utter_resume_collection_paused`, `utter_resume_unverified`.
     """
 
     def name(self) -> str:
@@ -181,16 +223,17 @@ class ActionResumeAfterAgent(PaymentsAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        from actions.verification import end_verification
+
         given = {e.get("entity"): e.get("value") for e in latest_entities(tracker)}
-        agent = str(given.get("agent_name") or "our team")[:60]
         reason = str(given.get("handoff_reason") or "")
-        dispatcher.utter_message(response=names.UTTER_BACK_FROM_AGENT, agent_name=agent)
+        dispatcher.utter_message(response=names.UTTER_BACK_FROM_AGENT,
+                                 agent_name=trusted_agent_name(given.get("agent_name")))
         if reason == "distress":
             dispatcher.utter_message(response=names.UTTER_RESUME_AFTER_DISTRESS)
         elif reason in COLLECTION_PAUSED_REASONS:
             dispatcher.utter_message(response=names.UTTER_RESUME_COLLECTION_PAUSED)
-        elif tracker.get_slot(names.VERIFICATION_STATUS) == names.VERIFIED:
-            dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
         else:
             dispatcher.utter_message(response=names.UTTER_RESUME_UNVERIFIED)
-        return [SlotSet(names.HANDOFF_CASE_ID, None), SlotSet(names.AWAITING, None)]
+        ended = await end_verification(self.client, tracker, "hand_back")
+        return [SlotSet(names.HANDOFF_CASE_ID, None), *ended]

@@ -16,6 +16,7 @@ HARDSHIP_DESCRIBED = "hardship_described"
 BOOKED_PLAN_ID = "booked_plan_id"
 LAST_PAYMENT_ID = "last_payment_id"
 HANDOFF_CASE_ID = "handoff_case_id"
+VERIFICATION_SESSION = "verification_session"  # C2 session id from /api/verify; set only by action_verify_identity
 
 # Values of VERIFICATION_STATUS
 VERIFIED = "verified"
@@ -40,6 +41,7 @@ UTTER_VERIFIED = "utter_verified"
 UTTER_DISCLOSURE_FIRST_PARTY = "utter_disclosure_first_party"
 UTTER_DISCLOSURE_THIRD_PARTY = "utter_disclosure_third_party"
 UTTER_VERIFY_FIRST = "utter_verify_first"
+UTTER_VERIFY_AGAIN = "utter_verify_again"
 UTTER_SERVICE_UNAVAILABLE = "utter_service_unavailable"
 UTTER_BALANCE_PAST_DUE = "utter_balance_past_due"
 UTTER_BALANCE_CURRENT = "utter_balance_current"
@@ -77,11 +79,27 @@ UTTER_RESUME_AFTER_DISTRESS = "utter_resume_after_distress"
 UTTER_RESUME_COLLECTION_PAUSED = "utter_resume_collection_paused"
 UTTER_RESUME_UNVERIFIED = "utter_resume_unverified"
 UTTER_HANDOFF_UNAVAILABLE = "utter_handoff_unavailable"
-UTTER_DISPUTE_NOTED = "utter_dispute_noted"
-UTTER_STOP_COLLECTION_NOTED = "utter_stop_collection_noted"
+UTTER_REPORT_RECORDED = "utter_report_recorded"
+UTTER_REPORT_RECORDED_DISPUTE = "utter_report_recorded_dispute"
+UTTER_REPORT_RECORDED_NO_ACCOUNT = "utter_report_recorded_no_account"
+UTTER_REPORT_FAILED = "utter_report_failed"
+UTTER_STANDING_BANKRUPTCY = "utter_standing_bankruptcy"
+UTTER_STANDING_DISPUTE = "utter_standing_dispute"
+UTTER_STANDING_ATTORNEY = "utter_standing_attorney"
+UTTER_STANDING_DECEASED = "utter_standing_deceased"
+UTTER_STANDING_CEASE = "utter_standing_cease"
+UTTER_STANDING_HARDSHIP_HOLD = "utter_standing_hardship_hold"
+UTTER_STANDING_PENDING_REVIEW = "utter_standing_pending_review"
+UTTER_STANDING_SETTLED = "utter_standing_settled"
+UTTER_STANDING_ACTIVE_PLAN = "utter_standing_active_plan"
+UTTER_STANDING_PLAN_NOTHING_DUE = "utter_standing_plan_nothing_due"
+UTTER_STANDING_PENDING_PROMISE = "utter_standing_pending_promise"
+UTTER_PROMISE_MINIMUM_OFFERED = "utter_promise_minimum_offered"
+UTTER_PLAN_RECEIPT = "utter_plan_receipt"
 UTTER_WRONG_NUMBER = "utter_wrong_number"
 UTTER_STOP_CONFIRMED = "utter_stop_confirmed"
 UTTER_DEFAULT = "utter_default"
+UTTER_GOODBYE = "utter_goodbye"
 UTTER_CARD_NUMBER_REMOVED = "utter_card_number_removed"
 UTTER_WHY_CONTACTED_UNVERIFIED = "utter_why_contacted_unverified"
 
@@ -106,6 +124,7 @@ ACTION_MISUNDERSTOOD = "action_misunderstood"
 ACTION_WRONG_NUMBER = "action_wrong_number"
 ACTION_STOP_CONTACT = "action_stop_contact"
 ACTION_RESUME_AFTER_AGENT = "action_resume_after_agent"
+ACTION_SIGN_OFF = "action_sign_off"
 VALIDATE_VERIFICATION_FORM = "validate_verification_form"
 
 # Intents the payments service triggers (Rasa's trigger_intent), never trained from text.
@@ -133,6 +152,22 @@ HANDOFF_REASONS = {
 }
 # Handoffs that also put a flag on a verified account (collection stops at once).
 FLAG_FOR_HANDOFF = {"bankruptcy": "bankruptcy", "attorney": "attorney", "deceased": "deceased"}
+# Handoff reasons that are also reports from anyone (C4 POST /api/reports `kind`).
+REPORT_KINDS = ("deceased", "bankruptcy", "attorney", "dispute")
+
+# Standing (C4) pause reasons, most important first, → the neutral notice for each; every
+# reason but `settled` also gets a person.
+STANDING_NOTICES = {
+    "deceased": UTTER_STANDING_DECEASED,
+    "bankruptcy": UTTER_STANDING_BANKRUPTCY,
+    "attorney": UTTER_STANDING_ATTORNEY,
+    "dispute": UTTER_STANDING_DISPUTE,
+    "cease": UTTER_STANDING_CEASE,
+    "pending_review": UTTER_STANDING_PENDING_REVIEW,
+    "hardship_hold": UTTER_STANDING_HARDSHIP_HOLD,
+    "settled": UTTER_STANDING_SETTLED,
+}
+PAUSES_WITHOUT_A_PERSON = ("settled",)
 
 # Rasa input channel names → the channel names the payments service knows.
 SERVICE_CHANNEL_BY_INPUT_CHANNEL = {

@@ -15,10 +15,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
-from actions.base import latest_entities, latest_intent, latest_text, new_idempotency_key, service_channel
+from actions.base import conversation, latest_entities, latest_intent, latest_text, new_idempotency_key
 from actions.choices import entity_values, resolve_offer_choice
 from actions.formatting import format_date, format_money
-from actions.payments_client import AccountSummary, OfferSummary, PaymentsClient
+from actions.payments_client import AccountSummary, OfferSummary, PaymentsClient, Standing
+from actions.standing import tell_active_plan
 
 OTHER_AMOUNT = "other_amount"
 KINDS = {
@@ -64,7 +65,7 @@ async def present_offers(
     current account). Sends `utter_collection_paused` and returns no offers when collection is
     paused; the caller hands off.
     """
-    offers = await client.get_offers(account_id, hardship=hardship, conversation_id=tracker.sender_id)
+    offers = await client.get_offers(account_id, hardship=hardship, **conversation(tracker))
     if not offers.collection_allowed:
         dispatcher.utter_message(response=names.UTTER_COLLECTION_PAUSED)
         return []
@@ -101,28 +102,51 @@ async def present_offers(
 
 
 def ask_to_confirm_payment(
-    dispatcher: CollectingDispatcher, tracker: Tracker, amount_cents: int, currency: str
+    dispatcher: CollectingDispatcher, tracker: Tracker, amount_cents: int, currency: str,
+    plan_id: str | None = None,
 ) -> list[EventType]:
+    """Ask to confirm a payment now (of a plan's installment when `plan_id` is given)."""
     dispatcher.utter_message(response=names.UTTER_CONFIRM_PAYMENT, amount=format_money(amount_cents, currency))
-    pending = {"type": "payment", "amount_cents": amount_cents, "key": new_idempotency_key(tracker, "pay")}
+    pending = {"type": "payment", "amount_cents": amount_cents, "key": new_idempotency_key(tracker, "pay"),
+               "plan_id": plan_id}
     return [SlotSet(names.PENDING, pending), SlotSet(names.AWAITING, names.AWAITING_CONFIRMATION)]
 
 
-def ask_to_confirm_plan(dispatcher: CollectingDispatcher, tracker: Tracker, offer: OfferSummary) -> list[EventType]:
+def rendered(domain: dict[str, Any], tracker: Tracker, response: str, **values: str) -> str | None:
+    """The words Rasa shows for `response` on this conversation's channel (its channel variation,
+    else the default one), with `values` filled in. None when the domain has no such response."""
+    variations = (domain.get("responses") or {}).get(response) or []
+    channel = tracker.get_latest_input_channel()
+    chosen = (next((v for v in variations if v.get("channel") and v.get("channel") == channel), None)
+              or next((v for v in variations if not v.get("channel")), None))
+    if chosen is None:
+        return None
+    text = str(chosen.get("text") or "")
+    for name, value in values.items():
+        text = text.replace("{" + name + "}", value)
+    return text
+
+
+def ask_to_confirm_plan(
+    dispatcher: CollectingDispatcher, tracker: Tracker, offer: OfferSummary, domain: dict[str, Any]
+) -> list[EventType]:
+    """Read back the whole plan and ask for agreement. `pending["shown"]` keeps the exact words
+    the customer sees: they are the plan's consent record (C5)."""
     readback = f"{offer.description} Payments: {schedule_text(offer)}."
     dispatcher.utter_message(response=names.UTTER_CONFIRM_PLAN, readback=readback)
-    pending = {"type": "plan", "offer_id": offer.id, "readback": readback, "key": new_idempotency_key(tracker, "plan"),
+    shown = rendered(domain, tracker, names.UTTER_CONFIRM_PLAN, readback=readback) or readback
+    pending = {"type": "plan", "offer_id": offer.id, "readback": readback, "shown": shown,
+               "key": new_idempotency_key(tracker, "plan"),
                "first_amount_cents": offer.schedule[0].amount_cents, "first_due": offer.schedule[0].due_date.isoformat(),
                "currency": offer.currency}
     return [SlotSet(names.PENDING, pending), SlotSet(names.AWAITING, names.AWAITING_CONFIRMATION)]
 
 
 def ask_to_confirm_promise(
-    dispatcher: CollectingDispatcher, tracker: Tracker, amount_cents: int, currency: str, due: date
+    dispatcher: CollectingDispatcher, tracker: Tracker, amount_cents: int, currency: str, due: date,
+    response: str = names.UTTER_CONFIRM_PROMISE,
 ) -> list[EventType]:
-    dispatcher.utter_message(
-        response=names.UTTER_CONFIRM_PROMISE, amount=format_money(amount_cents, currency), date=format_date(due)
-    )
+    dispatcher.utter_message(response=response, amount=format_money(amount_cents, currency), date=format_date(due))
     pending = {"type": "promise", "amount_cents": amount_cents, "due_date": due.isoformat(),
                "key": new_idempotency_key(tracker, "promise")}
     return [SlotSet(names.PENDING, pending), SlotSet(names.AWAITING, names.AWAITING_CONFIRMATION)]
@@ -148,14 +172,16 @@ def date_entity(tracker: Tracker) -> date | None:
 
 
 async def choose_offer(
-    client: PaymentsClient, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str
+    client: PaymentsClient, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str,
+    domain: dict[str, Any], standing: Standing,
 ) -> list[EventType]:
-    """Act on the customer's answer to an offer list (or to "how much?")."""
+    """Act on the customer's answer to an offer list (or to "how much?"). A plan chosen while
+    another is active is not read back: the active plan is mentioned instead."""
     kind = tracker.get_slot(names.OFFER_KIND) or "plan"
     hardship = bool(tracker.get_slot(names.HARDSHIP_DESCRIBED))
     amount = amount_entity(tracker)
     if kind == "payment" and amount is not None:
-        account = await client.get_account(account_id, conversation_id=tracker.sender_id)
+        account = await client.get_account(account_id, **conversation(tracker))
         if not amount_in_range(amount, account):
             dispatcher.utter_message(response=names.UTTER_AMOUNT_OUT_OF_RANGE,
                                      balance=format_money(account.balance_cents, account.currency))
@@ -176,17 +202,13 @@ async def choose_offer(
         dispatcher.utter_message(response=names.UTTER_ASK_AMOUNT)
         return [SlotSet(names.AWAITING, names.AWAITING_AMOUNT)]
 
-    offers = await client.get_offers(account_id, hardship=hardship, conversation_id=tracker.sender_id)
+    offers = await client.get_offers(account_id, hardship=hardship, **conversation(tracker))
     offer = next((o for o in offers.offers if o.id == choice), None)
     if offer is None:
         dispatcher.utter_message(response=names.UTTER_OFFER_NO_LONGER_AVAILABLE)
         return await present_offers(client, dispatcher, tracker, account_id, kind, hardship=hardship)
     if offer.kind in KINDS["payment"]:
         return ask_to_confirm_payment(dispatcher, tracker, offer.total_cents, offer.currency)
-    return ask_to_confirm_plan(dispatcher, tracker, offer)
-
-
-def consent_text(pending: dict[str, Any], tracker: Tracker) -> str:
-    """What we asked and what the customer answered, recorded with the plan."""
-    return (f"Assistant asked: \"{pending['readback']} Do you agree to this plan?\" "
-            f"Customer answered: \"{latest_text(tracker)[:200]}\" on channel {service_channel(tracker)}.")
+    if tell_active_plan(dispatcher, standing):
+        return [SlotSet(names.AWAITING, None), SlotSet(names.PENDING, None)]
+    return ask_to_confirm_plan(dispatcher, tracker, offer, domain)

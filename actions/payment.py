@@ -11,24 +11,30 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import names
-from actions.base import PaymentsAction, VerifiedAction, latest_entities, latest_intent
+from actions.base import PaymentsAction, VerifiedAction, conversation, latest_entities, latest_intent
 from actions.choices import entity_values
 from actions.formatting import format_date, format_money
+from actions.links import trusted_link
 from actions.offers import amount_entity, amount_in_range, ask_to_confirm_payment, ask_to_confirm_promise, date_entity
-from actions.payments_client import PaymentsError
+from actions.payments_client import AccountNotFound, PaymentsError, PaymentsUnavailable, VerificationRequired
 from actions.plans import offer
+from actions.standing import INSTALLMENT_CHOICE, read_standing, refuse_paused
 
 log = logging.getLogger(__name__)
 PAY_NOW_BY_NAME = {"past_due": "past_due_cents", "full": "balance_cents", "minimum": "minimum_due_cents"}
 
 
 class ActionOfferPayment(VerifiedAction):
-    """"I want to pay": a named amount or option goes straight to confirmation; a future date
-    becomes a promise to pay (amount given, or the minimum due); otherwise the pay-now options.
+    """"I want to pay", standing first: a paused account gets its notice (and a person), never a
+    prompt. With an active plan and nothing else named, the plan's next installment is offered.
+    A named amount or option goes straight to confirmation; a future date becomes a promise to
+    pay (the amount given, the minimum due when none is, and the minimum instead when less is
+    given); otherwise the pay-now options.
 
     Reads entities `amount`, `date`, `plan_choice`. Writes `pending`, `awaiting` and the offer
-    slots. Responses: `utter_confirm_payment`, `utter_confirm_promise`, `utter_offer_list`,
-    `utter_amount_out_of_range`.
+    slots. Responses: `utter_confirm_payment`, `utter_confirm_promise`,
+    `utter_promise_minimum_offered`, `utter_offer_list`, `utter_amount_out_of_range`, the
+    standing notices.
     """
 
     def name(self) -> str:
@@ -38,13 +44,25 @@ class ActionOfferPayment(VerifiedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
     ) -> list[EventType]:
         try:
-            account = await self.client.get_account(account_id, conversation_id=tracker.sender_id)
-        except PaymentsError:
+            standing = await read_standing(self.client, tracker, account_id)
+            if standing.paused:
+                return await refuse_paused(self.client, dispatcher, tracker, standing)
+            account = await self.client.get_account(account_id, **conversation(tracker))
+        except (PaymentsUnavailable, AccountNotFound):
             dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
             return []
         amount = amount_entity(tracker)
         when = date_entity(tracker)
+        choices = [str(c) for c in entity_values(latest_entities(tracker), "plan_choice")]
+        plan = standing.active_plan
+        installment = plan.next_installment if plan and plan.status == "active" else None
+        if installment and (INSTALLMENT_CHOICE in choices or (amount is None and when is None and not choices)):
+            return ask_to_confirm_payment(dispatcher, tracker, installment.amount_cents, installment.currency,
+                                          plan_id=plan.plan_id if plan else None)
         if when is not None and when > datetime.now(timezone.utc).date():
+            if amount is not None and amount < account.minimum_due_cents:
+                return ask_to_confirm_promise(dispatcher, tracker, account.minimum_due_cents, account.currency,
+                                              when, response=names.UTTER_PROMISE_MINIMUM_OFFERED)
             return ask_to_confirm_promise(dispatcher, tracker, amount or account.minimum_due_cents,
                                           account.currency, when)
         if amount is not None:
@@ -53,8 +71,8 @@ class ActionOfferPayment(VerifiedAction):
                                          balance=format_money(account.balance_cents, account.currency))
                 return [SlotSet(names.AWAITING, names.AWAITING_AMOUNT), SlotSet(names.OFFER_KIND, "payment")]
             return ask_to_confirm_payment(dispatcher, tracker, amount, account.currency)
-        for choice in entity_values(latest_entities(tracker), "plan_choice"):
-            cents = getattr(account, PAY_NOW_BY_NAME.get(str(choice), ""), 0)
+        for choice in choices:
+            cents = getattr(account, PAY_NOW_BY_NAME.get(choice, ""), 0)
             if cents:
                 return ask_to_confirm_payment(dispatcher, tracker, cents, account.currency)
         return await offer(self, dispatcher, tracker, account_id, "payment")
@@ -73,8 +91,8 @@ class ActionRecentPayments(VerifiedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
     ) -> list[EventType]:
         try:
-            payments = await self.client.recent_payments(account_id, conversation_id=tracker.sender_id)
-        except PaymentsError:
+            payments = await self.client.recent_payments(account_id, **conversation(tracker))
+        except (PaymentsUnavailable, AccountNotFound):
             dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
             return []
         shown = [p for p in payments if p.status in ("succeeded", "processing", "pending")][:3]
@@ -111,7 +129,13 @@ class ActionPaymentEvent(PaymentsAction):
         if not payment_id:
             return []
         try:
-            payment = await self.client.get_payment(str(payment_id), conversation_id=tracker.sender_id)
+            payment = await self.client.get_payment(str(payment_id), **conversation(tracker))
+        except VerificationRequired:
+            # The customer's session ended (idle, sign-off) before the payment settled: nothing
+            # about it is said until they verify again.
+            log.info("[conversation=%s] payment event %s after the session ended; not told",
+                     tracker.sender_id, payment_id)
+            return []
         except PaymentsError:
             log.warning("[conversation=%s] payment event for unknown payment %s", tracker.sender_id, payment_id)
             return []
@@ -131,7 +155,8 @@ class ActionPaymentEvent(PaymentsAction):
 class ActionInstallmentEvent(Action):
     """Plan reminders and links the scheduler triggers (`installment_reminder`, `installment_due`,
     `installment_failed`). Entities: amount_cents, currency, due_date, link_url, plan_id.
-    Responses: `utter_installment_reminder`, `utter_installment_link`."""
+    A link is sent only when it is on our payment pages' origin (PAYMENTS_PUBLIC_URL); any
+    other is refused and logged. Responses: `utter_installment_reminder`, `utter_installment_link`."""
 
     def name(self) -> str:
         return names.ACTION_INSTALLMENT_EVENT
@@ -147,6 +172,9 @@ class ActionInstallmentEvent(Action):
         if latest_intent(tracker) == "installment_reminder" and values.get("due_date"):
             due = format_date(date.fromisoformat(str(values["due_date"])))
             dispatcher.utter_message(response=names.UTTER_INSTALLMENT_REMINDER, amount=amount, due_date=due)
+        elif values.get("link_url") and not trusted_link(values["link_url"]):
+            log.error("[conversation=%s] %s with a link off our public host; not sent",
+                      tracker.sender_id, latest_intent(tracker))
         elif values.get("link_url"):
             failed = latest_intent(tracker) == "installment_failed"
             dispatcher.utter_message(response=names.UTTER_INSTALLMENT_LINK, amount=amount,

@@ -33,6 +33,11 @@ class AccountNotFound(PaymentsError):
     pass
 
 
+class VerificationRequired(PaymentsError):
+    """403 `verification_required` (C2): the verification session is missing, expired or ended.
+    Handled in one place, the verified-action gate (actions/base.py): verify again."""
+
+
 class Refused(PaymentsError):
     """The service refused with a stable code (`offer_not_allowed`, `plan_already_active`, ...)."""
 
@@ -84,6 +89,7 @@ class BookedPlan:
     currency: str
     total_cents: int
     schedule: tuple[ScheduledPayment, ...]
+    receipt_url: str | None = None  # C5: the recurring-charge authorization the customer can reopen
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,78 @@ class VerificationOutcome:
     verified: bool
     account_id: str | None
     attempts_left: int
+    session: str | None = None  # C2 `verification_session`: carried by every later account call
+
+
+@dataclass(frozen=True)
+class DueAmount:
+    amount_cents: int
+    currency: str
+    due_date: date
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any] | None) -> "DueAmount | None":
+        if not body:
+            return None
+        return cls(int(body["amount_cents"]), str(body.get("currency") or "USD"), date.fromisoformat(body["due_date"]))
+
+
+@dataclass(frozen=True)
+class ActivePlan:
+    plan_id: str
+    kind: str
+    status: str  # active | suspended
+    next_installment: DueAmount | None
+
+
+# Account flags (GET account) → standing pause reasons (C4), for a service without /standing yet.
+PAUSE_REASON_BY_FLAG = {
+    "bankruptcy": "bankruptcy", "dispute": "dispute", "attorney": "attorney", "deceased": "deceased",
+    "cease_communication": "cease",
+}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """C4 standing: whether collection is allowed and why not, the active plan, a pending promise."""
+
+    account_id: str
+    status: str  # open | settled | closed
+    collection: str  # allowed | paused
+    pause_reasons: tuple[str, ...] = ()
+    active_plan: ActivePlan | None = None
+    pending_promise: DueAmount | None = None
+
+    @property
+    def paused(self) -> bool:
+        return self.collection != "allowed" or self.status == "settled"
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> "Standing":
+        plan = body.get("active_plan")
+        return cls(
+            account_id=body["account_id"], status=body["status"], collection=body["collection"],
+            pause_reasons=tuple(body.get("pause_reasons") or ()),
+            active_plan=ActivePlan(plan["plan_id"], plan["kind"], plan["status"],
+                                   DueAmount.from_json(plan.get("next_installment"))) if plan else None,
+            pending_promise=DueAmount.from_json(body.get("pending_promise")),
+        )
+
+    @classmethod
+    def from_account(cls, account: "AccountSummary") -> "Standing":
+        """What the account's own flags say (no plan or promise known)."""
+        reasons = tuple(PAUSE_REASON_BY_FLAG[f] for f in account.flags if f in PAUSE_REASON_BY_FLAG)
+        if account.status == "settled":
+            reasons += ("settled",)
+        paused = bool(reasons) or not account.collection_allowed
+        return cls(account.id, "settled" if account.status == "settled" else "open",
+                   "paused" if paused else "allowed", reasons)
+
+
+@dataclass(frozen=True)
+class Report:
+    report_id: str
+    account_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -170,28 +248,42 @@ class PaymentsClient(Protocol):
         zip_code: str | None,
     ) -> VerificationOutcome: ...
 
-    async def get_account(self, account_id: str, *, conversation_id: str) -> AccountSummary: ...
+    # Every call below that names `session` is a C2 route: it carries X-Verification-Session.
+    async def get_account(self, account_id: str, *, conversation_id: str, session: str | None) -> AccountSummary: ...
 
-    async def get_offers(self, account_id: str, *, hardship: bool, conversation_id: str) -> Offers: ...
+    async def get_standing(self, account_id: str, *, conversation_id: str, session: str | None) -> Standing: ...
+
+    async def get_offers(
+        self, account_id: str, *, hardship: bool, conversation_id: str, session: str | None
+    ) -> Offers: ...
 
     async def book_plan(
         self, account_id: str, *, offer_id: str, channel: str, idempotency_key: str, consent_text: str,
-        conversation_id: str,
+        conversation_id: str, session: str | None,
     ) -> BookedPlan: ...
 
     async def create_payment(
         self, account_id: str, *, amount_cents: int, channel: str, idempotency_key: str, conversation_id: str,
-        plan_id: str | None = None,
+        session: str | None, plan_id: str | None = None,
     ) -> PaymentLink: ...
 
-    async def recent_payments(self, account_id: str, *, conversation_id: str) -> list[RecentPayment]: ...
+    async def recent_payments(
+        self, account_id: str, *, conversation_id: str, session: str | None
+    ) -> list[RecentPayment]: ...
 
-    async def get_payment(self, payment_id: str, *, conversation_id: str) -> "PaymentStatus": ...
+    async def get_payment(self, payment_id: str, *, conversation_id: str, session: str | None) -> "PaymentStatus": ...
 
     async def make_promise(
         self, account_id: str, *, amount_cents: int, due_date: date, channel: str, idempotency_key: str,
-        conversation_id: str,
+        conversation_id: str, session: str | None,
     ) -> str: ...
+
+    async def end_verification_session(self, *, conversation_id: str, reason: str) -> int: ...
+
+    async def create_report(
+        self, *, kind: str, account_id: str | None, phone: str | None, conversation_id: str, channel: str,
+        reported_by: str, summary: str,
+    ) -> Report: ...
 
     async def create_handoff(
         self, *, conversation_id: str, channel: str, reason: str, account_id: str | None, verified: bool,
@@ -215,17 +307,23 @@ class HttpPaymentsClient:
             timeout=timeout_seconds,
         )
 
-    async def _request(self, method: str, path: str, conversation_id: str, **kwargs: Any) -> httpx.Response:
+    async def _request(
+        self, method: str, path: str, conversation_id: str, session: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        headers = {"X-Conversation-Id": conversation_id}
+        if session:
+            headers["X-Verification-Session"] = session
         try:
-            response = await self._http.request(
-                method, path, headers={"X-Conversation-Id": conversation_id}, **kwargs
-            )
+            response = await self._http.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             log.warning("[conversation=%s] payments service unreachable: %s", conversation_id, type(exc).__name__)
             raise PaymentsUnavailable(str(exc)) from exc
         if response.status_code >= 500:
             log.warning("[conversation=%s] payments service answered %s", conversation_id, response.status_code)
             raise PaymentsUnavailable(f"HTTP {response.status_code}")
+        if response.status_code == 403 and _error_body(response).get("code") == "verification_required":
+            log.info("[conversation=%s] verification session refused on %s %s", conversation_id, method, path)
+            raise VerificationRequired(path)
         return response
 
     async def verify(
@@ -255,29 +353,40 @@ class HttpPaymentsClient:
             # A 4xx here is our bug (bad request), not the customer's: treat it as unavailable.
             raise PaymentsUnavailable(f"verify answered HTTP {response.status_code}: {response.text[:200]}")
         data = response.json()
-        return VerificationOutcome(data["verified"], data["account_id"], data["attempts_left"])
+        return VerificationOutcome(data["verified"], data["account_id"], data["attempts_left"],
+                                   data.get("verification_session"))
 
-    async def get_account(self, account_id: str, *, conversation_id: str) -> AccountSummary:
-        response = await self._request("GET", f"/api/accounts/{account_id}", conversation_id)
+    async def get_account(self, account_id: str, *, conversation_id: str, session: str | None) -> AccountSummary:
+        response = await self._request("GET", f"/api/accounts/{account_id}", conversation_id, session)
         if response.status_code == 404:
             raise AccountNotFound(account_id)
         if response.status_code != 200:
             raise PaymentsUnavailable(f"account answered HTTP {response.status_code}")
         return AccountSummary.from_json(response.json())
 
+    async def get_standing(self, account_id: str, *, conversation_id: str, session: str | None) -> Standing:
+        response = await self._request("GET", f"/api/accounts/{account_id}/standing", conversation_id, session)
+        if response.status_code == 404 and _error_body(response).get("code") != "not_found":
+            # A service without the standing route yet (C4): the account's own flags.
+            account = await self.get_account(account_id, conversation_id=conversation_id, session=session)
+            return Standing.from_account(account)
+        self._raise_for_refusal(response, "standing")
+        return Standing.from_json(response.json())
 
     def _raise_for_refusal(self, response: httpx.Response, what: str) -> None:
         if response.status_code == 404:
             raise AccountNotFound(what)
         if response.status_code in (409, 410, 422, 423):
-            body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
-            raise Refused(body.get("code", str(response.status_code)), body.get("detail", ""))
+            body = _error_body(response)
+            raise Refused(str(body.get("code", response.status_code)), str(body.get("detail", "")))
         if response.status_code >= 300:
             raise PaymentsUnavailable(f"{what} answered HTTP {response.status_code}")
 
-    async def get_offers(self, account_id: str, *, hardship: bool, conversation_id: str) -> Offers:
+    async def get_offers(
+        self, account_id: str, *, hardship: bool, conversation_id: str, session: str | None
+    ) -> Offers:
         response = await self._request(
-            "GET", f"/api/accounts/{account_id}/offers", conversation_id,
+            "GET", f"/api/accounts/{account_id}/offers", conversation_id, session,
             params={"hardship": "true" if hardship else "false"},
         )
         self._raise_for_refusal(response, "offers")
@@ -286,9 +395,9 @@ class HttpPaymentsClient:
 
     async def book_plan(
         self, account_id: str, *, offer_id: str, channel: str, idempotency_key: str, consent_text: str,
-        conversation_id: str,
+        conversation_id: str, session: str | None,
     ) -> BookedPlan:
-        response = await self._request("POST", f"/api/accounts/{account_id}/plans", conversation_id, json={
+        response = await self._request("POST", f"/api/accounts/{account_id}/plans", conversation_id, session, json={
             "offer_id": offer_id, "channel": channel, "idempotency_key": idempotency_key,
             "consent_text": consent_text, "conversation_id": conversation_id,
         })
@@ -300,13 +409,14 @@ class HttpPaymentsClient:
                 ScheduledPayment(date.fromisoformat(p["due_date"]), p["amount"]["amount_cents"])
                 for p in body["schedule"]
             ),
+            receipt_url=body.get("receipt_url"),
         )
 
     async def create_payment(
         self, account_id: str, *, amount_cents: int, channel: str, idempotency_key: str, conversation_id: str,
-        plan_id: str | None = None,
+        session: str | None, plan_id: str | None = None,
     ) -> PaymentLink:
-        response = await self._request("POST", "/api/payments", conversation_id, json={
+        response = await self._request("POST", "/api/payments", conversation_id, session, json={
             "account_id": account_id, "amount_cents": amount_cents, "channel": channel,
             "idempotency_key": idempotency_key, "conversation_id": conversation_id, "plan_id": plan_id,
         })
@@ -315,8 +425,10 @@ class HttpPaymentsClient:
         # Payments are flat: `amount_cents` and `currency` (payments/api/payment_schemas.py).
         return PaymentLink(body["id"], body["amount_cents"], body["currency"], body["link_url"])
 
-    async def recent_payments(self, account_id: str, *, conversation_id: str) -> list[RecentPayment]:
-        response = await self._request("GET", f"/api/accounts/{account_id}/payments", conversation_id)
+    async def recent_payments(
+        self, account_id: str, *, conversation_id: str, session: str | None
+    ) -> list[RecentPayment]:
+        response = await self._request("GET", f"/api/accounts/{account_id}/payments", conversation_id, session)
         self._raise_for_refusal(response, "recent payments")
         body = response.json()
         items = body["payments"] if isinstance(body, dict) else body
@@ -325,8 +437,8 @@ class HttpPaymentsClient:
             for p in items
         ]
 
-    async def get_payment(self, payment_id: str, *, conversation_id: str) -> PaymentStatus:
-        response = await self._request("GET", f"/api/payments/{payment_id}", conversation_id)
+    async def get_payment(self, payment_id: str, *, conversation_id: str, session: str | None) -> PaymentStatus:
+        response = await self._request("GET", f"/api/payments/{payment_id}", conversation_id, session)
         self._raise_for_refusal(response, "payment")
         body = response.json()
         return PaymentStatus(
@@ -335,12 +447,13 @@ class HttpPaymentsClient:
 
     async def make_promise(
         self, account_id: str, *, amount_cents: int, due_date: date, channel: str, idempotency_key: str,
-        conversation_id: str,
+        conversation_id: str, session: str | None,
     ) -> str:
-        response = await self._request("POST", f"/api/accounts/{account_id}/promises", conversation_id, json={
+        response = await self._request(
+            "POST", f"/api/accounts/{account_id}/promises", conversation_id, session, json={
             "amount_cents": amount_cents, "due_date": due_date.isoformat(), "channel": channel,
             "idempotency_key": idempotency_key, "conversation_id": conversation_id,
-        })
+            })
         self._raise_for_refusal(response, "promise")
         return str(response.json()["id"])
 
@@ -373,6 +486,36 @@ class HttpPaymentsClient:
             "phone": phone, "channel": channel,
         })
         self._raise_for_refusal(response, "wrong number")
+
+    async def end_verification_session(self, *, conversation_id: str, reason: str) -> int:
+        response = await self._request("POST", "/api/verification-sessions/end", conversation_id, json={
+            "conversation_id": conversation_id, "reason": reason,
+        })
+        self._raise_for_refusal(response, "end verification session")
+        return int(response.json().get("ended", 0))
+
+    async def create_report(
+        self, *, kind: str, account_id: str | None, phone: str | None, conversation_id: str, channel: str,
+        reported_by: str, summary: str,
+    ) -> Report:
+        response = await self._request("POST", "/api/reports", conversation_id, json={
+            "kind": kind, "account_id": account_id, "phone": phone, "conversation_id": conversation_id,
+            "channel": channel, "reported_by": reported_by, "summary": summary,
+        })
+        self._raise_for_refusal(response, "report")
+        body = response.json()
+        return Report(str(body["report_id"]), tuple(body.get("account_ids") or ()))
+
+
+def _error_body(response: httpx.Response) -> dict[str, Any]:
+    """A JSON error answer (`{"code", "detail"}`), or {} when the answer is not one."""
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return {}
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 @lru_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from rasa_sdk import Tracker
@@ -10,13 +11,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import names
-from actions.base import VerifiedAction, latest_intent, service_channel
+from actions.base import VerifiedAction, conversation, latest_intent, service_channel
 from actions.formatting import format_date, format_money
 from actions.handoff import hand_off
-from actions.offers import choose_offer, consent_text, present_offers
-from actions.payments_client import PaymentsUnavailable, Refused
+from actions.links import trusted_link
+from actions.offers import ask_to_confirm_promise, choose_offer, present_offers
+from actions.payments_client import AccountNotFound, PaymentsUnavailable, Refused
+from actions.standing import read_standing, refuse_paused, tell_active_plan
 
-SERVICE_DOWN = (PaymentsUnavailable,)
+log = logging.getLogger(__name__)
+SERVICE_DOWN = (PaymentsUnavailable, AccountNotFound)
 
 
 class ActionOfferPlans(VerifiedAction):
@@ -40,8 +44,15 @@ class ActionOfferPlans(VerifiedAction):
 async def offer(
     action: VerifiedAction, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str, kind: str
 ) -> list[EventType]:
-    """Present offers of `kind`; hand off when collection is paused on the account."""
+    """Present offers of `kind` (plan | settlement | payment), standing first: a paused account
+    gets its notice (and a person); an account with an active plan hears about that plan
+    instead of a new one."""
     try:
+        standing = await read_standing(action.client, tracker, account_id)
+        if standing.paused:
+            return await refuse_paused(action.client, dispatcher, tracker, standing)
+        if kind != "payment" and tell_active_plan(dispatcher, standing):
+            return [SlotSet(names.AWAITING, None), SlotSet(names.PENDING, None)]
         events = await present_offers(action.client, dispatcher, tracker, account_id, kind,
                                       hardship=bool(tracker.get_slot(names.HARDSHIP_DESCRIBED)))
     except SERVICE_DOWN:
@@ -72,11 +83,14 @@ class ActionHardship(VerifiedAction):
 
 
 class ActionChooseOffer(VerifiedAction):
-    """Understands the answer to an offer list or to "how much?" and asks to confirm.
+    """Understands the answer to an offer list or to "how much?" and asks to confirm; a paused
+    account gets its notice instead, and an active plan is mentioned instead of a new plan's
+    read-back.
 
     Reads `offer_ids`, `offer_kind`, entities `plan_choice`, `months`, `amount`. Writes
     `pending`, `awaiting`. Responses: `utter_confirm_plan`, `utter_confirm_payment`,
-    `utter_choice_unclear`, `utter_ask_amount`, `utter_amount_out_of_range`.
+    `utter_choice_unclear`, `utter_ask_amount`, `utter_amount_out_of_range`,
+    `utter_standing_active_plan`, the standing notices.
     """
 
     def name(self) -> str:
@@ -86,20 +100,27 @@ class ActionChooseOffer(VerifiedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
     ) -> list[EventType]:
         try:
-            return await choose_offer(self.client, dispatcher, tracker, account_id)
+            standing = await read_standing(self.client, tracker, account_id)
+            if standing.paused:
+                return await refuse_paused(self.client, dispatcher, tracker, standing)
+            return await choose_offer(self.client, dispatcher, tracker, account_id, domain, standing)
         except SERVICE_DOWN:
             dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
             return []
 
 
 class ActionConfirm(VerifiedAction):
-    """On a clear yes: books the pending plan (then sends the first payment's link when it is due
-    today), sends a payment link, or records a promise. The idempotency key kept in `pending`
-    makes a repeated yes book once.
+    """On a clear yes: books the pending plan with the exact words the customer was shown as its
+    consent (C5; then the receipt, and the first payment's link when it is due today), sends a
+    payment link, or records a promise. The idempotency key kept in `pending` makes a repeated
+    yes book once. A paused account (standing read first) gets its notice and nothing is booked.
+    A promise below the minimum is refused with the minimum offered instead (or a plan).
 
-    Writes `booked_plan_id`, `last_payment_id`; clears `pending`, `awaiting`. Responses:
-    `utter_plan_booked`, `utter_payment_link`, `utter_promise_recorded`, `utter_promise_refused`,
-    `utter_plan_already_active`, `utter_offer_no_longer_available`, `utter_service_unavailable`.
+    Writes `booked_plan_id`, `last_payment_id`; clears `pending`, `awaiting` (a refused promise
+    leaves the minimum pending). Responses: `utter_plan_booked`, `utter_plan_receipt`,
+    `utter_payment_link`, `utter_promise_recorded`, `utter_promise_minimum_offered`,
+    `utter_promise_refused`, `utter_plan_already_active`, `utter_offer_no_longer_available`,
+    `utter_service_unavailable`, the standing notices.
     """
 
     def name(self) -> str:
@@ -112,15 +133,20 @@ class ActionConfirm(VerifiedAction):
         done: list[EventType] = [SlotSet(names.PENDING, None), SlotSet(names.AWAITING, None)]
         channel = service_channel(tracker)
         try:
+            if pending.get("type") in ("plan", "payment", "promise"):
+                standing = await read_standing(self.client, tracker, account_id)
+                if standing.paused:
+                    return done + await refuse_paused(self.client, dispatcher, tracker, standing)
             if pending.get("type") == "plan":
                 return done + await self._book(dispatcher, tracker, account_id, pending, channel)
             if pending.get("type") == "payment":
                 return done + await send_payment_link(
-                    self, dispatcher, tracker, account_id, pending["amount_cents"], pending["key"])
+                    self, dispatcher, tracker, account_id, pending["amount_cents"], pending["key"],
+                    plan_id=pending.get("plan_id"))
             if pending.get("type") == "promise":
                 await self.client.make_promise(
                     account_id, amount_cents=pending["amount_cents"], due_date=date.fromisoformat(pending["due_date"]),
-                    channel=channel, idempotency_key=pending["key"], conversation_id=tracker.sender_id)
+                    channel=channel, idempotency_key=pending["key"], **conversation(tracker))
                 dispatcher.utter_message(
                     response=names.UTTER_PROMISE_RECORDED, amount=format_money(pending["amount_cents"]),
                     date=format_date(date.fromisoformat(pending["due_date"])))
@@ -132,6 +158,8 @@ class ActionConfirm(VerifiedAction):
         except Refused as refused:
             if refused.code == "plan_already_active":
                 dispatcher.utter_message(response=names.UTTER_PLAN_ALREADY_ACTIVE)
+            elif refused.code == "promise_amount_too_low":
+                return done + await offer_the_minimum(self, dispatcher, tracker, account_id, pending)
             elif refused.code.startswith("promise_") or refused.code == "amount_exceeds_balance":
                 dispatcher.utter_message(response=names.UTTER_PROMISE_REFUSED, reason=refused.detail)
             elif refused.code == "collection_paused":
@@ -147,8 +175,10 @@ class ActionConfirm(VerifiedAction):
     ) -> list[EventType]:
         plan = await self.client.book_plan(
             account_id, offer_id=pending["offer_id"], channel=channel, idempotency_key=pending["key"],
-            consent_text=consent_text(pending, tracker), conversation_id=tracker.sender_id)
+            consent_text=pending.get("shown") or pending["readback"], **conversation(tracker))
         dispatcher.utter_message(response=names.UTTER_PLAN_BOOKED, plan_id=plan.id)
+        if plan.receipt_url and trusted_link(plan.receipt_url):
+            dispatcher.utter_message(response=names.UTTER_PLAN_RECEIPT, receipt_url=plan.receipt_url)
         events: list[EventType] = [SlotSet(names.BOOKED_PLAN_ID, plan.id)]
         # Plans start on the day they are booked: take the first payment while the customer is here.
         events += await send_payment_link(self, dispatcher, tracker, account_id, plan.schedule[0].amount_cents,
@@ -160,14 +190,30 @@ async def send_payment_link(
     action: VerifiedAction, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str,
     amount_cents: int, key: str, plan_id: str | None = None,
 ) -> list[EventType]:
-    """Creates the pending payment and sends its one-time link (keypad payment on voice)."""
+    """Creates the pending payment and sends its one-time link (keypad payment on voice). A link
+    on any host but our payment pages' (PAYMENTS_PUBLIC_URL) is never sent."""
     link = await action.client.create_payment(
         account_id, amount_cents=amount_cents, channel=service_channel(tracker), idempotency_key=key,
-        conversation_id=tracker.sender_id, plan_id=plan_id)
+        **conversation(tracker), plan_id=plan_id)
+    if not trusted_link(link.link_url):
+        log.error("[conversation=%s] payment %s link is not on our public host; not sent",
+                  tracker.sender_id, link.payment_id)
+        dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
+        return []
     dispatcher.utter_message(
         response=names.UTTER_PAYMENT_LINK, amount=format_money(link.amount_cents, link.currency),
         link_url=link.link_url, payment_id=link.payment_id, amount_cents=link.amount_cents, currency=link.currency)
     return [SlotSet(names.LAST_PAYMENT_ID, link.payment_id)]
+
+
+async def offer_the_minimum(
+    action: VerifiedAction, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str, pending: dict
+) -> list[EventType]:
+    """A promise below the minimum due: offer a promise of the minimum on the same date (or a plan)."""
+    account = await action.client.get_account(account_id, **conversation(tracker))
+    return ask_to_confirm_promise(dispatcher, tracker, account.minimum_due_cents, account.currency,
+                                  date.fromisoformat(pending["due_date"]),
+                                  response=names.UTTER_PROMISE_MINIMUM_OFFERED)
 
 
 class ActionDecline(VerifiedAction):

@@ -17,10 +17,10 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import names
-from actions.base import PaymentsAction, caller_phone, service_channel
+from actions.base import PaymentsAction, caller_phone, forget_verification, service_channel
 from actions.config import get_settings
 from actions.parsing import parse_card_last4, parse_date_of_birth, parse_zip
-from actions.payments_client import PaymentsUnavailable, VerificationLocked
+from actions.payments_client import PaymentsClient, PaymentsError, PaymentsUnavailable, VerificationLocked
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,9 @@ class ValidateVerificationForm(FormValidationAction):
 class ActionVerifyIdentity(PaymentsAction):
     """Sends the collected factors to the payments service.
 
-    Reads `card_last4`, `dob`, `zip` and the caller ID. Writes `verification_status`
-    (`verified` | `retry` | `locked`, or unset when the service is down) and `account_id`, and
+    Reads `card_last4`, `dob`, `zip` and the signed channel facts (channel, caller ID). Writes
+    `verification_status` (`verified` | `retry` | `locked`, or unset when the service is down),
+    `account_id` and `verification_session` (C2: every later account call carries it), and
     always clears the factor slots. Responses: `utter_verified` + the configured disclosure,
     `utter_verification_failed`, `utter_verification_locked` or `utter_service_unavailable`.
     """
@@ -133,4 +134,33 @@ class ActionVerifyIdentity(PaymentsAction):
             *clear_factors,
             SlotSet(names.VERIFICATION_STATUS, names.VERIFIED),
             SlotSet(names.ACCOUNT_ID, outcome.account_id),
+            SlotSet(names.VERIFICATION_SESSION, outcome.session),
         ]
+
+
+async def end_verification(client: PaymentsClient, tracker: Tracker, reason: str) -> list[EventType]:
+    """End the conversation's verification session in the service (C2 `reason`: sign_off |
+    hand_back) and forget it here. A failure to reach the service is logged: the session still
+    ends by itself after its idle time."""
+    if tracker.get_slot(names.VERIFICATION_SESSION) or tracker.get_slot(names.VERIFICATION_STATUS) == names.VERIFIED:
+        try:
+            await client.end_verification_session(conversation_id=tracker.sender_id, reason=reason)
+        except PaymentsError as exc:
+            log.warning("[conversation=%s] could not end the verification session: %s", tracker.sender_id, exc)
+    return forget_verification()
+
+
+class ActionSignOff(PaymentsAction):
+    """Goodbye: ends the verification session (a later message verifies again) and says goodbye.
+    Writes `verification_status`, `account_id`, `verification_session` (cleared). Response:
+    `utter_goodbye`."""
+
+    def name(self) -> str:
+        return names.ACTION_SIGN_OFF
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = await end_verification(self.client, tracker, "sign_off")
+        dispatcher.utter_message(response=names.UTTER_GOODBYE)
+        return events

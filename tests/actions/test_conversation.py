@@ -55,3 +55,26 @@ async def test_a_card_number_before_verification_means_they_want_to_pay() -> Non
     events = await ActionRememberGoal(FakePaymentsClient()).run(
         CollectingDispatcher(), tracker({}, intent="card_number_shared"), {})
     assert slots(events) == {names.GOAL: "make_payment"}
+
+
+async def test_after_a_paused_accounts_notice_nothing_more_is_offered() -> None:
+    from actions.payments_client import Standing
+
+    client = FakePaymentsClient(standing=Standing("A1001", "settled", "paused", ("settled",)))
+    dispatcher = CollectingDispatcher()
+    events = await ActionContinueGoal(client).run(
+        dispatcher, tracker({**VERIFIED, names.GOAL: "make_payment"}), {})
+    assert dispatcher.messages == [] and slots(events) == {names.GOAL: None}
+    assert client.called("get_offers") == []
+
+
+async def test_with_an_active_plan_and_no_request_the_menu_is_not_repeated() -> None:
+    from datetime import date
+
+    from actions.payments_client import ActivePlan, DueAmount, Standing
+
+    standing = Standing("A1001", "open", "allowed", (),
+                        ActivePlan("PLN-1", "installments", "active", DueAmount(5170, "USD", date(2026, 12, 10))))
+    dispatcher = CollectingDispatcher()
+    await ActionContinueGoal(FakePaymentsClient(standing=standing)).run(dispatcher, tracker(VERIFIED), {})
+    assert dispatcher.messages == []

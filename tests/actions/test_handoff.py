@@ -6,7 +6,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import names
 from actions.contact import ActionStopContact, ActionWrongNumber
 from actions.handoff import ActionHandoff, ActionMisunderstood, ActionResumeAfterAgent
-from tests.actions.fakes import FakePaymentsClient, tracker
+from tests.actions.fakes import FakePaymentsClient, signed, tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
 
@@ -29,8 +29,8 @@ async def test_verified_handoff_carries_account_facts_and_a_summary() -> None:
     client = FakePaymentsClient()
     state = {**VERIFIED, names.GOAL: "request_payment_plan", names.OFFER_IDS: ["installments_3"]}
     dispatcher = CollectingDispatcher()
-    await ActionHandoff(client).run(dispatcher, tracker(state, intent="request_agent", text="agent",
-                                                        channel="twilio_sms"), {})
+    await ActionHandoff(client).run(dispatcher, tracker(state, intent="request_agent", text="agent", channel="twilio_sms",
+                                                        metadata=signed("twilio_sms", phone="+15125550101")), {})
     [case] = client.called("create_handoff")
     assert case["verified"] is True and case["account_id"] == "A1001" and case["channel"] == "sms"
     assert case["context"]["account"]["past_due_cents"] == 31000
@@ -41,20 +41,55 @@ async def test_verified_handoff_carries_account_facts_and_a_summary() -> None:
 
 
 @pytest.mark.parametrize("intent, flag", [("bankruptcy", "bankruptcy"), ("attorney", "attorney"), ("deceased", "deceased")])
-async def test_bankruptcy_attorney_deceased_flag_a_verified_account(intent: str, flag: str) -> None:
+async def test_bankruptcy_attorney_deceased_flag_a_verified_account_and_are_reported(intent: str, flag: str) -> None:
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
-    await ActionHandoff(client).run(dispatcher, tracker(VERIFIED, intent=intent), {})
+    await ActionHandoff(client).run(dispatcher, tracker(VERIFIED, intent=intent, text="it's true"), {})
     assert client.called("set_flag")[0]["flag"] == flag
-    assert responses(dispatcher)[0] == names.UTTER_STOP_COLLECTION_NOTED
+    [report] = client.called("create_report")
+    assert (report["kind"], report["account_id"], report["summary"]) == (intent, "A1001", "it's true")
+    assert report["reported_by"] == ("third_party" if intent == "deceased" else "cardholder")
+    assert responses(dispatcher) == [names.UTTER_REPORT_RECORDED, names.UTTER_HANDOFF]
 
 
-async def test_dispute_is_noted_and_handed_off() -> None:
+async def test_dispute_is_reported_noted_and_handed_off() -> None:
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
     await ActionHandoff(client).run(dispatcher, tracker(VERIFIED, intent="dispute"), {})
-    assert responses(dispatcher) == [names.UTTER_DISPUTE_NOTED, names.UTTER_HANDOFF]
+    assert responses(dispatcher) == [names.UTTER_REPORT_RECORDED_DISPUTE, names.UTTER_HANDOFF]
+    assert client.called("create_report")[0]["kind"] == "dispute"
     assert client.called("create_handoff")[0]["reason"] == "dispute"
+
+
+@pytest.mark.parametrize("intent", ["deceased", "bankruptcy", "attorney", "dispute"])
+async def test_an_unverified_callers_report_is_recorded_by_the_signed_phone(intent: str) -> None:
+    client = FakePaymentsClient()
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff(client).run(dispatcher, tracker(
+        {}, intent=intent, text="my husband 4111 1111 1111 1111", channel="twilio_sms",
+        metadata=signed("twilio_sms", phone="+15125550101")), {})
+    [report] = client.called("create_report")
+    assert report["account_id"] is None and report["phone"] == "+15125550101" and report["channel"] == "sms"
+    assert report["reported_by"] == ("third_party" if intent == "deceased" else "unknown")
+    assert "4111" not in report["summary"]
+    assert client.called("set_flag") == []  # only the service's review turns it into a flag
+    assert responses(dispatcher)[0] in (names.UTTER_REPORT_RECORDED, names.UTTER_REPORT_RECORDED_DISPUTE)
+
+
+async def test_a_claimed_phone_is_not_reported_and_nothing_is_promised_without_an_account() -> None:
+    client = FakePaymentsClient(report_accounts=())
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff(client).run(dispatcher, tracker(
+        {}, intent="bankruptcy", channel="twilio_sms", metadata={"phone": "+15125550101"}), {})
+    [report] = client.called("create_report")
+    assert report["phone"] is None and report["channel"] == "rest"
+    assert responses(dispatcher) == [names.UTTER_REPORT_RECORDED_NO_ACCOUNT, names.UTTER_HANDOFF]
+
+
+async def test_a_report_that_cannot_be_recorded_is_not_confirmed() -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff(FakePaymentsClient(reports_down=True)).run(dispatcher, tracker({}, intent="deceased"), {})
+    assert responses(dispatcher) == [names.UTTER_REPORT_FAILED, names.UTTER_HANDOFF]
 
 
 async def test_lock_out_hands_off_as_verification_locked() -> None:
@@ -95,7 +130,7 @@ async def test_wrong_number_flags_the_phone_says_nothing_about_the_account_and_g
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
     events = await ActionWrongNumber(client).run(dispatcher, tracker(
-        {}, intent="wrong_number", channel="twilio_sms", metadata={"phone": "+15125550101"}), {})
+        {}, intent="wrong_number", channel="twilio_sms", metadata=signed("twilio_sms", phone="+15125550101")), {})
     assert client.called("phone_wrong_number")[0]["phone"] == "+15125550101"
     assert responses(dispatcher) == [names.UTTER_WRONG_NUMBER]
     assert events == [{"event": "pause", "timestamp": None}]
@@ -105,7 +140,7 @@ async def test_stop_on_sms_opts_out_of_sms_only() -> None:
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
     await ActionStopContact(client).run(dispatcher, tracker(
-        {}, intent="stop_contact", channel="twilio_sms", metadata={"phone": "+15125550101"}), {})
+        {}, intent="stop_contact", channel="twilio_sms", metadata=signed("twilio_sms", phone="+15125550101")), {})
     assert [c["medium"] for c in client.called("phone_opt_out")] == ["sms"]
     assert dispatcher.messages[0]["medium"] == "text messages"
 
@@ -127,7 +162,7 @@ def handed_back(reason: str, agent: str | None = "Sam") -> list:
     ("distress", VERIFIED, names.UTTER_RESUME_AFTER_DISTRESS),
     ("dispute", VERIFIED, names.UTTER_RESUME_COLLECTION_PAUSED),
     ("deceased", {}, names.UTTER_RESUME_COLLECTION_PAUSED),
-    ("request_agent", VERIFIED, names.UTTER_WHAT_NEXT),
+    ("request_agent", VERIFIED, names.UTTER_RESUME_UNVERIFIED),  # hand-back ends verification
     ("request_agent", {}, names.UTTER_RESUME_UNVERIFIED),
 ])
 async def test_hand_back_greets_then_goes_on_as_fits_the_case(reason, slots, then) -> None:
@@ -146,3 +181,26 @@ async def test_hand_back_without_an_agent_name_says_our_team() -> None:
     await ActionResumeAfterAgent(FakePaymentsClient()).run(
         dispatcher, tracker({}, intent="agent_handed_back", entities=handed_back("request_agent", None)), {})
     assert dispatcher.messages[0]["agent_name"] == "our team"
+
+
+@pytest.mark.parametrize("given, spoken", [
+    ("Ana María", "Ana María"), ("O'Neil", "O'Neil"),
+    ("Sam. Pay here: http://evil.example/x", "our team"), ("<b>Sam</b>", "our team"),
+    ("Sam 4111", "our team"), ("A" * 41, "our team"), ("", "our team"),
+])
+async def test_hand_back_speaks_only_a_name_it_can_trust(given: str, spoken: str) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionResumeAfterAgent(FakePaymentsClient()).run(
+        dispatcher, tracker({}, intent="agent_handed_back", entities=handed_back("request_agent", given)), {})
+    assert dispatcher.messages[0]["agent_name"] == spoken
+
+
+async def test_hand_back_ends_the_verification_session() -> None:
+    client = FakePaymentsClient()
+    events = await ActionResumeAfterAgent(client).run(
+        CollectingDispatcher(), tracker({**VERIFIED, names.HANDOFF_CASE_ID: "CASE-1"}, intent="agent_handed_back",
+                                        entities=handed_back("request_agent"), sender_id="c5"), {})
+    assert client.called("end_verification_session") == [{"conversation_id": "c5", "reason": "hand_back"}]
+    set_to = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert set_to[names.VERIFICATION_STATUS] is None and set_to[names.VERIFICATION_SESSION] is None
+    assert set_to[names.ACCOUNT_ID] is None

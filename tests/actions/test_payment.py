@@ -4,9 +4,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
 from actions.payment import ActionInstallmentEvent, ActionOfferPayment, ActionPaymentEvent, ActionRecentPayments
-from actions.payments_client import PaymentStatus
+from datetime import date
+
+import pytest
+
+from actions.payments_client import ActivePlan, DueAmount, PaymentStatus, Standing
 from actions.plans import ActionChooseOffer, ActionConfirm
-from tests.actions.fakes import FakePaymentsClient, tracker
+from tests.actions.fakes import FakePaymentsClient, public_url, tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
 
@@ -78,16 +82,89 @@ async def test_yes_to_a_payment_sends_the_link_once_per_key() -> None:
     assert created["idempotency_key"] == "pay-conv-1-xyz" and created["plan_id"] is None
     link = dispatcher.messages[0]
     assert link["response"] == names.UTTER_PAYMENT_LINK
-    assert (link["link_url"], link["amount"], link["payment_id"]) == ("http://pay.test/pay/tok", "$310.00", "PAY-TEST22")
+    assert (link["link_url"], link["amount"], link["payment_id"]) == (public_url("/pay/tok"), "$310.00", "PAY-TEST22")
     assert slots(events)[names.LAST_PAYMENT_ID] == "PAY-TEST22"
+    assert created["session"] == "VS-TEST22"  # C2: the verification session goes with it
 
 
-async def test_a_refused_promise_says_why() -> None:
+@pytest.mark.parametrize("link", ["http://evil.example/pay/tok", "https://127.0.0.1:8000/pay/tok",
+                                  "http://127.0.0.1:8000@evil.example/pay", "javascript:alert(1)"])
+async def test_a_payment_link_off_our_public_host_is_never_sent(link: str) -> None:
+    pending = {"type": "payment", "amount_cents": 31000, "key": "pay-conv-1-xyz"}
+    dispatcher = CollectingDispatcher()
+    events = await ActionConfirm(FakePaymentsClient(link_url=link)).run(
+        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {})
+    assert [m["response"] for m in dispatcher.messages] == [names.UTTER_SERVICE_UNAVAILABLE]
+    assert names.LAST_PAYMENT_ID not in slots(events)
+
+
+async def test_a_promise_below_the_minimum_is_refused_with_the_minimum_offered() -> None:
     pending = {"type": "promise", "amount_cents": 100, "due_date": "2099-01-05", "key": "promise-key-1"}
     dispatcher = CollectingDispatcher()
-    await ActionConfirm(FakePaymentsClient(refuse_with="promise_amount_too_low")).run(
+    events = await ActionConfirm(FakePaymentsClient(refuse_with="promise_amount_too_low")).run(
+        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {})
+    [offer] = dispatcher.messages
+    assert offer["response"] == names.UTTER_PROMISE_MINIMUM_OFFERED
+    assert (offer["amount"], offer["date"]) == ("$95.00", "January 5, 2099")
+    assert slots(events)[names.PENDING]["amount_cents"] == 9500
+    assert slots(events)[names.PENDING]["key"] != "promise-key-1"  # a new agreement, a new key
+    assert slots(events)[names.AWAITING] == names.AWAITING_CONFIRMATION
+
+
+async def test_a_promise_asked_for_below_the_minimum_offers_the_minimum_at_once() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionOfferPayment(FakePaymentsClient()).run(dispatcher, tracker(VERIFIED, intent="make_payment", entities=[
+        {"entity": "amount", "value": 2000}, {"entity": "date", "value": "2099-01-05"}]), {})
+    assert dispatcher.messages[0]["response"] == names.UTTER_PROMISE_MINIMUM_OFFERED
+    assert slots(events)[names.PENDING]["amount_cents"] == 9500
+
+
+async def test_another_refused_promise_says_why() -> None:
+    pending = {"type": "promise", "amount_cents": 100, "due_date": "2099-01-05", "key": "promise-key-1"}
+    dispatcher = CollectingDispatcher()
+    await ActionConfirm(FakePaymentsClient(refuse_with="promise_date_out_of_range")).run(
         dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {})
     assert dispatcher.messages[0]["response"] == names.UTTER_PROMISE_REFUSED
+
+
+PAUSED = Standing("A1001", "open", "paused", ("dispute",))
+WITH_PLAN = Standing("A1001", "open", "allowed", (),
+                     ActivePlan("PLN-AAA111", "installments", "active", DueAmount(5170, "USD", date(2026, 12, 10))))
+
+
+async def test_a_paused_account_is_never_prompted_to_pay() -> None:
+    client = FakePaymentsClient(standing=PAUSED)
+    dispatcher = CollectingDispatcher()
+    events = await ActionOfferPayment(client).run(dispatcher, tracker(VERIFIED, intent="make_payment"), {})
+    assert [m["response"] for m in dispatcher.messages] == [names.UTTER_STANDING_DISPUTE, names.UTTER_HANDOFF]
+    assert client.called("get_offers") == [] and names.PENDING not in {
+        k for k, v in slots(events).items() if v}
+
+
+async def test_a_yes_on_a_paused_account_books_and_charges_nothing() -> None:
+    for pending in ({"type": "payment", "amount_cents": 31000, "key": "k1"},
+                    {"type": "promise", "amount_cents": 9500, "due_date": "2099-01-05", "key": "k2"},
+                    {"type": "plan", "offer_id": "installments_3", "readback": "x", "key": "k3"}):
+        client = FakePaymentsClient(standing=PAUSED)
+        dispatcher = CollectingDispatcher()
+        await ActionConfirm(client).run(dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {})
+        assert not (client.called("create_payment") or client.called("make_promise") or client.called("book_plan"))
+        assert dispatcher.messages[0]["response"] == names.UTTER_STANDING_DISPUTE
+
+
+async def test_with_an_active_plan_pay_means_its_next_installment() -> None:
+    client = FakePaymentsClient(standing=WITH_PLAN)
+    dispatcher = CollectingDispatcher()
+    events = await ActionOfferPayment(client).run(dispatcher, tracker(
+        VERIFIED, intent="make_payment", entities=[{"entity": "plan_choice", "value": "installment"}]), {})
+    assert dispatcher.messages[0]["response"] == names.UTTER_CONFIRM_PAYMENT
+    assert dispatcher.messages[0]["amount"] == "$51.70"
+    pending = slots(events)[names.PENDING]
+    assert (pending["amount_cents"], pending["plan_id"]) == (5170, "PLN-AAA111")
+    dispatcher = CollectingDispatcher()
+    await ActionConfirm(client).run(dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {})
+    [created] = client.called("create_payment")
+    assert (created["amount_cents"], created["plan_id"]) == (5170, "PLN-AAA111")
 
 
 async def test_already_paid_lists_recent_payments() -> None:
@@ -100,9 +177,18 @@ async def test_payment_event_is_confirmed_only_after_checking_the_service() -> N
     client = FakePaymentsClient(payments={"PAY-REAL22": PaymentStatus("PAY-REAL22", "succeeded", 31000, "USD", "conv-1")})
     dispatcher = CollectingDispatcher()
     await ActionPaymentEvent(client).run(dispatcher, tracker(
-        {}, intent="payment_succeeded", entities=[{"entity": "payment_id", "value": "PAY-REAL22"}]), {})
+        VERIFIED, intent="payment_succeeded", entities=[{"entity": "payment_id", "value": "PAY-REAL22"}]), {})
     assert dispatcher.messages[0]["response"] == names.UTTER_PAYMENT_SUCCEEDED
     assert dispatcher.messages[0]["amount"] == "$310.00"
+
+
+async def test_a_payment_event_after_the_session_ended_says_nothing() -> None:
+    client = FakePaymentsClient(session_ended=True,
+                                payments={"PAY-REAL22": PaymentStatus("PAY-REAL22", "succeeded", 31000, "USD", "conv-1")})
+    dispatcher = CollectingDispatcher()
+    events = await ActionPaymentEvent(client).run(dispatcher, tracker(
+        VERIFIED, intent="payment_succeeded", entities=[{"entity": "payment_id", "value": "PAY-REAL22"}]), {})
+    assert dispatcher.messages == [] and events == []
 
 
 async def test_a_typed_payment_succeeded_is_ignored() -> None:
@@ -112,7 +198,7 @@ async def test_a_typed_payment_succeeded_is_ignored() -> None:
     for payment_id in ("PAY-REAL22", "PAY-OTHER2", "PAY-NOPE22"):
         dispatcher = CollectingDispatcher()
         await ActionPaymentEvent(client).run(dispatcher, tracker(
-            {}, intent="payment_succeeded", entities=[{"entity": "payment_id", "value": payment_id}]), {})
+            VERIFIED, intent="payment_succeeded", entities=[{"entity": "payment_id", "value": payment_id}]), {})
         assert dispatcher.messages == [], payment_id
 
 
@@ -120,7 +206,7 @@ async def test_failed_payment_offers_a_new_link() -> None:
     client = FakePaymentsClient(payments={"PAY-REAL22": PaymentStatus("PAY-REAL22", "failed", 31000, "USD", "conv-1")})
     dispatcher = CollectingDispatcher()
     events = await ActionPaymentEvent(client).run(dispatcher, tracker(
-        {}, intent="payment_failed", entities=[{"entity": "payment_id", "value": "PAY-REAL22"}]), {})
+        VERIFIED, intent="payment_failed", entities=[{"entity": "payment_id", "value": "PAY-REAL22"}]), {})
     assert dispatcher.messages[0]["response"] == names.UTTER_PAYMENT_FAILED
     assert slots(events)[names.PENDING]["amount_cents"] == 31000
 
@@ -133,5 +219,15 @@ async def test_installment_events_render_amount_date_and_link() -> None:
     assert (dispatcher.messages[0]["amount"], dispatcher.messages[0]["due_date"]) == ("$103.33", "April 2, 2026")
     dispatcher = CollectingDispatcher()
     await ActionInstallmentEvent().run(dispatcher, tracker({}, intent="installment_failed", entities=[
-        {"entity": "amount_cents", "value": 10333}, {"entity": "link_url", "value": "http://pay.test/x"}]), {})
+        {"entity": "amount_cents", "value": 10333}, {"entity": "link_url", "value": public_url("/pay/x")}]), {})
     assert dispatcher.messages[0]["lead"] == "didn't go through"
+    assert dispatcher.messages[0]["link_url"] == public_url("/pay/x")
+
+
+@pytest.mark.parametrize("link", ["http://evil.example/pay", "http://127.0.0.1:8001/pay/x", "ftp://127.0.0.1:8000/x",
+                                  "http://127.0.0.1:8000/pay/x secure", 42])
+async def test_an_installment_link_off_our_public_host_is_refused(link: object) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionInstallmentEvent().run(dispatcher, tracker({}, intent="installment_due", entities=[
+        {"entity": "amount_cents", "value": 10333}, {"entity": "link_url", "value": link}]), {})
+    assert dispatcher.messages == []

@@ -1,10 +1,14 @@
 """Offer lists, choices, read-backs and bookings with a fake payments client."""
 
+from datetime import date
+
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
+from actions.payments_client import ActivePlan, DueAmount, Standing
 from actions.plans import ActionChooseOffer, ActionConfirm, ActionDecline, ActionHardship, ActionOfferPlans
-from tests.actions.fakes import FakePaymentsClient, tracker
+from tests.actions.fakes import FakePaymentsClient, domain, public_url, tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
 
@@ -85,17 +89,31 @@ async def test_unclear_choice_asks_again_without_booking() -> None:
     assert dispatcher.messages[0]["count"] == 2
 
 
+@pytest.mark.parametrize("channel, starts", [
+    ("webchat", "Here is the plan: Pay $310.00"), ("twilio_sms", "Pay $310.00"), ("twilio_voice", "Here is the plan. Pay"),
+])
+async def test_the_read_back_keeps_the_exact_words_shown_as_consent(channel: str, starts: str) -> None:
+    state = {**VERIFIED, names.OFFER_IDS: ["installments_3", "installments_6"], names.OFFER_KIND: "plan",
+             names.AWAITING: names.AWAITING_OFFER_CHOICE}
+    events = await ActionChooseOffer(FakePaymentsClient()).run(
+        CollectingDispatcher(), tracker(state, text="1", channel=channel), domain())
+    shown = slots(events)[names.PENDING]["shown"]
+    assert shown.startswith(starts) and "{" not in shown
+    assert "$103.34 on March 2, 2026; $103.33 on April 2, 2026; $103.33 on May 2, 2026." in shown
+    assert "and to us charging your card on these dates?" in shown
+
+
 async def test_yes_books_with_the_kept_key_and_consent_then_sends_the_first_link() -> None:
+    shown = "Here is the plan: Pay $310.00 in 3 monthly payments. Do you agree to this plan, and to us charging your card on these dates?"
     pending = {"type": "plan", "offer_id": "installments_3", "readback": "Pay $310.00 in 3 monthly payments.",
-               "key": "plan-conv-1-abc"}
+               "shown": shown, "key": "plan-conv-1-abc"}
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
     events = await ActionConfirm(client).run(
         dispatcher, tracker({**VERIFIED, names.PENDING: pending}, text="yes I agree", intent="affirm"), {})
     [booking] = client.called("book_plan")
     assert booking["idempotency_key"] == "plan-conv-1-abc"
-    assert "Pay $310.00 in 3 monthly payments." in booking["consent_text"]
-    assert 'Customer answered: "yes I agree"' in booking["consent_text"]
+    assert booking["consent_text"] == shown  # C5: exactly what the customer was shown
     [payment] = client.called("create_payment")
     assert payment["amount_cents"] == 10334 and payment["plan_id"] == "PLN-TEST22"
     assert payment["idempotency_key"] == "plan-conv-1-abc-first"
@@ -110,6 +128,53 @@ async def test_service_down_on_yes_keeps_the_pending_key_for_a_retry() -> None:
     events = await ActionConfirm(FakePaymentsClient(down=True)).run(
         dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {})
     assert events == [] and responses(dispatcher) == [names.UTTER_SERVICE_UNAVAILABLE]
+
+
+async def test_a_receipt_on_our_host_is_shown_after_booking() -> None:
+    pending = {"type": "plan", "offer_id": "installments_3", "readback": "x", "shown": "x?", "key": "plan-key-9"}
+    for receipt, shown in ((public_url("/plans/PLN-TEST22/receipt?t=abc"), True),
+                           ("http://evil.example/receipt", False), (None, False)):
+        dispatcher = CollectingDispatcher()
+        await ActionConfirm(FakePaymentsClient(receipt_url=receipt)).run(
+            dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {})
+        receipts = [m for m in dispatcher.messages if m["response"] == names.UTTER_PLAN_RECEIPT]
+        assert [m["receipt_url"] for m in receipts] == ([receipt] if shown else [])
+
+
+WITH_PLAN = Standing("A1001", "open", "allowed", (),
+                     ActivePlan("PLN-AAA111", "installments", "active", DueAmount(5170, "USD", date(2026, 12, 10))))
+
+
+async def test_an_active_plan_is_mentioned_instead_of_new_plans() -> None:
+    for intent in ("request_payment_plan", "request_settlement"):
+        client = FakePaymentsClient(standing=WITH_PLAN)
+        dispatcher = CollectingDispatcher()
+        await ActionOfferPlans(client).run(dispatcher, tracker(VERIFIED, intent=intent), {})
+        assert responses(dispatcher) == [names.UTTER_STANDING_ACTIVE_PLAN]
+        assert client.called("get_offers") == []
+
+
+async def test_an_active_plan_is_mentioned_before_any_new_plan_read_back() -> None:
+    state = {**VERIFIED, names.OFFER_IDS: ["installments_3", "installments_6"], names.OFFER_KIND: "plan",
+             names.AWAITING: names.AWAITING_OFFER_CHOICE}
+    dispatcher = CollectingDispatcher()
+    events = await ActionChooseOffer(FakePaymentsClient(standing=WITH_PLAN)).run(dispatcher, tracker(state, text="1"), {})
+    assert responses(dispatcher) == [names.UTTER_STANDING_ACTIVE_PLAN]
+    assert slots(events)[names.PENDING] is None
+
+
+async def test_a_paused_account_gets_no_offers_and_no_read_back() -> None:
+    paused = Standing("A1001", "open", "paused", ("attorney",))
+    state = {**VERIFIED, names.OFFER_IDS: ["installments_3"], names.OFFER_KIND: "plan"}
+    for action, t in ((ActionOfferPlans, tracker(VERIFIED, intent="request_payment_plan")),
+                      (ActionHardship, tracker(VERIFIED, intent="hardship")),
+                      (ActionChooseOffer, tracker(state, text="1"))):
+        client = FakePaymentsClient(standing=paused)
+        dispatcher = CollectingDispatcher()
+        await action(client).run(dispatcher, t, {})
+        assert names.UTTER_STANDING_ATTORNEY in responses(dispatcher), action
+        assert not {names.UTTER_OFFER_LIST, names.UTTER_CONFIRM_PLAN} & set(responses(dispatcher))
+        assert client.called("get_offers") == []
 
 
 async def test_second_active_plan_is_explained() -> None:

@@ -6,7 +6,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import names
 from actions.payments_client import VerificationOutcome
 from actions.verification import ActionVerifyIdentity, ValidateVerificationForm
-from tests.actions.fakes import FakePaymentsClient, tracker
+from tests.actions.fakes import FakePaymentsClient, signed, tracker
 
 FACTORS = {names.CARD_LAST4: "4821", names.DOB: "1985-03-14", names.ZIP: "78701"}
 
@@ -27,6 +27,7 @@ async def test_success_sets_account_and_gives_disclosure() -> None:
     assert slot_events(events) == {
         names.CARD_LAST4: None, names.DOB: None, names.ZIP: None,
         names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001",
+        names.VERIFICATION_SESSION: "VS-TEST22",  # C2: carried by every later account call
     }
     assert sent(dispatcher) == [names.UTTER_VERIFIED, names.UTTER_DISCLOSURE_FIRST_PARTY]
     _, call = client.calls[0]
@@ -77,7 +78,7 @@ async def test_service_down_apologizes_and_leaves_status_unset() -> None:
 
 async def test_sms_passes_the_caller_id_and_channel() -> None:
     client = FakePaymentsClient()
-    sms = tracker(FACTORS, channel="twilio_sms", metadata={"phone": "+15125550101"})
+    sms = tracker(FACTORS, channel="twilio_sms", metadata=signed("twilio_sms", phone="+15125550101"))
     await ActionVerifyIdentity(client).run(CollectingDispatcher(), sms, {})
     _, call = client.calls[0]
     assert call["channel"] == "sms" and call["phone"] == "+15125550101"
@@ -87,7 +88,7 @@ async def test_form_asks_zip_on_web_but_not_with_caller_id() -> None:
     form = ValidateVerificationForm()
     web = await form.required_slots([], CollectingDispatcher(), tracker(), {})
     sms = await form.required_slots(
-        [], CollectingDispatcher(), tracker(channel="twilio_sms", metadata={"phone": "+15125550101"}), {}
+        [], CollectingDispatcher(), tracker(channel="twilio_sms", metadata=signed("twilio_sms", phone="+15125550101")), {}
     )
     assert web == [names.CARD_LAST4, names.DOB, names.ZIP]
     assert sms == [names.CARD_LAST4, names.DOB]
@@ -115,3 +116,39 @@ def test_form_stays_quiet_about_slots_cleared_by_a_failed_attempt() -> None:
     assert form.validate_dob(None, dispatcher, t, {}) == {names.DOB: None}
     assert form.validate_zip(None, dispatcher, t, {}) == {names.ZIP: None}
     assert dispatcher.messages == []
+
+
+async def test_a_claimed_sms_channel_verifies_like_web_chat() -> None:
+    """REST metadata `phone` and an `input_channel` of twilio_sms, unsigned: three factors, no phone."""
+    claimed = tracker(FACTORS, channel="twilio_sms", metadata={"phone": "+15125550101"})
+    assert await ValidateVerificationForm().required_slots([], CollectingDispatcher(), claimed, {}) == [
+        names.CARD_LAST4, names.DOB, names.ZIP]
+    client = FakePaymentsClient()
+    await ActionVerifyIdentity(client).run(CollectingDispatcher(), claimed, {})
+    _, call = client.calls[0]
+    assert call["channel"] == "rest" and call["phone"] is None
+
+
+async def test_sign_off_ends_the_session_and_forgets_verification() -> None:
+    from actions.verification import ActionSignOff
+
+    client = FakePaymentsClient()
+    dispatcher = CollectingDispatcher()
+    events = await ActionSignOff(client).run(dispatcher, tracker(
+        {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}, intent="goodbye", sender_id="c3"), {})
+    assert client.called("end_verification_session") == [{"conversation_id": "c3", "reason": "sign_off"}]
+    assert sent(dispatcher) == [names.UTTER_GOODBYE]
+    cleared = slot_events(events)
+    assert cleared[names.VERIFICATION_STATUS] is None and cleared[names.VERIFICATION_SESSION] is None
+
+
+async def test_sign_off_when_unverified_or_with_the_service_down_still_says_goodbye() -> None:
+    from actions.verification import ActionSignOff
+
+    quiet = FakePaymentsClient()
+    await ActionSignOff(quiet).run(CollectingDispatcher(), tracker({}, intent="goodbye"), {})
+    assert quiet.called("end_verification_session") == []
+    dispatcher = CollectingDispatcher()
+    await ActionSignOff(FakePaymentsClient(down=True)).run(dispatcher, tracker(
+        {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}, intent="goodbye"), {})
+    assert sent(dispatcher) == [names.UTTER_GOODBYE]
