@@ -17,7 +17,7 @@ from payments.api.routers import plans as plan_routes
 from payments.api.routers import compliance as compliance_routes
 from payments.api.routers import handoffs as handoff_routes
 from payments.api.routers import console as console_routes
-from payments.api.routers import pay_page
+from payments.api.routers import pay_page, receipts
 from payments.api.routers import payments as payment_routes
 from payments.api.routers import webhooks
 from payments.config import Settings, get_settings
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(handoff_routes.router)
     app.include_router(payment_routes.router)
     app.include_router(pay_page.router)
+    app.include_router(receipts.router)
     app.include_router(console_routes.router)
     app.include_router(webhooks.router)
     app.include_router(plan_routes.router)

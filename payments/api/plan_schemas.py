@@ -50,7 +50,8 @@ class BookPlanIn(BaseModel):
     offer_id: str = Field(min_length=1, max_length=32)
     channel: Channel
     idempotency_key: str = Field(min_length=8, max_length=128)
-    consent_text: str = Field(min_length=1, max_length=2000)
+    # Exactly what the customer was shown (C5); absent: the canonical read-back is stored.
+    consent_text: str | None = Field(default=None, min_length=1, max_length=2000)
     conversation_id: str | None = Field(default=None, max_length=128)
     start_date: date | None = None
 
@@ -72,12 +73,16 @@ class PlanOut(BaseModel):
     settles_balance: bool
     channel: str
     consent_text: str
+    consent_at: datetime | None
+    consent_source: str | None  # "client" (the words shown) | "canonical"
     created_at: datetime
     ended_at: datetime | None
     schedule: list[InstallmentOut]
+    # The recurring-charge authorization page; only in the booking's answer (the token is not kept).
+    receipt_url: str | None = None
 
     @classmethod
-    def of(cls, plan: PlanRow) -> "PlanOut":
+    def of(cls, plan: PlanRow, receipt_url: str | None = None) -> "PlanOut":
         return cls(
             id=plan.id,
             account_id=plan.account_id,
@@ -88,6 +93,9 @@ class PlanOut(BaseModel):
             settles_balance=plan.settles_balance,
             channel=plan.channel,
             consent_text=plan.consent_text,
+            consent_at=plan.consent_at,
+            consent_source=plan.consent_source,
+            receipt_url=receipt_url,
             created_at=plan.created_at,
             ended_at=plan.ended_at,
             schedule=[

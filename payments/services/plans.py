@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,9 +16,11 @@ from payments.adapters.compliance_repository import serialize_writes
 from payments.adapters.orm import InstallmentRow, PlanRow, PromiseRow
 from payments.adapters.repositories import AccountRepository, AuditLog
 from payments.domain.accounts import Account
+from payments.domain.consent import HOW_TO_CANCEL, authorization_summary, canonical_consent
 from payments.domain.errors import Conflict, InvalidRequest, NotFound, PolicyRefused
 from payments.domain.ids import new_public_id
-from payments.domain.offers import Offer, compute_offers
+from payments.domain.money import Money
+from payments.domain.offers import Offer, compute_offers, format_date
 from payments.domain.policy import PlanPolicy
 from payments.services.clock import Clock, utc_now
 
@@ -35,6 +39,47 @@ class OfferList:
 class Booking:
     plan: PlanRow
     created: bool  # False when the idempotency key matched an earlier booking
+    # The receipt page's token, `/receipts/{token}` (only its hash is stored). A replayed booking
+    # gets a fresh one and the earlier one stops working, as with payment links.
+    receipt_token: str
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    seq: int
+    due_date: date
+    amount: Money
+    status: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The recurring-charge authorization as the customer may see it again: no surname, phone,
+    date of birth or balance."""
+
+    plan_id: str
+    first_name: str
+    card_last4: str
+    kind: str
+    status: str
+    settles_balance: bool
+    total: Money
+    schedule: list[ReceiptLine]
+    summary: str
+    consent_text: str
+    consent_channel: str
+    consent_at: datetime
+    how_to_cancel: str
+
+
+def hash_receipt_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_receipt_token(plan: PlanRow) -> str:
+    token = secrets.token_urlsafe(32)
+    plan.receipt_token_hash = hash_receipt_token(token)
+    return token
 
 
 def _local_today(account: Account, now: datetime) -> date:
@@ -68,17 +113,20 @@ class PlanService:
         offer_id: str,
         channel: str,
         idempotency_key: str,
-        consent_text: str,
+        consent_text: str | None = None,
         conversation_id: str | None = None,
         start: date | None = None,
     ) -> Booking:
         """Book the offer `offer_id` as it stands now.
 
-        The same `idempotency_key` returns the same plan. Refused with `collection_paused`,
-        `offer_not_allowed` (the policy does not offer it now) or `plan_already_active`; two
-        concurrent bookings for one account give exactly one plan (unique index on active plans).
+        `consent_text` is exactly what the customer was shown and agreed to on `channel`; stored
+        with the plan and the time. Without it the canonical read-back (`canonical_consent`) is
+        stored, marked `canonical`. The same `idempotency_key` returns the same plan. Refused with
+        `collection_paused`, `offer_not_allowed` (the policy does not offer it now) or
+        `plan_already_active`; two concurrent bookings for one account give exactly one plan
+        (unique index on active and suspended plans).
         """
-        if len(consent_text.strip()) < MIN_CONSENT_CHARS:
+        if consent_text is not None and len(consent_text.strip()) < MIN_CONSENT_CHARS:
             raise InvalidRequest("consent_text must record what the customer agreed to")
         now = self.clock()
         try:
@@ -88,14 +136,18 @@ class PlanService:
                 serialize_writes(session, f"account:{account_id}")
                 earlier = self._by_key(session, account_id, idempotency_key)
                 if earlier is not None:
-                    return Booking(earlier, created=False)
+                    return Booking(earlier, False, _new_receipt_token(earlier))
                 account = self._account(session, account_id)
                 if not account.collection_allowed:
                     raise PolicyRefused("collection_paused", "collection is paused on this account")
                 offer = self._allowed_offer(account, offer_id, now, start)
                 if self._active_plan(session, account_id) is not None:
                     raise Conflict("this account already has an active plan", code="plan_already_active")
-                plan = self._new_plan(account, offer, channel, idempotency_key, consent_text, conversation_id, now)
+                source = "client" if consent_text is not None else "canonical"
+                consent = consent_text if consent_text is not None else canonical_consent(offer)
+                plan = self._new_plan(account, offer, channel, idempotency_key, consent, conversation_id, now)
+                plan.consent_at, plan.consent_source = now, source
+                receipt_token = _new_receipt_token(plan)
                 session.add(plan)
                 session.flush()
                 AuditLog(session).record(
@@ -104,16 +156,17 @@ class PlanService:
                     detail={
                         "plan_id": plan.id, "offer_id": offer.id, "total_cents": plan.total_cents,
                         "currency": plan.currency, "installments": len(offer.schedule),
-                        "consent_text": consent_text,
+                        "consent_text": consent, "consent_source": source,
                     },
                 )
-                return Booking(plan, created=True)
+                return Booking(plan, True, receipt_token)
         except IntegrityError:
             # Lost a race: the same key booked a moment ago, or another plan became active.
-            with self.sessions() as session:
+            with self.sessions.begin() as session:
                 earlier = self._by_key(session, account_id, idempotency_key)
-            if earlier is not None:
-                return Booking(earlier, created=False)
+                token = _new_receipt_token(earlier) if earlier is not None else None
+            if earlier is not None and token is not None:
+                return Booking(earlier, False, token)
             raise Conflict("this account already has an active plan", code="plan_already_active") from None
 
     def _allowed_offer(self, account: Account, offer_id: str, now: datetime, start: date | None) -> Offer:
@@ -149,7 +202,29 @@ class PlanService:
 
     @staticmethod
     def _active_plan(session: Session, account_id: str) -> PlanRow | None:
-        return session.scalar(select(PlanRow).where(PlanRow.account_id == account_id, PlanRow.status == ACTIVE))
+        """The account's current plan: active, or suspended while a pause lasts."""
+        return session.scalar(select(PlanRow).where(PlanRow.account_id == account_id,
+                                                    PlanRow.status.in_((ACTIVE, "suspended"))))
+
+    def receipt(self, token: str) -> Receipt:
+        """The plan's recurring-charge authorization for `/receipts/{token}`; `NotFound` otherwise."""
+        with self.sessions() as session:
+            plan = session.scalar(select(PlanRow).where(PlanRow.receipt_token_hash == hash_receipt_token(token)))
+            if plan is None:
+                raise NotFound("unknown receipt")
+            account = self._account(session, plan.account_id)
+            schedule = [ReceiptLine(i.seq, i.due_date, Money(i.amount_cents, plan.currency), i.status)
+                        for i in plan.installments]
+            total = Money(plan.total_cents, plan.currency)
+            return Receipt(
+                plan_id=plan.id, first_name=account.full_name.split()[0], card_last4=account.card_last4,
+                kind=plan.kind, status=plan.status, settles_balance=plan.settles_balance, total=total,
+                schedule=schedule,
+                summary=authorization_summary(total, len(schedule), format_date(schedule[0].due_date),
+                                              format_date(schedule[-1].due_date)),
+                consent_text=plan.consent_text, consent_channel=plan.channel,
+                consent_at=plan.consent_at or plan.created_at, how_to_cancel=HOW_TO_CANCEL,
+            )
 
     def plans(self, account_id: str) -> list[PlanRow]:
         with self.sessions() as session:

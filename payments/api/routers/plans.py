@@ -6,8 +6,9 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Response, status
 
-from payments.api.deps import get_plan_service, require_service_token
+from payments.api.deps import get_plan_service, get_settings_dep, require_service_token
 from payments.api.plan_schemas import BookPlanIn, CancelPlanIn, OfferOut, OffersOut, PlanOut, PromiseIn, PromiseOut
+from payments.config import Settings
 from payments.services.plans import PlanService
 
 router = APIRouter(prefix="/api/accounts", tags=["plans"], dependencies=[Depends(require_service_token)])
@@ -39,9 +40,15 @@ def offers(
 
 @router.post("/{account_id}/plans", response_model=PlanOut, status_code=status.HTTP_201_CREATED, responses=REFUSALS)
 def book_plan(
-    account_id: str, body: BookPlanIn, response: Response, service: PlanService = Depends(get_plan_service)
+    account_id: str,
+    body: BookPlanIn,
+    response: Response,
+    service: PlanService = Depends(get_plan_service),
+    settings: Settings = Depends(get_settings_dep),
 ) -> PlanOut:
-    """Book an offer. The same `idempotency_key` returns the same plan (200 instead of 201)."""
+    """Book an offer. The same `idempotency_key` returns the same plan (200 instead of 201).
+    `receipt_url` is the recurring-charge authorization page to give the customer (a replay
+    gets a fresh one; the earlier one stops working)."""
     booking = service.book(
         account_id,
         offer_id=body.offer_id,
@@ -53,7 +60,8 @@ def book_plan(
     )
     if not booking.created:
         response.status_code = status.HTTP_200_OK
-    return PlanOut.of(booking.plan)
+    receipt_url = f"{settings.payments_public_url.rstrip('/')}/receipts/{booking.receipt_token}"
+    return PlanOut.of(booking.plan, receipt_url=receipt_url)
 
 
 @router.get("/{account_id}/plans", response_model=list[PlanOut], responses=REFUSALS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from datetime import date
 
@@ -174,3 +175,54 @@ def test_promise_rules(service: PlanService) -> None:
     with pytest.raises(PolicyRefused):
         promise(9500, date(2026, 3, 1), "promise-past")
     assert [p.id for p in service.promises("A1001")] == [made.id]
+
+
+# ------------------------------------------------------------------ consent and the receipt (C5)
+
+def test_the_consent_shown_is_stored_exactly_with_the_channel_and_the_time(service: PlanService, clock) -> None:
+    shown = "Here is the plan: 3 payments. Do you agree to this plan, and to us charging your card on these dates?"
+    plan = service.book("A1001", offer_id="installments_3", channel="sms", idempotency_key="key-consent",
+                        consent_text=shown, conversation_id="+15125550101").plan
+    assert (plan.consent_text, plan.consent_source, plan.channel, plan.consent_at) == (shown, "client", "sms", clock())
+
+
+def test_without_consent_text_the_canonical_read_back_with_the_charge_words_is_stored(service: PlanService) -> None:
+    plan = service.book("A1001", offer_id="installments_3", channel="web", idempotency_key="key-canonical").plan
+    assert plan.consent_source == "canonical"
+    assert "and to us charging your card on these dates" in plan.consent_text
+    assert "$103.34 on March 2, 2026; $103.33 on April 2, 2026; $103.33 on May 2, 2026" in plan.consent_text
+    with service.sessions() as session:
+        [event] = session.scalars(select(AuditEventRow).where(AuditEventRow.kind == "plan_booked")).all()
+    assert event.detail["consent_text"] == plan.consent_text and event.detail["consent_source"] == "canonical"
+
+
+def test_the_receipt_token_is_unguessable_only_its_hash_is_kept_and_a_replay_renews_it(service: PlanService) -> None:
+    first = book(service)
+    assert len(first.receipt_token) >= 40
+    with service.sessions() as session:
+        row = session.get(PlanRow, first.plan.id)
+        assert row.receipt_token_hash == hashlib.sha256(first.receipt_token.encode()).hexdigest()
+        assert first.receipt_token not in (row.receipt_token_hash, row.idempotency_key, row.id)
+    receipt = service.receipt(first.receipt_token)
+    assert (receipt.plan_id, receipt.first_name, receipt.card_last4) == (first.plan.id, "Maria", "4821")
+    assert [(line.due_date, line.amount.amount_cents) for line in receipt.schedule] == [
+        (date(2026, 3, 2), 10334), (date(2026, 4, 2), 10333), (date(2026, 5, 2), 10333)]
+    assert receipt.consent_text == CONSENT and receipt.consent_channel == "web"
+    assert "3 business days" in receipt.how_to_cancel
+    assert receipt.summary.startswith("You authorized 3 card payments, $310.00 in all")
+    again = book(service)
+    assert not again.created and again.receipt_token != first.receipt_token
+    assert service.receipt(again.receipt_token).plan_id == first.plan.id
+    with pytest.raises(NotFound):
+        service.receipt(first.receipt_token)
+    with pytest.raises(NotFound):
+        service.receipt("guess")
+
+
+def test_a_suspended_plan_is_still_the_accounts_plan(service: PlanService) -> None:
+    plan = book(service).plan
+    with service.sessions.begin() as session:
+        session.get(PlanRow, plan.id).status = "suspended"
+    with pytest.raises(Conflict) as conflict:
+        book(service, key="key-000002", offer="installments_6")
+    assert conflict.value.code == "plan_already_active"
