@@ -726,6 +726,14 @@ class PaymentService:
                              "status_before": before_status})
         audit.record("plan_completed", at=now, actor=actor, channel=plan.channel, account_id=plan.account_id,
                      detail={"plan_id": plan.id, "settled": True})
+        # Nothing is owed any more: links and charges still waiting would ask for money we must not take.
+        for other in repo.for_account(row.account_id, 50):
+            if other.id != row.id and other.status == PaymentStatus.PENDING and repo.claim_transition(
+                    other, PaymentStatus.PENDING.value, PaymentStatus.CANCELED.value):
+                other.updated_at = other.completed_at = now
+                audit.record("payment_canceled", at=now, actor="system", channel=other.channel,
+                             account_id=other.account_id, conversation_id=other.conversation_id,
+                             detail={"payment_id": other.id, "reason": "account_settled"})
         return {"account_settled": True, "forgiven_cents": closed.forgiven_cents}
 
     # ------------------------------------------------------------------ charging saved cards and tokens
