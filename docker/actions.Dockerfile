@@ -14,9 +14,12 @@ COPY requirements/rasa.lock requirements/rasa.lock
 COPY actions/requirements.txt actions/requirements.txt
 # The same pins as the local rasa environment; constraints install only what is required.
 RUN pip install -r actions/requirements.txt -c requirements/rasa.lock
+COPY contracts/ contracts/
 COPY actions/ actions/
 USER 10001:10001
 EXPOSE 5055
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=5 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:5055/health', timeout=4)"]
-CMD ["python", "-m", "rasa_sdk", "--actions", "actions", "--port", "5055"]
+# Our entry point, not rasa-sdk's: binds ACTIONS_HOST:ACTIONS_PORT and answers only with
+# ACTION_SERVER_TOKEN (actions/server.py).
+CMD ["python", "-m", "actions.server"]

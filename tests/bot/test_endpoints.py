@@ -55,7 +55,8 @@ async def test_embedded_default_is_sqlite_and_in_memory(
 ) -> None:
     endpoints = load_endpoints(
         "endpoints.yml",
-        {"ACTION_ENDPOINT_URL": "http://127.0.0.1:1/webhook", "TRACKER_SQLITE_PATH": str(tmp_path / "tracker.db")},
+        {"ACTION_ENDPOINT_URL": "http://127.0.0.1:1/webhook", "ACTION_SERVER_TOKEN": "t",
+         "TRACKER_SQLITE_PATH": str(tmp_path / "tracker.db")},
         monkeypatch,
     )
     store = TrackerStore.create(endpoints.tracker_store, domain)
@@ -63,6 +64,33 @@ async def test_embedded_default_is_sqlite_and_in_memory(
     assert isinstance(LockStore.create(endpoints.lock_store), InMemoryLockStore)
     await round_trip(store, domain)
     assert (tmp_path / "tracker.db").exists()
+
+
+@pytest.mark.parametrize("name", ["endpoints.yml", "endpoints.production.yml"])
+async def test_rasa_calls_the_action_server_with_its_token(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Contract C3 end to end: the action endpoint of each file, as Rasa reads it, gets through
+    the real action server's token check; the same endpoint without the token does not."""
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    from tests.actions.test_server import action_call, running_action_server
+
+    token = f"contract-token-{uuid.uuid4().hex[:6]}"
+    with running_action_server(token) as url:
+        endpoints = load_endpoints(name, {
+            "ACTION_ENDPOINT_URL": f"{url}/webhook", "ACTION_SERVER_TOKEN": token,
+            "TRACKER_SQLITE_PATH": str(tmp_path / "t.db"), "TRACKER_DB_HOST": "h", "TRACKER_DB_PORT": "1",
+            "TRACKER_DB_NAME": "d", "TRACKER_DB_USER": "u", "TRACKER_DB_PASSWORD": "p", "REDIS_HOST": "h",
+            "REDIS_PORT": "1"}, monkeypatch)
+        action = endpoints.action
+        assert action is not None and action.token == token and action.token_name == "token"
+        answer = await action.request(json=action_call("action_reprompt"), method="post", timeout=10)
+        assert answer["events"] == []
+        without = EndpointConfig(url=action.url)
+        with pytest.raises(ClientResponseError) as refused:
+            await without.request(json=action_call("action_reprompt"), method="post", timeout=10)
+        assert refused.value.status == 403
 
 
 @pytest.fixture
@@ -75,6 +103,7 @@ def production_env() -> Iterator[dict[str, str]]:
         run_sql(f'CREATE DATABASE "{database}"')
     yield {
         "ACTION_ENDPOINT_URL": "http://127.0.0.1:1/webhook",
+        "ACTION_SERVER_TOKEN": "t",
         "TRACKER_DB_HOST": pg.hostname or "127.0.0.1",
         "TRACKER_DB_PORT": str(pg.port or 5432),
         "TRACKER_DB_NAME": database,

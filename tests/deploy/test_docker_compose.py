@@ -37,6 +37,7 @@ REQUIRED = {
     "TWILIO_ACCOUNT_SID": "AC11111111111111111111111111111111",
     "TWILIO_AUTH_TOKEN": "test-twilio-token",
     "TWILIO_FROM_NUMBER": "+15005550006",
+    "ACTION_SERVER_TOKEN": "test-action-server-token",
 }
 # Who waits for whom, and for what.
 DEPENDENCIES = {

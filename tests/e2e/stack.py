@@ -21,6 +21,7 @@ MODEL = ROOT / "models/evenkeel.tar.gz"
 SERVICE_TOKEN = "e2e-service-token"
 STRIPE_WEBHOOK_SECRET = "whsec_e2e"
 RASA_TOKEN = "e2e-rasa-token"
+ACTION_SERVER_TOKEN = "e2e-action-token"  # rasa sends it to the action server (bot/endpoints*.yml)
 
 
 def free_port() -> int:
@@ -89,6 +90,8 @@ class Stack:
             "PAYMENTS_URL": self.payments_url,
             "RASA_URL": self.rasa_url,
             "RASA_AUTH_TOKEN": RASA_TOKEN,
+            "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
+            "ACTIONS_PORT": str(self.actions_port),
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
             "PAYMENTS_PUBLIC_URL": self.payments_url,
             "STRIPE_API_BASE": self.stripe_url,
@@ -114,9 +117,8 @@ class Stack:
             str(PAYMENTS_BIN / "uvicorn"), "--factory", "payments.main:create_app",
             "--host", "127.0.0.1", "--port", str(self.payments_port),
         ])
-        self._spawn("actions", [
-            str(RASA_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port),
-        ])
+        # Binds 127.0.0.1:ACTIONS_PORT and answers only with ACTION_SERVER_TOKEN (actions/server.py).
+        self._spawn("actions", [str(RASA_BIN / "python"), "-m", "actions.server"])
         self._spawn("rasa", [
             str(RASA_BIN / "rasa"), "run", "--enable-api", "--auth-token", RASA_TOKEN,
             "--model", str(MODEL), "--endpoints", self.rasa_endpoints,
