@@ -1,4 +1,6 @@
-"""Simulated web-chat customers over Rasa's REST channel (`POST /webhooks/rest/webhook`).
+"""Simulated web-chat customers over the REST channel (`POST /webhooks/rest/webhook`): our token
+connector (channels/rest.py, conversation `rest-<sender>`) on our stack, Rasa's bare `rest:` on
+the bare server (which ignores the token header).
 
 Each customer is a stateful multi-turn script: it sends a turn, waits for the bot's answer, checks
 it, and only then sends the next, like a person typing. With no think time between turns, N
@@ -21,6 +23,7 @@ from datetime import date
 import httpx
 
 from bench.accounts import Customer
+from tests.e2e.stack import REST_PREFIX, REST_TOKEN
 
 TURN_TIMEOUT_SECONDS = 60
 
@@ -106,9 +109,15 @@ async def run_step(url: str, customers: int, seconds: float, next_customer: Call
 
     limits = httpx.Limits(max_connections=customers, max_keepalive_connections=customers)
     started = time.perf_counter()
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=TURN_TIMEOUT_SECONDS) as http:
+    headers = {"Authorization": f"Bearer {REST_TOKEN}"}  # the stack's REST_CHANNEL_TOKEN
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=TURN_TIMEOUT_SECONDS, headers=headers) as http:
         await asyncio.gather(*(customer() for _ in range(customers)))
     return results, time.perf_counter() - started
+
+
+def our_conversation(sender: str) -> str:
+    """The conversation id our REST connector files a sender's turns under."""
+    return REST_PREFIX + sender
 
 
 def one_each(customers: list[Customer]) -> Callable[[], Customer]:

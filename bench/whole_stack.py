@@ -31,7 +31,7 @@ from typing import Any
 
 from bench.accounts import Customer, add_customers, bench_customers
 from bench.analysis import breakdown, read_timings, ratio, slowest_step, summarize
-from bench.conversation import TURN_NAMES, TurnResult, one_each, plan_conversation, run_step
+from bench.conversation import TURN_NAMES, TurnResult, one_each, our_conversation, plan_conversation, run_step
 from bench.processes import BareServer, BenchStack, rss_by_process
 from bench.rasa_costs import actions_per_turn, mean_counts, parse_ms, tracker_events
 from bench.report import render_markdown
@@ -103,7 +103,7 @@ def rasa_costs(stack: Stack, results: list[TurnResult], sample: list[Customer]) 
     for r in results:
         turns_ok[r.sender] = turns_ok.get(r.sender, 0) + (0 if r.error else 1)
     complete = [sender for sender, ok in turns_ok.items() if ok == len(TURN_NAMES)][:3]
-    counts = mean_counts([actions_per_turn(tracker_events(stack.rasa_url, RASA_TOKEN, s), TURN_NAMES)
+    counts = mean_counts([actions_per_turn(tracker_events(stack.rasa_url, RASA_TOKEN, our_conversation(s)), TURN_NAMES)
                           for s in complete])
     nlu = parse_ms(stack.rasa_url, RASA_TOKEN, [plan_conversation(c) for c in sample])
     return {name: {"nlu_ms": nlu.get(name), **counts.get(name, {})} for name in TURN_NAMES}

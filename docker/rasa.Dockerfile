@@ -56,4 +56,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=5 \
 # empty token stops the container instead of serving the API without authentication.
 CMD exec rasa run --enable-api --auth-token "${RASA_AUTH_TOKEN:?RASA_AUTH_TOKEN must be set}" \
     --model models/evenkeel.tar.gz --endpoints bot/endpoints.production.yml \
-    --credentials bot/credentials.yml --port 5005
+    --credentials bot/credentials.production.yml --port 5005

@@ -52,7 +52,8 @@ def main() -> int:
  Evenkeel is running.
    Talk to the assistant:  make chat        (in another terminal)
    REST channel:           POST {env['RASA_URL']}/webhooks/rest/webhook
-                           {{"sender": "me", "message": "hi"}}
+                           Authorization: Bearer {env.get('REST_CHANNEL_TOKEN') or 'dev-rest-token'}
+                           {{"sender": "me", "message": "hi"}}  (conversation rest-me)
    Web chat page:          {env['RASA_URL']}/webhooks/webchat/
    Agent console:          {env['PAYMENTS_URL']}/console  (sam / evenkeel-demo-agent)
    Payments API docs:      {env['PAYMENTS_URL']}/docs

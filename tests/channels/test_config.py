@@ -92,7 +92,8 @@ def test_credentials_yml_registers_both_connectors(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("PAYMENTS_SERVICE_TOKEN", "from-env-token")
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "t")
     channels = {channel.name(): channel for channel in create_http_input_channels(None, str(ROOT / "bot/credentials.yml"))}
-    assert {"twilio_sms", "twilio_voice"} <= set(channels)
+    assert {"twilio_sms", "twilio_voice", "rest"} <= set(channels)
+    assert type(channels["rest"]).__name__ == "TokenRestInput"  # never Rasa's bare `rest:`
     for name in ("twilio_sms", "twilio_voice"):
         settings = channels[name].settings  # type: ignore[attr-defined]
         assert settings.payments_url == "http://payments.test:8000"

@@ -37,6 +37,7 @@ REQUIRED = {
     "TWILIO_ACCOUNT_SID": "AC11111111111111111111111111111111",
     "TWILIO_AUTH_TOKEN": "test-twilio-token",
     "TWILIO_FROM_NUMBER": "+15005550006",
+    "CHANNEL_FACTS_KEY": "test-channel-facts-key",
     "ACTION_SERVER_TOKEN": "test-action-server-token",
 }
 # Who waits for whom, and for what.
@@ -243,7 +244,8 @@ def test_actions_gets_only_settings_it_reads(compose: dict) -> None:
 
 
 def test_rasa_gets_every_variable_its_config_uses(compose: dict) -> None:
-    needed = placeholders(REPO / "bot" / "endpoints.production.yml") | placeholders(REPO / "bot" / "credentials.yml")
+    needed = (placeholders(REPO / "bot" / "endpoints.production.yml")
+              | placeholders(REPO / "bot" / "credentials.production.yml"))
     needed.add("RASA_AUTH_TOKEN")  # the --auth-token of the image's command
     missing = needed - set(environment(compose["services"]["rasa"]))
     assert missing == set(), f"used by the rasa config but not set in docker-compose.yml: {sorted(missing)}"

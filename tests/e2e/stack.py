@@ -7,12 +7,15 @@ import os
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from scripts.phone import DEFAULT_AUTH_TOKEN, DEFAULT_OUR_NUMBER, SMS_PATH, sign, sms_form
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA_BIN = ROOT / ".venv/rasa/bin"
@@ -21,7 +24,15 @@ MODEL = ROOT / "models/evenkeel.tar.gz"
 SERVICE_TOKEN = "e2e-service-token"
 STRIPE_WEBHOOK_SECRET = "whsec_e2e"
 RASA_TOKEN = "e2e-rasa-token"
+REST_TOKEN = "e2e-rest-token"  # our REST connector (channels/rest.py)
+CHANNEL_FACTS_KEY = "e2e-channel-facts-key"  # rasa's connectors sign with it, the action server checks
 ACTION_SERVER_TOKEN = "e2e-action-token"  # rasa sends it to the action server (bot/endpoints*.yml)
+REST_PREFIX = "rest-"
+
+
+def new_conversation(prefix: str = "e2e") -> str:
+    """A fresh conversation id of our REST connector: `rest-<sender>` (contract C1)."""
+    return f"{REST_PREFIX}{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def free_port() -> int:
@@ -90,6 +101,8 @@ class Stack:
             "PAYMENTS_URL": self.payments_url,
             "RASA_URL": self.rasa_url,
             "RASA_AUTH_TOKEN": RASA_TOKEN,
+            "REST_CHANNEL_TOKEN": REST_TOKEN,
+            "CHANNEL_FACTS_KEY": CHANNEL_FACTS_KEY,
             "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
             "ACTIONS_PORT": str(self.actions_port),
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
@@ -199,17 +212,44 @@ class Stack:
             except subprocess.TimeoutExpired:
                 process.popen.kill()
 
-    def say(
-        self, sender: str, text: str, metadata: dict[str, object] | None = None, rasa_url: str | None = None
-    ) -> list[str]:
-        """Send one message over Rasa's REST channel (of `rasa_url`, default the main rasa server);
-        the bot's reply texts, in order."""
-        body: dict[str, object] = {"sender": sender, "message": text}
-        if metadata:
-            body["metadata"] = metadata
-        response = httpx.post(f"{rasa_url or self.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
+    def say(self, conversation_id: str, text: str, rasa_url: str | None = None) -> list[str]:
+        """Send one message over our token REST connector (of `rasa_url`, default the main rasa
+        server) to `conversation_id` (`rest-...`, see `new_conversation`); the bot's reply texts."""
+        assert conversation_id.startswith(REST_PREFIX), f"REST conversations are rest-<sender>: {conversation_id!r}"
+        body = {"sender": conversation_id[len(REST_PREFIX):], "message": text}
+        response = httpx.post(f"{rasa_url or self.rasa_url}/webhooks/rest/webhook", json=body, timeout=60,
+                              headers={"Authorization": f"Bearer {REST_TOKEN}"})
         response.raise_for_status()
         return [m["text"] for m in response.json() if "text" in m]
+
+    def text(self, phone: str, body: str, settle_seconds: float = 2.0, timeout: float = 60) -> list[str]:
+        """Send one SMS from `phone` through the signed Twilio webhook (what `make phone` does);
+        the bot texts that turn added to the conversation's tracker (the SMS themselves go to
+        Twilio's REST API, which this stack does not play)."""
+        def events() -> list[dict[str, object]]:
+            response = httpx.get(f"{self.rasa_url}/conversations/{phone}/tracker",
+                                 params={"token": RASA_TOKEN}, timeout=30)
+            response.raise_for_status()
+            return list(response.json().get("events") or [])
+
+        said_before = sum(1 for e in events() if e.get("event") == "user")
+        url = f"{self.rasa_url}{SMS_PATH}"
+        form = sms_form(body, phone, DEFAULT_OUR_NUMBER)
+        reply = httpx.post(url, data=form, headers={"X-Twilio-Signature": sign(url, form, DEFAULT_AUTH_TOKEN)},
+                           timeout=30)
+        reply.raise_for_status()
+        deadline = time.monotonic() + timeout
+        seen: list[dict[str, object]] = []
+        while time.monotonic() < deadline:  # the turn runs after the webhook is answered
+            now = events()
+            if sum(1 for e in now if e.get("event") == "user") > said_before and now == seen:
+                break
+            seen = now
+            time.sleep(settle_seconds)
+        else:
+            raise TimeoutError(f"the SMS {body!r} from {phone} never finished its turn")
+        users = [i for i, e in enumerate(seen) if e.get("event") == "user"]
+        return [str(e.get("text") or "") for e in seen[users[said_before]:] if e.get("event") == "bot"]
 
     def api(self, method: str, path: str, **kwargs: object) -> httpx.Response:
         """Call the payments service's API with the service token."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,7 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, new_conversation
 
 AMOUNT = re.compile(r"\$\s?\d")
 LINK = re.compile(r"https?://\S+/pay/[\w-]+")
@@ -25,7 +24,8 @@ AISHA = ("7734", "07/21/1990", "94110")
 
 
 def new_sender() -> str:
-    return f"e2e-{uuid.uuid4().hex[:10]}"
+    """A new conversation over our REST connector (`rest-e2e-...`)."""
+    return new_conversation()
 
 
 def verify(stack: Stack, sender: str, who: tuple[str, str, str] = MARIA) -> list[str]:
@@ -153,19 +153,19 @@ def test_lock_out_hands_off(stack: Stack) -> None:
     assert case["reason"] == "verification_locked"
 
 
+# A caller ID is believed only when our SMS or voice connector signed it, so these two go through
+# the signed SMS webhook (REST metadata claiming a phone is ignored: tests/security).
 def test_wrong_number_apologizes_discloses_nothing_and_flags_the_number(stack: Stack) -> None:
-    sender = new_sender()
-    replies = stack.say(sender, "you have the wrong number", metadata={"phone": "+14045550105"})
-    assert any("sorry for bothering you" in t for t in replies)
+    replies = stack.text("+14045550105", "you have the wrong number")  # Dana Whitfield, A1005
+    assert any("sorry for bothering you" in t for t in replies), replies
     assert not any(AMOUNT.search(t) or "Dana" in t for t in replies)
     assert "wrong_number" in stack.api("GET", "/api/accounts/A1005").json()["flags"]
-    assert stack.say(sender, "hello") == []
+    assert stack.text("+14045550105", "hello") == []
 
 
 def test_stop_records_the_opt_out_and_goes_quiet(stack: Stack) -> None:
-    sender = new_sender()
-    replies = stack.say(sender, "stop texting me", metadata={"phone": "+14045550105"})
-    assert any("won't contact you" in t for t in replies)
-    flags = stack.api("GET", "/api/accounts/A1005").json()["flags"]
-    assert {"stop_sms", "stop_voice"} <= set(flags)
-    assert stack.say(sender, "hello") == []
+    replies = stack.text("+13125550104", "stop texting me")  # Robert Chen, A1004
+    assert any("opted out" in t or "won't contact you" in t for t in replies), replies
+    flags = stack.api("GET", "/api/accounts/A1004").json()["flags"]
+    assert "stop_sms" in flags
+    assert stack.text("+13125550104", "hello") == []

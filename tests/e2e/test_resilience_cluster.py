@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 import psycopg
 import pytest
 
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, new_conversation
 
 POSTGRES_URL = os.environ.get("EVENKEEL_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("EVENKEEL_TEST_REDIS_URL", "")
@@ -139,7 +139,7 @@ def tickets(redis: RedisConnection, key: str) -> set[int]:
 
 def test_one_conversation_across_two_servers_is_processed_once_and_in_order(cluster: tuple[Stack, str, str]) -> None:
     stack, rasa_b, key_prefix = cluster
-    sender = f"cluster-{uuid.uuid4().hex[:8]}"
+    sender = new_conversation("cluster")
     lock_key = f"{key_prefix}:lock:{sender}"
     messages = ["hello", "4821", "03/14/1985", "78701", "what's my balance?", "I'd like to set up a payment plan",
                 "2", "no"]

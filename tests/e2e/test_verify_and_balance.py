@@ -4,17 +4,16 @@ rasa server, action server and payments service."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import httpx
 
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, new_conversation
 
 AMOUNT = re.compile(r"\$\s?\d")
 
 
 def new_sender() -> str:
-    return f"e2e-{uuid.uuid4().hex[:10]}"
+    return new_conversation()
 
 
 def test_every_process_is_healthy(stack: Stack) -> None:
