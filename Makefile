@@ -27,6 +27,11 @@ export STRIPE_WEBHOOK_SECRET
 ACTIONS_HOST ?= 127.0.0.1
 ACTION_SERVER_TOKEN ?= dev-action-token
 export ACTIONS_HOST ACTION_SERVER_TOKEN
+# Connectors sign channel facts with it and the action server checks them (contracts/channel_facts.py);
+# our REST connector (make chat, benchmarks, tests) wants this bearer token (channels/rest.py).
+CHANNEL_FACTS_KEY ?= dev-channel-facts-key
+REST_CHANNEL_TOKEN ?= dev-rest-token
+export CHANNEL_FACTS_KEY REST_CHANNEL_TOKEN
 export HOST RASA_PORT ACTIONS_PORT PAYMENTS_PORT LOCALSTRIPE_PORT RASA_AUTH_TOKEN \
   PAYMENTS_SERVICE_TOKEN DATABASE_URL TRACKER_SQLITE_PATH RASA_ENDPOINTS RASA_MODEL \
   ACTION_ENDPOINT_URL PAYMENTS_URL RASA_URL STRIPE_API_BASE PAYMENTS_PUBLIC_URL DISCLOSURE_MODE
