@@ -184,3 +184,65 @@ def test_a_declined_card_on_the_page(live_app, browser):
     with live_app.sessions() as session:  # type: ignore[operator]
         assert session.get(AccountRow, "A1001").balance_cents == 245000
     assert_no_card_number_stored(live_app)
+
+
+def add_plan(app: LiveApp) -> str:
+    """An installment plan on A1001 without a saved card, as a booking leaves it."""
+    from datetime import date, datetime, timezone
+
+    from payments.adapters.orm import InstallmentRow, PlanRow
+
+    with app.sessions.begin() as session:  # type: ignore[attr-defined]
+        plan = PlanRow(id="PLN-BROWSE", account_id="A1001", offer_id="installments_3", kind="installments",
+                       status="active", currency="USD", total_cents=31000, channel="sms",
+                       conversation_id="browser-conv", consent_text="I agree to 3 payments and to the card charges.",
+                       idempotency_key="browser-plan", created_at=datetime.now(timezone.utc))
+        plan.installments = [InstallmentRow(seq=i, due_date=date(2030, i, 2), amount_cents=a, status="scheduled")
+                             for i, a in ((1, 10334), (2, 10333), (3, 10333))]
+        session.add(plan)
+    return "PLN-BROWSE"
+
+
+@pytest.mark.parametrize("answer", ["yes", "no"])
+def test_a_plan_payment_asks_before_saving_the_card(live_app, browser, answer):
+    ARTIFACTS.mkdir(exist_ok=True)
+    plan_id = add_plan(live_app)
+    response = httpx.post(f"{live_app.url}/api/payments", headers={"Authorization": f"Bearer {TOKEN}"}, json={
+        "account_id": "A1001", "amount_cents": 10334, "channel": "sms", "idempotency_key": secrets.token_hex(8),
+        "conversation_id": "browser-conv", "plan_id": plan_id}, timeout=10)
+    assert response.status_code == 201, response.text
+    payment = response.json()
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(payment["link_url"])
+    sync_api.expect(page.locator("#save-card-title")).to_have_text("Save this card for your plan?")
+    assert page.locator("#card-element").count() == 0  # no card form before the answer
+    page.screenshot(path=str(ARTIFACTS / "pay-page-save-card-question.png"), full_page=True)
+    page.locator(f"#save-card-{answer}").click()
+    help_text = page.locator("#card-help")
+    if answer == "yes":
+        sync_api.expect(help_text).to_contain_text("Stripe keeps this card for your plan's next payments")
+    else:
+        sync_api.expect(help_text).to_contain_text("The card is not saved for later payments.")
+    element = page.locator("#card-element")
+    element.locator("input[placeholder=number]").fill("4242424242424242")
+    element.locator("input[placeholder=exp_month]").fill("12")
+    element.locator("input[placeholder=exp_year]").fill("30")
+    element.locator("input[placeholder=cvc]").fill("123")
+    element.locator("input[placeholder=postal_code]").fill("78701")
+    page.locator("#pay-button").click()
+    sync_api.expect(page.locator("#result-title")).to_have_text("Thank you, your payment was received", timeout=30000)
+    assert wait_for_status(live_app, payment["id"], "succeeded").status == "succeeded"
+    from payments.adapters.orm import PlanRow
+
+    deadline = time.monotonic() + 10
+    while True:
+        with live_app.sessions() as session:  # type: ignore[operator]
+            plan = session.get(PlanRow, plan_id)
+            installment_status = plan.installments[0].status
+            saved = plan.stripe_payment_method_id
+        if installment_status == "paid" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert installment_status == "paid"
+    assert (saved is not None) == (answer == "yes")  # the card is kept only after a yes
+    assert_no_card_number_stored(live_app)
