@@ -9,10 +9,15 @@ import pytest
 
 from channels.masking import (
     MASK,
+    Fragments,
+    card_fragments,
+    completes_split_card,
     contains_card_number,
     find_card_numbers,
     luhn_valid,
     mask_card_numbers,
+    next_buffer,
+    normalize,
 )
 
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -267,14 +272,19 @@ def test_verification_factors_dates_amounts_and_phones_are_untouched(text: str) 
     assert not contains_card_number(text)
 
 
-def test_numbers_separated_by_words_do_not_join() -> None:
-    text = "4111 1111 and then 1111 1111"
+def test_numbers_separated_by_ordinary_words_do_not_join() -> None:
+    # Filler words ("and", "then", "dash") join groups; any other word ends the number.
+    text = "4111 1111 was due before 1111 1111"
     assert mask_card_numbers(text) == (text, 0)
 
 
-def test_numbers_separated_by_slashes_or_dots_do_not_join() -> None:
-    for text in ("4111/1111/1111/1111", "4111.1111.1111.1111"):
-        assert mask_card_numbers(text) == (text, 0)
+@pytest.mark.parametrize(
+    "written",
+    ["4111/1111/1111/1111", "4111.1111.1111.1111", "4111_1111_1111_1111", "4111 x 1111 x 1111 x 1111",
+     "4111a1111b1111c1111", "4111 1111 and then 1111 1111", "4111*1111*1111*1111", "4111#1111#1111#1111", "4111 / 1111 / 1111 / 1111"],
+)
+def test_numbers_separated_by_any_separator_join(written: str) -> None:
+    assert mask_card_numbers(f"card {written} ok") == (f"card {MASK} ok", 1)
 
 
 # --- API -----------------------------------------------------------------------------------------
@@ -301,3 +311,59 @@ def test_a_long_digit_chain_is_checked_quickly() -> None:
     started = time.monotonic()
     mask_card_numbers(text)
     assert time.monotonic() - started < 1.0
+
+
+# --- normalization and units set aside -----------------------------------------------------------
+
+
+def test_normalize_reads_unicode_digits_and_drops_invisible_characters() -> None:
+    assert normalize("４\u200b1️⃣٤–x") == "414-x"
+
+
+def test_mask_keeps_the_text_around_a_unicode_card_number() -> None:
+    keycaps = "".join(d + "\ufe0f\u20e3" for d in "4111111111111111")
+    assert mask_card_numbers(f"it is {keycaps}!") == (f"it is {MASK}!", 1)
+    assert mask_card_numbers("a ４１１１ １１１１ １１１１ １１１１ b") == (f"a {MASK} b", 1)
+
+
+@pytest.mark.parametrize("text", ["03/14/1985 78701", "3/14/85 78701 4821", "1985-03-14 78701 4821",
+                                  "$1,234.56 $2,345.67 $3,456.78", "+1 512 555 0101 4821"])
+def test_dates_amounts_and_phones_never_join_their_neighbours(text: str) -> None:
+    assert mask_card_numbers(text) == (text, 0)
+
+
+def test_a_card_next_to_a_date_is_still_masked() -> None:
+    assert mask_card_numbers("4111 1111 1111 1111 03/14/1985") == (f"{MASK} 03/14/1985", 1)
+
+
+def test_a_card_typed_in_threes_is_not_mistaken_for_a_phone_number() -> None:
+    assert mask_card_numbers("422 222 222 2222") == (MASK, 1)  # ends in "222 222 2222", phone-shaped
+    assert mask_card_numbers("411 111 111 111 1111") == (MASK, 1)
+
+
+# --- fragments across messages -------------------------------------------------------------------
+
+
+def test_fragments_of_a_message() -> None:
+    assert card_fragments("4111 1111") == Fragments(("4111", "1111"), ("4111", "1111"), True)
+    assert card_fragments("my card is 4111 1111") == Fragments((), ("4111", "1111"), False)
+    assert card_fragments("4111 1111 is the start") == Fragments(("4111", "1111"), (), False)
+    assert card_fragments("four one one one") == Fragments(("4", "1", "1", "1"), ("4", "1", "1", "1"), True)
+    assert card_fragments("2") == Fragments()
+    assert card_fragments("03141985") == Fragments()
+
+
+def test_completes_split_card_needs_both_sides_a_card_prefix_and_luhn() -> None:
+    assert completes_split_card(["4111", "1111"], ("1111", "1111"))
+    assert not completes_split_card([], ("4111", "1111", "1111", "1111"))
+    assert not completes_split_card(["4111", "1111"], ("1111", "1112"))
+    number = with_check_digit("111111111111111")  # Luhn-valid, but no card network starts with 1
+    assert not completes_split_card([number[:8]], (number[8:],))
+
+
+def test_next_buffer_keeps_whole_groups_up_to_18_digits() -> None:
+    previous = ["4111", "1111", "1111"]
+    kept = next_buffer(previous, card_fragments("4242 42"))
+    assert sum(map(len, kept)) <= 18 and kept[-1] == "42"
+    assert next_buffer(previous, card_fragments("hello 4242")) == ["4242"]
+    assert next_buffer(previous, card_fragments("78701")) == []
