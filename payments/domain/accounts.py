@@ -26,6 +26,8 @@ class AccountFlag(StrEnum):
     ATTORNEY = "attorney"
     DECEASED = "deceased"
     CEASE_COMMUNICATION = "cease_communication"
+    # An agent granted a pause for hardship: no collection until it is cleared.
+    HARDSHIP_HOLD = "hardship_hold"
     WRONG_NUMBER = "wrong_number"
     STOP_SMS = "stop_sms"
     STOP_VOICE = "stop_voice"
@@ -40,6 +42,7 @@ NO_COLLECTION_FLAGS = frozenset(
         AccountFlag.ATTORNEY,
         AccountFlag.DECEASED,
         AccountFlag.CEASE_COMMUNICATION,
+        AccountFlag.HARDSHIP_HOLD,
     }
 )
 

@@ -53,6 +53,18 @@ class ContactRule(StrEnum):
     CALL_FREQUENCY = "call_frequency"
     RECENT_CONVERSATION = "recent_conversation"
     OUTSIDE_HOURS = "outside_hours"
+    INCONVENIENT_TIME = "inconvenient_time"  # a time the consumer told us is inconvenient
+
+
+# 12 CFR 1006.6(e): every electronic communication we start carries a simple way to opt out.
+# The one spelling: outbox, scheduler, console and connectors use this constant.
+OPT_OUT_NOTICE = "Reply STOP to opt out."
+
+
+def with_opt_out(body: str) -> str:
+    """`body` ending with the opt-out notice (added once; a body that has it is unchanged)."""
+    body = body.rstrip()
+    return body if body.endswith(OPT_OUT_NOTICE) else f"{body} {OPT_OUT_NOTICE}".lstrip()
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,16 @@ class ContactEvent:
     kind: ContactKind
     direction: Direction
     at: datetime
+
+
+@dataclass(frozen=True)
+class ContactWindow:
+    """Hours the consumer told us are convenient ("not before noon", "not after 6"), local time
+    wherever they are; None is no limit on that side (12 CFR 1006.6(b)(1): a time known to be
+    inconvenient)."""
+
+    not_before: time | None = None
+    not_after: time | None = None  # exclusive
 
 
 @dataclass(frozen=True)
@@ -100,25 +122,34 @@ _PAUSING_FLAGS = NO_COLLECTION_FLAGS - {AccountFlag.CEASE_COMMUNICATION}
 def evaluate_contact(
     *,
     flags: Iterable[AccountFlag],
-    time_zone: str,
+    time_zone: str | Sequence[str],
     medium: Medium,
     at: datetime,
     history: Sequence[ContactEvent] = (),
     policy: ContactPolicy = DEFAULT_POLICY,
+    pauses: Iterable[str] = (),
+    windows: Sequence[ContactWindow] = (),
 ) -> ContactDecision:
     """Decide whether we may start a `medium` contact at `at` (timezone-aware).
 
-    Days and hours are the consumer's (`time_zone`, an IANA name), so DST is handled by the zone.
-    `history` may hold any events; only voice events at or before `at` count.
+    `time_zone` is every zone the consumer may be in (IANA names, `payments.domain.zones`): the
+    hours must be convenient in all of them; the first is the consumer's own calendar, which counts
+    the Reg F days. DST is handled by the zones. `pauses`: reasons beyond the flags that pause
+    collection (the standing's `pending_review`: a report no agent has reviewed yet; `settled`).
+    `windows` are hours the consumer asked for, applied in every zone. `history` may hold any
+    events; only voice events at or before `at` count.
     """
     if at.tzinfo is None:
         raise ValueError("evaluate_contact needs a timezone-aware datetime")
-    zone = ZoneInfo(time_zone)
+    names = (time_zone,) if isinstance(time_zone, str) else tuple(time_zone)
+    if not names:
+        raise ValueError("evaluate_contact needs at least one time zone")
+    zones = tuple(ZoneInfo(n) for n in names)
     flags = frozenset(flags)
 
     if AccountFlag.CEASE_COMMUNICATION in flags:
         return _refused(ContactRule.CEASE_COMMUNICATION, "the consumer asked us to stop all communication")
-    paused = sorted(f.value for f in flags & _PAUSING_FLAGS)
+    paused = sorted({f.value for f in flags & _PAUSING_FLAGS} | set(pauses))
     if paused:
         return _refused(ContactRule.COLLECTION_PAUSED, f"collection is paused ({', '.join(paused)})")
     if medium.uses_phone and AccountFlag.WRONG_NUMBER in flags:
@@ -126,11 +157,12 @@ def evaluate_contact(
     if medium.stop_flag in flags:
         return _refused(ContactRule.OPTED_OUT, f"the consumer opted out of {medium.value}")
 
+    hours = _Hours.of(policy, windows)
     calls = _voice_history(history, at) if medium is Medium.VOICE else []
-    rule, detail = _first_timed_refusal(calls, zone, medium, at, policy)
+    rule, detail = _first_timed_refusal(calls, zones, medium, at, policy, hours)
     if rule is None:
         return ContactDecision(True, None, f"{medium.value} contact is allowed now")
-    return ContactDecision(False, rule, detail, _next_allowed(calls, zone, medium, at, policy))
+    return ContactDecision(False, rule, detail, _next_allowed(calls, zones, medium, at, policy, hours))
 
 
 def _refused(rule: ContactRule, detail: str) -> ContactDecision:
@@ -141,42 +173,71 @@ def _voice_history(history: Sequence[ContactEvent], at: datetime) -> list[Contac
     return [e for e in history if e.medium is Medium.VOICE and e.at <= at]
 
 
+@dataclass(frozen=True)
+class _Hours:
+    """The policy's hours and, narrower where the consumer asked, their own (None: no hour is left)."""
+
+    policy: tuple[time, time]
+    consumer: tuple[time, time] | None
+
+    @classmethod
+    def of(cls, policy: ContactPolicy, windows: Sequence[ContactWindow]) -> "_Hours":
+        earliest, latest = policy.earliest, policy.latest
+        for w in windows:
+            earliest = max(earliest, w.not_before or earliest)
+            latest = min(latest, w.not_after or latest)
+        return cls((policy.earliest, policy.latest), (earliest, latest) if earliest < latest else None)
+
+
 def _first_timed_refusal(
-    calls: list[ContactEvent], zone: ZoneInfo, medium: Medium, at: datetime, policy: ContactPolicy
+    calls: list[ContactEvent], zones: tuple[ZoneInfo, ...], medium: Medium, at: datetime, policy: ContactPolicy,
+    hours: _Hours,
 ) -> tuple[ContactRule | None, str]:
+    home = zones[0]
     if medium is Medium.VOICE:
-        if _frequency_clear_at(calls, zone, at, policy) > at:
+        if _frequency_clear_at(calls, home, at, policy) > at:
             return ContactRule.CALL_FREQUENCY, (
                 f"{policy.max_call_attempts} call attempts already placed within "
                 f"{policy.window_days} consecutive days"
             )
-        if _conversation_clear_at(calls, zone, at, policy) > at:
+        if _conversation_clear_at(calls, home, at, policy) > at:
             return ContactRule.RECENT_CONVERSATION, (
                 f"a telephone conversation took place within the last {policy.window_days} days"
             )
-    if _hours_clear_at(zone, at, policy) > at:
-        local = at.astimezone(zone)
-        return ContactRule.OUTSIDE_HOURS, (
-            f"it is {local:%H:%M} for the consumer ({zone.key}); contact only "
-            f"{policy.earliest:%H:%M}-{policy.latest:%H:%M} local time"
-        )
+    outside = [z for z in zones if not _within(z, at, hours.policy)]
+    if outside:
+        return ContactRule.OUTSIDE_HOURS, "; ".join(
+            f"it is {at.astimezone(z):%H:%M} in {z.key}" for z in outside
+        ) + (f": contact only {policy.earliest:%H:%M}-{policy.latest:%H:%M} local time in every place the "
+             f"consumer may be ({', '.join(z.key for z in zones)})")
+    if hours.consumer is None or any(not _within(z, at, hours.consumer) for z in zones):
+        return ContactRule.INCONVENIENT_TIME, "the consumer told us this time is inconvenient"
     return None, ""
 
 
 def _next_allowed(
-    calls: list[ContactEvent], zone: ZoneInfo, medium: Medium, at: datetime, policy: ContactPolicy
-) -> datetime:
-    """The earliest moment every time-based rule passes together (each can push the others)."""
+    calls: list[ContactEvent], zones: tuple[ZoneInfo, ...], medium: Medium, at: datetime, policy: ContactPolicy,
+    hours: _Hours,
+) -> datetime | None:
+    """The earliest moment every time-based rule passes together (each can push the others); None
+    when no hour is convenient in every zone and the consumer's own hours."""
+    if hours.consumer is None:
+        return None
+    home = zones[0]
     when = at
-    while True:
+    # Each round either ends or moves `when` to some zone's next opening; a fortnight of rounds
+    # without an hour convenient everywhere means there is none.
+    for _ in range(64):
         later = when
         if medium is Medium.VOICE:
-            later = max(later, _frequency_clear_at(calls, zone, later, policy))
-            later = max(later, _conversation_clear_at(calls, zone, later, policy))
-        later = _hours_clear_at(zone, later, policy)
+            later = max(later, _frequency_clear_at(calls, home, later, policy))
+            later = max(later, _conversation_clear_at(calls, home, later, policy))
+        for zone in zones:
+            later = max(later, _hours_clear_at(zone, later, hours.consumer))
         if later == when:
             return when.astimezone(timezone.utc)
         when = later
+    return None
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -218,14 +279,18 @@ def _conversation_clear_at(calls: list[ContactEvent], zone: ZoneInfo, at: dateti
     return max(at, clear)
 
 
-def _hours_clear_at(zone: ZoneInfo, at: datetime, policy: ContactPolicy) -> datetime:
-    """`at` when within the consumer's hours, else the next `earliest` local time."""
-    local = at.astimezone(zone)
-    if policy.earliest <= local.time() < policy.latest:
+def _within(zone: ZoneInfo, at: datetime, hours: tuple[time, time]) -> bool:
+    return hours[0] <= at.astimezone(zone).time() < hours[1]
+
+
+def _hours_clear_at(zone: ZoneInfo, at: datetime, hours: tuple[time, time]) -> datetime:
+    """`at` when within `hours` local time in `zone`, else the next opening there."""
+    if _within(zone, at, hours):
         return at
-    day = local.date() if local.time() < policy.earliest else local.date() + timedelta(days=1)
+    local = at.astimezone(zone)
+    day = local.date() if local.time() < hours[0] else local.date() + timedelta(days=1)
     # Built from the wall-clock date and time, so DST days give the right UTC instant.
-    return datetime.combine(day, policy.earliest, tzinfo=zone)
+    return datetime.combine(day, hours[0], tzinfo=zone)
 
 
 # --- Flags: who may change what -------------------------------------------------------------

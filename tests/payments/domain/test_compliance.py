@@ -161,6 +161,7 @@ ALL = list(Medium)
         (AccountFlag.BANKRUPTCY, ALL, ContactRule.COLLECTION_PAUSED),
         (AccountFlag.ATTORNEY, ALL, ContactRule.COLLECTION_PAUSED),
         (AccountFlag.DECEASED, ALL, ContactRule.COLLECTION_PAUSED),
+        (AccountFlag.HARDSHIP_HOLD, ALL, ContactRule.COLLECTION_PAUSED),
         (AccountFlag.WRONG_NUMBER, [Medium.SMS, Medium.VOICE], ContactRule.WRONG_NUMBER),
         (AccountFlag.STOP_SMS, [Medium.SMS], ContactRule.OPTED_OUT),
         (AccountFlag.STOP_VOICE, [Medium.VOICE], ContactRule.OPTED_OUT),
@@ -180,7 +181,7 @@ def test_each_flag_refuses_its_media_for_good(flag, refused_media, rule, medium)
 def test_every_flag_is_covered_above():
     covered = {
         AccountFlag.CEASE_COMMUNICATION, AccountFlag.DISPUTE, AccountFlag.BANKRUPTCY, AccountFlag.ATTORNEY,
-        AccountFlag.DECEASED, AccountFlag.WRONG_NUMBER, AccountFlag.STOP_SMS, AccountFlag.STOP_VOICE,
+        AccountFlag.DECEASED, AccountFlag.HARDSHIP_HOLD, AccountFlag.WRONG_NUMBER, AccountFlag.STOP_SMS, AccountFlag.STOP_VOICE,
         AccountFlag.STOP_EMAIL,
     }
     assert covered == set(AccountFlag)
