@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, or_, select, text
 from sqlalchemy.orm import Session
 
-from payments.adapters.orm import AccountFlagRow, AccountRow, ContactEventRow
+from payments.adapters.orm import AccountFlagRow, AccountReportRow, AccountRow, ContactEventRow, ContactWindowRow
 from payments.domain.accounts import AccountFlag
-from payments.domain.compliance import ContactEvent, ContactKind, Direction, Medium
+from payments.domain.compliance import ContactEvent, ContactKind, ContactWindow, Direction, Medium
+from payments.domain.standing import ReportKind
 
 
 def serialize_writes(session: Session, key: str) -> None:
@@ -62,17 +63,27 @@ class ContactEventRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, account_id: str, event: ContactEvent) -> int:
+    def add(self, account_id: str, event: ContactEvent, conversation_id: str | None = None) -> int:
         row = ContactEventRow(
             account_id=account_id,
             medium=event.medium.value,
             kind=event.kind.value,
             direction=event.direction.value,
             at=event.at,
+            conversation_id=conversation_id,
         )
         self.session.add(row)
         self.session.flush()
         return row.id
+
+    def find(self, account_id: str, medium: Medium, kind: ContactKind, conversation_id: str) -> int | None:
+        """The id of this conversation's event of this kind, if one was recorded already."""
+        return self.session.scalar(
+            select(ContactEventRow.id).where(
+                ContactEventRow.account_id == account_id, ContactEventRow.medium == medium.value,
+                ContactEventRow.kind == kind.value, ContactEventRow.conversation_id == conversation_id,
+            ).order_by(ContactEventRow.id).limit(1)
+        )
 
     def between(self, account_id: str, medium: Medium, since: datetime, until: datetime) -> list[ContactEvent]:
         rows = self.session.scalars(
@@ -88,3 +99,59 @@ class ContactEventRepository:
         return [
             ContactEvent(Medium(r.medium), ContactKind(r.kind), Direction(r.direction), r.at) for r in rows
         ]
+
+
+PENDING_REVIEW = "pending_review"
+
+
+class ReportRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: AccountReportRow) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def pending_kinds(self, account_id: str) -> list[ReportKind]:
+        rows = self.session.scalars(
+            select(AccountReportRow.kind)
+            .where(AccountReportRow.account_id == account_id, AccountReportRow.status == PENDING_REVIEW)
+        )
+        return [ReportKind(k) for k in rows]
+
+    def pending(self, *, account_id: str | None, conversation_id: str | None) -> list[AccountReportRow]:
+        """Pending rows on the account or from the conversation, oldest first."""
+        conditions = []
+        if account_id:
+            conditions.append(AccountReportRow.account_id == account_id)
+        if conversation_id:
+            conditions.append(AccountReportRow.conversation_id == conversation_id)
+        if not conditions:
+            return []
+        return list(self.session.scalars(
+            select(AccountReportRow)
+            .where(AccountReportRow.status == PENDING_REVIEW, or_(*conditions))
+            .order_by(AccountReportRow.id)
+        ))
+
+    def get(self, row_id: int) -> AccountReportRow | None:
+        return self.session.get(AccountReportRow, row_id)
+
+
+class ContactWindowRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: ContactWindowRow) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def windows_of(self, account_id: str) -> list[ContactWindow]:
+        rows = self.session.scalars(
+            select(ContactWindowRow).where(ContactWindowRow.account_id == account_id).order_by(ContactWindowRow.id)
+        )
+        return [ContactWindow(_time(r.not_before), _time(r.not_after)) for r in rows]
+
+
+def _time(value: str | None) -> time | None:
+    return time.fromisoformat(value) if value else None

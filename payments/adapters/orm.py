@@ -337,3 +337,43 @@ class ContactEventRow(Base):
     kind: Mapped[str] = mapped_column(String(16))  # attempt | conversation
     direction: Mapped[str] = mapped_column(String(16))  # outbound | inbound
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The call or conversation it belongs to: a connector's retried report of one call counts once.
+    conversation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+
+class AccountReportRow(Base):
+    """A report from anyone (a death, a bankruptcy, an attorney, a dispute, a cease request),
+    one row per account it points to (account_id None: it pointed to none). Pending, it pauses
+    collection on the account until an agent confirms it (the flag is set) or dismisses it."""
+
+    __tablename__ = "account_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[str] = mapped_column(String(16), index=True)  # e.g. RPT-7K3Q9X, shared by its rows
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # deceased | bankruptcy | attorney | dispute | cease
+    status: Mapped[str] = mapped_column(String(16))  # pending_review | confirmed | dismissed
+    reported_by: Mapped[str] = mapped_column(String(16))  # cardholder | third_party | unknown
+    channel: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    summary: Mapped[str] = mapped_column(String(500))  # masked by the caller
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reviewed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ContactWindowRow(Base):
+    """Times and places the consumer told us are inconvenient (12 CFR 1006.6(b)(1)); the contact
+    check keeps to `not_before`-`not_after` ("HH:MM", local wherever the consumer is)."""
+
+    __tablename__ = "contact_windows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    not_before: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    not_after: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    places: Mapped[list[str]] = mapped_column(JSON, default=list)
+    text: Mapped[str | None] = mapped_column(String(500), nullable=True)  # the consumer's words, masked
+    channel: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
