@@ -12,7 +12,7 @@ from actions import names
 from actions.base import PaymentsAction, VerifiedAction, latest_intent
 from actions.formatting import format_money
 from actions.payments_client import AccountNotFound, PaymentsUnavailable
-from actions.standing import read_standing
+from actions.standing import offer_what_next, read_standing
 
 
 class ActionRememberGoal(PaymentsAction):
@@ -149,6 +149,9 @@ class ActionAnswer(VerifiedAction):
         elif intent == "nlu_fallback":
             return await ActionMisunderstood(self.client).run(dispatcher, tracker, domain)
         else:  # a yes, a no or a detail with no question open
-            dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
-            return []
+            try:
+                return await offer_what_next(self.client, dispatcher, tracker, account_id)
+            except (PaymentsUnavailable, AccountNotFound):
+                dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
+                return []
         return await handler.run_verified(dispatcher, tracker, domain, account_id)

@@ -17,7 +17,7 @@ from actions.handoff import hand_off
 from actions.links import trusted_link
 from actions.offers import ask_to_confirm_promise, choose_offer, present_offers
 from actions.payments_client import AccountNotFound, PaymentsUnavailable, Refused
-from actions.standing import read_standing, refuse_paused, tell_active_plan
+from actions.standing import offer_what_next, read_standing, refuse_paused, tell_active_plan
 
 log = logging.getLogger(__name__)
 SERVICE_DOWN = (PaymentsUnavailable, AccountNotFound)
@@ -151,6 +151,7 @@ class ActionConfirm(VerifiedAction):
                     response=names.UTTER_PROMISE_RECORDED, amount=format_money(pending["amount_cents"]),
                     date=format_date(date.fromisoformat(pending["due_date"])))
                 return done
+            return done + await offer_what_next(self.client, dispatcher, tracker, account_id)  # nothing awaited a yes
         except SERVICE_DOWN:
             # Keep `pending` (and its key): a later yes retries without a duplicate.
             dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
@@ -167,8 +168,6 @@ class ActionConfirm(VerifiedAction):
             else:
                 dispatcher.utter_message(response=names.UTTER_OFFER_NO_LONGER_AVAILABLE)
             return done
-        dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)  # nothing was waiting for a yes
-        return done
 
     async def _book(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str, pending: dict, channel: str

@@ -76,3 +76,15 @@ def tell_pending_promise(dispatcher: CollectingDispatcher, standing: Standing) -
         dispatcher.utter_message(response=names.UTTER_STANDING_PENDING_PROMISE,
                                  amount=format_money(promise.amount_cents, promise.currency),
                                  date=format_date(promise.due_date))
+
+
+async def offer_what_next(
+    client: PaymentsClient, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str
+) -> list[EventType]:
+    """The menu (`utter_what_next`, with its pay and plan buttons), standing first: a paused
+    account gets its notice instead."""
+    standing = await read_standing(client, tracker, account_id)
+    if standing.paused:
+        return await refuse_paused(client, dispatcher, tracker, standing)
+    dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
+    return []

@@ -50,3 +50,11 @@ async def test_a_yes_is_only_a_booking_when_something_is_pending() -> None:
 async def test_unverified_turns_are_refused_by_the_gate() -> None:
     responses, _, client = await answer({}, "affirm", "yes")
     assert responses == [names.UTTER_VERIFY_FIRST] and client.calls == []
+
+
+async def test_with_nothing_open_a_paused_account_gets_its_notice_not_the_pay_menu() -> None:
+    from actions.payments_client import Standing
+
+    client = FakePaymentsClient(standing=Standing("A1001", "settled", "paused", ("settled",)))
+    responses, _, _ = await answer(VERIFIED, "affirm", "yes", client)
+    assert responses == [names.UTTER_STANDING_SETTLED]

@@ -204,3 +204,11 @@ async def test_hand_back_ends_the_verification_session() -> None:
     set_to = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert set_to[names.VERIFICATION_STATUS] is None and set_to[names.VERIFICATION_SESSION] is None
     assert set_to[names.ACCOUNT_ID] is None
+
+
+async def test_stop_claimed_over_rest_opts_no_phone_out() -> None:
+    """Issue 11: REST `metadata.phone` plus `input_channel` opted any number out of texts."""
+    client = FakePaymentsClient()
+    await ActionStopContact(client).run(CollectingDispatcher(), tracker(
+        {}, intent="stop_contact", channel="twilio_sms", metadata={"phone": "+15125550101"}), {})
+    assert client.called("phone_opt_out") == []

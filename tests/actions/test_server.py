@@ -6,10 +6,9 @@ any action runs; /health stays open. The forged call of issue 11 (a tracker clai
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,15 +17,10 @@ import httpx
 import pytest
 
 from actions.server import token_ok
+from tests.actions.processes import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-action-token-7f3a"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def action_call(action: str, slots: dict | None = None) -> dict:
@@ -47,25 +41,21 @@ def running_action_server(token: str, **env: str) -> Iterator[str]:
                    # Nothing listens here: an action that ran would answer "service unavailable".
                    "PAYMENTS_URL": f"http://127.0.0.1:{free_port()}", **env}
     environment.pop("ACTIONS_HOST", None)
-    process = subprocess.Popen([sys.executable, "-m", "actions.server"], cwd=ROOT, env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"action server did not start:\n{output[-3000:]}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with tempfile.TemporaryFile() as output:  # a file, not a pipe: a full pipe would block the server
+        process = subprocess.Popen([sys.executable, "-m", "actions.server"], cwd=ROOT, env=environment,
+                                   stdout=output, stderr=subprocess.STDOUT)
+
+        def logged() -> str:
+            output.seek(0)
+            return output.read().decode(errors="replace")
+
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(f"{url}/health", process, logged)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
