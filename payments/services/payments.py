@@ -196,15 +196,17 @@ class _PageFacts:
     plan_customer_id: str | None
     save_card: bool | None  # the customer's answer on the page; None: not asked (yet)
     plan_has_card: bool
+    later_payments: bool  # the plan has payments due after this one (a card saved now would pay them)
 
 
 def _asks_to_save_card(facts: _PageFacts) -> bool:
-    """Only a plan payment without a saved card asks, and only before its PaymentIntent exists
-    (the answer decides `setup_future_usage`). One-off payments never save a card."""
+    """Only a plan payment with later payments and no saved card asks, and only before its
+    PaymentIntent exists (the answer decides `setup_future_usage`). One-off payments, and a
+    plan's last payment (a settlement's lump sum), never save a card."""
     payment = facts.payment
     return (payment.status == PaymentStatus.PENDING and payment.method == PaymentMethod.LINK
-            and payment.plan_id is not None and not facts.plan_has_card and facts.save_card is None
-            and facts.payment_intent_id is None)
+            and payment.plan_id is not None and facts.later_payments and not facts.plan_has_card
+            and facts.save_card is None and facts.payment_intent_id is None)
 
 
 class PaymentService:
@@ -435,7 +437,7 @@ class PaymentService:
             return PageView(payment_id=payment.id, first_name=facts.first_name, card_last4=facts.card_last4,
                             amount=payment.amount, status=payment.status, client_secret=None,
                             link_expires_at=facts.link_expires_at, asks_to_save_card=True)
-        saves_card = payment.plan_id is not None and facts.save_card is True
+        saves_card = facts.save_card is True and facts.later_payments
         if payment.status == PaymentStatus.PENDING:
             intent_id = facts.payment_intent_id
             if intent_id is None:
@@ -509,6 +511,9 @@ class PaymentService:
             plan_customer_id=plan.stripe_customer_id if plan else None,
             save_card=row.save_card,
             plan_has_card=bool(plan and plan.stripe_payment_method_id),
+            later_payments=bool(plan and any(
+                i.id != row.installment_id and i.status in ("scheduled", "failed", "missed")
+                for i in plan.installments)),
         )
 
     @staticmethod
@@ -787,6 +792,10 @@ class PaymentService:
                     raise Gone("this payment expired", code="payment_expired")
                 if status != PaymentStatus.PENDING:
                     return _view(row), None, _result_of(row)
+                # Standing again at charge time: the payment may have been made before a pause.
+                payer = AccountRepository(session).get(row.account_id)
+                if payer is not None and not payer.collection_allowed:
+                    raise PolicyRefused("collection_paused", "collection is paused on this account")
                 if row.method == PaymentMethod.LINK and row.stripe_payment_intent_id:
                     raise Conflict("this payment is being paid on its payment page", code="payment_in_progress")
                 if row.method != PaymentMethod.IVR:

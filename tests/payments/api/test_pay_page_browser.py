@@ -102,6 +102,16 @@ def create_payment(app: LiveApp, amount_cents: int) -> dict:
     return response.json()
 
 
+def fill_card(page, card_number: str, postal_code: str = "78701") -> None:  # type: ignore[no-untyped-def]
+    """Type a card into localstripe's stand-in of the Stripe card element."""
+    element = page.locator("#card-element")
+    element.locator("input[placeholder=number]").fill(card_number)
+    element.locator("input[placeholder=exp_month]").fill("12")
+    element.locator("input[placeholder=exp_year]").fill("30")
+    element.locator("input[placeholder=cvc]").fill("123")
+    element.locator("input[placeholder=postal_code]").fill(postal_code)
+
+
 def pay(browser, link_url: str, card_number: str, screenshot: str) -> tuple[object, list[str]]:  # type: ignore[no-untyped-def]
     """Open the link on a phone-sized screen, type the card into the Stripe element, double-click Pay."""
     page = browser.new_page(viewport={"width": 390, "height": 844})
@@ -109,12 +119,7 @@ def pay(browser, link_url: str, card_number: str, screenshot: str) -> tuple[obje
     page.on("request", lambda r: confirms.append(r.url) if r.url.endswith("/confirm") else None)
     page.goto(link_url)
     sync_api.expect(page.locator("h1")).to_have_text("Hi Maria")
-    element = page.locator("#card-element")
-    element.locator("input[placeholder=number]").fill(card_number)
-    element.locator("input[placeholder=exp_month]").fill("12")
-    element.locator("input[placeholder=exp_year]").fill("30")
-    element.locator("input[placeholder=cvc]").fill("123")
-    element.locator("input[placeholder=postal_code]").fill("78701")
+    fill_card(page, card_number)
     page.screenshot(path=str(ARTIFACTS / f"{screenshot}-filled.png"), full_page=True)
     page.locator("#pay-button").dblclick()
     return page, confirms
@@ -223,12 +228,7 @@ def test_a_plan_payment_asks_before_saving_the_card(live_app, browser, answer):
         sync_api.expect(help_text).to_contain_text("Stripe keeps this card for your plan's next payments")
     else:
         sync_api.expect(help_text).to_contain_text("The card is not saved for later payments.")
-    element = page.locator("#card-element")
-    element.locator("input[placeholder=number]").fill("4242424242424242")
-    element.locator("input[placeholder=exp_month]").fill("12")
-    element.locator("input[placeholder=exp_year]").fill("30")
-    element.locator("input[placeholder=cvc]").fill("123")
-    element.locator("input[placeholder=postal_code]").fill("78701")
+    fill_card(page, "4242424242424242")
     page.locator("#pay-button").click()
     sync_api.expect(page.locator("#result-title")).to_have_text("Thank you, your payment was received", timeout=30000)
     assert wait_for_status(live_app, payment["id"], "succeeded").status == "succeeded"
@@ -245,4 +245,39 @@ def test_a_plan_payment_asks_before_saving_the_card(live_app, browser, answer):
         time.sleep(0.1)
     assert installment_status == "paid"
     assert (saved is not None) == (answer == "yes")  # the card is kept only after a yes
+    assert_no_card_number_stored(live_app)
+
+
+def test_a_settlement_paid_on_the_page_leaves_a_zero_balance_and_no_offers(live_app, browser):
+    """Issue 12's end-to-end proof for settlements: the charged-off A1002 settles for 60% on the page."""
+    from payments.adapters.orm import AuditEventRow, PlanRow
+    from payments.domain.policy import PlanPolicy
+    from payments.services.plans import PlanService
+
+    plans = PlanService(live_app.sessions, PlanPolicy())  # type: ignore[arg-type]
+    [lump] = [o for o in plans.offers("A1002").offers if o.id == "settlement_lump"]
+    plan = plans.book("A1002", offer_id="settlement_lump", channel="sms", idempotency_key="browser-settle",
+                      conversation_id="browser-settle").plan
+    response = httpx.post(f"{live_app.url}/api/payments", headers={"Authorization": f"Bearer {TOKEN}"}, json={
+        "account_id": "A1002", "amount_cents": lump.total.amount_cents, "channel": "sms",
+        "idempotency_key": secrets.token_hex(8), "conversation_id": "browser-settle", "plan_id": plan.id},
+        timeout=10)
+    assert response.status_code == 201, response.text
+    payment = response.json()
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(payment["link_url"])
+    sync_api.expect(page.locator("h1")).to_have_text("Hi James")
+    assert page.locator("#save-card-title").count() == 0  # a lump sum has no later payment to save a card for
+    fill_card(page, "4242424242424242", "10027")
+    page.locator("#pay-button").click()
+    sync_api.expect(page.locator("#result-title")).to_have_text("Thank you, your payment was received", timeout=30000)
+    assert wait_for_status(live_app, payment["id"], "succeeded").status == "succeeded"
+    with live_app.sessions() as session:  # type: ignore[operator]
+        account = session.get(AccountRow, "A1002")
+        [settled] = session.scalars(select(AuditEventRow).where(AuditEventRow.kind == "account_settled")).all()
+        assert session.get(PlanRow, plan.id).status == "completed"
+    assert (account.status, account.balance_cents, account.past_due_cents, account.minimum_due_cents) == (
+        "settled", 0, 0, 0)
+    assert settled.detail["forgiven_cents"] == 64050 - lump.total.amount_cents
+    assert plans.offers("A1002").offers == []
     assert_no_card_number_stored(live_app)

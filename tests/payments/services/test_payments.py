@@ -474,6 +474,17 @@ async def test_charge_ivr_token_for_an_existing_payment(service, gateway, sessio
     assert account_row(sessions, "A1001").balance_cents == 245000 - 9500
 
 
+async def test_charge_ivr_token_refuses_a_waiting_payment_once_collection_is_paused(service, gateway, sessions, clock):
+    from payments.adapters.orm import AccountFlagRow
+
+    created = service.create_payment("A1001", 9500, "voice", "key-1", conversation_id="call-1")
+    with sessions.begin() as session:
+        session.add(AccountFlagRow(account_id="A1001", flag="bankruptcy", created_at=clock()))
+    with pytest.raises(PolicyRefused) as refused:
+        await service.charge_ivr_token("pm_from_twilio", "attempt-1", payment_id=created.payment.id)
+    assert refused.value.code == "collection_paused" and gateway.calls == []
+
+
 async def test_charge_ivr_token_for_a_new_payment_and_a_decline(service, gateway, sessions):
     gateway.decline_code = "card_declined"
     result = await service.charge_ivr_token("pm_x", "call-9", account_id="A1005", amount_cents=6000)
@@ -593,6 +604,15 @@ async def test_settling_cancels_the_links_still_waiting_so_nothing_more_is_asked
         await service.page(token_of(waiting.link_url))  # the page no longer takes a card
     [canceled] = audit(sessions, "payment_canceled")
     assert canceled.detail == {"payment_id": waiting.payment.id, "reason": "account_settled"}
+
+
+async def test_a_lump_sum_settlement_page_does_not_ask_to_save_the_card(service, gateway, sessions, clock):
+    plan_id, (only,) = settlement_plan(sessions, clock, (38430,))
+    created = service.create_payment("A1002", 38430, "sms", "lump", plan_id=plan_id, installment_id=only)
+    view = await service.page(token_of(created.link_url))
+    assert (view.asks_to_save_card, view.saves_card) == (False, False) and view.client_secret
+    [(_, intent)] = [c for c in gateway.calls if c[0] == "create_payment_intent"]
+    assert intent["save_for_later"] is False  # no later payment for a saved card to pay
 
 
 def test_a_replayed_last_payment_settles_once(service, sessions, clock):
