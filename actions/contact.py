@@ -39,7 +39,11 @@ class ActionWrongNumber(PaymentsAction):
 
 class ActionStopContact(PaymentsAction):
     """Records the opt-out for the medium the customer used (SMS or calls; from web chat, both)
-    and confirms it. Returns `ConversationPaused`. Response: `utter_stop_confirmed`."""
+    against the signed caller ID, or else the verified account, and confirms only what was
+    recorded: a failure says so (and the conversation stays open to try again), and with neither
+    a caller ID nor a verified account it says how to stop contact instead of promising it.
+    Returns `ConversationPaused` once recorded. Responses: `utter_stop_confirmed`,
+    `utter_stop_not_recorded`, `utter_stop_who`."""
 
     def name(self) -> str:
         return names.ACTION_STOP_CONTACT
@@ -52,16 +56,21 @@ class ActionStopContact(PaymentsAction):
         account_id = (tracker.get_slot(names.ACCOUNT_ID)
                       if tracker.get_slot(names.VERIFICATION_STATUS) == names.VERIFIED else None)
         phone = caller_phone(tracker)
+        if not phone and not account_id:
+            dispatcher.utter_message(response=names.UTTER_STOP_WHO)
+            return []
         try:
             for medium in media:
                 if phone:
                     await self.client.phone_opt_out(phone, medium=medium, channel=channel,
                                                     conversation_id=tracker.sender_id)
-                elif account_id:
-                    await self.client.set_flag(account_id, flag=f"stop_{medium}", channel=channel,
+                else:
+                    await self.client.set_flag(str(account_id), flag=f"stop_{medium}", channel=channel,
                                                conversation_id=tracker.sender_id)
         except PaymentsError as exc:
             log.error("[conversation=%s] opt-out not recorded: %s", tracker.sender_id, exc)
+            dispatcher.utter_message(response=names.UTTER_STOP_NOT_RECORDED)
+            return []
         medium_text = {"sms": "text messages", "voice": "calls"}.get(channel, "texts and calls")
         dispatcher.utter_message(response=names.UTTER_STOP_CONFIRMED, medium=medium_text)
         return [ConversationPaused()]

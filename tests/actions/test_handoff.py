@@ -212,3 +212,19 @@ async def test_stop_claimed_over_rest_opts_no_phone_out() -> None:
     await ActionStopContact(client).run(CollectingDispatcher(), tracker(
         {}, intent="stop_contact", channel="twilio_sms", metadata={"phone": "+15125550101"}), {})
     assert client.called("phone_opt_out") == []
+
+
+async def test_stop_that_is_not_recorded_is_not_confirmed() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionStopContact(FakePaymentsClient(down=True)).run(dispatcher, tracker(
+        {}, intent="stop_contact", channel="twilio_sms", metadata=signed("twilio_sms", phone="+15125550101")), {})
+    assert responses(dispatcher) == [names.UTTER_STOP_NOT_RECORDED]
+    assert events == []  # still listening, so they can try again
+
+
+async def test_stop_with_no_number_or_account_says_how_instead_of_promising() -> None:
+    client = FakePaymentsClient()
+    dispatcher = CollectingDispatcher()
+    events = await ActionStopContact(client).run(dispatcher, tracker({}, intent="stop_contact"), {})
+    assert responses(dispatcher) == [names.UTTER_STOP_WHO]
+    assert client.calls == [] and events == []
