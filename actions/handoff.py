@@ -48,9 +48,10 @@ def customer_said(tracker: Tracker, last: int = 3) -> list[str]:
 
 
 async def hand_off(
-    client: PaymentsClient, dispatcher: CollectingDispatcher, tracker: Tracker, reason: str
+    client: PaymentsClient, dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, note: str = ""
 ) -> list[EventType]:
-    """Create the case, tell the customer what happens next, pause the assistant."""
+    """Create the case, tell the customer what happens next, pause the assistant. `note` is one
+    more sentence of the summary for the agent."""
     verified = tracker.get_slot(names.VERIFICATION_STATUS) == names.VERIFIED
     account_id = tracker.get_slot(names.ACCOUNT_ID) if verified else None
     goal = tracker.get_slot(names.GOAL)
@@ -81,6 +82,8 @@ async def hand_off(
         summary += f" They came about {context['asked_for']}."
     if context["plan_booked"]:
         summary += f" Plan {context['plan_booked']} was booked."
+    if note:
+        summary += f" {note}"
     try:
         case = await client.create_handoff(
             conversation_id=tracker.sender_id, channel=service_channel(tracker), reason=_service_reason(reason),

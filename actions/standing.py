@@ -52,7 +52,9 @@ async def refuse_paused(
     cleared: list[EventType] = [SlotSet(names.AWAITING, None), SlotSet(names.PENDING, None)]
     if not needs_a_person(standing):
         return cleared
-    return cleared + await hand_off(client, dispatcher, tracker, "collection_paused")
+    why = ", ".join(standing.pause_reasons) or "not given"
+    return cleared + await hand_off(client, dispatcher, tracker, "collection_paused",
+                                    note=f"Collection is paused ({why}); they heard the neutral notice only.")
 
 
 def tell_active_plan(dispatcher: CollectingDispatcher, standing: Standing) -> bool:

@@ -79,6 +79,9 @@ async def test_a_paused_account_hears_its_notice_and_no_amount(reasons, notice, 
     if not person:  # (a handoff reads the figures for the agent's case)
         assert client.called("get_account") == []
     assert any(e["event"] == "pause" for e in events) is person
+    if person:
+        [case] = client.called("create_handoff")
+        assert f"Collection is paused ({', '.join(reasons) or 'not given'})" in case["summary"]
 
 
 async def test_bankruptcy_flag_pauses_when_the_service_has_no_standing_route_yet() -> None:
