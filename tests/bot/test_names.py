@@ -25,9 +25,20 @@ def test_every_action_exists(domain: Domain) -> None:
 
 def test_every_slot_and_form_exists(domain: Domain) -> None:
     slots = {s.name for s in domain.slots}
-    for value in (names.CARD_LAST4, names.DOB, names.ZIP, names.VERIFICATION_STATUS, names.ACCOUNT_ID):
+    for value in (names.CARD_LAST4, names.DOB, names.ZIP, names.VERIFICATION_STATUS, names.ACCOUNT_ID,
+                  names.VERIFICATION_SESSION):
         assert value in slots
     assert names.VERIFICATION_FORM in domain.form_names
+
+
+def test_identity_slots_cannot_be_set_from_what_a_customer_types(domain: Domain) -> None:
+    """The verification status, account and session (C2) are set only by action_verify_identity:
+    no mapping from an entity or text, and the session never steers the dialogue."""
+    for slot in domain.slots:
+        if slot.name in (names.VERIFICATION_STATUS, names.ACCOUNT_ID, names.VERIFICATION_SESSION):
+            assert [m["type"] for m in slot.mappings] == ["custom"], slot.name
+    [session] = [s for s in domain.slots if s.name == names.VERIFICATION_SESSION]
+    assert session.influence_conversation is False
 
 
 def test_verification_status_values_match(domain: Domain) -> None:
