@@ -84,16 +84,18 @@ def build_scheduler(settings: Settings, sessions: sessionmaker[Session]) -> Sche
         public_url=settings.payments_public_url,
         link_ttl_minutes=settings.payment_link_ttl_minutes,
     )
+    compliance = ComplianceService(sessions)
     notifications = NotificationService(
         sessions,
         HttpRasaNotifier(settings.rasa_url, settings.rasa_auth_token),
         TwilioSmsSender(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from_number,
                         settings.twilio_api_base),
         max_attempts=settings.notification_max_attempts,
+        gate=compliance,  # every attempt, retries included, is checked again at send time
     )
     policy = load_policy(settings.plan_policy_file or None)
     return Scheduler(
-        sessions, notifications, charger=payments, contact=ComplianceContactChecker(ComplianceService(sessions)),
+        sessions, notifications, charger=payments, contact=ComplianceContactChecker(compliance),
         links=payments, standing=AccountFlagStanding(sessions),
         reminder_days_before_due=settings.reminder_days_before_due,
         grace_days=policy.grace_days, broken_settlement=policy.settlement_broken,

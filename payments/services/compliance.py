@@ -3,15 +3,23 @@ ledger for Reg F call counting (DESIGN.md, compliance rules). Every change is au
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from payments.adapters.compliance_repository import ContactEventRepository, FlagRepository, serialize_writes
+from payments.adapters.compliance_repository import (
+    ContactEventRepository,
+    ContactWindowRepository,
+    FlagRepository,
+    ReportRepository,
+    serialize_writes,
+)
+from payments.adapters.orm import ContactWindowRow
 from payments.adapters.repositories import AccountRepository, AuditLog
-from payments.domain.accounts import NO_COLLECTION_FLAGS, AccountFlag
+from payments.domain.accounts import NO_COLLECTION_FLAGS, Account, AccountFlag
 from payments.domain.compliance import (
     DEFAULT_POLICY,
     ContactDecision,
@@ -24,8 +32,12 @@ from payments.domain.compliance import (
     is_valid_actor,
     may_clear_flag,
 )
+from payments.domain.standing import PauseReason, Purpose
+from payments.domain.zones import consumer_zones
 from payments.domain.errors import InvalidRequest, NotFound, PolicyRefused
 from payments.services.clock import Clock, utc_now
+from payments.services.notifications import Verdict
+from payments.services.standing import standing_in
 
 NOTE_MAX = 500
 
@@ -56,6 +68,26 @@ class ContactCheck:
     at: datetime
     decision: ContactDecision
     recorded_event_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Inconvenient:
+    """Times and places the consumer named as inconvenient: "HH:MM" local, either side optional."""
+
+    not_before: str | None = None
+    not_after: str | None = None
+    places: tuple[str, ...] = ()
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class Revocation:
+    media: tuple[Medium, ...]
+    cease: bool
+    account_ids: tuple[str, ...]
+
+
+ALL_MEDIA = "all"
 
 
 @dataclass(frozen=True)
@@ -250,8 +282,11 @@ class ComplianceService:
             since = at - timedelta(days=self.policy.window_days + 2)
             history = contacts.between(account_id, medium, since, at) if medium is Medium.VOICE else []
             decision = evaluate_contact(
-                flags=FlagRepository(session).flags_of(account_id), time_zone=account.time_zone,
+                flags=FlagRepository(session).flags_of(account_id),
+                time_zone=consumer_zones(account.time_zone, account.zip_code, account.phone),
                 medium=medium, at=at, history=history, policy=self.policy,
+                pauses=_pauses(session, account),
+                windows=ContactWindowRepository(session).windows_of(account_id),
             )
             audit = AuditLog(session)
             audit.record(
@@ -266,6 +301,27 @@ class ComplianceService:
                                         actor=actor, conversation_id=conversation_id)
         return ContactCheck(account_id, medium, at, decision, event_id)
 
+    def outbox_verdict(self, account_id: str, medium: Medium, purpose: Purpose, at: datetime) -> Verdict:
+        """The outbox's check before each attempt (`OutboxGate`). A collection message needs the
+        full contact check (standing, opt-outs, hours in every zone, the consumer's own hours, call
+        limits): refused for a time it waits, refused for good it is held. A notice (the answer to
+        something the customer just did) needs only a medium that may carry anything."""
+        if Purpose(purpose) is Purpose.NOTICE:
+            with self.sessions() as session:
+                try:
+                    standing = standing_in(session, account_id)
+                except NotFound:
+                    return Verdict(False, None, "unknown_account")
+            return Verdict(True) if standing.may(medium, Purpose.NOTICE) else Verdict(False, None, "medium_refused")
+        try:
+            decision = self.check_contact(account_id, medium, at).decision
+        except NotFound:
+            return Verdict(False, None, "unknown_account")
+        if decision.allowed:
+            return Verdict(True)
+        reason = decision.rule.value if decision.rule else "refused"
+        return Verdict(False, decision.next_allowed_at, reason)
+
     def record_contact(
         self,
         account_id: str,
@@ -277,20 +333,81 @@ class ComplianceService:
         conversation_id: str | None = None,
     ) -> int:
         """Record an attempt (before every outbound call) or a conversation (a person was reached,
-        whoever called). Audited as "contact_event". Returns the event id."""
+        whoever called). Audited as "contact_event". Returns the event id.
+
+        One conversation id (a call: `voice-<CallSid>`) has at most one event of each kind and
+        medium: a connector's retry returns the first event's id and counts nothing twice.
+        """
         actor = actor or ("customer" if direction is Direction.INBOUND else "system")
         _check_actor(actor)
         now = self.clock()
         with self.sessions.begin() as session:
             serialize_writes(session, f"account:{account_id}")
             _require_account(session, account_id)
+            if conversation_id:
+                existing = ContactEventRepository(session).find(account_id, medium, kind, conversation_id)
+                if existing is not None:
+                    return existing
             return self._record(session, account_id, ContactEvent(medium, kind, direction, now),
                                 actor=actor, conversation_id=conversation_id)
+
+    # --- revocation ------------------------------------------------------------------------
+
+    def revoke(
+        self,
+        *,
+        phone: str | None,
+        account_id: str | None,
+        media: Iterable[str],
+        cease: bool,
+        channel: str,
+        conversation_id: str | None,
+        inconvenient: Inconvenient | None = None,
+        summary: str | None = None,
+    ) -> Revocation:
+        """The consumer's own words: stop `media` ("all": every medium), cease all communication,
+        or not at these times. Applies to every account with `phone` and to `account_id`; `cease`
+        sets the cease flag, which stops every medium. Committed before this returns, so the
+        caller confirms only what is durable. The number is never written to the audit trail."""
+        stops = _media(media, cease)
+        if not (stops or inconvenient):
+            raise InvalidRequest("a revocation names media, cease or inconvenient times")
+        now = self.clock()
+        with self.sessions.begin() as session:
+            repo = FlagRepository(session)
+            ids = set(repo.account_ids_with_phone(phone)) if phone else set()
+            if account_id and repo.account_exists(account_id):
+                ids.add(account_id)
+            detail: dict[str, Any] = {
+                "media": [m.value for m in stops], "cease": cease, "unknown_account": bool(account_id) and account_id not in ids,
+                **({"summary": summary[:NOTE_MAX]} if summary else {}),
+                **({"inconvenient": {"not_before": inconvenient.not_before, "not_after": inconvenient.not_after,
+                                     "places": list(inconvenient.places)}} if inconvenient else {}),
+            }
+            audit = AuditLog(session)
+            for target in sorted(ids):  # sorted: locks are always taken in the same order
+                serialize_writes(session, f"account:{target}")
+                flags = [m.stop_flag for m in stops] + ([AccountFlag.CEASE_COMMUNICATION] if cease else [])
+                for flag in flags:
+                    set_flag_in(session, target, flag, actor="customer", channel=channel, at=now,
+                                conversation_id=conversation_id, detail={"source": "revocation"})
+                if inconvenient:
+                    ContactWindowRepository(session).add(ContactWindowRow(
+                        account_id=target, not_before=inconvenient.not_before, not_after=inconvenient.not_after,
+                        places=list(inconvenient.places), text=(inconvenient.text or None) and inconvenient.text[:NOTE_MAX],
+                        channel=channel, conversation_id=conversation_id, created_at=now,
+                    ))
+                audit.record("revocation", at=now, actor="customer", channel=channel, account_id=target,
+                             conversation_id=conversation_id, detail=detail)
+            if not ids:
+                audit.record("revocation_unmatched", at=now, actor="customer", channel=channel,
+                             conversation_id=conversation_id, detail=detail)
+        return Revocation(stops, cease, tuple(sorted(ids)))
 
     def _record(
         self, session: Session, account_id: str, event: ContactEvent, *, actor: str, conversation_id: str | None
     ) -> int:
-        event_id = ContactEventRepository(session).add(account_id, event)
+        event_id = ContactEventRepository(session).add(account_id, event, conversation_id)
         AuditLog(session).record(
             "contact_event", at=event.at, actor=actor, channel=event.medium.value, account_id=account_id,
             conversation_id=conversation_id,
@@ -298,6 +415,23 @@ class ComplianceService:
                     "direction": event.direction.value},
         )
         return event_id
+
+
+def _pauses(session: Session, account: Account) -> list[str]:
+    """What pauses contact besides the flags: a report no agent reviewed. (A settled account is
+    paused for collection in its standing, but may still be told it is settled.)"""
+    return [PauseReason.PENDING_REVIEW.value] if ReportRepository(session).pending_kinds(account.id) else []
+
+
+def _media(media: Iterable[str], cease: bool) -> tuple[Medium, ...]:
+    """The media named, "all" for every one; a cease request stops every medium whatever was named."""
+    named = set(media)
+    unknown = named - {m.value for m in Medium} - {ALL_MEDIA}
+    if unknown:
+        raise InvalidRequest(f"unknown media: {', '.join(sorted(unknown))}")
+    if cease or ALL_MEDIA in named:
+        return tuple(Medium)
+    return tuple(m for m in Medium if m.value in named)
 
 
 def _require_account(session: Session, account_id: str) -> None:

@@ -14,12 +14,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.adapters.orm import NotificationRow
+from payments.domain.compliance import Medium, with_opt_out
+from payments.domain.standing import Purpose
 from payments.services.clock import Clock, utc_now
 
 log = logging.getLogger(__name__)
 
 RASA_TRIGGER_INTENT = "rasa_trigger_intent"
 SMS = "sms"
+PENDING, HELD = "pending", "held"
+# A message held by a pending report goes out when the report is dismissed, unless it is older
+# than this: a reminder of a date long gone helps nobody.
+RELEASE_WITHIN = timedelta(days=2)
 
 
 class DeliveryFailed(Exception):
@@ -44,26 +50,47 @@ def enqueue_rasa_intent(
     dedupe_key: str,
     now: datetime,
     account_id: str | None = None,
+    purpose: Purpose = Purpose.COLLECTION,
 ) -> None:
     """Queue `trigger_intent` for a conversation, inside the caller's transaction.
 
-    A second call with the same `dedupe_key` (a replayed webhook) adds nothing.
+    A second call with the same `dedupe_key` (a replayed webhook) adds nothing. `purpose`:
+    `collection` (a reminder, a link: checked against the standing and the contact rules before
+    every attempt) or `notice` (the answer to something the customer just did, like a payment's
+    result: sent unless the medium may carry nothing).
     """
     _add(session, NotificationRow(
         kind=RASA_TRIGGER_INTENT, account_id=account_id, conversation_id=conversation_id, channel=channel,
-        payload={"intent": intent, "entities": entities}, dedupe_key=dedupe_key,
-        status="pending", attempts=0, next_attempt_at=now, created_at=now,
+        payload={"intent": intent, "entities": entities, "purpose": Purpose(purpose).value}, dedupe_key=dedupe_key,
+        status=PENDING, attempts=0, next_attempt_at=now, created_at=now,
     ))
 
 
 def enqueue_sms(
-    session: Session, *, to: str, body: str, dedupe_key: str, now: datetime, account_id: str | None = None
+    session: Session, *, to: str, body: str, dedupe_key: str, now: datetime, account_id: str | None = None,
+    purpose: Purpose = Purpose.COLLECTION,
 ) -> None:
-    """Queue an SMS we start (a reminder). The caller has already passed the contact check."""
+    """Queue an SMS we start (a reminder, a link, a notice). The body always ends with the
+    opt-out notice (12 CFR 1006.6(e)); the outbox checks the contact rules again before each attempt."""
     _add(session, NotificationRow(
-        kind=SMS, account_id=account_id, channel="sms", payload={"to": to, "body": body},
-        dedupe_key=dedupe_key, status="pending", attempts=0, next_attempt_at=now, created_at=now,
+        kind=SMS, account_id=account_id, channel="sms",
+        payload={"to": to, "body": with_opt_out(body), "purpose": Purpose(purpose).value},
+        dedupe_key=dedupe_key, status=PENDING, attempts=0, next_attempt_at=now, created_at=now,
     ))
+
+
+def release_held(session: Session, account_id: str, now: datetime) -> int:
+    """Put the account's held messages (younger than `RELEASE_WITHIN`) back in the queue; they
+    are checked again before they go. Returns how many."""
+    rows = session.scalars(select(NotificationRow).where(
+        NotificationRow.account_id == account_id, NotificationRow.status == HELD,
+        NotificationRow.created_at >= now - RELEASE_WITHIN,
+    ))
+    released = 0
+    for row in rows:
+        row.status, row.next_attempt_at = PENDING, now
+        released += 1
+    return released
 
 
 def _add(session: Session, row: NotificationRow) -> None:
@@ -82,6 +109,24 @@ class DeliveryReport:
     sent: int
     retried: int
     failed: int
+    deferred: int = 0  # not now (contact hours, call limits): tried again when allowed
+    held: int = 0  # not while the account is paused or the medium is refused
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gate's answer for one attempt: send now, not before `not_before`, or hold (a person or
+    a lifted pause must release it)."""
+
+    send: bool
+    not_before: datetime | None = None
+    reason: str | None = None
+
+
+class OutboxGate(Protocol):
+    """The contact rules at send time (`ComplianceService.outbox_verdict`)."""
+
+    def outbox_verdict(self, account_id: str, medium: Medium, purpose: Purpose, at: datetime) -> Verdict: ...
 
 
 class NotificationService:
@@ -93,26 +138,37 @@ class NotificationService:
         *,
         max_attempts: int = 8,
         clock: Clock = utc_now,
+        gate: OutboxGate | None = None,
     ) -> None:
         self.sessions = sessions
         self.rasa = rasa
         self.sms = sms
         self.max_attempts = max_attempts
         self.clock = clock
+        # None only in tests of the delivery mechanics: production always passes the compliance gate.
+        self.gate = gate
 
     async def deliver_due(self, limit: int = 50) -> DeliveryReport:
-        """Send pending messages whose time has come. Failures back off exponentially (30 s, 1 min,
-        2 min, ...) and are marked `failed` after `max_attempts`."""
+        """Send pending messages whose time has come. Before every attempt, retries included, the
+        gate checks the account's standing and the contact rules again: a message that may not go
+        now waits for `next_allowed_at` (its attempts not counted), one the account's standing
+        refuses is held. Failures back off exponentially (30 s, 1 min, 2 min, ...) and are marked
+        `failed` after `max_attempts`."""
         now = self.clock()
         with self.sessions() as session:
             due = list(session.scalars(
                 select(NotificationRow)
-                .where(NotificationRow.status == "pending", NotificationRow.next_attempt_at <= now)
+                .where(NotificationRow.status == PENDING, NotificationRow.next_attempt_at <= now)
                 .order_by(NotificationRow.id)
                 .limit(limit)
             ))
-        sent = retried = failed = 0
+        sent = retried = failed = deferred = held = 0
         for row in due:
+            verdict = self._verdict(row)
+            if not verdict.send:
+                if self._postpone(row.id, verdict):
+                    deferred, held = (deferred + 1, held) if verdict.not_before else (deferred, held + 1)
+                continue
             error = await self._send(row)
             with self.sessions.begin() as session:
                 current = session.get(NotificationRow, row.id)
@@ -130,7 +186,26 @@ class NotificationService:
                     current.last_error = error[:500]
                     current.next_attempt_at = self.clock() + timedelta(seconds=30 * 2 ** (current.attempts - 1))
                     retried += 1
-        return DeliveryReport(sent, retried, failed)
+        return DeliveryReport(sent, retried, failed, deferred, held)
+
+    def _verdict(self, row: NotificationRow) -> Verdict:
+        if self.gate is None or row.account_id is None:
+            return Verdict(True)
+        medium = Medium(row.channel) if row.channel in {m.value for m in Medium} else Medium.SMS
+        purpose = Purpose((row.payload or {}).get("purpose", Purpose.COLLECTION.value))
+        return self.gate.outbox_verdict(row.account_id, medium, purpose, self.clock())
+
+    def _postpone(self, row_id: int, verdict: Verdict) -> bool:
+        with self.sessions.begin() as session:
+            current = session.get(NotificationRow, row_id)
+            if current is None or current.status != PENDING:
+                return False
+            if verdict.not_before is not None:
+                current.next_attempt_at = verdict.not_before
+            else:
+                current.status = HELD
+            current.last_error = (verdict.reason or "")[:500] or None
+            return True
 
     async def _send(self, row: NotificationRow) -> str | None:
         try:

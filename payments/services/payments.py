@@ -46,6 +46,7 @@ from payments.domain.errors import Conflict, Gone, InvalidRequest, NotFound, Pol
 from payments.domain.ids import new_public_id
 from payments.domain.money import Money
 from payments.domain.settlement import Balances, apply_payment, settle, settlement_paid
+from payments.domain.standing import Purpose
 from payments.services.clock import Clock, utc_now
 from payments.services.notifications import enqueue_rasa_intent
 
@@ -658,6 +659,8 @@ class PaymentService:
                 dedupe_key=f"payment-{row.id}-{target.value}",
                 now=now,
                 account_id=row.account_id,
+                # The answer to the customer's own payment: sent at once, even to a paused account.
+                purpose=Purpose.NOTICE,
             )
         return True
 

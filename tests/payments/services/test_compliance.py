@@ -329,3 +329,119 @@ def test_the_audit_trail_holds_no_phone_number(service, sessions):
     service.opt_out_phone(MARIA_PHONE, Medium.SMS)
     service.opt_in_phone(MARIA_PHONE, Medium.SMS)
     assert all("5550101" not in json.dumps(e.detail) for e in audit_rows(sessions))
+
+
+# --- revocations (contract C4) -----------------------------------------------------------------
+
+
+def flags_of(sessions, account_id):
+    with sessions() as session:
+        return {f.flag for f in session.get(AccountRow, account_id).flags}
+
+
+def revoke(service, **overrides):
+    values = dict(phone=MARIA_PHONE, account_id=None, media=["voice"], cease=False, channel="sms",
+                  conversation_id=MARIA_PHONE, summary="stop calling me")
+    return service.revoke(**{**values, **overrides})
+
+
+def test_a_revocation_stops_the_medium_named_not_the_channel_used(service, sessions):
+    result = revoke(service)  # "stop calling me", typed by text
+    assert result.media == (Medium.VOICE,) and result.account_ids == (MARIA,) and not result.cease
+    assert flags_of(sessions, MARIA) == {"stop_voice"}
+    assert service.check_contact(MARIA, Medium.SMS).decision.allowed
+
+
+def test_a_revocation_by_phone_applies_across_accounts(service, sessions):
+    with sessions.begin() as session:
+        session.get(AccountRow, "A1002").phone = MARIA_PHONE
+    result = revoke(service, media=["sms"])
+    assert result.account_ids == ("A1001", "A1002")
+    assert "stop_sms" in flags_of(sessions, "A1002")
+    [event] = [e for e in audit_rows(sessions, "revocation") if e.account_id == "A1002"]
+    assert MARIA_PHONE not in json.dumps(event.detail)
+
+
+def test_all_media_and_cease(service, sessions):
+    assert revoke(service, media=["all"]).media == tuple(Medium)
+    result = revoke(service, media=[], cease=True, account_id="A1003")  # Aisha's account given too
+    assert result.cease and result.account_ids == ("A1001", "A1003")
+    for account_id in result.account_ids:
+        assert {"cease_communication", "stop_sms", "stop_voice", "stop_email"} <= flags_of(sessions, account_id)
+    decision = service.check_contact("A1003", Medium.EMAIL).decision
+    assert decision.rule is ContactRule.CEASE_COMMUNICATION
+
+
+def test_an_unmatched_revocation_is_still_recorded(service, sessions):
+    result = revoke(service, phone="+19995550000", media=["sms"])
+    assert result.account_ids == ()
+    [event] = audit_rows(sessions, "revocation_unmatched")
+    assert event.detail["media"] == ["sms"]
+
+
+def test_inconvenient_times_are_kept_by_the_contact_check(service, clock):
+    from payments.services.compliance import Inconvenient
+
+    revoke(service, media=[], inconvenient=Inconvenient(not_before="13:00", places=("work",), text="not before 1"))
+    decision = service.check_contact(MARIA, Medium.SMS).decision  # noon in Chicago
+    assert (decision.allowed, decision.rule) == (False, ContactRule.INCONVENIENT_TIME)
+    assert decision.next_allowed_at == datetime(2026, 3, 2, 19, 0, tzinfo=timezone.utc)
+    assert service.check_contact(MARIA, Medium.SMS, decision.next_allowed_at).decision.allowed
+
+
+def test_a_revocation_with_nothing_in_it_is_refused(service):
+    with pytest.raises(InvalidRequest):
+        revoke(service, media=[])
+    with pytest.raises(InvalidRequest):
+        revoke(service, media=["fax"])
+
+
+# --- the call ledger (12 CFR 1006.14(b)(2)) ------------------------------------------------------
+
+
+def test_a_conversation_the_voice_connector_records_blocks_calls_for_seven_days(service, clock):
+    service.record_contact(MARIA, Medium.VOICE, ContactKind.CONVERSATION, Direction.INBOUND,
+                           conversation_id="voice-CA123")
+    decision = service.check_contact(MARIA, Medium.VOICE).decision
+    assert (decision.allowed, decision.rule) == (False, ContactRule.RECENT_CONVERSATION)
+    # The conversation's day is day 1: calls again from local midnight seven days later.
+    assert decision.next_allowed_at == datetime(2026, 3, 9, 13, 0, tzinfo=timezone.utc)  # 08:00 CDT (DST from 8 March)
+    assert service.check_contact(MARIA, Medium.SMS).decision.allowed  # texts are not calls
+
+
+def test_the_eighth_call_attempt_in_seven_days_is_refused(service, clock):
+    for day in range(7):  # one a day at noon, the first six days; the seventh day twice
+        check = service.check_contact(MARIA, Medium.VOICE, record_attempt=True)
+        assert check.decision.allowed and check.recorded_event_id
+        clock.advance(days=1 if day < 5 else 0, minutes=10)
+    assert service.check_contact(MARIA, Medium.VOICE).decision.rule is ContactRule.CALL_FREQUENCY
+
+
+def test_one_call_reported_twice_counts_once(service, sessions):
+    first = service.record_contact(MARIA, Medium.VOICE, ContactKind.CONVERSATION, Direction.INBOUND,
+                                   conversation_id="voice-CA9")
+    again = service.record_contact(MARIA, Medium.VOICE, ContactKind.CONVERSATION, Direction.INBOUND,
+                                   conversation_id="voice-CA9")
+    assert first == again and count(sessions, ContactEventRow) == 1
+    other = service.record_contact(MARIA, Medium.VOICE, ContactKind.ATTEMPT, Direction.OUTBOUND,
+                                   conversation_id="voice-CA9")
+    assert other != first and count(sessions, ContactEventRow) == 2
+
+
+# --- the outbox gate -----------------------------------------------------------------------------
+
+
+def test_the_outbox_gate_defers_for_hours_and_holds_for_a_pause(service, clock):
+    from payments.domain.standing import Purpose
+
+    night = datetime(2026, 3, 3, 4, 0, tzinfo=timezone.utc)  # 22:00 in Chicago
+    verdict = service.outbox_verdict(MARIA, Medium.SMS, Purpose.COLLECTION, night)
+    assert not verdict.send and verdict.not_before == datetime(2026, 3, 3, 14, 0, tzinfo=timezone.utc)
+    assert verdict.reason == "outside_hours"
+    service.set_flag(MARIA, AccountFlag.DISPUTE, actor="customer", channel="sms")
+    held = service.outbox_verdict(MARIA, Medium.SMS, Purpose.COLLECTION, clock())
+    assert (held.send, held.not_before, held.reason) == (False, None, "collection_paused")
+    # A notice (a payment's result) may still go to a disputed account; not after an opt-out.
+    assert service.outbox_verdict(MARIA, Medium.SMS, Purpose.NOTICE, clock()).send
+    service.set_flag(MARIA, AccountFlag.STOP_SMS, actor="customer", channel="sms")
+    assert not service.outbox_verdict(MARIA, Medium.SMS, Purpose.NOTICE, clock()).send

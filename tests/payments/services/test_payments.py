@@ -257,7 +257,8 @@ async def test_success_event_settles_once_reduces_the_balance_and_tells_the_conv
         events = session.scalar(select(func.count()).select_from(StripeEventRow))
     assert [(n.conversation_id, n.channel, n.payload, n.dedupe_key) for n in notes] == [(
         "conv-7", "sms",
-        {"intent": "payment_succeeded", "entities": {"payment_id": pid, "amount_cents": 31000, "currency": "USD"}},
+        {"intent": "payment_succeeded", "entities": {"payment_id": pid, "amount_cents": 31000, "currency": "USD"},
+         "purpose": "notice"},
         f"payment-{pid}-succeeded",
     )]
     assert sorted(kinds) == ["payment_created", "payment_succeeded"]
