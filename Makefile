@@ -83,7 +83,7 @@ test: envs model ## install what is needed and run every suite
 	@scripts/install-system-deps.sh
 	@$(PAY_PY) -m pytest tests/payments tests/deploy tests/bench
 	@$(RASA_PY) -m pytest tests/actions tests/bot tests/channels
-	@$(PAY_PY) -m pytest tests/e2e
+	@$(PAY_PY) -m pytest tests/e2e tests/security
 
 # Extra options for bench/whole_stack.py, e.g. BENCH_ARGS="--seconds 20" (see --help).
 BENCH_ARGS ?=

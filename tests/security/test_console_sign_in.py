@@ -1,0 +1,71 @@
+"""Console sign-in (issue 11): the answer does not tell an unknown username from a wrong password
+or a locked account, and failures from one address cannot keep an agent out from everywhere else.
+
+Client addresses: the payments service runs under uvicorn, which takes the client address from
+`X-Forwarded-For` when the request comes from 127.0.0.1 (its default `--forwarded-allow-ips`),
+as it would behind the deployment's proxy. So each simulated client here sends its own."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import subprocess
+
+import httpx
+import pytest
+
+from tests.e2e.stack import PAYMENTS_BIN, ROOT, Stack
+from tests.security.channels import unique
+
+PASSWORD = "security-suite-agent-password"
+_addresses = (f"198.51.100.{n}" for n in itertools.count(10))
+
+
+def add_agent(stack: Stack, username: str) -> None:
+    subprocess.run([str(PAYMENTS_BIN / "python"), "-m", "payments", "add-agent", username, "--name", "Test"],
+                   cwd=ROOT, env={**stack.env, "AGENT_PASSWORD": PASSWORD}, check=True, capture_output=True)
+
+
+def sign_in(stack: Stack, username: str, password: str, address: str | None = None) -> httpx.Response:
+    return httpx.post(f"{stack.payments_url}/console/sign-in", data={"username": username, "password": password},
+                      headers={"X-Forwarded-For": address or next(_addresses)}, timeout=60)
+
+
+def shown(response: httpx.Response, username: str) -> tuple[int, str]:
+    """What the client learns: the status and the page, with its own username put back as typed."""
+    body = response.text.replace(f'value="{username[:64]}"', 'value="…"')
+    return response.status_code, re.sub(r"\s+", " ", body)
+
+
+@pytest.fixture(scope="module")
+def locked_agent(stack: Stack) -> str:
+    username = unique("locked").replace("-", "")
+    add_agent(stack, username)
+    for _ in range(8):  # well past the lock-out threshold, each from a new address
+        sign_in(stack, username, "not-the-password")
+    return username
+
+
+def test_sign_in_answers_alike_for_unknown_user_wrong_password_and_locked_account(stack: Stack, locked_agent: str) -> None:
+    known = unique("known").replace("-", "")
+    add_agent(stack, known)
+    unknown = unique("nobody").replace("-", "")
+    answers = {
+        "unknown user": shown(sign_in(stack, unknown, "whatever-password"), unknown),
+        "wrong password": shown(sign_in(stack, known, "whatever-password"), known),
+        "locked account": shown(sign_in(stack, locked_agent, "whatever-password"), locked_agent),
+    }
+    statuses = {why: status for why, (status, _) in answers.items()}
+    assert len(set(statuses.values())) == 1, statuses
+    assert len({body for _, body in answers.values()}) == 1, "the sign-in pages differ"
+    assert all(status != 303 for status in statuses.values())
+
+
+def test_failures_from_one_address_do_not_lock_the_agent_out_elsewhere(stack: Stack) -> None:
+    username = unique("target").replace("-", "")
+    add_agent(stack, username)
+    attacker = "203.0.113.66"
+    for _ in range(12):
+        sign_in(stack, username, "guessing-wrong", address=attacker)
+    from_the_office = sign_in(stack, username, PASSWORD, address="192.0.2.20")
+    assert from_the_office.status_code == 303, (from_the_office.status_code, from_the_office.text[:300])
