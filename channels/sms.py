@@ -46,7 +46,7 @@ from channels.twilio_common import (
     normalize_phone,
     timezone_for,
     twilio_params,
-    user_text_for_rasa,
+    user_text_in_conversation,
 )
 
 log = logging.getLogger(__name__)
@@ -407,7 +407,7 @@ class TwilioSmsInput(TwilioInput):
             notes.append(TRUNCATED_TEXT)
 
         memory = await self.memory.get(phone)
-        prepared = user_text_for_rasa(body)
+        prepared = await user_text_in_conversation(body, self.card_buffer, phone)
         text = prepared.text
         if not text:  # nothing but slashes and spaces
             await self.sender.send_sms(phone, EMPTY_TEXT, our_number)

@@ -26,7 +26,8 @@ from twilio.request_validator import RequestValidator
 
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore, build_store
-from channels.masking import mask_card_numbers
+from channels.card_buffer import SplitCardBuffer
+from channels.masking import MASK, mask_card_numbers, redact_digits
 from channels.rasa_input import FactsSigner, neutralize
 
 log = logging.getLogger(__name__)
@@ -205,6 +206,7 @@ class TwilioInput(InputChannel):
         self.validator = SignatureValidator(settings)
         self.facts = FactsSigner(settings, self.name())
         self.store: ChannelStore = store or build_store(settings.channels_redis_url, settings.channels_dedupe_ttl_seconds)
+        self.card_buffer = SplitCardBuffer(self.store)
         self.sender: SmsSender = sender or TwilioRestSender(settings)
         self._tasks: set[asyncio.Future[Any]] = set()
 
@@ -269,14 +271,24 @@ class UserText:
 
 def user_text_for_rasa(raw: str) -> UserText:
     """A card number anywhere in the message → `/card_number_shared` (the tracker store never holds
-    the digits; logs get the masked text). Otherwise the text `neutralize`d: a typed
+    the digits). `loggable` has every digit redacted (no card fragment, date of birth or ZIP in a
+    log). Otherwise the text `neutralize`d: a typed
     "/payment_succeeded" or "EXTERNAL: ..." must not reach Rasa as an intent or an event. Only payloads of buttons the bot itself
     sent (mapped by the connector) become "/intent" messages."""
     masked, found = mask_card_numbers(raw or "")
     if found:
-        return UserText(CARD_NUMBER_SHARED, masked, card_number_removed=True)
+        return UserText(CARD_NUMBER_SHARED, redact_digits(masked), card_number_removed=True)
     text = neutralize(raw).strip()
-    return UserText(text, text)
+    return UserText(text, redact_digits(text))
+
+
+async def user_text_in_conversation(raw: str, buffer: SplitCardBuffer, conversation_id: str) -> UserText:
+    """`user_text_for_rasa`, and a card number split across the conversation's messages: the
+    message that completes it becomes `/card_number_shared` too (channels/card_buffer.py)."""
+    prepared = user_text_for_rasa(raw)
+    if await buffer.completes_card(conversation_id, raw or "", has_card=prepared.card_number_removed):
+        return UserText(CARD_NUMBER_SHARED, MASK, card_number_removed=True)
+    return prepared
 
 
 # Twilio's FromState/CallerState → the state's main time zone (states split between zones get the

@@ -51,7 +51,9 @@ from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore
 from channels.sms import button_payload, pack_messages, render_message
 from channels.rasa_state import rasa_tracker
+from channels.masking import MASK
 from channels.twilio_common import (
+    CARD_NUMBER_SHARED,
     SmsSender,
     TwilioInput,
     is_phone_number,
@@ -434,6 +436,9 @@ class TwilioVoiceInput(TwilioInput):
             text, kind, loggable, card_number_removed = self._user_input(digits, speech, buttons)
             if digits == "*" or not text:  # * repeats the question
                 return await turn.finish(turn.reprompt(state, queued=queued), state=state)
+            # A card number keyed or said over several turns: the turn that completes it is masked.
+            if await self.card_buffer.completes_card(sender, digits or speech, has_card=card_number_removed):
+                text, loggable, card_number_removed = CARD_NUMBER_SHARED, MASK, True
         else:
             state["silences"] = int(state.get("silences") or 0) + 1
             if state["silences"] <= MAX_REPROMPTS:
@@ -471,7 +476,7 @@ class TwilioVoiceInput(TwilioInput):
             if digits == "0":
                 return REQUEST_AGENT, "dtmf", digits, False
             payload = button_payload(digits, buttons) if digits.isdigit() and len(digits) <= 2 else None
-            return (payload or prepared.text), "dtmf", digits, False
+            return (payload or prepared.text), "dtmf", prepared.loggable, False
         prepared = user_text_for_rasa(speech)
         if prepared.card_number_removed:
             return prepared.text, "speech", prepared.loggable, True

@@ -55,6 +55,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
+from channels.card_buffer import SplitCardBuffer
+from channels.config import ChannelSettings
+from channels.dedupe import build_store
 from channels.masking import mask_card_numbers
 from channels.rasa_state import is_listening, rasa_tracker
 
@@ -248,6 +251,10 @@ class WebChatInput(SocketIOInput):
         self.frame_ancestors = frame_ancestors
         self.message_queue_url = message_queue_url
         self.app: Optional[Sanic] = None
+        # A card number split across messages: a short digit buffer per conversation (channels/card_buffer.py).
+        store_settings = ChannelSettings.from_env()
+        self.card_buffer = SplitCardBuffer(
+            build_store(store_settings.channels_redis_url, store_settings.channels_dedupe_ttl_seconds))
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """For pushed messages (agent replies, `trigger_intent`): emits to the room named by the
@@ -406,6 +413,10 @@ class WebChatInput(SocketIOInput):
                 await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
             offered = await self.offered_payloads(session_id) if isinstance(data.get("payload"), str) else set()
             text, masked = self.user_text(data, offered)
+            clicked = isinstance(data.get("payload"), str) and text == data.get("payload")
+            if not clicked and await self.card_buffer.completes_card(
+                    session_id, text if masked is None else "", has_card=masked is not None):
+                text, masked = CARD_NUMBER_INTENT, CARD_NUMBER_SHOWN
             if masked is not None:
                 logger.info("[conversation=%s] card number removed from a web chat message", session_id)
                 await sio.emit(MASKED_EVT, {"client_id": data.get("client_id"), "text": masked},
@@ -415,7 +426,9 @@ class WebChatInput(SocketIOInput):
                     output = WebChatOutput(sio, self.bot_message_evt)
                     await on_new_message(UserMessage(
                         text, output, session_id,
-                        input_channel=self.name(), metadata=web_metadata(data.get(self.metadata_key)),
+                        input_channel=self.name(),
+                        metadata={**web_metadata(data.get(self.metadata_key)),
+                                  **({"card_number_removed": True} if masked is not None else {})},
                     ))
                     if not output.sent and await is_listening(self.app, session_id):
                         # Rasa took the message but nothing answered (an action failed, e.g. the

@@ -30,6 +30,8 @@ from payments.services.console import ConsoleService
 from payments.services.handoffs import HandoffService
 from payments.services.payments import PaymentService
 from payments.services.plans import PlanService
+from payments.services.reports import ReportService
+from payments.services.standing import StandingService
 from payments.services.verification import VerificationService
 
 log = logging.getLogger("payments")
@@ -53,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.account_service = AccountService(sessions)
         app.state.compliance_service = ComplianceService(sessions)
+        app.state.standing_service = StandingService(sessions)
+        app.state.report_service = ReportService(sessions)
         app.state.handoff_service = HandoffService(sessions)
         app.state.agent_service = AgentService(
             sessions, idle_minutes=settings.console_idle_minutes, max_hours=settings.console_session_hours,

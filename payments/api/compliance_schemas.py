@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from payments.api.schemas import Phone, iso_text
 from payments.domain.accounts import AccountFlag
 from payments.domain.compliance import ACTOR_PATTERN, ContactKind, ContactRule, Direction, HandoffReason, HandoffStatus, Medium
+from payments.domain.standing import MediumUse, PauseReason, ReportKind, Standing
 from payments.domain.verification import Channel
 from payments.services.compliance import AuditEntry, ContactCheck, FlagState
 from payments.services.handoffs import MAX_CONTEXT_BYTES, Case, context_size
@@ -239,3 +240,121 @@ class CaseListOut(BaseModel):
     @classmethod
     def of(cls, status: HandoffStatus, cases: list[Case]) -> "CaseListOut":
         return cls(status=status, cases=[CaseSummaryOut.of(c) for c in cases])
+
+
+# --- standing (contract C4) --------------------------------------------------------------
+
+
+class MoneyDueOut(BaseModel):
+    amount_cents: int
+    currency: str
+    due_date: date
+
+
+class ActivePlanOut(BaseModel):
+    plan_id: str
+    kind: Literal["installments", "settlement", "hardship"]
+    status: Literal["active", "suspended"]
+    next_installment: MoneyDueOut | None
+
+
+class PendingPromiseOut(BaseModel):
+    promise_id: str
+    amount_cents: int
+    currency: str
+    due_date: date
+
+
+class StandingOut(BaseModel):
+    account_id: str
+    status: Literal["open", "settled", "closed"]
+    collection: Literal["allowed", "paused"]
+    pause_reasons: list[PauseReason]
+    active_plan: ActivePlanOut | None
+    pending_promise: PendingPromiseOut | None
+    media: dict[Medium, MediumUse]
+
+    @classmethod
+    def of(cls, standing: Standing) -> "StandingOut":
+        plan, promise = standing.active_plan, standing.pending_promise
+        nxt = plan.next_installment if plan else None
+        return cls(
+            account_id=standing.account_id, status=standing.status,  # type: ignore[arg-type]
+            collection="allowed" if standing.collection_allowed else "paused",
+            pause_reasons=list(standing.pause_reasons),
+            active_plan=ActivePlanOut(
+                plan_id=plan.plan_id, kind=plan.kind, status=plan.status,  # type: ignore[arg-type]
+                next_installment=MoneyDueOut(amount_cents=nxt.amount.amount_cents, currency=nxt.amount.currency,
+                                             due_date=nxt.due_date) if nxt else None,
+            ) if plan else None,
+            pending_promise=PendingPromiseOut(
+                promise_id=promise.promise_id, amount_cents=promise.amount.amount_cents,
+                currency=promise.amount.currency, due_date=promise.due_date,
+            ) if promise else None,
+            media=dict(standing.media),
+        )
+
+
+# --- reports from anyone and revocations (contract C4) -----------------------------------
+
+AccountId = Annotated[str, StringConstraints(min_length=1, max_length=16)]
+MaskedText = Annotated[str, StringConstraints(max_length=500)]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class ReportRequest(BaseModel):
+    kind: ReportKind
+    account_id: AccountId | None = None
+    phone: Phone | None = None
+    conversation_id: ConversationId
+    channel: Channel
+    reported_by: Literal["cardholder", "third_party", "unknown"]
+    summary: MaskedText = ""
+
+
+class ReportOut(BaseModel):
+    report_id: str
+    account_ids: list[str]
+    status: Literal["pending_review"]
+
+
+class InconvenientIn(BaseModel):
+    not_before: ClockTime | None = None
+    not_after: ClockTime | None = None
+    places: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(default_factory=list,
+                                                                                           max_length=10)
+    text: MaskedText | None = None
+
+    @model_validator(mode="after")
+    def _a_window(self) -> Self:
+        if self.not_before and self.not_after and self.not_before >= self.not_after:
+            raise ValueError("not_before must be earlier than not_after")
+        if not (self.not_before or self.not_after or self.places or self.text):
+            raise ValueError("name a time, a place or the consumer's words")
+        return self
+
+
+class RevocationRequest(BaseModel):
+    phone: Phone | None = None
+    account_id: AccountId | None = None
+    conversation_id: ConversationId
+    channel: Channel
+    media: list[Literal["sms", "voice", "email", "all"]] = Field(default_factory=list, max_length=4)
+    cease: bool = False
+    inconvenient: InconvenientIn | None = None
+    summary: MaskedText | None = None
+
+    @model_validator(mode="after")
+    def _something_to_record(self) -> Self:
+        if not (self.phone or self.account_id):
+            raise ValueError("a revocation needs the phone number or the account id")
+        if not (self.media or self.cease or self.inconvenient):
+            raise ValueError("a revocation names media, cease or inconvenient times")
+        return self
+
+
+class RevocationOut(BaseModel):
+    recorded: bool
+    media: list[Medium]
+    cease: bool
+    account_ids: list[str]

@@ -14,6 +14,8 @@ from payments.services.console import ConsoleService
 from payments.services.handoffs import HandoffService
 from payments.services.payments import PaymentService
 from payments.services.plans import PlanService
+from payments.services.reports import ReportService
+from payments.services.standing import StandingService
 from payments.services.verification import VerificationService
 
 _bearer = HTTPBearer(auto_error=False)
@@ -78,3 +80,11 @@ def get_payment_service(request: Request) -> PaymentService:
 
 def get_console_service(request: Request) -> ConsoleService:
     return request.app.state.console_service
+
+
+def get_standing_service(request: Request) -> StandingService:
+    return request.app.state.standing_service
+
+
+def get_report_service(request: Request) -> ReportService:
+    return request.app.state.report_service

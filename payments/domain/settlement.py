@@ -94,7 +94,8 @@ class SettlementLedger:
     paid_seqs: frozenset[int] = frozenset()
     applied_payments: frozenset[str] = frozenset()
     status: LedgerStatus = LedgerStatus.ACTIVE
-    paid_cents: int = 0
+    paid_cents: int = 0  # what the payments took off the balance
+    overpaid_cents: int = 0  # what arrived beyond the balance (e.g. after the account settled): owed back
     forgiven_cents: int = 0
     rule: BrokenSettlementRule = field(default=BrokenSettlementRule.VOID)
 
@@ -103,8 +104,10 @@ class SettlementLedger:
         if payment_id in self.applied_payments:
             return self  # a replayed event: the money moved once
         after = pay(self.balances, amount_cents)
+        applied = min(amount_cents, self.balances.balance_cents)
         state = replace(self, balances=after, applied_payments=self.applied_payments | {payment_id},
-                        paid_cents=self.paid_cents + min(amount_cents, self.balances.balance_cents))
+                        paid_cents=self.paid_cents + applied,
+                        overpaid_cents=self.overpaid_cents + amount_cents - applied)
         if self.status is not LedgerStatus.ACTIVE or seq is None or not 1 <= seq <= len(self.installments):
             return state
         state = replace(state, paid_seqs=state.paid_seqs | {seq})

@@ -676,8 +676,14 @@ class PaymentService:
             # Paying the past due brings the account current (DESIGN.md, plan policy).
             account.status = AccountStatus.CURRENT.value
             account.delinquent_since = None
-        return {"balance_before_cents": before, "balance_after_cents": account.balance_cents,
-                "past_due_after_cents": account.past_due_cents}
+        detail: dict[str, object] = {"balance_before_cents": before, "balance_after_cents": account.balance_cents,
+                                     "past_due_after_cents": account.past_due_cents}
+        if row.amount_cents > before:
+            # Money that arrived beyond the balance (a late payment on a settled account): owed back.
+            detail["overpaid_cents"] = row.amount_cents - before
+            log.warning("payment %s paid %d cents beyond the balance of %s", row.id, row.amount_cents - before,
+                        row.account_id)
+        return detail
 
     def _apply_to_plan(
         self,

@@ -18,11 +18,24 @@ from payments.api.compliance_schemas import (
     FlagsOut,
     PhoneConsentOut,
     PhoneConsentRequest,
+    ReportOut,
+    ReportRequest,
+    RevocationOut,
+    RevocationRequest,
+    StandingOut,
     WrongNumberRequest,
 )
-from payments.api.deps import get_compliance_service, require_service_token
+from payments.api.deps import (
+    get_compliance_service,
+    get_report_service,
+    get_standing_service,
+    require_service_token,
+    require_verification_session,
+)
 from payments.domain.accounts import AccountFlag
-from payments.services.compliance import ComplianceService
+from payments.services.compliance import ComplianceService, Inconvenient
+from payments.services.reports import ReportService
+from payments.services.standing import StandingService
 
 router = APIRouter(prefix="/api", tags=["compliance"], dependencies=[Depends(require_service_token)])
 
@@ -127,3 +140,43 @@ def wrong_number(
     calls to it (email and inbound contact still work)."""
     change = service.mark_wrong_number_phone(body.phone, channel=body.channel, conversation_id=body.conversation_id)
     return PhoneConsentOut(account_ids=list(change.account_ids), changed_account_ids=list(change.changed_account_ids))
+
+
+# It tells what the account owes and why it is paused: only to a verified conversation (C2).
+@router.get("/accounts/{account_id}/standing", response_model=StandingOut,
+            dependencies=[Depends(require_verification_session)],
+            responses={**NOT_FOUND, 403: {"description": "`verification_required`"}})
+def standing(account_id: str, service: StandingService = Depends(get_standing_service)) -> StandingOut:
+    """Contract C4: whether collection is allowed or paused and why, the plan in force with its
+    next installment, a pending promise, and what each medium may carry now (`collection`,
+    `notice_only`, `none`). Read before anything is disclosed, offered, charged or sent."""
+    return StandingOut.of(service.standing(account_id))
+
+
+@router.post("/reports", response_model=ReportOut, status_code=201)
+def report(body: ReportRequest, service: ReportService = Depends(get_report_service)) -> ReportOut:
+    """A report from anyone, cardholder or not: a pending flag on each account the account id or
+    the phone points to (`account_ids`, possibly none); collection on them is held until an agent
+    reviews it in the console. Audited."""
+    receipt = service.record(
+        body.kind, account_id=body.account_id, phone=body.phone, conversation_id=body.conversation_id,
+        channel=body.channel, reported_by=body.reported_by, summary=body.summary,
+    )
+    return ReportOut(report_id=receipt.report_id, account_ids=list(receipt.account_ids), status="pending_review")
+
+
+@router.post("/contact/revocations", response_model=RevocationOut, status_code=201)
+def revoke(body: RevocationRequest, service: ComplianceService = Depends(get_compliance_service)) -> RevocationOut:
+    """The customer's own words, in any state: stop these media (`all`: every one) on every account
+    with this number and the account given; `cease` sets the cease flag there, which stops every
+    medium; inconvenient times are kept by the contact check from now on. Committed before the
+    201, so the connector confirms only what is recorded."""
+    window = body.inconvenient
+    revocation = service.revoke(
+        phone=body.phone, account_id=body.account_id, media=body.media, cease=body.cease, channel=body.channel,
+        conversation_id=body.conversation_id, summary=body.summary,
+        inconvenient=Inconvenient(window.not_before, window.not_after, tuple(window.places), window.text)
+        if window else None,
+    )
+    return RevocationOut(recorded=True, media=list(revocation.media), cease=revocation.cease,
+                         account_ids=list(revocation.account_ids))

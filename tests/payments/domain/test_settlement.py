@@ -71,8 +71,11 @@ def test_no_sequence_of_events_applies_money_twice(case):
     # Each distinct payment counts once, whatever the replays: the balance moved by at most their sum.
     total = sum(amounts.values())
     assert final.applied_payments == set(amounts)
-    assert final.paid_cents == min(total, start)
+    # Every distinct payment is counted exactly once: off the balance, or as an overpayment owed back.
+    assert final.paid_cents + final.overpaid_cents == total
+    assert final.paid_cents <= start
     if final.status is not LedgerStatus.SETTLED:
+        assert final.paid_cents == min(total, start)
         assert final.balances.balance_cents == max(0, start - total)
         assert final.forgiven_cents == 0
 
@@ -104,6 +107,12 @@ def test_the_third_of_three_settles_and_the_remainder_is_forgiven():
     assert (ledger.status, ledger.balances.balance_cents) == (LedgerStatus.ACTIVE, 64050 - 14945)
     ledger = ledger.payment_succeeded("b", 2, 14945).payment_succeeded("c", 3, 14945)
     assert (ledger.status, ledger.balances, ledger.forgiven_cents) == (LedgerStatus.SETTLED, ZERO, 64050 - 44835)
+
+
+def test_a_payment_after_the_account_settled_is_an_overpayment_not_lost():
+    ledger = SettlementLedger(Balances(1000, 0, 0), (600,)).payment_succeeded("a", 1, 600)
+    late = ledger.payment_succeeded("late", None, 250)
+    assert (late.status, late.balances, late.overpaid_cents, late.paid_cents) == (LedgerStatus.SETTLED, ZERO, 250, 600)
 
 
 def test_settle_forgives_the_balance():

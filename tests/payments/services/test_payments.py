@@ -616,6 +616,17 @@ async def test_a_lump_sum_settlement_page_does_not_ask_to_save_the_card(service,
     assert intent["save_for_later"] is False  # no later payment for a saved card to pay
 
 
+def test_money_arriving_after_the_account_settled_is_recorded_as_owed_back(service, sessions, clock):
+    waiting = service.create_payment("A1002", 5000, "sms", "other-link")
+    plan_id, (only,) = settlement_plan(sessions, clock, (38430,))
+    succeed(service, sessions, "A1002", 38430, plan_id, only, "lump")
+    # The customer had the other page open: Stripe says that money moved too.
+    service.handle_stripe_event(event("succeeded", waiting.payment.id, None))
+    [late] = [e for e in audit(sessions, "payment_succeeded") if e.detail["payment_id"] == waiting.payment.id]
+    assert late.detail["overpaid_cents"] == 5000
+    assert account_row(sessions, "A1002").balance_cents == 0
+
+
 def test_a_replayed_last_payment_settles_once(service, sessions, clock):
     plan_id, (only,) = settlement_plan(sessions, clock, (38430,))  # the 60% lump sum
     pid = succeed(service, sessions, "A1002", 38430, plan_id, only, "lump")
