@@ -11,9 +11,9 @@ The rules for joining (channels/masking.py: `card_fragments`, `completes_split_c
 `next_buffer`) are stricter than within one message, because a verification is answered one
 factor per message (last 4, date of birth, ZIP): a fragment has at least 4 digits; a date of
 birth or a formatted phone number is no fragment; a fragment with an odd number of digits (a ZIP)
-may end a number but is never continued (so 18 digits are at most 4 fragments:
-"4111" "1111" "1111" "1111", said or typed with pauses); the joined number starts like a payment card (2-6) and
-passes Luhn. Digits sent earlier went to Rasa as they were (each fragment alone is no card
+may end a number but is never continued (so 18 digits are at most 4 fragments: "4111" "1111"
+"1111" "1111", said or typed with pauses); the joined number starts like a payment card (2-6)
+and passes Luhn. Digits sent earlier went to Rasa as they were (each fragment alone is no card
 number); the message that completes the number is the one replaced by `/card_number_shared`.
 """
 

@@ -9,8 +9,8 @@ and any channel, issue 11):
 - The conversation is `rest-<sender>` (contract C1): a REST client can never reach an SMS
   (phone number), voice (`voice-...`) or web chat (`web-...`) conversation. A missing sender is
   a 400, never Rasa's shared `default` conversation.
-- Text goes through the same path as SMS and voice (`user_text_for_rasa`): a card number becomes
-  `/card_number_shared`, a typed `/intent` or `EXTERNAL:` is plain text.
+- Text goes through the same path as SMS and voice (`user_text_in_conversation`): a card number,
+  also one split across messages, becomes `/card_number_shared`, a typed `/intent` or `EXTERNAL:` is plain text.
 - Metadata is ours: the signed channel fact `rest` (no caller ID, so it verifies like web chat)
   and, from the client, only a valid IANA `timezone`. The client's `input_channel` is ignored.
 - A malformed body (empty, not JSON, not an object, no message) is a 400 with a JSON `error`.
@@ -36,7 +36,9 @@ from sanic.response import HTTPResponse
 
 from channels.config import ChannelSettings
 from channels.rasa_input import FactsSigner
-from channels.twilio_common import user_text_for_rasa
+from channels.card_buffer import SplitCardBuffer
+from channels.dedupe import build_store
+from channels.twilio_common import user_text_in_conversation
 from channels.webchat import valid_timezone
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,8 @@ class TokenRestInput(InputChannel):
         self.settings = settings
         self.token = settings.rest_token
         self.facts = FactsSigner(settings, CHANNEL)
+        # A card number split across messages: a short digit buffer per conversation (channels/card_buffer.py).
+        self.card_buffer = SplitCardBuffer(build_store(settings.channels_redis_url, settings.channels_dedupe_ttl_seconds))
         if not self.token:
             log.error("the REST channel is disabled (%s): every request is refused", settings.evenkeel_env)
 
@@ -103,7 +107,7 @@ class TokenRestInput(InputChannel):
                 return _error(400, parsed)
             sender, message, client_metadata = parsed
             conversation = conversation_id(sender)
-            prepared = user_text_for_rasa(message)
+            prepared = await user_text_in_conversation(message, self.card_buffer, conversation)
             if not prepared.text:
                 return _error(400, "message has no text once typed commands are removed")
             metadata: dict[str, Any] = {"channel": CHANNEL}
