@@ -9,17 +9,21 @@ What it changes in Rasa's `SocketIOInput`:
 - The room join is awaited. python-socketio >= 5.10 made `AsyncServer.enter_room` a coroutine and
   Rasa 3.6 calls it without `await`, so with `session_persistence` the browser never joined its
   room and never got a reply (https://github.com/RasaHQ/rasa/issues/13027).
-- Session ids are ours (`web-` + 32 hex digits). A `session_request` naming anything else gets a
-  fresh id, so a browser cannot join, read or write another channel's conversation (an SMS
-  conversation's id is a phone number). The socket is bound to its session when it asks for one.
+- Session ids are issued by the server (`web-` + 32 random URL-safe characters, contract C1) and
+  bound to the browser they were issued to: with the id the server sends `session_token`
+  `{"session_id", "session_token"}`, an HMAC of the id under a server key (derived from
+  CHANNEL_FACTS_KEY), which the page keeps and sends back in `session_request`. A request naming
+  an id without its token (one we never issued, another browser's, another channel's) gets a
+  fresh id and no history. The socket is bound to its session when it asks for one.
 - Card numbers (Luhn-valid 13-19 digit runs) are masked before anything reaches Rasa: the message
   becomes `/card_number_shared`, so the tracker store never holds the number, and the page is told
   the masked text to show instead.
-- Typed text cannot inject intents: leading slashes are stripped. Only a button click (sent as
-  `payload`) may carry `/intent{...}`, and only a payload of a button the bot offered since the
-  customer last spoke (read from the tracker); anything else is sent as its title, like typing.
+- Typed text cannot inject intents or external events (channels/rasa_input.py `neutralize`).
+  Only a button click (sent as `payload`) may carry `/intent{...}`, and only a payload of a button
+  the bot offered since the customer last spoke (read from the tracker); anything else is sent as
+  its title, like typing.
 - Metadata is built here, never taken from the browser: `{"channel": "web", "timezone": <IANA
-  name, when valid>}`. (Actions trust metadata such as `phone` from our SMS/voice connectors.)
+  name, when valid>}` and the signed channel facts (channel `web`, no caller ID).
 - After each message is processed the room gets `bot_turn_done`, so the page can stop its typing
   indicator (also when a paused conversation stays silent).
 - On reload the page sends its stored session id with `history: true` and gets the current
@@ -36,10 +40,12 @@ the assistant's. Emitted to the browser as `bot_uttered` `{"text", "agent", "age
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import inspect
 import logging
 import re
-import uuid
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from collections.abc import Awaitable, Callable, Iterable
@@ -55,10 +61,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
-from channels.card_buffer import SplitCardBuffer
 from channels.config import ChannelSettings
+from channels.card_buffer import SplitCardBuffer
 from channels.dedupe import build_store
 from channels.masking import mask_card_numbers
+from channels.rasa_input import FactsSigner, neutralize
 from channels.rasa_state import is_listening, rasa_tracker
 
 logger = logging.getLogger(__name__)
@@ -72,10 +79,10 @@ STATIC_FILES = {
 }
 SOCKET_PATH_PLACEHOLDER = "__SOCKETIO_PATH__"
 
-SESSION_ID = re.compile(r"web-[0-9a-f]{32}")
+SESSION_ID = re.compile(r"web-[A-Za-z0-9_-]{32}")
+CHANNEL = "web"  # the channel fact (contracts/channel_facts.py)
 # IANA zone names: Area/Location[/Sub], or UTC and friends.
 TIMEZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]{0,30}(/[A-Za-z0-9_+\-]{1,30}){0,2}")
-LEADING_SLASHES = re.compile(r"^[\s/]+")
 AGENT_NAME = re.compile(r"[^\x00-\x1f<>]{1,40}")
 MAX_MESSAGE_CHARS = 2000
 CARD_NUMBER_INTENT = "/card_number_shared"
@@ -88,19 +95,27 @@ NO_ANSWER_TEXT = ("Sorry, something went wrong on our side and I couldn't answer
                   "or call us at 1-800-555-0199.")
 MASKED_EVT = "message_masked"
 HISTORY_EVT = "history"
+SESSION_TOKEN_EVT = "session_token"
 
 
 def new_session_id() -> str:
-    return f"web-{uuid.uuid4().hex}"
+    return f"web-{secrets.token_urlsafe(24)}"
 
 
 def valid_session_id(value: Any) -> bool:
     return isinstance(value, str) and SESSION_ID.fullmatch(value) is not None
 
 
-def neutralize(text: str) -> str:
-    """Typed text never reaches Rasa as `/intent`: leading slashes (and spaces) are dropped."""
-    return LEADING_SLASHES.sub("", text)
+def session_token(session_id: str, key: str) -> str:
+    """What binds a session id to the browser it was issued to: HMAC-SHA256 of the id under `key`.
+    Stateless, so every rasa replica with the same key recognises it."""
+    return hmac.new(key.encode(), f"webchat-session:{session_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def session_is_bound(session_id: Any, token: Any, key: str) -> bool:
+    """The browser holds the token we issued with this id."""
+    return (bool(key) and valid_session_id(session_id) and isinstance(token, str)
+            and hmac.compare_digest(token.encode(), session_token(session_id, key).encode()))
 
 
 @lru_cache(maxsize=512)
@@ -229,6 +244,7 @@ class WebChatInput(SocketIOInput):
             metadata_key=credentials.get("metadata_key", "metadata"),
             frame_ancestors=credentials.get("frame_ancestors", "'none'"),
             message_queue_url=credentials.get("message_queue_url") or None,
+            settings=ChannelSettings.from_env(),
         )
 
     def __init__(
@@ -243,6 +259,7 @@ class WebChatInput(SocketIOInput):
         metadata_key: Optional[str] = "metadata",
         frame_ancestors: str = "'none'",
         message_queue_url: Optional[str] = None,
+        settings: Optional[ChannelSettings] = None,
     ) -> None:
         super().__init__(
             user_message_evt, bot_message_evt, namespace, session_persistence,
@@ -251,8 +268,10 @@ class WebChatInput(SocketIOInput):
         self.frame_ancestors = frame_ancestors
         self.message_queue_url = message_queue_url
         self.app: Optional[Sanic] = None
+        # The facts key signs each message's channel facts and (domain-separated) binds sessions.
+        self.facts = FactsSigner(settings or ChannelSettings.from_env(), self.name())
         # A card number split across messages: a short digit buffer per conversation (channels/card_buffer.py).
-        store_settings = ChannelSettings.from_env()
+        store_settings = settings or ChannelSettings.from_env()
         self.card_buffer = SplitCardBuffer(
             build_store(store_settings.channels_redis_url, store_settings.channels_dedupe_ttl_seconds))
 
@@ -376,6 +395,8 @@ class WebChatInput(SocketIOInput):
 
         @sio.on("connect", namespace=namespace)
         async def connect(sid: str, environ: dict[str, Any], auth: Optional[dict[str, Any]]) -> bool:
+            if not self.facts.usable:
+                return False  # no usable CHANNEL_FACTS_KEY: nothing could be signed (logged at start)
             if not self.jwt_key:
                 return True
             token = (auth or {}).get("token")
@@ -385,21 +406,29 @@ class WebChatInput(SocketIOInput):
             )
             return bool(payload)
 
-        async def bind(sid: str, requested: Any) -> tuple[str, bool]:
-            """Join `sid` to its conversation's room; (session id, whether it was reused)."""
-            reused = self.session_persistence and valid_session_id(requested)
+        async def bind(sid: str, data: dict[str, Any]) -> tuple[str, bool]:
+            """Join `sid` to its conversation's room and confirm it to the browser (with the token
+            of a fresh id); (session id, whether the browser's own session was reused)."""
+            requested = data.get("session_id")
+            reused = self.session_persistence and session_is_bound(requested, data.get("session_token"), self.facts.key)
+            if requested and not reused:
+                logger.info("session_request for an id this browser does not hold: a fresh session instead")
             session_id = requested if reused else new_session_id()
             await sio.save_session(sid, {"session_id": session_id}, namespace=namespace)
             joined = sio.enter_room(sid, session_id, namespace=namespace)
             if inspect.isawaitable(joined):  # RasaHQ/rasa#13027: a coroutine since python-socketio 5.10
                 await joined
+            if not reused:
+                await sio.emit(SESSION_TOKEN_EVT, {"session_id": session_id,
+                                                   "session_token": session_token(session_id, self.facts.key)},
+                               room=sid, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
             return session_id, reused
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Optional[dict[str, Any]]) -> None:
             data = data if isinstance(data, dict) else {}
-            session_id, reused = await bind(sid, data.get("session_id"))
-            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+            session_id, reused = await bind(sid, data)
             if reused and data.get("history"):
                 await sio.emit(HISTORY_EVT, {"messages": await self.history(session_id)}, room=sid, namespace=namespace)
 
@@ -409,8 +438,7 @@ class WebChatInput(SocketIOInput):
                 return
             session_id = (await sio.get_session(sid, namespace=namespace)).get("session_id")
             if not session_id:  # a message sent before session_request (e.g. flushed on reconnect)
-                session_id, _ = await bind(sid, data.get("session_id"))
-                await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+                session_id, _ = await bind(sid, data)
             offered = await self.offered_payloads(session_id) if isinstance(data.get("payload"), str) else set()
             text, masked = self.user_text(data, offered)
             clicked = isinstance(data.get("payload"), str) and text == data.get("payload")
@@ -424,11 +452,12 @@ class WebChatInput(SocketIOInput):
             try:
                 if text:
                     output = WebChatOutput(sio, self.bot_message_evt)
+                    fields = web_metadata(data.get(self.metadata_key))
+                    if masked is not None:
+                        fields["card_number_removed"] = True
+                    metadata = self.facts.metadata(fields, CHANNEL, session_id)
                     await on_new_message(UserMessage(
-                        text, output, session_id,
-                        input_channel=self.name(),
-                        metadata={**web_metadata(data.get(self.metadata_key)),
-                                  **({"card_number_removed": True} if masked is not None else {})},
+                        text, output, session_id, input_channel=self.name(), metadata=metadata,
                     ))
                     if not output.sent and await is_listening(self.app, session_id):
                         # Rasa took the message but nothing answered (an action failed, e.g. the

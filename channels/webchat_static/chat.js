@@ -1,9 +1,11 @@
 /* Lakeside Bank web chat. Talks to channels/webchat.py (WebChatInput) over socket.io.
  *
- * Events: we emit `session_request` {session_id, history} and `user_uttered`
- * {message, payload?, client_id, session_id, metadata: {timezone}}; we receive `session_confirm`
- * (the session id), `history` {messages}, `bot_uttered` {text, quick_replies?, agent?, agent_status?},
- * `message_masked` {client_id, text} and `bot_turn_done`.
+ * Events: we emit `session_request` {session_id, session_token, history} and `user_uttered`
+ * {message, payload?, client_id, session_id, session_token, metadata: {timezone}}; we receive
+ * `session_token` {session_id, session_token} (a fresh session the server issued to this browser),
+ * `session_confirm` (the session id), `history` {messages}, `bot_uttered` {text, quick_replies?,
+ * agent?, agent_status?}, `message_masked` {client_id, text} and `bot_turn_done`. The server reuses
+ * a stored session only with the token it issued with it (a reload); otherwise it starts a new one.
  *
  * Safety: every piece of text goes into the page through textContent or createTextNode; links are
  * built as <a> elements from URLs that parse as http(s). Nothing is ever assigned to innerHTML.
@@ -12,6 +14,7 @@
   "use strict";
 
   var STORAGE_KEY = "evenkeel.webchat.session";
+  var TOKEN_KEY = "evenkeel.webchat.token";
   var BUSY_TIMEOUT_MS = 45000;
   var URL_PATTERN = /https?:\/\/[^\s<>"'`]+/g;
   var TRAILING_PUNCTUATION = /[.,;:!?)\]}'"]+$/;
@@ -31,7 +34,8 @@
   var brandSub = document.querySelector(".brand-sub");
 
   var state = {
-    sessionId: readStoredSession(),
+    sessionId: readStored(STORAGE_KEY),
+    sessionToken: readStored(TOKEN_KEY),
     ready: false,
     busy: false,
     busyTimer: null,
@@ -39,16 +43,20 @@
     nextClientId: 1,
   };
 
-  // --- storage (the session id survives a reload; private modes may refuse storage) -----------
-  var memoryStore = null;
-  function readStoredSession() {
-    try { return window.localStorage.getItem(STORAGE_KEY); } catch (e) { return memoryStore; }
+  // --- storage (the session survives a reload; private modes may refuse storage) --------------
+  var memoryStore = {};
+  function readStored(key) {
+    try { return window.localStorage.getItem(key); } catch (e) { return memoryStore[key] || null; }
   }
-  function storeSession(id) {
-    memoryStore = id;
+  function store(key, value) {
+    memoryStore[key] = value;
     try {
-      if (id) { window.localStorage.setItem(STORAGE_KEY, id); } else { window.localStorage.removeItem(STORAGE_KEY); }
+      if (value) { window.localStorage.setItem(key, value); } else { window.localStorage.removeItem(key); }
     } catch (e) { /* memory only */ }
+  }
+  function storeSession(id, token) {
+    store(STORAGE_KEY, id);
+    store(TOKEN_KEY, token);
   }
 
   function timezone() {
@@ -249,6 +257,7 @@
 
   function emitUserMessage(body, clientId) {
     body.session_id = state.sessionId;
+    body.session_token = state.sessionToken;
     body.client_id = clientId;
     body.metadata = { timezone: timezone() };
     socket.emit("user_uttered", body);
@@ -281,8 +290,9 @@
 
   endChat.addEventListener("click", function () {
     if (!window.confirm("End this chat? The conversation will be cleared from this screen.")) { return; }
-    storeSession(null);
+    storeSession(null, null);
     state.sessionId = null;
+    state.sessionToken = null;
     setBusy(false);
     showWelcome();
     if (socket.connected) { socket.emit("session_request", {}); }
@@ -297,7 +307,15 @@
 
   socket.on("connect", function () {
     // On a fresh page with a stored session, ask for the conversation so far.
-    socket.emit("session_request", { session_id: state.sessionId, history: !!state.sessionId && !hasMessages() });
+    socket.emit("session_request", { session_id: state.sessionId, session_token: state.sessionToken,
+                                     history: !!state.sessionId && !hasMessages() });
+  });
+
+  socket.on("session_token", function (data) {
+    if (data && typeof data.session_id === "string" && typeof data.session_token === "string") {
+      state.sessionToken = data.session_token;
+      store(TOKEN_KEY, data.session_token);
+    }
   });
 
   socket.on("session_confirm", function (sessionId) {
@@ -307,7 +325,7 @@
       showWelcome();
     }
     state.sessionId = sessionId;
-    storeSession(sessionId);
+    store(STORAGE_KEY, sessionId);
     setReady(true, "");
   });
 

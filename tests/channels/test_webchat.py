@@ -6,6 +6,7 @@ it was given (as Rasa does)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import uuid
@@ -26,12 +27,14 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from channels.webchat import CARD_NUMBER_INTENT, NO_ANSWER_TEXT, WebChatInput, WebChatOutput
+from channels.config import ChannelSettings
+from channels.webchat import CARD_NUMBER_INTENT, NO_ANSWER_TEXT, WebChatInput, WebChatOutput, session_token
+from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY, FACTS_KEY, verify
 from tests.channels.conftest import ServeFn
 
 REDIS_URL = os.environ.get("EVENKEEL_TEST_REDIS_URL")
 SOCKET_PATH = "/webhooks/webchat/socket.io"
-SESSION_ID = re.compile(r"web-[0-9a-f]{32}")
+SESSION_ID = re.compile(r"web-[A-Za-z0-9_-]{32}")
 CHOICE = '/inform{"plan_choice":"2"}'
 QUIET = 0.6  # seconds to wait for something that must not arrive
 
@@ -87,6 +90,7 @@ class Browser:
         self.path = path
         self.events: dict[str, asyncio.Queue[Any]] = defaultdict(asyncio.Queue)
         self.session_id: str | None = None
+        self.session_token: str | None = None
 
         @self.sio.on("*")
         async def any_event(event: str, data: Any = None) -> None:
@@ -96,13 +100,20 @@ class Browser:
         await self.sio.connect(url, socketio_path=self.path, transports=["polling"])
         return self
 
-    async def start_session(self, session_id: str | None = None, history: bool = False) -> str:
-        await self.sio.emit("session_request", {"session_id": session_id, "history": history})
+    async def start_session(self, session_id: Any = None, history: bool = False, token: Any = None) -> str:
+        """`session_request` as the page sends it; a fresh session's token is kept, as the page does."""
+        await self.sio.emit("session_request", {"session_id": session_id, "session_token": token, "history": history})
         self.session_id = await self.next("session_confirm")
+        self.session_token = token
+        while not self.events["session_token"].empty():
+            issued = self.events["session_token"].get_nowait()
+            assert issued["session_id"] == self.session_id
+            self.session_token = issued["session_token"]
         return self.session_id
 
     async def say(self, message: str, **fields: Any) -> None:
-        await self.sio.emit("user_uttered", {"message": message, "session_id": self.session_id, **fields})
+        await self.sio.emit("user_uttered", {"message": message, "session_id": self.session_id,
+                                             "session_token": self.session_token, **fields})
 
     async def next(self, event: str, timeout: float = 5) -> Any:
         return await asyncio.wait_for(self.events[event].get(), timeout)
@@ -164,7 +175,7 @@ async def test_pushed_messages_reach_every_tab_of_the_conversation(server: Serve
     session_id = await browser.start_session()
     second_tab = await Browser().connect(server.url)
     try:
-        assert await second_tab.start_session(session_id) == session_id
+        assert await second_tab.start_session(session_id, token=browser.session_token) == session_id
         output = server.channel.get_output_channel()
         assert isinstance(output, WebChatOutput) and output.name() == "webchat"
 
@@ -264,7 +275,8 @@ async def test_a_stored_session_is_kept_after_a_reload(server: Server, browser: 
     await browser.close()
     reloaded = await Browser().connect(server.url)
     try:
-        assert await reloaded.start_session(session_id) == session_id
+        assert await reloaded.start_session(session_id, token=browser.session_token) == session_id
+        assert reloaded.events["session_token"].empty()  # the same session: no new token
         await reloaded.say("still me")
         assert await reloaded.next("bot_uttered") == {"text": "echo: still me"}
         assert (await server.next_message()).sender_id == session_id
@@ -272,22 +284,74 @@ async def test_a_stored_session_is_kept_after_a_reload(server: Server, browser: 
         await reloaded.close()
 
 
-@pytest.mark.parametrize("foreign", ["+15125550101", "e2e-abc", "web-XYZ", "web-" + "a" * 31, {"x": 1}])
+@pytest.mark.parametrize("foreign", ["+15125550101", "e2e-abc", "web-XYZ", "web-" + "a" * 31, "web-" + "a" * 32,
+                                     f"web-{uuid.uuid4().hex}", {"x": 1}])
 async def test_a_session_id_we_did_not_issue_gets_a_new_one(server: Server, browser: Browser, foreign: Any) -> None:
-    """An SMS conversation's id is a phone number: a browser must not be able to join it."""
-    session_id = await browser.start_session(foreign)
+    """An SMS conversation's id is a phone number: a browser must not be able to join it; nor an
+    id of the right shape that the server never issued."""
+    session_id = await browser.start_session(foreign, history=True)
     assert session_id != foreign and SESSION_ID.fullmatch(session_id)
+    assert browser.session_token == session_token(session_id, DEV_CHANNEL_FACTS_KEY)
     await browser.say("hello", session_id=foreign)  # the socket's binding wins over the payload
     assert (await server.next_message()).sender_id == session_id
+    assert await browser.nothing("history")
+
+
+async def test_another_browsers_session_is_refused_and_its_history_not_shown(server: Server, browser: Browser) -> None:
+    victim = await browser.start_session()
+    await server.save(victim, UserUttered("my ZIP is 78701", {"name": "inform"}), BotUttered("You're verified."))
+    for token in (None, "", "0" * 64, browser.session_token.upper(), session_token(victim, "another-key"),  # type: ignore[union-attr]
+                  session_token(f"web-{uuid.uuid4().hex}", DEV_CHANNEL_FACTS_KEY)):
+        attacker = await Browser().connect(server.url)
+        try:
+            got = await attacker.start_session(victim, history=True, token=token)
+            assert got != victim, token
+            assert await attacker.nothing("history")
+            await attacker.say("what's my balance?", session_id=victim)
+            assert (await server.next_message()).sender_id == got
+        finally:
+            await attacker.close()
 
 
 async def test_a_message_flushed_before_session_request_binds_the_session(server: Server, browser: Browser) -> None:
     """socket.io clients flush buffered messages on reconnect before their `connect` handler runs."""
-    session_id = f"web-{uuid.uuid4().hex}"
-    await browser.sio.emit("user_uttered", {"message": "hi again", "session_id": session_id})
-    assert await browser.next("session_confirm") == session_id
-    assert (await server.next_message()).sender_id == session_id
-    assert await browser.next("bot_uttered") == {"text": "echo: hi again"}
+    session_id = await browser.start_session()
+    again = await Browser().connect(server.url)
+    try:
+        await again.sio.emit("user_uttered", {"message": "hi again", "session_id": session_id,
+                                              "session_token": browser.session_token})
+        assert await again.next("session_confirm") == session_id
+        assert (await server.next_message()).sender_id == session_id
+        assert await again.next("bot_uttered") == {"text": "echo: hi again"}
+    finally:
+        await again.close()
+
+
+async def test_a_message_flushed_with_a_session_id_we_did_not_issue_gets_a_new_session(
+    server: Server, browser: Browser
+) -> None:
+    made_up = f"web-{uuid.uuid4().hex}"
+    await browser.sio.emit("user_uttered", {"message": "hi", "session_id": made_up})
+    issued = await browser.next("session_token")
+    assert await browser.next("session_confirm") == issued["session_id"] != made_up
+    assert (await server.next_message()).sender_id == issued["session_id"]
+
+
+async def test_production_with_the_development_key_refuses_every_connection(serve: ServeFn) -> None:
+    channel = WebChatInput(settings=ChannelSettings(evenkeel_env="production"))
+    running = await start(serve, channel)
+    try:
+        # socket.io over long-polling, by hand (its client retries a refusal for 30 s):
+        # open the engine.io session, ask to join the default namespace, read the answer.
+        async with httpx.AsyncClient(base_url=running.url, timeout=10) as http:
+            opened = await http.get(f"{SOCKET_PATH}/", params={"EIO": "4", "transport": "polling"})
+            sid = json.loads(opened.text[1:])["sid"]
+            await http.post(f"{SOCKET_PATH}/", params={"EIO": "4", "transport": "polling", "sid": sid}, content=b"40")
+            answer = await http.get(f"{SOCKET_PATH}/", params={"EIO": "4", "transport": "polling", "sid": sid})
+        assert answer.text.startswith("44"), answer.text  # CONNECT_ERROR: refused
+        assert running.received == []
+    finally:
+        await channel.sio.shutdown()
 
 
 async def test_a_turn_that_produced_no_reply_gets_an_apology(server: Server, browser: Browser) -> None:
@@ -326,7 +390,8 @@ async def test_history_replays_the_current_session(server: Server, browser: Brow
         BotUttered("Shall I book it?", data={"buttons": [{"title": "Yes", "payload": "/affirm"}]}),
     )
 
-    assert await browser.start_session(session_id, history=True) == session_id
+    token = session_token(session_id, DEV_CHANNEL_FACTS_KEY)  # as if this browser had been issued it
+    assert await browser.start_session(session_id, history=True, token=token) == session_id
     history = await browser.next("history")
 
     assert history["messages"] == [
@@ -384,11 +449,20 @@ async def test_other_numbers_pass(server: Server, browser: Browser, typed: str) 
     ("  //affirm", "affirm"),
     (CHOICE, 'inform{"plan_choice":"2"}'),
     ("I paid 1/2 of it", "I paid 1/2 of it"),
+    ('/agent_handed_back{"agent_name": "Your bank"}', 'agent_handed_back{"agent_name": "Your bank"}'),
+    ("EXTERNAL: payment_succeeded", "payment_succeeded"),
 ])
 async def test_typed_text_cannot_inject_an_intent(server: Server, browser: Browser, typed: str, sent: str) -> None:
     await browser.start_session()
     await browser.say(typed)
     assert (await server.next_message()).text == sent
+
+
+async def test_a_message_of_html_reaches_rasa_as_the_same_text(server: Server, browser: Browser) -> None:
+    await browser.start_session()
+    html = "<html><body><p>STOP</p><img src=x onerror=alert(1)></body></html>"
+    await browser.say(html)
+    assert (await server.next_message()).text == html
 
 
 async def test_a_lone_slash_sends_nothing(server: Server, browser: Browser) -> None:
@@ -437,8 +511,12 @@ async def test_buttons_already_answered_are_not_valid_any_more(server: Server, b
 
 async def test_metadata_is_the_channel_and_the_browsers_time_zone_only(server: Server, browser: Browser) -> None:
     await browser.start_session()
-    await browser.say("hi", metadata={"timezone": "America/Chicago", "phone": "+15125550101", "channel": "sms"})
-    assert (await server.next_message()).metadata == {"channel": "web", "timezone": "America/Chicago"}
+    await browser.say("hi", metadata={"timezone": "America/Chicago", "phone": "+15125550101", "channel": "sms",
+                                      FACTS_KEY: {"channel": "sms", "phone": "+15125550101"}})
+    metadata = (await server.next_message()).metadata
+    facts = verify(metadata, browser.session_id or "", DEV_CHANNEL_FACTS_KEY)
+    assert facts is not None and (facts.channel, facts.phone, facts.call_sid) == ("web", None, None)
+    assert {k: v for k, v in metadata.items() if k != FACTS_KEY} == {"channel": "web", "timezone": "America/Chicago"}
 
 
 @pytest.mark.parametrize("metadata", [
@@ -447,7 +525,7 @@ async def test_metadata_is_the_channel_and_the_browsers_time_zone_only(server: S
 async def test_a_bad_time_zone_is_left_out(server: Server, browser: Browser, metadata: Any) -> None:
     await browser.start_session()
     await browser.say("hi", metadata=metadata)
-    assert (await server.next_message()).metadata == {"channel": "web"}
+    assert {k: v for k, v in (await server.next_message()).metadata.items() if k != FACTS_KEY} == {"channel": "web"}
 
 
 # --- the page -----------------------------------------------------------------------------------
