@@ -109,7 +109,9 @@ def valid_session_id(value: Any) -> bool:
 def session_token(session_id: str, key: str) -> str:
     """What binds a session id to the browser it was issued to: HMAC-SHA256 of the id under `key`.
     Stateless, so every rasa replica with the same key recognises it."""
-    return hmac.new(key.encode(), f"webchat-session:{session_id}".encode(), hashlib.sha256).hexdigest()
+    # A key of its own, derived from the facts key, so a session token is never a valid facts signature.
+    binding_key = hmac.new(key.encode(), b"evenkeel web chat session binding", hashlib.sha256).digest()
+    return hmac.new(binding_key, session_id.encode(), hashlib.sha256).hexdigest()
 
 
 def session_is_bound(session_id: Any, token: Any, key: str) -> bool:

@@ -23,7 +23,8 @@ import httpx
 import pytest
 
 from tests.channels.conftest import load_phone_script, signature
-from tests.e2e.stack import MODEL, RASA_TOKEN, ROOT, Stack
+from contracts.channel_facts import verify
+from tests.e2e.stack import CHANNEL_FACTS_KEY, MODEL, RASA_TOKEN, ROOT, Stack
 
 PHONE = "+15125550101"  # Maria Lopez in the demo data: card 4821, born 1985-03-14, ZIP 78701
 OUR_NUMBER = "+15005550006"
@@ -141,6 +142,8 @@ def test_sms_conversation_with_a_card_number_and_a_pushed_agent_reply(stack: Cha
     assert card_turn["parse_data"]["intent"]["name"] == "card_number_shared"
     assert card_turn["input_channel"] == "twilio_sms"
     assert card_turn["metadata"]["phone"] == PHONE and card_turn["metadata"]["channel"] == "sms"
+    facts = verify(card_turn["metadata"], PHONE, CHANNEL_FACTS_KEY)  # signed by the connector, with the stack's key
+    assert facts is not None and (facts.channel, facts.phone) == ("sms", PHONE)
 
     # The same webhook delivered again (a Twilio retry) adds nothing.
     form = sms_form("4821")
@@ -189,10 +192,13 @@ def test_voice_call_with_a_spoken_card_number(stack: ChannelStack) -> None:
     said = " ".join(s.text or "" for s in ET.fromstring(reply.text).iter("Say"))
     assert "card number" in said, said
 
-    last_user = [e for e in stack.tracker(PHONE)["events"] if e["event"] == "user"][-1]  # type: ignore[index]
+    conversation = f"voice-{call_sid}"  # a call is a conversation of its own
+    last_user = [e for e in stack.tracker(conversation)["events"] if e["event"] == "user"][-1]  # type: ignore[index]
     assert last_user["text"] == "/card_number_shared"
     assert last_user["input_channel"] == "twilio_voice"
     assert last_user["metadata"]["call_sid"] == call_sid
+    facts = verify(last_user["metadata"], conversation, CHANNEL_FACTS_KEY)
+    assert facts is not None and (facts.channel, facts.phone, facts.call_sid) == ("voice", PHONE, call_sid)
 
     stored, logged = tracker_db_text(stack), all_logs(stack)
     for digits in CARD_FORMS:
