@@ -28,7 +28,7 @@ from payments.services.agents import AgentService
 from payments.services.compliance import ComplianceService
 from payments.services.notifications import NotificationService
 from payments.services.payments import PaymentService
-from payments.services.scheduler import AccountFlagStanding, ComplianceContactChecker, Scheduler
+from payments.services.scheduler import ComplianceContactChecker, Scheduler
 
 log = logging.getLogger("payments.scheduler")
 
@@ -96,8 +96,7 @@ def build_scheduler(settings: Settings, sessions: sessionmaker[Session]) -> Sche
     policy = load_policy(settings.plan_policy_file or None)
     return Scheduler(
         sessions, notifications, charger=payments, contact=ComplianceContactChecker(compliance),
-        links=payments, standing=AccountFlagStanding(sessions),
-        reminder_days_before_due=settings.reminder_days_before_due,
+        links=payments, reminder_days_before_due=settings.reminder_days_before_due,
         grace_days=policy.grace_days, broken_settlement=policy.settlement_broken,
     )
 

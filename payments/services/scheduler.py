@@ -33,14 +33,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.adapters.orm import AccountRow, InstallmentRow, NotificationRow, PlanRow
-from payments.adapters.repositories import AccountRepository, AuditLog
-from payments.domain.accounts import NO_COLLECTION_FLAGS, AccountStatus
+from payments.adapters.repositories import AuditLog
+from payments.domain.accounts import AccountStatus
 from payments.domain.errors import PolicyRefused
 from payments.domain.money import Money
 from payments.domain.offers import format_date
 from payments.domain.settlement import Balances, BrokenSettlementRule, after_broken_settlement
+from payments.domain.standing import Purpose
 from payments.services.clock import Clock, utc_now
 from payments.services.notifications import NotificationService, enqueue_rasa_intent, enqueue_sms
+from payments.services.standing import StandingService
 
 log = logging.getLogger(__name__)
 
@@ -89,23 +91,16 @@ class ComplianceContactChecker:
         return decision.allowed, (decision.rule.value if decision.rule else None)
 
 
-class AccountFlagStanding:
-    """`StandingCheck` read straight from the account's flags and status: paused by any flag that
-    stops collection (`NO_COLLECTION_FLAGS`, which includes a pending report once it is a flag),
-    and by a settled account. The one place to swap for the standing service (contract C4)."""
+class StandingPause:
+    """`StandingCheck` on the standing service (contract C4): paused for any of its pause reasons
+    (bankruptcy, dispute, attorney, deceased, cease, hardship hold, a pending report, settled)."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
+    def __init__(self, standing: StandingService) -> None:
+        self.standing = standing
 
     def collection_pause(self, account_id: str) -> str | None:
-        with self.sessions() as session:
-            account = AccountRepository(session).get(account_id)
-        if account is None:
-            return "unknown_account"
-        flags = sorted(f.value for f in account.flags & NO_COLLECTION_FLAGS)
-        if flags:
-            return flags[0]
-        return "settled" if account.status is AccountStatus.SETTLED else None
+        reasons = self.standing.standing(account_id).pause_reasons
+        return reasons[0].value if reasons else None
 
 
 @dataclass
@@ -171,7 +166,7 @@ class Scheduler:
         self.charger = charger
         self.contact = contact
         self.links = links
-        self.standing = standing or AccountFlagStanding(sessions)
+        self.standing = standing or StandingPause(StandingService(sessions))
         self.reminder_days = reminder_days_before_due
         self.missed_after_days = missed_after_days
         self.grace_days = grace_days
@@ -494,8 +489,9 @@ class Scheduler:
         with self.sessions.begin() as session:
             account = session.get(AccountRow, account_id)
             assert account is not None
+            # A notice, not collection: a settled account's standing holds anything that asks for money.
             enqueue_sms(session, to=account.phone, dedupe_key=f"settled-{plan_id}", now=now, account_id=account_id,
-                        body=(f"Lakeside Bank: your settlement ({plan_id}) is paid. Your account for the card "
+                        purpose=Purpose.NOTICE, body=(f"Lakeside Bank: your settlement ({plan_id}) is paid. Your account for the card "
                               f"ending {account.card_last4} is settled and nothing more is owed. {OPT_OUT}"))
             AuditLog(session).record("settled_notice_queued", at=now, actor="system", account_id=account_id,
                                      detail={"plan_id": plan_id})

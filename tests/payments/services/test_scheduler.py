@@ -410,3 +410,45 @@ async def test_an_error_on_one_installment_never_stops_the_others(world) -> None
     assert (report.errors, report.charged) == (1, 1)
     assert charged and broken_installment not in charged
     assert installments(sessions, first)[1] == "scheduled"  # retried on the next pass
+
+
+async def test_a_pending_report_from_anyone_suspends_the_plan_until_it_is_dismissed(world) -> None:  # type: ignore[no-untyped-def]
+    from payments.domain.standing import ReportKind
+    from payments.services.reports import ReportService
+
+    sessions, vendors, scheduler, plans, clock = world
+    plan_id = book(plans)
+    reports = ReportService(sessions, clock=clock)
+    reports.record(ReportKind.DECEASED, account_id=None, phone="+15125550101", conversation_id="voice-CA1",
+                   channel="voice", reported_by="third_party", summary="caller says the cardholder died")
+    clock.now = clock.now + timedelta(days=31)
+    report = await scheduler.run_once()
+    assert (report.plans_suspended, report.charged) == (1, 0) and vendors.charges == []
+    with sessions() as session:
+        assert session.get(PlanRow, plan_id).suspended_reason == "pending_review"
+    [pending] = reports.pending(account_id="A1001", conversation_id=None)
+    reports.dismiss(pending.id, "sam")
+    report = await scheduler.run_once()
+    assert (report.plans_resumed, report.charged) == (1, 1)
+
+
+async def test_a_settled_account_is_told_once_that_nothing_more_is_owed(world) -> None:  # type: ignore[no-untyped-def]
+    from payments.services.compliance import ComplianceService
+
+    sessions, vendors, _, plans, clock = world
+    # Through the outbox's send-time gate, as the real scheduler delivers (the notice is a notice).
+    gated = NotificationService(sessions, vendors, vendors, clock=clock, gate=ComplianceService(sessions, clock=clock))
+    scheduler = Scheduler(sessions, gated, vendors, vendors, vendors, clock=clock)
+    plan = plans.book("A1002", offer_id="settlement_lump", channel="web", idempotency_key="settle-told",
+                      conversation_id=None).plan
+    with sessions.begin() as session:  # as the last settlement payment leaves it (services/payments.py)
+        row = session.get(PlanRow, plan.id)
+        row.installments[0].status, row.status, row.ended_at = "paid", "completed", clock()
+        account = session.get(AccountRow, "A1002")
+        account.status, account.balance_cents, account.past_due_cents, account.minimum_due_cents = "settled", 0, 0, 0
+    report = await scheduler.run_once()
+    assert report.settled_notices == 1
+    [(to, body)] = vendors.sms
+    assert to == "+12125550102" and "is settled and nothing more is owed" in body and "1190" in body
+    assert body.endswith("Reply STOP to opt out.")
+    assert (await scheduler.run_once()).settled_notices == 0 and len(vendors.sms) == 1
