@@ -97,6 +97,10 @@ class TokenRestInput(InputChannel):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        @blueprint.listener("before_server_stop")
+        async def finish(*_: Any) -> None:
+            await self.card_buffer.store.close()  # the store this connector built (Redis: its connections)
+
         @blueprint.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             refused = self.refusal(request)

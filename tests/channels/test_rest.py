@@ -157,3 +157,15 @@ def test_development_credentials_use_our_rest_connector_and_production_has_none(
     assert not {"rest", "channels.rest.TokenRestInput"} & set(production)
     assert set(production) == set(development) - {"channels.rest.TokenRestInput"}
     assert {k: v for k, v in development.items() if k != "channels.rest.TokenRestInput"} == production
+
+
+async def test_shutdown_closes_the_store_it_built(serve: ServeFn) -> None:
+    served, _ = await rest(serve)
+    closed: list[bool] = []
+
+    async def close() -> None:
+        closed.append(True)
+
+    served.channel.card_buffer.store.close = close  # type: ignore[attr-defined, method-assign]
+    await served.server.before_stop()  # what rasa's server does on SIGTERM
+    assert closed == [True]

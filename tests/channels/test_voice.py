@@ -540,8 +540,8 @@ async def test_bot_text_is_spoken_speakably(call: Call) -> None:
 
 
 async def test_a_second_call_from_the_same_number_is_a_new_conversation(serve: ServeFn) -> None:
-    first, second = await new_call(serve), await new_call(serve)
-    second.served, second.rasa = first.served, first.rasa  # the same server, a new CallSid
+    first = await new_call(serve)
+    second = Call(first.served, first.rasa, first.sender, first.paused)  # the same number calls again
     await first.start()
     await second.start()
     assert [m.sender_id for m in first.rasa.received] == [first.conversation, second.conversation]
