@@ -49,6 +49,7 @@ from payments.domain.settlement import Balances, apply_payment, settle, settleme
 from payments.domain.standing import Purpose
 from payments.services.clock import Clock, utc_now
 from payments.services.notifications import enqueue_rasa_intent
+from payments.services.standing import standing_in
 
 log = logging.getLogger(__name__)
 
@@ -802,9 +803,7 @@ class PaymentService:
                 if status != PaymentStatus.PENDING:
                     return _view(row), None, _result_of(row)
                 # Standing again at charge time: the payment may have been made before a pause.
-                payer = AccountRepository(session).get(row.account_id)
-                if payer is not None and not payer.collection_allowed:
-                    raise PolicyRefused("collection_paused", "collection is paused on this account")
+                _refuse_unless_collectable(session, row.account_id)
                 if row.method == PaymentMethod.LINK and row.stripe_payment_intent_id:
                     raise Conflict("this payment is being paid on its payment page", code="payment_in_progress")
                 if row.method != PaymentMethod.IVR:
@@ -863,9 +862,7 @@ class PaymentService:
                     return _view(existing), plan, _result_of(existing)
                 # Standing is checked again at charge time, also for a payment left pending by an
                 # earlier pass (a flag may have been set since).
-                payer = AccountRepository(session).get(plan.account_id)
-                if payer is not None and not payer.collection_allowed:
-                    raise PolicyRefused("collection_paused", "collection is paused on this account")
+                _refuse_unless_collectable(session, plan.account_id)
                 if existing is None:
                     if installment.status == "paid":
                         raise Conflict(f"installment {installment_id} is already paid", code="installment_paid")
@@ -925,6 +922,14 @@ class PaymentService:
                 code = outcome.decline_code if outcome.status == "declined" else "authentication_required"
                 self._settle(session, row, PaymentStatus.FAILED, actor="stripe", failure_code=code)
             return _result_of(row)
+
+
+def _refuse_unless_collectable(session: Session, account_id: str) -> None:
+    """The standing (C4) at charge time: any pause reason (a flag, a pending report, a settled
+    account) refuses with `collection_paused`."""
+    reasons = standing_in(session, account_id).pause_reasons
+    if reasons:
+        raise PolicyRefused("collection_paused", f"collection is paused on this account ({reasons[0].value})")
 
 
 def _result_of(row: PaymentRow) -> ChargeResult:

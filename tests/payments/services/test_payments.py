@@ -651,3 +651,17 @@ def test_an_ordinary_plan_paid_in_full_does_not_settle(service, sessions, clock)
     succeed(service, sessions, "A1001", 10000, plan_id, ids[0], "one")
     assert account_row(sessions, "A1001").status != "settled"
     assert audit(sessions, "account_settled") == []
+
+
+async def test_charge_installment_refuses_while_a_report_is_pending_review(service, gateway, sessions, clock):
+    from payments.domain.standing import ReportKind
+    from payments.services.reports import ReportService
+
+    _, (first, *_) = add_plan(sessions, clock, card=True)
+    ReportService(sessions, clock=clock).record(
+        ReportKind.BANKRUPTCY, account_id="A1001", phone=None, conversation_id="web-x", channel="web",
+        reported_by="third_party", summary="a lawyer says a petition was filed")
+    with pytest.raises(PolicyRefused) as refused:
+        await service.charge_installment(first, clock())
+    assert refused.value.code == "collection_paused" and "pending_review" in refused.value.detail
+    assert gateway.calls == []
