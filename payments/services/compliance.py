@@ -26,6 +26,7 @@ from payments.domain.compliance import (
     ContactEvent,
     ContactKind,
     ContactPolicy,
+    ContactRule,
     Direction,
     Medium,
     evaluate_contact,
@@ -40,6 +41,9 @@ from payments.services.notifications import Verdict
 from payments.services.standing import standing_in
 
 NOTE_MAX = 500
+# An agent's message this soon after the customer's own is a response in a live conversation
+# (docs/compliance.md, "Agent replies"); later, it starts a contact and every contact rule applies.
+RESPONSE_WINDOW = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -300,6 +304,36 @@ class ComplianceService:
                 event_id = self._record(session, account_id, ContactEvent(medium, ContactKind.ATTEMPT, Direction.OUTBOUND, at),
                                         actor=actor, conversation_id=conversation_id)
         return ContactCheck(account_id, medium, at, decision, event_id)
+
+    def check_agent_message(
+        self,
+        *,
+        account_id: str | None,
+        phone: str | None,
+        last_customer_at: datetime | None,
+        actor: str,
+        conversation_id: str | None = None,
+    ) -> ContactDecision:
+        """May an agent's SMS go to this customer now (docs/compliance.md, 12 CFR 1006.6(b)(1))?
+
+        Within `RESPONSE_WINDOW` of the customer's own last message the agent is answering a
+        conversation the customer is having: that is a response, not a contact we start, and it
+        may go at any hour (only an SMS opt-out stops it). Later, the message would start a
+        contact: the full contact check applies (standing, opt-outs, hours in every zone the
+        customer may be in, their own hours). Without an account, the phone's zones count.
+        """
+        _check_actor(actor)
+        now = self.clock()
+        if last_customer_at is not None and now - last_customer_at <= RESPONSE_WINDOW:
+            if account_id:
+                with self.sessions() as session:
+                    if AccountFlag.STOP_SMS in FlagRepository(session).flags_of(account_id):
+                        return ContactDecision(False, ContactRule.OPTED_OUT, "the customer opted out of texts")
+            return ContactDecision(True, None, "a reply within a conversation the customer is having")
+        if account_id:
+            return self.check_contact(account_id, Medium.SMS, now, actor=actor, conversation_id=conversation_id).decision
+        return evaluate_contact(flags=(), time_zone=consumer_zones(None, None, phone), medium=Medium.SMS, at=now,
+                                policy=self.policy)
 
     def outbox_verdict(self, account_id: str, medium: Medium, purpose: Purpose, at: datetime) -> Verdict:
         """The outbox's check before each attempt (`OutboxGate`). A collection message needs the

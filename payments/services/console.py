@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channels.masking import mask_card_numbers
 from payments.adapters.repositories import AuditLog
-from payments.domain.compliance import HandoffStatus
-from payments.domain.errors import Conflict, InvalidRequest, UpstreamUnavailable
+from payments.domain.compliance import ContactRule, HandoffStatus, with_opt_out
+from payments.domain.errors import Conflict, InvalidRequest, PolicyRefused, UpstreamUnavailable
 from payments.services.agents import CONSOLE, Agent
 from payments.services.clock import Clock, utc_now
+from payments.services.compliance import RESPONSE_WINDOW, ComplianceService
 from payments.services.handoffs import Case, HandoffService, state_conflict
 
 log = logging.getLogger(__name__)
@@ -112,11 +113,13 @@ class ConsoleService:
         conversations: Conversations,
         *,
         clock: Clock = utc_now,
+        compliance: ComplianceService | None = None,
     ) -> None:
         self.sessions = sessions
         self.handoffs = handoffs
         self.conversations = conversations
         self.clock = clock
+        self.compliance = compliance or ComplianceService(sessions, clock=clock)
 
     async def transcript(self, case_id: str, agent: Agent) -> Transcript:
         """The case and its conversation so far, and whether this agent may write to it now."""
@@ -136,7 +139,14 @@ class ConsoleService:
 
     async def reply(self, case_id: str, agent: Agent, text: str) -> None:
         """Send the agent's message to the customer on their channel. Only the claiming agent,
-        only while the case is claimed."""
+        only while the case is claimed.
+
+        On SMS the contact rules decide first (`ComplianceService.check_agent_message`): an answer
+        within a conversation the customer is having may go; a message after they went quiet starts
+        a contact and is refused outside their hours (`PolicyRefused` with the rule's code, e.g.
+        `outside_hours`, and a sentence for the agent). Web chat is seen only on our open page.
+        The agent's first message of the case carries the opt-out notice (12 CFR 1006.6(e)).
+        """
         text = text.strip()
         if not text or len(text) > MAX_REPLY_CHARS:
             raise InvalidRequest(f"a reply has 1 to {MAX_REPLY_CHARS} characters")
@@ -146,12 +156,34 @@ class ConsoleService:
             if case.channel in CHANNELS_WITHOUT_PUSH:
                 raise Conflict(why_not or "", code="channel_cannot_push")
             raise self._not_yours(case, agent)
+        lines = transcript_lines(await self.conversations.events(case.conversation_id))
+        if case.channel == "sms":
+            await asyncio.to_thread(self._check_contact, case, agent, lines)
         masked, cards = mask_card_numbers(text)
+        first = not any(line.speaker == "agent" for line in lines)
+        if first:
+            masked = with_opt_out(masked)
         await self.conversations.append(case.conversation_id, [
             {"event": "bot", "text": masked, "metadata": {"agent": agent.display_name}},
         ])
         await asyncio.to_thread(self._audit, case, agent, "agent_replied", characters=len(masked),
-                                card_numbers_masked=cards)
+                                card_numbers_masked=cards, opt_out_notice=first)
+
+    def _check_contact(self, case: Case, agent: Agent, lines: list[Line]) -> None:
+        last_customer = max((line.at for line in lines if line.speaker == "customer"), default=None)
+        decision = self.compliance.check_agent_message(
+            account_id=case.account_id, phone=case.conversation_id, last_customer_at=last_customer,
+            actor=f"agent:{agent.username}", conversation_id=case.conversation_id,
+        )
+        if not decision.allowed:
+            rule = decision.rule or ContactRule.COLLECTION_PAUSED
+            why = decision.detail
+            if rule in (ContactRule.OUTSIDE_HOURS, ContactRule.INCONVENIENT_TIME):
+                why = (f"the customer has not written in the last {RESPONSE_WINDOW.seconds // 60} minutes, so "
+                       f"this message would start a new contact, and {why}")
+            when = (f" You can write from {decision.next_allowed_at:%Y-%m-%d %H:%M} UTC, or as soon as the "
+                    f"customer writes again.") if decision.next_allowed_at else ""
+            raise PolicyRefused(rule.value, f"Not sent: {why}.{when}")
 
     async def resolve(self, case_id: str, agent: Agent, outcome: str, hand_back: bool) -> Case:
         """Close the case. The assistant is always resumed in Rasa (nobody is on the conversation

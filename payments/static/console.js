@@ -176,10 +176,51 @@
     $("reply-help").textContent = t.why_not || `Sent as ${myName} on the customer's ${t.case.channel} channel.`;
   }
 
+  const REPORTED = {
+    deceased: "A death", bankruptcy: "A bankruptcy", attorney: "An attorney", dispute: "A dispute",
+    cease: "A request to stop all contact",
+  };
+
+  function renderReports(reports) {
+    const mine = current && current.status === "claimed" && current.claimed_by === me;
+    $("reports-box").hidden = !reports.length;
+    $("reports").replaceChildren(...reports.map((r) => {
+      const item = element("li", "report");
+      item.append(element("strong", "", `${REPORTED[r.kind] || r.kind} reported`),
+        element("div", "by", `by ${r.reported_by.replace("_", " ")} on ${r.channel}, ${new Date(r.created_at).toLocaleString()}`
+          + (r.account_id ? ` · account ${r.account_id}` : " · matched no account")),
+        element("p", "", r.summary));
+      if (mine) {
+        const confirm = element("button", "primary", "Confirm");
+        confirm.type = "button";
+        confirm.disabled = !r.account_id;
+        confirm.title = r.account_id ? `Sets the ${r.kind} flag on ${r.account_id}` : "No account to flag";
+        confirm.addEventListener("click", () => review(r.id, "confirm"));
+        const dismiss = element("button", "", "Dismiss");
+        dismiss.type = "button";
+        dismiss.addEventListener("click", () => review(r.id, "dismiss"));
+        item.append(confirm, dismiss);
+      }
+      return item;
+    }));
+  }
+
+  async function review(reportRow, action) {
+    clearError();
+    try {
+      await api("POST", `/reports/${encodeURIComponent(reportRow)}/${action}`);
+      say(action === "confirm" ? "Confirmed; the account is flagged." : "Dismissed; collection may go on.");
+      await refreshTranscript();
+    } catch (error) {
+      showError(error);
+    }
+  }
+
   async function refreshTranscript() {
     if (!current) return;
     try {
       renderTranscript(await api("GET", `/cases/${encodeURIComponent(current.id)}/transcript`));
+      renderReports((await api("GET", `/cases/${encodeURIComponent(current.id)}/reports`)).reports);
     } catch (error) {
       showError(error);
     }

@@ -21,11 +21,12 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from payments.api.compliance_schemas import CaseOut, CaseSummaryOut
-from payments.api.deps import get_console_service
+from payments.api.deps import get_console_service, get_report_service
 from payments.config import Settings
 from payments.domain.compliance import HandoffStatus
 from payments.services.agents import AgentService, ConsoleSession, SignInFailed
 from payments.services.console import ConsoleService, Line
+from payments.services.reports import PendingReport, ReportService
 
 PACKAGE = Path(__file__).resolve().parents[2]
 COOKIE = "evenkeel_console"
@@ -176,8 +177,32 @@ class ResolveIn(BaseModel):
     hand_back: bool
 
 
+class ReportOut(BaseModel):
+    """A report from anyone, pending on one account (or on none, when it pointed nowhere)."""
+
+    id: int
+    report_id: str
+    account_id: str | None
+    kind: str
+    reported_by: str
+    channel: str
+    conversation_id: str
+    summary: str
+    created_at: datetime
+    status: str
+
+    @classmethod
+    def of(cls, report: PendingReport) -> "ReportOut":
+        return cls(**{**report.__dict__, "kind": report.kind.value})
+
+
+class ReportsOut(BaseModel):
+    reports: list[ReportOut]
+
+
 SignedIn = Annotated[ConsoleSession, Depends(signed_in)]
 Console = Annotated[ConsoleService, Depends(get_console_service)]
+Reports = Annotated[ReportService, Depends(get_report_service)]
 
 
 @router.get("/api/queue", response_model=QueueOut)
@@ -244,3 +269,23 @@ async def resolve(case_id: str, body: ResolveIn, session: SignedIn, console: Con
     """Close the case; `hand_back` also has the assistant greet the customer and carry on."""
     case = await console.resolve(case_id, session.agent, body.outcome, body.hand_back)
     return CaseOut.of(case, resume_assistant=body.hand_back)
+
+
+@router.get("/api/cases/{case_id}/reports", response_model=ReportsOut)
+def case_reports(case_id: str, session: SignedIn, console: Console, reports: Reports) -> ReportsOut:
+    """Reports waiting for review on the case's account or from its conversation."""
+    case = console.handoffs.get(case_id)
+    found = reports.pending(account_id=case.account_id, conversation_id=case.conversation_id)
+    return ReportsOut(reports=[ReportOut.of(r) for r in found])
+
+
+@router.post("/api/reports/{report_row}/confirm", response_model=ReportOut)
+def confirm_report(report_row: int, session: SignedIn, reports: Reports) -> ReportOut:
+    """The report is right: its flag is set on the account, as this agent. Audited."""
+    return ReportOut.of(reports.confirm(report_row, session.agent.username))
+
+
+@router.post("/api/reports/{report_row}/dismiss", response_model=ReportOut)
+def dismiss_report(report_row: int, session: SignedIn, reports: Reports) -> ReportOut:
+    """The report is wrong (or about someone else): collection may go on. Audited."""
+    return ReportOut.of(reports.dismiss(report_row, session.agent.username))

@@ -4,6 +4,7 @@ rasa replaced by FakeConversations (the real rasa path is in tests/e2e/test_cons
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from fastapi import Request
@@ -199,8 +200,9 @@ def test_reply_goes_to_rasa_as_the_agent_with_card_numbers_masked(sam, auth, ras
     sent = client.post(f"/console/api/cases/{case_id}/reply",
                        json={"text": "Hi Maria, never send 4111 1111 1111 1111 here."}, headers=headers)
     assert sent.status_code == 204
-    assert rasa.tracker_events["web-maria-1"] == [{
-        "event": "bot", "text": "Hi Maria, never send [card number removed] here.", "metadata": {"agent": "Sam"},
+    assert rasa.tracker_events["web-maria-1"] == [{  # the agent's first message carries the opt-out notice
+        "event": "bot", "text": "Hi Maria, never send [card number removed] here. Reply STOP to opt out.",
+        "metadata": {"agent": "Sam"},
     }]
     assert ("agent_replied", "agent:sam") in audit_kinds(client, auth)
 
@@ -339,3 +341,102 @@ def test_static_files_and_unknown_ones(console):
     assert console.get("/console/static/console.js").headers["content-type"].startswith("text/javascript")
     assert console.get("/console/static/../main.py").status_code == 404
     assert console.get("/console/static/secrets.txt").status_code == 404
+
+
+# --- contact rules on replies, the opt-out notice, reports to review (issue 12) ---------------
+
+
+def sms_case(client, auth, headers, rasa, customer_wrote_at=None):
+    """A claimed SMS case for Maria; the customer's last message at `customer_wrote_at` (a UTC datetime)."""
+    case_id = new_case(client, auth, conversation_id="+15125550101", channel="sms")
+    client.post(f"/console/api/cases/{case_id}/claim", headers=headers)
+    if customer_wrote_at is not None:
+        rasa.tracker_events["+15125550101"] = [{"event": "user", "text": "are you there?",
+                                                "timestamp": customer_wrote_at.timestamp(),
+                                                "parse_data": {"intent": {"name": "inform"}}}]
+    return case_id
+
+
+def test_only_the_first_agent_message_carries_the_opt_out_notice(sam, auth, rasa, clock):
+    client, headers = sam
+    case_id = sms_case(client, auth, headers, rasa, customer_wrote_at=clock())
+    for text in ("Hi, this is Sam.", "Let me look at that."):
+        assert client.post(f"/console/api/cases/{case_id}/reply", json={"text": text}, headers=headers).status_code == 204
+    sent = [e["text"] for e in rasa.tracker_events["+15125550101"] if e["event"] == "bot"]
+    assert sent == ["Hi, this is Sam. Reply STOP to opt out.", "Let me look at that."]
+
+
+def test_an_answer_to_the_customer_goes_even_late_at_night(sam, auth, rasa, clock):
+    client, headers = sam
+    clock.now = clock.now.replace(hour=4)  # 22:00 in Chicago the evening before
+    case_id = sms_case(client, auth, headers, rasa, customer_wrote_at=clock.now - timedelta(minutes=5))
+    assert client.post(f"/console/api/cases/{case_id}/reply", json={"text": "Yes, I'm here."},
+                       headers=headers).status_code == 204
+
+
+def test_a_message_after_the_customer_went_quiet_is_refused_outside_their_hours(sam, auth, rasa, clock):
+    client, headers = sam
+    clock.now = clock.now.replace(hour=4)  # 22:00 in Chicago
+    case_id = sms_case(client, auth, headers, rasa, customer_wrote_at=clock.now - timedelta(hours=2))
+    refused = client.post(f"/console/api/cases/{case_id}/reply", json={"text": "Following up."}, headers=headers)
+    assert (refused.status_code, refused.json()["code"]) == (422, "outside_hours")
+    assert "start a new contact" in refused.json()["detail"] and "America/Chicago" in refused.json()["detail"]
+    assert [e for e in rasa.tracker_events["+15125550101"] if e["event"] == "bot"] == []
+    # The customer writes again: the agent's message is an answer now.
+    rasa.tracker_events["+15125550101"].append({"event": "user", "text": "hello?", "timestamp": clock().timestamp(),
+                                                "parse_data": {"intent": {"name": "inform"}}})
+    assert client.post(f"/console/api/cases/{case_id}/reply", json={"text": "Following up."},
+                       headers=headers).status_code == 204
+
+
+def test_an_sms_opt_out_stops_even_an_answer(sam, auth, rasa, clock):
+    client, headers = sam
+    case_id = sms_case(client, auth, headers, rasa, customer_wrote_at=clock())
+    client.post("/api/contact/revocations", headers=auth, json={
+        "phone": "+15125550101", "conversation_id": "+15125550101", "channel": "sms", "media": ["sms"]})
+    refused = client.post(f"/console/api/cases/{case_id}/reply", json={"text": "Hello?"}, headers=headers)
+    assert (refused.status_code, refused.json()["code"]) == (422, "opted_out")
+
+
+def report(client, auth, kind="deceased", conversation_id="web-maria-1"):
+    response = client.post("/api/reports", headers=auth, json={
+        "kind": kind, "account_id": MARIA, "conversation_id": conversation_id, "channel": "web",
+        "reported_by": "third_party", "summary": "her son says she passed away"})
+    assert response.status_code == 201
+    return response.json()
+
+
+def test_an_agent_sees_the_cases_pending_reports_and_confirms_one(sam, auth):
+    client, headers = sam
+    case_id = new_case(client, auth)
+    receipt = report(client, auth)
+    [pending] = client.get(f"/console/api/cases/{case_id}/reports").json()["reports"]
+    assert (pending["report_id"], pending["kind"], pending["account_id"]) == (receipt["report_id"], "deceased", MARIA)
+    client.post(f"/console/api/cases/{case_id}/claim", headers=headers)
+    confirmed = client.post(f"/console/api/reports/{pending['id']}/confirm", headers=headers)
+    assert (confirmed.status_code, confirmed.json()["status"]) == (200, "confirmed")
+    assert client.get(f"/console/api/cases/{case_id}/reports").json()["reports"] == []
+    assert ("report_confirmed", "agent:sam") in audit_kinds(client, auth)
+    assert ("flag_set", "agent:sam") in audit_kinds(client, auth)
+    again = client.post(f"/console/api/reports/{pending['id']}/dismiss", headers=headers)
+    assert (again.status_code, again.json()["code"]) == (409, "report_reviewed")
+
+
+def test_a_dismissed_report_lifts_the_pause(sam, auth):
+    client, headers = sam
+    report(client, auth, kind="bankruptcy")
+    case_id = new_case(client, auth)
+    [pending] = client.get(f"/console/api/cases/{case_id}/reports").json()["reports"]
+    assert client.post(f"/console/api/reports/{pending['id']}/dismiss", headers=headers).json()["status"] == "dismissed"
+    assert ("report_dismissed", "agent:sam") in audit_kinds(client, auth)
+    flags = client.post(f"/api/accounts/{MARIA}/flags", headers=auth,
+                        json={"flag": "stop_email", "channel": "console", "actor": "agent:sam"}).json()
+    assert flags["flags"] == ["stop_email"]  # no bankruptcy flag was set
+
+
+def test_reviewing_needs_the_csrf_token(sam, auth):
+    client, _ = sam
+    report(client, auth)
+    case_id = new_case(client, auth)
+    [pending] = client.get(f"/console/api/cases/{case_id}/reports").json()["reports"]
+    assert client.post(f"/console/api/reports/{pending['id']}/confirm").status_code == 403
