@@ -234,7 +234,7 @@ class PlanService:
             ))
 
     def cancel(self, account_id: str, plan_id: str, *, actor: str, channel: str, reason: str) -> PlanRow:
-        """Cancel an active plan; cancelling twice is a no-op. Audited with who and why."""
+        """Cancel an active or suspended plan; cancelling twice is a no-op. Audited with who and why."""
         now = self.clock()
         with self.sessions.begin() as session:
             plan = session.get(PlanRow, plan_id)
@@ -242,11 +242,11 @@ class PlanService:
                 raise NotFound(f"no plan {plan_id} on account {account_id}")
             if plan.status == "cancelled":
                 return plan
-            if plan.status != ACTIVE:
+            if plan.status not in (ACTIVE, "suspended"):
                 raise Conflict(f"plan is {plan.status}", code="plan_not_active")
             plan.status, plan.ended_at = "cancelled", now
             for installment in plan.installments:
-                if installment.status == "scheduled":
+                if installment.status in ("scheduled", "failed", "missed"):
                     installment.status = "cancelled"
             AuditLog(session).record(
                 "plan_cancelled", at=now, actor=actor, channel=channel, account_id=account_id,

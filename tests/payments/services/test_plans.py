@@ -226,3 +226,5 @@ def test_a_suspended_plan_is_still_the_accounts_plan(service: PlanService) -> No
     with pytest.raises(Conflict) as conflict:
         book(service, key="key-000002", offer="installments_6")
     assert conflict.value.code == "plan_already_active"
+    cancelled = service.cancel("A1001", plan.id, actor="agent:sam", channel="web", reason="dispute: the customer asked")
+    assert cancelled.status == "cancelled" and {i.status for i in cancelled.installments} == {"cancelled"}
