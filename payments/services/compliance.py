@@ -311,20 +311,22 @@ class ComplianceService:
         account_id: str | None,
         phone: str | None,
         last_customer_at: datetime | None,
+        answered: bool,
         actor: str,
         conversation_id: str | None = None,
     ) -> ContactDecision:
         """May an agent's SMS go to this customer now (docs/compliance.md, 12 CFR 1006.6(b)(1))?
 
-        Within `RESPONSE_WINDOW` of the customer's own last message the agent is answering a
-        conversation the customer is having: that is a response, not a contact we start, and it
-        may go at any hour (only an SMS opt-out stops it). Later, the message would start a
-        contact: the full contact check applies (standing, opt-outs, hours in every zone the
-        customer may be in, their own hours). Without an account, the phone's zones count.
+        The first agent message within `RESPONSE_WINDOW` of the customer's own last message
+        (`answered`: an agent has written since) answers a communication the customer started:
+        one response, in the same medium, may go at any hour (comment 6(b)(1)-2); only an SMS
+        opt-out stops it. Any other message starts a contact: the full contact check applies
+        (standing, opt-outs, hours in every zone the customer may be in, their own hours).
+        Without an account, the phone's zones count.
         """
         _check_actor(actor)
         now = self.clock()
-        if last_customer_at is not None and now - last_customer_at <= RESPONSE_WINDOW:
+        if not answered and last_customer_at is not None and now - last_customer_at <= RESPONSE_WINDOW:
             if account_id:
                 with self.sessions() as session:
                     if AccountFlag.STOP_SMS in FlagRepository(session).flags_of(account_id):

@@ -141,10 +141,10 @@ class ConsoleService:
         """Send the agent's message to the customer on their channel. Only the claiming agent,
         only while the case is claimed.
 
-        On SMS the contact rules decide first (`ComplianceService.check_agent_message`): an answer
-        within a conversation the customer is having may go; a message after they went quiet starts
-        a contact and is refused outside their hours (`PolicyRefused` with the rule's code, e.g.
-        `outside_hours`, and a sentence for the agent). Web chat is seen only on our open page.
+        On SMS the contact rules decide first (`ComplianceService.check_agent_message`): one answer
+        to the customer's latest message (within 30 minutes) may go at any hour; any other message
+        starts a contact and is refused outside their hours (`PolicyRefused` with the rule's code,
+        e.g. `outside_hours`, and a sentence for the agent). Web chat is seen only on our open page.
         The agent's first message of the case carries the opt-out notice (12 CFR 1006.6(e)).
         """
         text = text.strip()
@@ -170,17 +170,19 @@ class ConsoleService:
                                 card_numbers_masked=cards, opt_out_notice=first)
 
     def _check_contact(self, case: Case, agent: Agent, lines: list[Line]) -> None:
-        last_customer = max((line.at for line in lines if line.speaker == "customer"), default=None)
+        customer = [line for line in lines if line.speaker == "customer"]
+        last = customer[-1] if customer else None
+        answered = last is not None and any(line.speaker == "agent" for line in lines[last.index + 1:])
         decision = self.compliance.check_agent_message(
-            account_id=case.account_id, phone=case.conversation_id, last_customer_at=last_customer,
-            actor=f"agent:{agent.username}", conversation_id=case.conversation_id,
+            account_id=case.account_id, phone=case.conversation_id, last_customer_at=last.at if last else None,
+            answered=answered, actor=f"agent:{agent.username}", conversation_id=case.conversation_id,
         )
         if not decision.allowed:
             rule = decision.rule or ContactRule.COLLECTION_PAUSED
             why = decision.detail
             if rule in (ContactRule.OUTSIDE_HOURS, ContactRule.INCONVENIENT_TIME):
-                why = (f"the customer has not written in the last {RESPONSE_WINDOW.seconds // 60} minutes, so "
-                       f"this message would start a new contact, and {why}")
+                why = (f"this is not the one answer to a message the customer sent in the last "
+                       f"{RESPONSE_WINDOW.seconds // 60} minutes, so it would start a new contact, and {why}")
             when = (f" You can write from {decision.next_allowed_at:%Y-%m-%d %H:%M} UTC, or as soon as the "
                     f"customer writes again.") if decision.next_allowed_at else ""
             raise PolicyRefused(rule.value, f"Not sent: {why}.{when}")

@@ -366,12 +366,16 @@ def test_only_the_first_agent_message_carries_the_opt_out_notice(sam, auth, rasa
     assert sent == ["Hi, this is Sam. Reply STOP to opt out.", "Let me look at that."]
 
 
-def test_an_answer_to_the_customer_goes_even_late_at_night(sam, auth, rasa, clock):
+def test_one_answer_to_the_customer_goes_even_late_at_night(sam, auth, rasa, clock):
     client, headers = sam
     clock.now = clock.now.replace(hour=4)  # 22:00 in Chicago the evening before
     case_id = sms_case(client, auth, headers, rasa, customer_wrote_at=clock.now - timedelta(minutes=5))
     assert client.post(f"/console/api/cases/{case_id}/reply", json={"text": "Yes, I'm here."},
                        headers=headers).status_code == 204
+    # A second message before the customer writes again is not an answer: it starts a contact.
+    second = client.post(f"/console/api/cases/{case_id}/reply", json={"text": "Are you still there?"},
+                         headers=headers)
+    assert (second.status_code, second.json()["code"]) == (422, "outside_hours")
 
 
 def test_a_message_after_the_customer_went_quiet_is_refused_outside_their_hours(sam, auth, rasa, clock):
