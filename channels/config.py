@@ -1,4 +1,6 @@
-"""Settings of the SMS and voice connectors: a frozen dataclass read once from the environment.
+"""Settings of our connectors (SMS, voice, web chat, REST): a frozen dataclass read once from the
+environment. With EVENKEEL_ENV=production, `from_env` refuses development secrets (and Twilio
+without TWILIO_PUBLIC_BASE_URL), so rasa does not start; the properties below fail closed too.
 
 `bot/credentials.yml` may override any field by its lower-case name (it passes PAYMENTS_URL and
 PAYMENTS_SERVICE_TOKEN that way); everything else comes from the environment, so a fresh
@@ -18,6 +20,7 @@ from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY
 
 DEV_TWILIO_AUTH_TOKEN = "dev-twilio-auth-token"
 DEV_REST_CHANNEL_TOKEN = "dev-rest-token"
+DEV_PAYMENTS_SERVICE_TOKEN = "dev-service-token"
 TWILIO_API = "https://api.twilio.com"
 
 
@@ -58,7 +61,7 @@ class ChannelSettings:
 
     # Payments service: the compliance ledger (STOP/START) and the <Pay> action URL.
     payments_url: str = "http://127.0.0.1:8000"
-    payments_service_token: str = "dev-service-token"
+    payments_service_token: str = DEV_PAYMENTS_SERVICE_TOKEN
     payments_timeout_seconds: float = 5.0
     payments_public_url: str = "http://127.0.0.1:8000"
 
@@ -97,6 +100,22 @@ class ChannelSettings:
         if self.production and not self.twilio_public_base_url:
             return "TWILIO_PUBLIC_BASE_URL is empty in production (the Host header would be trusted)"
         return ""
+
+    def production_problems(self) -> list[str]:
+        """Why these settings must not serve in production (empty elsewhere): a development secret
+        (an unset one is its development default), or no public base URL for Twilio's signatures."""
+        if not self.production:
+            return []
+        problems = []
+        if self.twilio_auth_token in ("", DEV_TWILIO_AUTH_TOKEN):
+            problems.append("TWILIO_AUTH_TOKEN is empty or the development token")
+        if not self.twilio_public_base_url:
+            problems.append("TWILIO_PUBLIC_BASE_URL is empty (signatures would be checked against the Host header)")
+        if self.channel_facts_key in ("", DEV_CHANNEL_FACTS_KEY):
+            problems.append("CHANNEL_FACTS_KEY is empty or the development key")
+        if self.payments_service_token in ("", DEV_PAYMENTS_SERVICE_TOKEN):
+            problems.append("PAYMENTS_SERVICE_TOKEN is empty or the development token")
+        return problems
 
     @property
     def facts_key(self) -> str:
@@ -139,9 +158,13 @@ class ChannelSettings:
             value = getattr(settings, url_field)
             if value and not value.startswith(("http://", "https://")):
                 raise ValueError(f"{url_field.upper()} must be an http(s) URL, not {value!r}")
-        return dataclasses.replace(
+        settings = dataclasses.replace(
             settings,
             payments_url=settings.payments_url.rstrip("/"),
             payments_public_url=settings.payments_public_url.rstrip("/"),
             twilio_public_base_url=settings.twilio_public_base_url.rstrip("/"),
         )
+        problems = settings.production_problems()
+        if problems:  # rasa loads the connectors at start-up: it refuses to start
+            raise ValueError("channels refuse to run in production: " + "; ".join(problems))
+        return settings

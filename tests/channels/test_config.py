@@ -56,26 +56,41 @@ def test_unknown_credentials_and_bad_urls_are_refused() -> None:
 
 
 PRODUCTION = {"EVENKEEL_ENV": "production", "TWILIO_AUTH_TOKEN": "real", "TWILIO_PUBLIC_BASE_URL": "https://bot.example.com",
-              "CHANNEL_FACTS_KEY": "real-facts-key", "REST_CHANNEL_TOKEN": "real-rest-token"}
+              "CHANNEL_FACTS_KEY": "real-facts-key", "REST_CHANNEL_TOKEN": "real-rest-token",
+              "PAYMENTS_SERVICE_TOKEN": "real-service-token"}
 
 
-def test_production_refuses_webhooks_without_a_real_auth_token() -> None:
-    assert not ChannelSettings.from_env({**PRODUCTION, "TWILIO_AUTH_TOKEN": ""}).signatures_usable
-    assert "development token" in ChannelSettings.from_env({**PRODUCTION, "TWILIO_AUTH_TOKEN": DEV_TWILIO_AUTH_TOKEN}).signature_problem
+@pytest.mark.parametrize("variable, value", [
+    ("TWILIO_AUTH_TOKEN", DEV_TWILIO_AUTH_TOKEN),
+    ("TWILIO_AUTH_TOKEN", ""),
+    ("TWILIO_PUBLIC_BASE_URL", ""),
+    ("CHANNEL_FACTS_KEY", DEV_CHANNEL_FACTS_KEY),
+    ("CHANNEL_FACTS_KEY", ""),  # empty counts as unset: the development default
+    ("PAYMENTS_SERVICE_TOKEN", "dev-service-token"),
+])
+def test_production_refuses_to_start_with_a_development_secret(variable: str, value: str) -> None:
+    with pytest.raises(ValueError, match=variable):
+        ChannelSettings.from_env({**PRODUCTION, variable: value})
+
+
+def test_production_with_real_secrets_starts() -> None:
+    settings = ChannelSettings.from_env(PRODUCTION)
+    assert settings.signatures_usable and settings.facts_key == "real-facts-key" and settings.rest_token == ""
+
+
+def test_the_refusals_also_hold_at_request_time() -> None:
+    """Settings built directly (not through from_env) still fail closed."""
+    assert "development token" in ChannelSettings(evenkeel_env="production", twilio_public_base_url="https://b.example",
+                                                  twilio_auth_token=DEV_TWILIO_AUTH_TOKEN).signature_problem
     assert not ChannelSettings(twilio_auth_token="").signatures_usable
-    assert ChannelSettings.from_env(PRODUCTION).signatures_usable
+    no_base = ChannelSettings(evenkeel_env="production", twilio_auth_token="real")
+    assert not no_base.signatures_usable and "TWILIO_PUBLIC_BASE_URL" in no_base.signature_problem
+    assert ChannelSettings.from_env({"TWILIO_AUTH_TOKEN": "real"}).signatures_usable  # locally: the request URL
+    assert ChannelSettings(evenkeel_env="production").facts_key == ""
 
 
-def test_production_refuses_webhooks_without_a_public_base_url_locally_the_request_url_serves() -> None:
-    settings = ChannelSettings.from_env({**PRODUCTION, "TWILIO_PUBLIC_BASE_URL": ""})
-    assert not settings.signatures_usable and "TWILIO_PUBLIC_BASE_URL" in settings.signature_problem
-    assert ChannelSettings.from_env({"TWILIO_AUTH_TOKEN": "real"}).signatures_usable
-
-
-def test_production_refuses_the_development_channel_facts_key() -> None:
+def test_the_development_channel_facts_key_serves_locally() -> None:
     assert ChannelSettings.from_env({}).facts_key == DEV_CHANNEL_FACTS_KEY  # a laptop just works
-    assert ChannelSettings.from_env({**PRODUCTION, "CHANNEL_FACTS_KEY": ""}).facts_key == ""  # default: the dev key
-    assert ChannelSettings.from_env({**PRODUCTION, "CHANNEL_FACTS_KEY": DEV_CHANNEL_FACTS_KEY}).facts_key == ""
     assert ChannelSettings.from_env(PRODUCTION).facts_key == "real-facts-key"
 
 
