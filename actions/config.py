@@ -1,7 +1,8 @@
 """Action-server settings: a frozen dataclass read once from the environment.
 
 Production (`EVENKEEL_ENV=production`) refuses the development secrets: the action server's
-token (C3) and the channel-facts key (C0) would otherwise be known to anyone with the source.
+token (C3), the channel-facts key (C0) and the payments service token would otherwise be known
+to anyone with the source.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from functools import lru_cache
 from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY
 
 DEV_ACTION_SERVER_TOKEN = "dev-action-token"
+DEV_PAYMENTS_SERVICE_TOKEN = "dev-service-token"
 
 
 @dataclass(frozen=True)
 class ActionSettings:
     payments_url: str = "http://127.0.0.1:8000"
-    payments_service_token: str = "dev-service-token"
+    payments_service_token: str = DEV_PAYMENTS_SERVICE_TOKEN
     payments_timeout_seconds: float = 5.0
     disclosure_mode: str = "first_party"  # "first_party" (issuer) | "third_party" (collector)
     evenkeel_env: str = "local"  # local | test | production
@@ -57,6 +59,7 @@ class ActionSettings:
         for name, value, dev in (
             ("CHANNEL_FACTS_KEY", self.channel_facts_key, DEV_CHANNEL_FACTS_KEY),
             ("ACTION_SERVER_TOKEN", self.action_server_token, DEV_ACTION_SERVER_TOKEN),
+            ("PAYMENTS_SERVICE_TOKEN", self.payments_service_token, DEV_PAYMENTS_SERVICE_TOKEN),
         ):
             if not value or value == dev:
                 raise ValueError(f"{name} must be set to a secret of its own in production")

@@ -7,7 +7,8 @@ import pytest
 from actions.config import DEV_ACTION_SERVER_TOKEN, ActionSettings
 from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY
 
-REAL = {"EVENKEEL_ENV": "production", "CHANNEL_FACTS_KEY": "k" * 32, "ACTION_SERVER_TOKEN": "t" * 32}
+REAL = {"EVENKEEL_ENV": "production", "CHANNEL_FACTS_KEY": "k" * 32, "ACTION_SERVER_TOKEN": "t" * 32,
+        "PAYMENTS_SERVICE_TOKEN": "s" * 32}
 
 
 def test_defaults_are_local_and_loopback() -> None:
@@ -25,6 +26,7 @@ def test_production_with_its_own_secrets_starts() -> None:
 @pytest.mark.parametrize("name, value", [
     ("CHANNEL_FACTS_KEY", DEV_CHANNEL_FACTS_KEY), ("CHANNEL_FACTS_KEY", ""),
     ("ACTION_SERVER_TOKEN", DEV_ACTION_SERVER_TOKEN), ("ACTION_SERVER_TOKEN", ""),
+    ("PAYMENTS_SERVICE_TOKEN", "dev-service-token"), ("PAYMENTS_SERVICE_TOKEN", ""),
 ])
 def test_production_refuses_a_development_or_empty_secret(name: str, value: str) -> None:
     with pytest.raises(ValueError, match=name):

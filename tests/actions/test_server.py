@@ -122,7 +122,8 @@ def test_token_comparison() -> None:
 
 def test_production_with_the_development_token_does_not_start() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "EVENKEEL_ENV": "production", "ACTIONS_PORT": str(free_port()),
-           "CHANNEL_FACTS_KEY": "a-real-key-of-its-own", "ACTION_SERVER_TOKEN": "dev-action-token"}
+           "CHANNEL_FACTS_KEY": "a-real-key-of-its-own", "PAYMENTS_SERVICE_TOKEN": "a-real-service-token",
+           "ACTION_SERVER_TOKEN": "dev-action-token"}
     result = subprocess.run([sys.executable, "-m", "actions.server"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
