@@ -399,6 +399,13 @@ class TwilioSmsInput(TwilioInput):
             await self.sender.send_sms(phone, MMS_ONLY_TEXT if num_media else EMPTY_TEXT, our_number)
             return
 
+        # "Stop calling me", "cease all communication"...: recorded and answered here, before Rasa,
+        # so a paused conversation (a person, a wrong number) is no exception.
+        answer = await self.revocations.handle(body, channel="sms", conversation_id=phone, phone=phone)
+        if answer is not None:
+            await self.sender.send_sms(phone, answer.text, our_number)
+            return
+
         notes: list[str] = []
         if num_media:
             notes.append(ATTACHMENT_IGNORED_TEXT)

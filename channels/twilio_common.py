@@ -28,6 +28,7 @@ from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore, build_store
 from channels.card_buffer import SplitCardBuffer
 from channels.masking import MASK, mask_card_numbers, redact_digits
+from channels.revocation import desk_for
 from channels.rasa_input import FactsSigner, neutralize
 
 log = logging.getLogger(__name__)
@@ -207,6 +208,9 @@ class TwilioInput(InputChannel):
         self.facts = FactsSigner(settings, self.name())
         self.store: ChannelStore = store or build_store(settings.channels_redis_url, settings.channels_dedupe_ttl_seconds)
         self.card_buffer = SplitCardBuffer(self.store)
+        # Revocations in the customer's words, recorded before Rasa sees them (channels/revocation.py).
+        self.revocations = desk_for(settings.payments_url, settings.payments_service_token,
+                                    settings.payments_timeout_seconds)
         self.sender: SmsSender = sender or TwilioRestSender(settings)
         self._tasks: set[asyncio.Future[Any]] = set()
 

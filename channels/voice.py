@@ -439,6 +439,19 @@ class TwilioVoiceInput(TwilioInput):
             # A card number keyed or said over several turns: the turn that completes it is masked.
             if await self.card_buffer.completes_card(sender, digits or speech, has_card=card_number_removed):
                 text, loggable, card_number_removed = CARD_NUMBER_SHARED, MASK, True
+            if kind == "speech" and not card_number_removed:
+                # "Stop calling me", "don't text me": recorded and answered here, before Rasa, so a
+                # paused conversation is no exception. After a cease the call ends.
+                answer = await self.revocations.handle(speech, channel="voice", conversation_id=sender,
+                                                       phone=normalize_phone(params.get("From")) or None)
+                if answer is not None:
+                    if answer.cease:
+                        reply = VoiceResponse()
+                        turn.say(reply, [answer.text, AGENT_CALL_DONE_TEXT])
+                        reply.hangup()
+                        return await turn.finish(reply, state=state, live=False)
+                    return await turn.finish(turn.gather([answer.text, FALLBACK_PROMPT], []), state=state,
+                                             prompt=FALLBACK_PROMPT, buttons=[])
         else:
             state["silences"] = int(state.get("silences") or 0) + 1
             if state["silences"] <= MAX_REPROMPTS:

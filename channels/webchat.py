@@ -67,6 +67,7 @@ from channels.dedupe import build_store
 from channels.masking import mask_card_numbers
 from channels.rasa_input import FactsSigner, neutralize
 from channels.rasa_state import is_listening, rasa_tracker
+from channels.revocation import desk_for
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +277,9 @@ class WebChatInput(SocketIOInput):
         store_settings = settings or ChannelSettings.from_env()
         self.card_buffer = SplitCardBuffer(
             build_store(store_settings.channels_redis_url, store_settings.channels_dedupe_ttl_seconds))
+        # Revocations in the customer's words, recorded before Rasa sees them (channels/revocation.py).
+        self.revocations = desk_for(store_settings.payments_url, store_settings.payments_service_token,
+                                    store_settings.payments_timeout_seconds)
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """For pushed messages (agent replies, `trigger_intent`): emits to the room named by the
@@ -329,6 +333,20 @@ class WebChatInput(SocketIOInput):
                 extra = agent_fields(event.metadata or {})
                 items += [{"from": "bot", **m} for m in bot_messages(event.text or "", buttons, extra)]
         return items
+
+    async def revocation_answer(self, session_id: str, text: str) -> Optional[str]:
+        """A revocation in the customer's words ("stop calling me"), recorded against the account
+        this conversation verified (web chat has no caller ID), before Rasa: also while the
+        conversation is paused. None: not one, or nothing to record it against while the assistant
+        listens (it asks who and what)."""
+        tracker = await rasa_tracker(self.app, session_id)
+        account = None
+        if tracker is not None and tracker.get_slot("verification_status") == "verified":
+            account = tracker.get_slot("account_id") or None
+        if account is None and (tracker is None or not tracker.is_paused()):
+            return None
+        answer = await self.revocations.handle(text, channel=CHANNEL, conversation_id=session_id, account_id=account)
+        return answer.text if answer is not None else None
 
     def user_text(self, data: dict[str, Any], offered: set[str]) -> tuple[str, Optional[str]]:
         """(text for Rasa, masked text for the page or None). Empty text: nothing to send."""
@@ -454,6 +472,10 @@ class WebChatInput(SocketIOInput):
             try:
                 if text:
                     output = WebChatOutput(sio, self.bot_message_evt)
+                    revoked = None if masked is not None or clicked else await self.revocation_answer(session_id, text)
+                    if revoked is not None:
+                        await output.send_text_message(session_id, revoked)
+                        return
                     fields = web_metadata(data.get(self.metadata_key))
                     if masked is not None:
                         fields["card_number_removed"] = True

@@ -1,0 +1,431 @@
+"""Revocation of consent in the customer's own words, caught by the connectors before Rasa (so it
+works while a conversation is paused for a person or after a wrong number), recorded in the
+payments service (`POST /api/contact/revocations`, contract C4) and confirmed only once recorded.
+
+`match_revocation(text, channel)` is one pure function over a table of phrases per language
+(`PHRASES`; English, and a first Spanish table in the same shape). What it reads:
+
+- the medium comes from the words, never from the channel used: "stop calling me" by text stops
+  calls, "stop texting me" in a call stops texts, "don't call or text me" stops both, "don't email
+  me" stops email;
+- cease: "stop contacting me", "cease all communication", "cease and desist", "leave me alone",
+  "stop harassing me", "never contact me again" → `cease` and every medium (`all`);
+- words that name no medium ("unsubscribe me", "opt me out", "take me off your list") mean the
+  channel used (a text → sms, a call → voice); in web chat they name nothing we could stop, so
+  they are left to the assistant, which asks;
+- a stop with a time or a place is an inconvenient time or place, not a revocation: "don't call
+  me at work", "not before noon", "not after 6pm", "only after 5" → `inconvenient` (12 CFR
+  1006.6(b)(1)); hours without am/pm are read as the day a consumer means ("after 6" is 18:00,
+  "before 9" is 09:00); "in the morning" is not before 12:00, "in the evening"/"at night" not after
+  17:00;
+- not revocations: "I can't stop worrying", "stop, let me think", "stop the payment", "don't call
+  me sir", "call me tomorrow", "I never got your call", a bare "stop" outside SMS (on SMS the
+  carrier keywords STOP & co. are handled by channels/sms.py, as Twilio's rules require).
+
+Choices, made for the customer: an ambiguous "don't text me" is honoured (START or a person opts
+back in); "leave me alone" is a cease unless it is "for a minute".
+
+`RevocationDesk.handle(...)` is what connectors call: None for any other message (it goes to
+Rasa); else the reply for the customer, after the service answered 201. If the service cannot
+be reached the record is retried in the background with growing delays and the customer is told
+plainly that it is being recorded and how to reach a person; a refusal (no phone number and no
+verified account to record it against) gets how to stop contact instead. The customer's words go
+to the service card-masked; they are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from channels.masking import mask_card_numbers
+
+log = logging.getLogger(__name__)
+
+PHONE_FOR_A_PERSON = "1-800-555-0199"
+
+# --- what a message asks -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inconvenient:
+    """Times ("HH:MM", the consumer's local time) and places the consumer said are inconvenient."""
+
+    not_before: str | None = None
+    not_after: str | None = None
+    places: tuple[str, ...] = ()
+    text: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"not_before": self.not_before, "not_after": self.not_after, "places": list(self.places),
+                "text": self.text}
+
+
+@dataclass(frozen=True)
+class Revocation:
+    media: tuple[str, ...] = ()  # "sms", "voice", "email"; ("all",) with cease
+    cease: bool = False
+    inconvenient: Inconvenient | None = None
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """One language's phrase table. Each entry is a regular expression over normalized text
+    (lower case, apostrophes straight, punctuation as " , "); `{media}` in a stop phrase stands
+    for a list of medium words ("calls", "calls and texts")."""
+
+    media: dict[str, str]  # medium → words naming it ("all": contact of any kind → cease)
+    stop: tuple[str, ...]  # "<stop words> ... {media}"
+    cease: tuple[str, ...]  # whole phrases that mean cease
+    own_channel: tuple[str, ...]  # stops the channel used; no medium named
+    not_revocation: tuple[str, ...]  # vetoes
+    places: dict[str, str]  # place → words
+    not_before: tuple[str, ...]  # "{time}" captured
+    not_after: tuple[str, ...]
+    morning: str
+    evening: str
+    time_context: str  # a negation: "not before noon", "don't call after 6"
+    contact_verbs: str
+
+
+_EN = Phrases(
+    media={
+        "sms": r"text(?:s|ing|ed)?|text messages?|txt(?:s|ing)?|sms|messag(?:e|es|ing)",
+        "voice": r"call(?:s|ing|ed)?|phone calls?|phon(?:e|ing)|ring(?:ing)?|robocalls?|voicemails?",
+        "email": r"e-?mail(?:s|ing|ed)?",
+        "all": r"contact(?:s|ing|ed)?|communicat(?:e|ing|ions?)|harass(?:ing|ment)?|bother(?:ing)?",
+    },
+    stop=(
+        r"\b(?:stop|quit|cease|end)\b(?: (?:sending|me|any|all|more|your|the|these|those|with|of|to|all of))* {media}",
+        r"\b(?:don't|never|no longer)(?: ever)?(?: again)? {media} me\b",
+        r"\bi (?:don't|no longer) want(?: (?:any|more|anymore|your|to|be|any more|no))* {media}",
+        r"\bno (?:more )?(?:phone )?(?:calls|texts|text messages|emails|messages|contact)\b",
+        r"\b(?:take|remove|delete) (?:me|my number|my phone number|my email) (?:off|from) (?:your|the) "
+        r"(?:{media}) list",
+        r"\b(?:unsubscribe|opt) me (?:out )?(?:of |from )(?:your |the |all )?{media}",
+    ),
+    cease=(
+        r"\bcease and desist\b",
+        r"\bleave me alone\b",
+        r"\bcease all\b",
+    ),
+    own_channel=(
+        r"^(?:please )?(?:unsubscribe(?: me)?|opt out|opt me out|remove me|take me off (?:your|the) list"
+        r"|remove me from (?:your|the) list|remove my number)(?: please)?$",
+    ),
+    not_revocation=(
+        r"\bcall me (?:sir|ma'am|maam|miss|mister|mr|mrs|ms|dr|by|that|names?|\w+ name)\b",
+        r"\bleave me alone (?:for|a) (?:a )?(?:minute|second|moment|bit|sec)\b",
+        r"\b(?:can't|cannot|couldn't) stop\b",
+    ),
+    places={
+        "work": r"work|my job|the office|my office|workplace",
+        "school": r"school|class",
+        "home": r"home|my house",
+    },
+    not_before=(r"\bonly after {time}", r"\b(?:before|until|till|til|earlier than) {time}"),
+    not_after=(r"\bonly before {time}", r"\b(?:after|later than|past) {time}"),
+    morning=r"\b(?:in the )?mornings?\b",
+    evening=r"\b(?:in the )?evenings?\b|\bat night\b",
+    time_context=r"\b(?:not|don't|never|no|stop|only|can't|cannot)\b",
+    contact_verbs=r"\b(?:call|text|contact|reach|email|message|phone|ring)",
+)
+
+# Spanish: the same shape; a first table (common ways to say stop calling/texting/contacting).
+_ES = Phrases(
+    media={
+        "sms": r"mensajes?|textos?|sms|mensajear(?:me)?|escribir(?:me)?",
+        "voice": r"llamadas?|llamar(?:me)?|llamen(?:me)?|llames",
+        "email": r"correos?(?: electr[oó]nicos?)?|e-?mails?",
+        "all": r"contactar(?:me)?|contacten(?:me)?|contacto|molestar(?:me)?|molesten",
+    },
+    stop=(
+        r"\b(?:dejen|deja|paren|para) de(?: (?:enviarme|mandarme|me))? {media}",
+        r"\bno (?:me )?(?:vuelvan a |quiero (?:m[aá]s )?|manden |env[ií]en )?{media}",
+    ),
+    cease=(r"\bd[eé]jenme en paz\b", r"\bno me contacten m[aá]s\b"),
+    own_channel=(r"^(?:cancelar|baja|darme de baja)$",),
+    not_revocation=(),
+    places={"work": r"trabajo|oficina", "school": r"escuela", "home": r"casa"},
+    not_before=(r"\bantes de (?:las )?{time}",),
+    not_after=(r"\bdespu[eé]s de (?:las )?{time}",),
+    morning=r"\bpor la ma[nñ]ana\b",
+    evening=r"\bpor la noche\b",
+    time_context=r"\b(?:no|nunca|solo|sólo)\b",
+    contact_verbs=r"\b(?:llam|mensaj|contact|escrib)",
+)
+
+PHRASES: dict[str, Phrases] = {"en": _EN, "es": _ES}
+
+# Which channel's own medium "unsubscribe me" stops.
+_OWN_MEDIUM = {"sms": "sms", "voice": "voice"}
+_TIME = r"(?P<time>noon|midday|midnight|\d{1,2}(?::\d{2})?(?: ?(?:am|pm|a m|p m|a\.m\.|p\.m\.))?)(?![\d/])"
+
+
+def _normalized(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "").casefold()
+    text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
+    text = re.sub(r"\bdont\b", "don't", text)
+    text = re.sub(r"\bdo not\b", "don't", text)
+    text = re.sub(r"\bcant\b", "can't", text)
+    text = re.sub(r"\bwont\b", "won't", text)
+    text = re.sub(r"\be mail", "email", text)
+    text = re.sub(r"([,;!?]|\.(?!m\.)(?<!a\.)(?<!p\.))", " , ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _media_list(words: dict[str, str]) -> str:
+    one = "(?:" + "|".join(f"(?:{pattern})" for pattern in words.values()) + ")"
+    return rf"(?P<media>{one}(?:(?:(?: ,)? (?:and|or|nor|&|/|and/or)| ,) (?:me |any |the )?{one})*)\b"
+
+
+def _media_named(phrase: str, words: dict[str, str]) -> set[str]:
+    named: set[str] = set()
+    for medium, pattern in words.items():
+        if re.search(rf"\b(?:{pattern})\b", phrase):
+            named.add(medium)
+    return named
+
+
+def _clock(raw: str, *, ending: bool) -> str | None:
+    """"6pm" → "18:00"; "noon" → "12:00"; without am/pm, the hour a consumer means: an end ("not
+    after 8") is in the afternoon or evening, a start ("not before 9") from 7 in the morning."""
+    raw = raw.replace(".", "").replace(" ", "")
+    if raw in ("noon", "midday"):
+        return "12:00"
+    if raw == "midnight":
+        return None
+    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?(am|pm)?", raw)
+    if not match:
+        return None
+    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+    if hour > 23 or minute > 59:
+        return None
+    if half == "pm" and hour < 12:
+        hour += 12
+    elif half == "am" and hour == 12:
+        hour = 0
+    elif half is None and 1 <= hour <= 11 and (ending or hour <= 6):
+        hour += 12
+    return f"{hour:02d}:{minute:02d}"
+
+
+def _inconvenient(text: str, table: Phrases, original: str) -> Inconvenient | None:
+    if not re.search(table.time_context, text):
+        return None
+    places = tuple(place for place, words in table.places.items()
+                   if re.search(rf"\b(?:at|to|on|in|from|during) (?:{words})\b|\bnot (?:at )?(?:{words})\b", text))
+    not_before = not_after = None
+    for pattern in table.not_before:
+        found = re.search(pattern.format(time=_TIME), text)
+        if found:
+            not_before = _clock(found.group("time"), ending=False)
+            text = text[:found.start()] + " " + text[found.end():]  # "only after 5" is no "after 5" end
+            break
+    for pattern in table.not_after:
+        found = re.search(pattern.format(time=_TIME), text)
+        if found:
+            not_after = _clock(found.group("time"), ending=True)
+            break
+    if not_before is None and re.search(table.morning, text):
+        not_before = "12:00"
+    if not_after is None and re.search(table.evening, text):
+        not_after = "17:00"
+    if not_before and not_after and not_before >= not_after:
+        not_before = not_after = None  # "not before 6 and not after 9": unclear, the words are kept
+    if not (places or not_before or not_after):
+        return None
+    return Inconvenient(not_before, not_after, places, mask_card_numbers(original.strip())[0][:300])
+
+
+def match_revocation(text: str, channel: str, language: str | None = None) -> Revocation | None:
+    """What the message revokes, or None when it is no revocation. `channel`: sms | voice | web |
+    rest, only for words that name no medium. Pure: the phrase table is `PHRASES[language]`, or
+    each table in turn (English first) when no language is given."""
+    tables = [PHRASES[language]] if language else list(PHRASES.values())
+    for table in tables:
+        found = _match(text, channel, table)
+        if found is not None:
+            return found
+    return None
+
+
+def _match(text: str, channel: str, table: Phrases) -> Revocation | None:
+    normalized = _normalized(text)
+    if not normalized or any(re.search(veto, normalized) for veto in table.not_revocation):
+        return None
+    media: set[str] = set()
+    media_pattern = _media_list(table.media)
+    for pattern in table.stop:
+        for found in re.finditer(pattern.format(media=media_pattern), normalized):
+            media |= _media_named(found.group(0), table.media)
+    cease = "all" in media or any(re.search(pattern, normalized) for pattern in table.cease)
+    if not media and not cease and any(re.fullmatch(pattern, normalized) for pattern in table.own_channel):
+        own = _OWN_MEDIUM.get(channel)
+        if own:
+            media.add(own)
+    # A time or a place counts when it is about contact: a stop phrase, a contact verb, or the
+    # short answer "not at work", "only after 5".
+    about_contact = bool(media or cease or normalized.startswith(("not ", "only ", "no ", "never "))
+                         or re.search(table.contact_verbs, normalized))
+    inconvenient = _inconvenient(normalized, table, text) if about_contact else None
+    if cease:
+        return Revocation(("all",), True, inconvenient)
+    if inconvenient is not None:
+        return Revocation((), False, inconvenient)  # "don't call me at work": a place, not a revocation
+    if media:
+        return Revocation(tuple(sorted(media)), False, None)
+    return None
+
+
+# --- what the customer is told -------------------------------------------------------------------
+
+_MEDIUM_WORDS = {"sms": "text messages", "voice": "calls", "email": "emails"}
+
+
+def _joined(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def confirmation(revocation: Revocation) -> str:
+    """The words a recorded revocation is confirmed with (the one message a cease allows)."""
+    if revocation.cease:
+        return ("We've recorded your request that we stop contacting you. We won't call, text or email you "
+                "about this account again, except where the law requires us to tell you something.")
+    parts = []
+    if revocation.media:
+        parts.append(f"We've recorded that you don't want {_joined([_MEDIUM_WORDS[m] for m in revocation.media])} "
+                     "from us, and we won't send them.")
+    if revocation.inconvenient is not None:
+        parts.append(f"We've noted that {_when(revocation.inconvenient)} is not a good time for you, and we won't "
+                     "contact you then.")
+    return " ".join(parts)
+
+
+def _when(window: Inconvenient) -> str:
+    pieces = []
+    if window.places:
+        pieces.append(_joined([f"at {place}" for place in window.places]))
+    if window.not_before:
+        pieces.append(f"before {window.not_before}")
+    if window.not_after:
+        pieces.append(f"after {window.not_after}")
+    return " or ".join(pieces) if pieces else "that time"
+
+
+def pending_text(revocation: Revocation) -> str:
+    asked = "to stop contacting you" if revocation.cease else "about how we contact you"
+    return (f"We're recording your request {asked}, but our system didn't confirm it yet; we'll keep trying. "
+            f"To be sure, you can reach a person at {PHONE_FOR_A_PERSON}, 8am-9pm.")
+
+
+def not_recordable_text() -> str:
+    return (f"I can't record that here because I don't know which account or number it's for. To stop contact, "
+            f"reply STOP to any text from us, or call {PHONE_FOR_A_PERSON} to reach a person.")
+
+
+# --- recording it --------------------------------------------------------------------------------
+
+RECORDED, REFUSED, UNAVAILABLE = "recorded", "refused", "unavailable"
+
+
+class RevocationLedger(Protocol):
+    async def record(self, body: dict[str, Any]) -> str:
+        """RECORDED (201), REFUSED (the service said no: 4xx) or UNAVAILABLE (down, 5xx, timeout)."""
+
+
+class PaymentsRevocationLedger:
+    """`POST /api/contact/revocations` with the service token (contract C4)."""
+
+    def __init__(self, payments_url: str, service_token: str, timeout_seconds: float = 5.0) -> None:
+        self.url = payments_url.rstrip("/") + "/api/contact/revocations"
+        self.service_token = service_token
+        self.timeout_seconds = timeout_seconds
+
+    async def record(self, body: dict[str, Any]) -> str:
+        import aiohttp
+
+        headers = {"Authorization": f"Bearer {self.service_token}"}
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout_seconds)) as session:
+                async with session.post(self.url, json=body, headers=headers) as reply:
+                    if reply.status == 201:
+                        return RECORDED
+                    if 400 <= reply.status < 500:
+                        log.error("[conversation=%s] revocation refused by the payments service: HTTP %s",
+                                  body.get("conversation_id"), reply.status)
+                        return REFUSED
+                    return UNAVAILABLE
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            return UNAVAILABLE
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a connector tells the customer about a revocation; `cease`: nothing else may follow
+    (a call ends after it)."""
+
+    text: str
+    cease: bool = False
+
+
+@dataclass
+class RevocationDesk:
+    """Catches revocations for a connector: `handle(...)` → None (not one: give it to Rasa) or the
+    reply for the customer. Retries run in the background (`drain()` waits for them)."""
+
+    ledger: RevocationLedger
+    retry_delays: tuple[float, ...] = (2.0, 5.0, 15.0, 60.0)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def handle(self, text: str, *, channel: str, conversation_id: str, phone: str | None = None,
+                     account_id: str | None = None) -> Answer | None:
+        revocation = match_revocation(text, channel)
+        if revocation is None:
+            return None
+        if not (phone or account_id):
+            log.info("[conversation=%s] revocation with no number or account to record it against", conversation_id)
+            return Answer(not_recordable_text())
+        summary = mask_card_numbers((text or "").strip())[0][:300]
+        body: dict[str, Any] = {
+            "phone": phone or None, "account_id": account_id or None, "conversation_id": conversation_id,
+            "channel": channel, "media": list(revocation.media), "cease": revocation.cease,
+            "inconvenient": revocation.inconvenient.as_json() if revocation.inconvenient else None,
+            "summary": summary,
+        }
+        outcome = await self.ledger.record(body)
+        log.info("[conversation=%s] revocation (media %s, cease %s, inconvenient %s): %s", conversation_id,
+                 list(revocation.media), revocation.cease, revocation.inconvenient is not None, outcome)
+        if outcome == RECORDED:
+            return Answer(confirmation(revocation), revocation.cease)
+        if outcome == REFUSED:
+            return Answer(not_recordable_text())
+        task = asyncio.create_task(self._retry(body))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return Answer(pending_text(revocation), revocation.cease)
+
+    async def _retry(self, body: dict[str, Any]) -> None:
+        for attempt, delay in enumerate(self.retry_delays, 1):
+            await asyncio.sleep(delay)
+            outcome = await self.ledger.record(body)
+            if outcome == RECORDED:
+                log.info("[conversation=%s] revocation recorded on retry %d", body["conversation_id"], attempt)
+                return
+            if outcome == REFUSED:
+                return
+        log.error("[conversation=%s] revocation NOT recorded after %d retries: a person must record it",
+                  body["conversation_id"], len(self.retry_delays))
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def desk_for(payments_url: str, service_token: str, timeout_seconds: float = 5.0) -> RevocationDesk:
+    """The desk a connector uses in production: the payments service's ledger."""
+    return RevocationDesk(PaymentsRevocationLedger(payments_url, service_token, timeout_seconds))
