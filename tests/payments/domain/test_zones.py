@@ -1,10 +1,12 @@
 """Every zone the consumer may be in, and the contact hours across conflicting zones
 (12 CFR 1006.6(b)(1)(i): convenient in every location we know of)."""
 
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from payments.domain.compliance import ContactRule, ContactWindow, Medium, evaluate_contact
 from payments.domain.zones import US_ZONES, _table, consumer_zones, zones_for_phone, zones_for_zip
@@ -130,3 +132,30 @@ def test_the_policy_hours_are_reported_before_the_consumers_own():
 def test_call_days_are_counted_in_the_account_zone_while_hours_hold_everywhere():
     decision = check(datetime(2026, 3, 2, 12, 0, tzinfo=ZoneInfo(NY)), (NY, HONOLULU), medium=Medium.VOICE)
     assert decision.rule is ContactRule.OUTSIDE_HOURS  # 07:00 in Honolulu
+
+
+# --- property: convenient everywhere, and the next allowed time is the first one ----------------
+
+INSTANTS = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31),
+                        timezones=st.just(UTC))
+ZONE_SETS = st.lists(st.sampled_from(US_ZONES + ("Pacific/Guam", "Pacific/Pago_Pago")), min_size=1, max_size=4,
+                     unique=True)
+
+
+def convenient_everywhere(at: datetime, zones) -> bool:
+    return all(time(8) <= at.astimezone(ZoneInfo(z)).time() < time(21) for z in zones)
+
+
+@settings(max_examples=300, deadline=None)
+@given(at=INSTANTS, zones=ZONE_SETS)
+def test_allowed_exactly_when_convenient_in_every_zone(at, zones):
+    decision = check(at, tuple(zones))
+    assert decision.allowed is convenient_everywhere(at, zones)
+    if not decision.allowed:
+        nxt = decision.next_allowed_at
+        assert nxt is not None and nxt > at and convenient_everywhere(nxt, zones)
+        # Nothing earlier was convenient: step back through the gap a quarter hour at a time.
+        probe = nxt - timedelta(minutes=15)
+        while probe > at:
+            assert not convenient_everywhere(probe, zones)
+            probe -= timedelta(minutes=15)
