@@ -15,10 +15,22 @@ from actions.payments_client import PaymentsError
 
 log = logging.getLogger(__name__)
 
+# Below this intent confidence a request that would pause the conversation is asked back, not
+# acted on. The connectors catch clear revocation wording before Rasa; this is the NLU's share.
+PAUSE_CONFIDENCE = 0.8
+
+
+def understood_clearly(tracker: Tracker) -> bool:
+    """The latest intent came with at least `PAUSE_CONFIDENCE` (external events have none: 1.0)."""
+    intent = tracker.latest_message.get("intent") or {}
+    confidence = intent.get("confidence")
+    return confidence is None or float(confidence) >= PAUSE_CONFIDENCE
+
 
 class ActionWrongNumber(PaymentsAction):
     """Apologizes without a single detail of the account and marks the number wrong.
-    Returns `ConversationPaused`. Response: `utter_wrong_number`."""
+    Returns `ConversationPaused`. Response: `utter_wrong_number`; `utter_stop_check` (and no
+    pause) when the intent was understood only weakly."""
 
     def name(self) -> str:
         return names.ACTION_WRONG_NUMBER
@@ -26,6 +38,9 @@ class ActionWrongNumber(PaymentsAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if not understood_clearly(tracker):
+            dispatcher.utter_message(response=names.UTTER_STOP_CHECK)
+            return []
         phone = caller_phone(tracker)
         if phone:
             try:
@@ -43,7 +58,8 @@ class ActionStopContact(PaymentsAction):
     recorded: a failure says so (and the conversation stays open to try again), and with neither
     a caller ID nor a verified account it says how to stop contact instead of promising it.
     Returns `ConversationPaused` once recorded. Responses: `utter_stop_confirmed`,
-    `utter_stop_not_recorded`, `utter_stop_who`."""
+    `utter_stop_not_recorded`, `utter_stop_who`; `utter_stop_check` (nothing recorded, no pause)
+    when the intent was understood only weakly."""
 
     def name(self) -> str:
         return names.ACTION_STOP_CONTACT
@@ -51,6 +67,9 @@ class ActionStopContact(PaymentsAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        if not understood_clearly(tracker):
+            dispatcher.utter_message(response=names.UTTER_STOP_CHECK)
+            return []
         channel = service_channel(tracker)
         media = {"sms": ["sms"], "voice": ["voice"]}.get(channel, ["sms", "voice"])
         account_id = (tracker.get_slot(names.ACCOUNT_ID)

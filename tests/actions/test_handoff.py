@@ -228,3 +228,15 @@ async def test_stop_with_no_number_or_account_says_how_instead_of_promising() ->
     events = await ActionStopContact(client).run(dispatcher, tracker({}, intent="stop_contact"), {})
     assert responses(dispatcher) == [names.UTTER_STOP_WHO]
     assert client.calls == [] and events == []
+
+
+@pytest.mark.parametrize("action_class", [ActionStopContact, ActionWrongNumber])
+async def test_a_weakly_understood_stop_or_wrong_number_is_asked_back_not_acted_on(action_class: type) -> None:
+    client = FakePaymentsClient()
+    dispatcher = CollectingDispatcher()
+    weak = tracker({}, intent="stop_contact", channel="twilio_sms", metadata=signed("twilio_sms", phone="+15125550101"))
+    weak.latest_message["intent"]["confidence"] = 0.52  # e.g. a message of pasted HTML
+    events = await action_class(client).run(dispatcher, weak, {})
+    assert events == []  # no pause
+    assert responses(dispatcher) == [names.UTTER_STOP_CHECK]
+    assert not client.called("phone_opt_out") and not client.called("phone_wrong_number")
