@@ -333,6 +333,13 @@ def not_recordable_text() -> str:
 RECORDED, REFUSED, UNAVAILABLE = "recorded", "refused", "unavailable"
 
 
+def _shown(conversation_id: str) -> str:
+    """A conversation id for a log line: an SMS conversation's id is the phone number, masked."""
+    if conversation_id.startswith("+") and len(conversation_id) > 8:
+        return f"{conversation_id[:5]}***{conversation_id[-4:]}"
+    return conversation_id
+
+
 class RevocationLedger(Protocol):
     async def record(self, body: dict[str, Any]) -> str:
         """RECORDED (201), REFUSED (the service said no: 4xx) or UNAVAILABLE (down, 5xx, timeout)."""
@@ -357,7 +364,7 @@ class PaymentsRevocationLedger:
                         return RECORDED
                     if 400 <= reply.status < 500:
                         log.error("[conversation=%s] revocation refused by the payments service: HTTP %s",
-                                  body.get("conversation_id"), reply.status)
+                                  _shown(str(body.get("conversation_id") or "")), reply.status)
                         return REFUSED
                     return UNAVAILABLE
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
@@ -388,7 +395,7 @@ class RevocationDesk:
         if revocation is None:
             return None
         if not (phone or account_id):
-            log.info("[conversation=%s] revocation with no number or account to record it against", conversation_id)
+            log.info("[conversation=%s] revocation with no number or account to record it against", _shown(conversation_id))
             return Answer(not_recordable_text())
         summary = mask_card_numbers((text or "").strip())[0][:300]
         body: dict[str, Any] = {
@@ -398,7 +405,7 @@ class RevocationDesk:
             "summary": summary,
         }
         outcome = await self.ledger.record(body)
-        log.info("[conversation=%s] revocation (media %s, cease %s, inconvenient %s): %s", conversation_id,
+        log.info("[conversation=%s] revocation (media %s, cease %s, inconvenient %s): %s", _shown(conversation_id),
                  list(revocation.media), revocation.cease, revocation.inconvenient is not None, outcome)
         if outcome == RECORDED:
             return Answer(confirmation(revocation), revocation.cease)
@@ -414,12 +421,12 @@ class RevocationDesk:
             await asyncio.sleep(delay)
             outcome = await self.ledger.record(body)
             if outcome == RECORDED:
-                log.info("[conversation=%s] revocation recorded on retry %d", body["conversation_id"], attempt)
+                log.info("[conversation=%s] revocation recorded on retry %d", _shown(body["conversation_id"]), attempt)
                 return
             if outcome == REFUSED:
                 return
         log.error("[conversation=%s] revocation NOT recorded after %d retries: a person must record it",
-                  body["conversation_id"], len(self.retry_delays))
+                  _shown(body["conversation_id"]), len(self.retry_delays))
 
     async def drain(self) -> None:
         while self._tasks:

@@ -13,8 +13,10 @@ delivery (same MessageSid) is processed once (channels/dedupe.py).
 
 Before Rasa: the signature is checked; carrier keywords are handled here and never reach Rasa
 (STOP & co. are recorded in the payments service's ledger and answered by nobody, as Twilio's
-Advanced Opt-Out replies itself; START likewise; HELP gets a fixed text); a message holding a
-card number becomes `/card_number_shared`; leading slashes are stripped; a reply "1", "2"...
+Advanced Opt-Out replies itself; START likewise; HELP gets a fixed text); a revocation in words
+("stop calling me", "cease all communication", "not at work") is recorded and confirmed here
+(channels/revocation.py), paused conversation or not; a message holding a card number, or
+completing one split across messages, becomes `/card_number_shared`; leading slashes are stripped; a reply "1", "2"...
 after a message with buttons becomes that button's payload.
 
 The buttons a customer can answer by number are remembered per conversation in the channel

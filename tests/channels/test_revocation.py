@@ -221,3 +221,14 @@ async def test_a_desk_recovers_when_the_service_comes_back() -> None:
         assert len(seen) == 2
     finally:
         await runner.cleanup()
+
+
+async def test_log_lines_hold_neither_the_words_nor_the_whole_number(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    desk = RevocationDesk(FakeLedger(UNAVAILABLE), retry_delays=(0.01,))
+    await desk.handle("stop calling me, card 4111 1111 1111 1111", channel="sms", conversation_id="+15125550101",
+                      phone="+15125550101")
+    await desk.drain()
+    logged = caplog.text
+    assert "stop calling" not in logged and "4111" not in logged and "5550101" not in logged
+    assert "NOT recorded" in logged

@@ -4,8 +4,10 @@ conversation is paused; other messages still reach Rasa."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
 from itertools import count
 from typing import Any
 
@@ -144,15 +146,26 @@ async def test_cease_in_a_call_is_confirmed_and_the_call_ends(serve: ServeFn) ->
 # --- web chat ------------------------------------------------------------------------------------
 
 
-async def test_a_paused_web_chat_records_against_the_verified_account(serve: ServeFn) -> None:
-    from tests.channels.test_webchat import Browser, start  # the socket.io harness of the web chat tests
+@contextlib.asynccontextmanager
+async def web_chat(serve: ServeFn, ledger: RecordingLedger) -> AsyncIterator[tuple[Any, Any]]:
+    """The web chat connector with `ledger` behind the desk, and one browser (the socket.io harness
+    of the web chat tests)."""
+    from tests.channels.test_webchat import Browser, start
 
     channel = WebChatInput.from_credentials({})
-    ledger = RecordingLedger()
     channel.revocations = RevocationDesk(ledger)
     server = await start(serve, channel)
     browser = await Browser().connect(server.url)
     try:
+        yield server, browser
+    finally:
+        await browser.close()
+        await server.channel.sio.shutdown()
+
+
+async def test_a_paused_web_chat_records_against_the_verified_account(serve: ServeFn) -> None:
+    ledger = RecordingLedger()
+    async with web_chat(serve, ledger) as (server, browser):
         session_id = await browser.start_session()
         server.store.domain = Domain.from_yaml(SLOTS_YAML)
         slots = [TextSlot("verification_status", mappings=[]), TextSlot("account_id", mappings=[])]
@@ -168,26 +181,14 @@ async def test_a_paused_web_chat_records_against_the_verified_account(serve: Ser
         await browser.next("bot_turn_done")
         await browser.say("what's my balance")
         assert (await server.next_message()).text == "what's my balance"
-    finally:
-        await browser.close()
-        await server.channel.sio.shutdown()
 
 
 async def test_an_unverified_listening_web_chat_leaves_it_to_the_assistant(serve: ServeFn) -> None:
-    from tests.channels.test_webchat import Browser, start
-
-    channel = WebChatInput.from_credentials({})
     ledger = RecordingLedger()
-    channel.revocations = RevocationDesk(ledger)
-    server = await start(serve, channel)
-    browser = await Browser().connect(server.url)
-    try:
+    async with web_chat(serve, ledger) as (server, browser):
         session_id = await browser.start_session()
         await server.save(session_id, UserUttered("hi", {"name": "greet"}))
         await browser.say("stop texting me")
         assert (await server.next_message()).text == "stop texting me"
         assert ledger.bodies == []
         assert re.search("stop", (await browser.next("bot_uttered"))["text"])
-    finally:
-        await browser.close()
-        await server.channel.sio.shutdown()
