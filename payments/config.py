@@ -23,7 +23,11 @@ class Settings(BaseSettings):
     payments_public_url: str = "http://127.0.0.1:8000"
 
     verification_max_failures: int = 3
-    verification_lock_minutes: int = 30
+    verification_lock_minutes: int = 30  # the first lock-out; repeats within 24 h double it
+    # A verification session (contract C2) ends this long after its last use, or this long after
+    # the customer verified, whichever comes first.
+    verification_idle_minutes: int = 15
+    verification_session_max_minutes: int = 60
 
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_auth_token: str = DEV_RASA_TOKEN

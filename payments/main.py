@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sessions,
             max_failures=settings.verification_max_failures,
             lock_minutes=settings.verification_lock_minutes,
+            idle_minutes=settings.verification_idle_minutes,
+            session_max_minutes=settings.verification_session_max_minutes,
         )
         app.state.account_service = AccountService(sessions)
         app.state.compliance_service = ComplianceService(sessions)

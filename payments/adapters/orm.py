@@ -94,6 +94,25 @@ class VerificationAttemptRow(Base):
     account_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
     succeeded: Mapped[bool]
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The conversation the attempt came from, so a lock-out case can name the account it targeted.
+    conversation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+
+class VerificationSessionRow(Base):
+    """A verified conversation's proof of identity (contract C2). Only a SHA-256 of the opaque id
+    is stored, so a copy of the database cannot be used to act as a verified customer."""
+
+    __tablename__ = "verification_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())  # absolute limit
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class AuditEventRow(Base):

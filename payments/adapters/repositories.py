@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from payments.adapters.orm import AccountRow, AuditEventRow, VerificationAttemptRow
+from payments.adapters.orm import AccountRow, AuditEventRow, VerificationAttemptRow, VerificationSessionRow
 from payments.domain.accounts import Account, AccountFlag, AccountStatus, StatementBreakdown
 from payments.domain.money import Money
 
@@ -66,12 +66,30 @@ class VerificationAttemptRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, subject: str, channel: str, account_id: str | None, succeeded: bool, at: datetime) -> None:
+    def add(
+        self, subject: str, channel: str, account_id: str | None, succeeded: bool, at: datetime,
+        conversation_id: str | None = None,
+    ) -> None:
         self.session.add(
             VerificationAttemptRow(
-                subject=subject, channel=channel, account_id=account_id, succeeded=succeeded, at=at
+                subject=subject, channel=channel, account_id=account_id, succeeded=succeeded, at=at,
+                conversation_id=conversation_id,
             )
         )
+
+    def targeted_accounts(self, conversation_id: str, since: datetime) -> list[str]:
+        """Accounts that failed attempts from this conversation counted against (`account:` subjects)."""
+        rows = self.session.scalars(
+            select(VerificationAttemptRow.account_id)
+            .where(
+                VerificationAttemptRow.conversation_id == conversation_id,
+                VerificationAttemptRow.subject.startswith("account:"),
+                VerificationAttemptRow.succeeded.is_(False),
+                VerificationAttemptRow.at > since,
+            )
+            .distinct()
+        )
+        return sorted(a for a in rows if a)
 
     def failures_since(self, subject: str, since: datetime) -> list[datetime]:
         """Times of failed attempts for `subject` after `since` and after its last success."""
@@ -92,6 +110,35 @@ class VerificationAttemptRepository:
             .order_by(VerificationAttemptRow.at)
         )
         return list(rows)
+
+
+class VerificationSessionRepository:
+    """Rows of contract C2's sessions, found by the SHA-256 of their opaque id."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: VerificationSessionRow) -> None:
+        self.session.add(row)
+
+    def get(self, id_hash: str) -> VerificationSessionRow | None:
+        return self.session.get(VerificationSessionRow, id_hash)
+
+    def end_open(
+        self, at: datetime, reason: str, *, conversation_id: str | None = None, account_id: str | None = None
+    ) -> int:
+        """End every open session of the conversation (or of the account). Returns how many."""
+        where = [VerificationSessionRow.ended_at.is_(None)]
+        if conversation_id is not None:
+            where.append(VerificationSessionRow.conversation_id == conversation_id)
+        if account_id is not None:
+            where.append(VerificationSessionRow.account_id == account_id)
+        if len(where) == 1:
+            raise ValueError("end_open needs a conversation or an account")
+        result = self.session.execute(
+            update(VerificationSessionRow).where(*where).values(ended_at=at, end_reason=reason)
+        )
+        return result.rowcount or 0
 
 
 class AuditLog:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from payments.config import Settings
@@ -16,7 +16,7 @@ from payments.services.payments import PaymentService
 from payments.services.plans import PlanService
 from payments.services.reports import ReportService
 from payments.services.standing import StandingService
-from payments.services.verification import VerificationService
+from payments.services.verification import VerificationService, VerifiedSession
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -56,6 +56,18 @@ async def lacks_required_service_token(request: Request) -> bool:
 
 def get_verification_service(request: Request) -> VerificationService:
     return request.app.state.verification_service
+
+
+def require_verification_session(
+    request: Request,
+    x_verification_session: str | None = Header(default=None),
+    x_conversation_id: str | None = Header(default=None),
+    service: VerificationService = Depends(get_verification_service),
+) -> VerifiedSession:
+    """Contract C2: a live verification session of this conversation (and of the path's account,
+    when the route has one). Otherwise 403 `verification_required`, the same for every reason.
+    A route whose account comes from the body or a stored record calls `require_account` too."""
+    return service.check_session(x_verification_session, x_conversation_id, request.path_params.get("account_id"))
 
 
 def get_account_service(request: Request) -> AccountService:

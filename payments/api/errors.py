@@ -18,10 +18,12 @@ from payments.domain.errors import (
     PolicyRefused,
     UpstreamUnavailable,
     VerificationLocked,
+    VerificationRequired,
 )
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     NotFound: 404,
+    VerificationRequired: 403,
     VerificationLocked: 423,
     InvalidRequest: 422,
     PolicyRefused: 422,

@@ -66,6 +66,19 @@ class VerifyResponse(BaseModel):
     account_id: str | None = None
     attempts_left: int
     locked_until: datetime | None = None
+    # When verified (contract C2): the opaque id every disclosing call sends as
+    # `X-Verification-Session`, and the session's absolute limit (idle time ends it sooner).
+    verification_session: str | None = None
+    session_expires_at: datetime | None = None
+
+
+class EndSessionsRequest(BaseModel):
+    conversation_id: str = Field(min_length=1, max_length=128)
+    reason: Literal["sign_off", "hand_back", "call_ended", "lockout"]
+
+
+class EndSessionsResponse(BaseModel):
+    ended: int
 
 
 class StatementOut(BaseModel):

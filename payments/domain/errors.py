@@ -54,6 +54,13 @@ class VerificationLocked(DomainError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class VerificationRequired(DomainError):
+    """No live verification session for this conversation and account (contract C2): missing,
+    unknown, expired, ended, or bound to another conversation or account. One answer for all."""
+
+    code = "verification_required"
+
+
 class UpstreamUnavailable(DomainError):
     """A vendor (Stripe, Twilio, Rasa) did not answer; the work stays pending and is retried."""
 

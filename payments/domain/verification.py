@@ -63,10 +63,13 @@ class LockState:
 def lock_state(failures: list[datetime], now: datetime, max_failures: int, window: timedelta) -> LockState:
     """Where a subject stands after these failed attempts (oldest first, none before its last success).
 
-    Any `max_failures` failures within `window` of each other lock verification until `window`
-    after the last of them (a sliding window). Once a lock expires, counting starts afresh.
+    Any `max_failures` failures within `window` of each other lock verification (a sliding
+    window). The first lock lasts `window`; each further lock within `REPEAT_LOCK_WINDOW` of
+    earlier ones lasts twice as long as the one before (`lock_length`). Once a lock expires,
+    counting starts afresh.
     """
     counted: list[datetime] = []
+    locks: list[datetime] = []
     locked_until: datetime | None = None
     for at in failures:
         if locked_until is not None:
@@ -75,8 +78,26 @@ def lock_state(failures: list[datetime], now: datetime, max_failures: int, windo
             locked_until = None
         counted = [t for t in counted if at - t <= window] + [at]
         if len(counted) >= max_failures:
-            locked_until, counted = at + window, []
+            earlier = sum(1 for start in locks if at - start <= REPEAT_LOCK_WINDOW)
+            locked_until, counted = at + lock_length(window, earlier), []
+            locks.append(at)
     if locked_until is not None and now < locked_until:
         return LockState(locked_until=locked_until, attempts_left=0)
     recent = [t for t in counted if now - t <= window] if locked_until is None else []
     return LockState(locked_until=None, attempts_left=max_failures - len(recent))
+
+# Lock-outs repeated within this long of each other double the next one's length (issue 11:
+# growing delays), up to `MAX_LOCK`: 30 minutes, then 1 h, 2 h, 4 h ... capped at a day.
+REPEAT_LOCK_WINDOW = timedelta(hours=24)
+MAX_LOCK = timedelta(hours=24)
+
+
+def lock_length(base: timedelta, earlier_locks: int) -> timedelta:
+    """How long a lock-out lasts after `earlier_locks` others within `REPEAT_LOCK_WINDOW`."""
+    return min(base * 2 ** min(earlier_locks, 16), MAX_LOCK)
+
+
+def session_expired(now: datetime, last_used_at: datetime, expires_at: datetime, idle: timedelta) -> bool:
+    """A verification session ends `idle` after its last use, or at its absolute limit, whichever
+    comes first (contract C2)."""
+    return now >= expires_at or now >= last_used_at + idle

@@ -2,14 +2,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from payments.api.deps import get_account_service, require_service_token
+from payments.api.deps import get_account_service, require_service_token, require_verification_session
 from payments.api.schemas import AccountOut, MoneyOut, StatementOut
 from payments.services.accounts import AccountService
 
-router = APIRouter(prefix="/api/accounts", tags=["accounts"], dependencies=[Depends(require_service_token)])
+# Every route here discloses account facts: each needs the conversation's verification session (C2).
+router = APIRouter(
+    prefix="/api/accounts", tags=["accounts"],
+    dependencies=[Depends(require_service_token), Depends(require_verification_session)],
+)
 
 
-@router.get("/{account_id}", response_model=AccountOut, responses={404: {"description": "no such account"}})
+@router.get("/{account_id}", response_model=AccountOut, responses={
+    403: {"description": "`verification_required`"}, 404: {"description": "no such account"}})
 def get_account(account_id: str, service: AccountService = Depends(get_account_service)) -> AccountOut:
     """What the assistant may tell a verified customer, and what makes up the balance."""
     account = service.get(account_id)

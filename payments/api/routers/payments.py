@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query
 
-from payments.api.deps import get_payment_service, require_service_token
+from payments.api.deps import get_payment_service, require_service_token, require_verification_session
 from payments.api.payment_schemas import CreatedPaymentOut, CreatePaymentRequest, PaymentListOut, PaymentOut
 from payments.services.payments import PaymentService
+from payments.services.verification import VerifiedSession
 
+# Every route here moves money or discloses it: each needs the conversation's verification
+# session (C2) for the account concerned.
 router = APIRouter(prefix="/api", tags=["payments"], dependencies=[Depends(require_service_token)])
+Verified = Annotated[VerifiedSession, Depends(require_verification_session)]
 
 
 @router.post(
@@ -16,16 +22,18 @@ router = APIRouter(prefix="/api", tags=["payments"], dependencies=[Depends(requi
     status_code=201,
     response_model=CreatedPaymentOut,
     responses={
+        403: {"description": "`verification_required`"},
         404: {"description": "no such account, plan or installment"},
         409: {"description": "`idempotency_key_reused` with other values, or `plan_not_active`"},
         422: {"description": "`invalid_amount`, `amount_exceeds_balance`, `collection_paused`, or a malformed body"},
     },
 )
 def create_payment(
-    body: CreatePaymentRequest, service: PaymentService = Depends(get_payment_service)
+    body: CreatePaymentRequest, verified: Verified, service: PaymentService = Depends(get_payment_service)
 ) -> CreatedPaymentOut:
     """Create a pending payment and a one-time link to the payment page (valid
     `PAYMENT_LINK_TTL_MINUTES`). The same `idempotency_key` returns the same payment (`replayed`)."""
+    verified.require_account(body.account_id)
     created = service.create_payment(
         body.account_id,
         body.amount_cents,
@@ -43,15 +51,19 @@ def create_payment(
     )
 
 
-@router.get("/payments/{payment_id}", response_model=PaymentOut, responses={404: {"description": "no such payment"}})
-def get_payment(payment_id: str, service: PaymentService = Depends(get_payment_service)) -> PaymentOut:
-    return PaymentOut.of(service.get_payment(payment_id))
+@router.get("/payments/{payment_id}", response_model=PaymentOut, responses={
+    403: {"description": "`verification_required`"}, 404: {"description": "no such payment"}})
+def get_payment(payment_id: str, verified: Verified, service: PaymentService = Depends(get_payment_service)) -> PaymentOut:
+    payment = service.get_payment(payment_id)
+    verified.require_account(payment.account_id)
+    return PaymentOut.of(payment)
 
 
 @router.get(
     "/accounts/{account_id}/payments",
     response_model=PaymentListOut,
-    responses={404: {"description": "no such account"}},
+    responses={403: {"description": "`verification_required`"}, 404: {"description": "no such account"}},
+    dependencies=[Depends(require_verification_session)],
 )
 def account_payments(
     account_id: str,

@@ -6,14 +6,20 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Response, status
 
-from payments.api.deps import get_plan_service, get_settings_dep, require_service_token
+from payments.api.deps import get_plan_service, get_settings_dep, require_service_token, require_verification_session
 from payments.api.plan_schemas import BookPlanIn, CancelPlanIn, OfferOut, OffersOut, PlanOut, PromiseIn, PromiseOut
 from payments.config import Settings
 from payments.services.plans import PlanService
 
-router = APIRouter(prefix="/api/accounts", tags=["plans"], dependencies=[Depends(require_service_token)])
+# Every route here discloses account facts or commits the customer: each needs the
+# conversation's verification session for the path's account (C2).
+router = APIRouter(
+    prefix="/api/accounts", tags=["plans"],
+    dependencies=[Depends(require_service_token), Depends(require_verification_session)],
+)
 
 REFUSALS = {
+    403: {"description": "`verification_required`"},
     404: {"description": "no such account (`not_found`)"},
     409: {"description": "`plan_already_active`, `plan_not_active`"},
     422: {"description": "`offer_not_allowed`, `collection_paused`, `promise_date_out_of_range`, "

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from payments.api.deps import get_verification_service, require_service_token
-from payments.api.schemas import VerifyRequest, VerifyResponse
+from payments.api.schemas import EndSessionsRequest, EndSessionsResponse, VerifyRequest, VerifyResponse
 from payments.domain.verification import Factors
 from payments.services.verification import VerificationService
 
@@ -19,7 +19,8 @@ router = APIRouter(prefix="/api", tags=["identity"], dependencies=[Depends(requi
     },
 )
 def verify(body: VerifyRequest, service: VerificationService = Depends(get_verification_service)) -> VerifyResponse:
-    """Check identity factors. A failure gives `attempts_left`, never which factor was wrong."""
+    """Check identity factors. A failure gives `attempts_left`, never which factor was wrong. A
+    success opens a verification session for this channel, conversation and account."""
     result = service.verify(
         body.channel,
         body.conversation_id,
@@ -32,4 +33,15 @@ def verify(body: VerifyRequest, service: VerificationService = Depends(get_verif
         account_id=result.account_id,
         attempts_left=result.attempts_left,
         locked_until=result.locked_until,
+        verification_session=result.session_id,
+        session_expires_at=result.session_expires_at,
     )
+
+
+@router.post("/verification-sessions/end", response_model=EndSessionsResponse)
+def end_sessions(
+    body: EndSessionsRequest, service: VerificationService = Depends(get_verification_service)
+) -> EndSessionsResponse:
+    """End every open verification session of the conversation (sign-off, hand-back, end of a
+    call, lock-out). Ending none is not an error."""
+    return EndSessionsResponse(ended=service.end_sessions(body.conversation_id, body.reason))

@@ -66,6 +66,8 @@ def client(migrated_url, clock, make_settings) -> Iterator[TestClient]:
             request.app.state.sessions,
             max_failures=settings.verification_max_failures,
             lock_minutes=settings.verification_lock_minutes,
+            idle_minutes=settings.verification_idle_minutes,
+            session_max_minutes=settings.verification_session_max_minutes,
             clock=clock,
         )
 

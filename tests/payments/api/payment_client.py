@@ -16,6 +16,7 @@ from payments.api.deps import get_payment_service
 from payments.main import create_app
 from payments.seed import seed_demo_data
 from payments.services.payments import PaymentService
+from tests.payments.api.verified import verify_as
 from tests.payments.fake_gateway import FakeGateway
 from scripts.stripe_standin import stripe_signature
 
@@ -59,9 +60,18 @@ def app_sessions(client: TestClient) -> sessionmaker[Session]:
     return client.app.state.sessions  # type: ignore[attr-defined]
 
 
+@pytest.fixture
+def verified(pay_client: TestClient, auth: dict[str, str]) -> dict[str, str]:
+    """Service token plus the verification session of A1001 in conversation conv-1 (C2)."""
+    return verify_as(pay_client, auth)
+
+
 def create(client: TestClient, auth: dict[str, str], **overrides: object) -> dict:
+    """Create a payment; headers without a verification session verify the account first."""
     body = {"account_id": "A1001", "amount_cents": 9500, "channel": "sms", "idempotency_key": "k-1",
             "conversation_id": "conv-1", **overrides}
+    if "X-Verification-Session" not in auth:
+        auth = verify_as(client, auth, str(body["account_id"]), str(body["conversation_id"]))
     response = client.post("/api/payments", json=body, headers=auth)
     assert response.status_code == 201, response.text
     return response.json()

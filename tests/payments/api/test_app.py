@@ -4,6 +4,7 @@ from fastapi.testclient import TestClient
 
 from payments.logging_setup import conversation_id_var
 from payments.main import create_app
+from tests.payments.api.verified import verify_as
 
 
 def test_openapi_lists_the_api(client):
@@ -41,4 +42,4 @@ def test_services_are_built_from_settings(seeded_url, make_settings, auth):
     with TestClient(app) as client:
         assert client.post("/api/verify", json=wrong, headers=auth).json()["attempts_left"] == 0
         assert client.post("/api/verify", json=wrong, headers=auth).status_code == 423
-        assert client.get("/api/accounts/A1002", headers=auth).json()["first_name"] == "James"
+        assert client.get("/api/accounts/A1002", headers=verify_as(client, auth, "A1002")).json()["first_name"] == "James"

@@ -3,6 +3,7 @@ from fastapi import Request
 
 from payments.api.deps import get_compliance_service
 from payments.services.compliance import ComplianceService
+from tests.payments.api.verified import verify_as
 
 MARIA, MARIA_PHONE = "A1001", "+15125550101"
 
@@ -59,7 +60,7 @@ def test_set_a_flag(api, auth):
     response = flag(api, auth, flag="dispute", conversation_id="c1", note="says the charge is not hers")
     assert response.status_code == 200
     assert response.json() == {"account_id": MARIA, "flags": ["dispute"], "collection_allowed": False, "changed": True}
-    assert api.get(f"/api/accounts/{MARIA}", headers=auth).json()["collection_allowed"] is False
+    assert api.get(f"/api/accounts/{MARIA}", headers=verify_as(api, auth, MARIA)).json()["collection_allowed"] is False
 
 
 def test_setting_a_flag_twice_is_a_no_op_audited_once(api, auth):

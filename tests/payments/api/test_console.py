@@ -16,6 +16,7 @@ from payments.services.agents import AgentService
 from payments.services.console import RESUME_EVENTS, ConsoleService
 from payments.services.handoffs import HandoffService
 from tests.payments.fake_rasa import FakeConversations
+from tests.payments.api.verified import verify_as
 
 PASSWORD = "correct horse battery"
 MARIA = "A1001"
@@ -271,7 +272,7 @@ def test_dispute_flags_the_account_and_notes_the_case(sam, auth):
     marked = client.post(f"/console/api/cases/{case_id}/dispute", headers=headers)
     assert marked.status_code == 200
     assert marked.json()["notes"][-1]["text"].startswith("Marked as a dispute")
-    account = client.get(f"/api/accounts/{MARIA}", headers=auth).json()
+    account = client.get(f"/api/accounts/{MARIA}", headers=verify_as(client, auth, MARIA)).json()
     assert "dispute" in account["flags"]
     assert ("flag_set", "agent:sam") in audit_kinds(client, auth)
     assert ("handoff_dispute_marked", "agent:sam") in audit_kinds(client, auth)
@@ -444,3 +445,15 @@ def test_reviewing_needs_the_csrf_token(sam, auth):
     case_id = new_case(client, auth)
     [pending] = client.get(f"/console/api/cases/{case_id}/reports").json()["reports"]
     assert client.post(f"/console/api/reports/{pending['id']}/confirm").status_code == 403
+
+
+def test_every_pending_report_is_in_the_queue_even_without_a_case(sam, auth):
+    client, headers = sam
+    response = client.post("/api/reports", headers=auth, json={
+        "kind": "attorney", "phone": "+19995550000", "conversation_id": "+19995550000", "channel": "sms",
+        "reported_by": "unknown", "summary": "says a lawyer handles this now"})
+    assert response.json()["account_ids"] == []
+    [pending] = client.get("/console/api/reports").json()["reports"]
+    assert (pending["kind"], pending["account_id"], pending["conversation_id"]) == ("attorney", None, "+19995550000")
+    assert client.post(f"/console/api/reports/{pending['id']}/dismiss", headers=headers).status_code == 200
+    assert client.get("/console/api/reports").json()["reports"] == []

@@ -46,6 +46,7 @@ from payments.services.verification import VerificationService
 from scripts.stripe_standin import stripe_signature
 from tests.payments.api.conftest import TOKEN
 from tests.payments.api.payment_client import PUBLIC_URL, TWILIO_TOKEN, WEBHOOK_SECRET, page_path, stripe_event
+from tests.payments.api.verified import verify_as
 from tests.payments.conftest import FIXED_NOW, POSTGRES_ENV, POSTGRES_SKIP_REASON, FakeClock, _postgres_database
 from tests.payments.fake_gateway import FakeGateway
 
@@ -265,7 +266,8 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
     with TestClient(app) as client:
         def create(account_id: str, key: str, channel: str = "sms") -> dict:
             body = {"account_id": account_id, "amount_cents": 5000, "channel": channel, "idempotency_key": key}
-            response = client.post("/api/payments", json=body, headers=AUTH)
+            headers = verify_as(client, AUTH, account_id, conversation_id=f"fuzz-{key}")
+            response = client.post("/api/payments", json=body, headers=headers)
             assert response.status_code == 201, response.text
             return response.json()
 

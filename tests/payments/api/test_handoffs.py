@@ -9,6 +9,7 @@ from payments.services.compliance import ComplianceService
 from payments.services.console import RESUME_EVENTS, ConsoleService
 from payments.services.handoffs import HandoffService
 from tests.payments.fake_rasa import FakeConversations
+from tests.payments.api.verified import verify_as
 
 MARIA = "A1001"
 BODY = {
@@ -102,7 +103,7 @@ def test_the_same_conversation_gets_its_case_back_with_200(api, auth):
 
 def test_a_dispute_case_flags_the_account(api, auth):
     assert create(api, auth, reason="dispute").status_code == 201
-    account = api.get(f"/api/accounts/{MARIA}", headers=auth).json()
+    account = api.get(f"/api/accounts/{MARIA}", headers=verify_as(api, auth, MARIA)).json()
     assert (account["flags"], account["collection_allowed"]) == (["dispute"], False)
     kinds = [e["kind"] for e in api.get(f"/api/accounts/{MARIA}/events", headers=auth).json()["events"]]
     assert kinds == ["flag_set", "handoff_created"]

@@ -11,10 +11,11 @@ from tests.payments.api.payment_client import (  # noqa: F401 - fixtures
     app_sessions,
     create,
     fake_gateway,
-    pay_client,
     page_path,
+    pay_client,
     post_stripe,
     stripe_event,
+    verified,
 )
 
 
@@ -51,13 +52,13 @@ def test_the_page_protects_its_link(pay_client, auth):
     assert "script-src 'self' http://127.0.0.1:8420" in csp and "frame-ancestors 'none'" in csp
 
 
-def test_an_expired_link_is_410(pay_client, auth, clock):
-    payment = create(pay_client, auth)
+def test_an_expired_link_is_410(pay_client, verified, clock):
+    payment = create(pay_client, verified)
     clock.advance(minutes=31)
     response = pay_client.get(page_path(payment["link_url"]))
     assert response.status_code == 410 and "This payment link has expired" in response.text
     assert "Maria" not in response.text and "$95.00" not in response.text
-    assert pay_client.get(f"/api/payments/{payment['id']}", headers=auth).json()["status"] == "expired"
+    assert pay_client.get(f"/api/payments/{payment['id']}", headers=verified).json()["status"] == "expired"
 
 
 def test_a_used_link_is_410(pay_client, auth):

@@ -16,7 +16,9 @@ from tests.payments.api.payment_client import (  # noqa: F401 - fixtures
     pay_client,
     post_stripe,
     stripe_event,
+    verified,
 )
+from tests.payments.api.verified import verify_as
 
 
 @pytest.mark.parametrize(
@@ -30,8 +32,8 @@ def test_every_payments_route_needs_the_service_token(pay_client, method, path, 
     assert response.json()["code"] == "unauthorized"
 
 
-def test_create_returns_the_payment_and_its_link(pay_client, auth, clock):
-    body = create(pay_client, auth)
+def test_create_returns_the_payment_and_its_link(pay_client, verified, clock):
+    body = create(pay_client, verified)
     assert body["id"].startswith("PAY-")
     assert (body["status"], body["method"], body["amount_cents"], body["currency"]) == ("pending", "link", 9500, "USD")
     assert (body["channel"], body["conversation_id"], body["replayed"]) == ("sms", "conv-1", False)
@@ -40,14 +42,14 @@ def test_create_returns_the_payment_and_its_link(pay_client, auth, clock):
     assert body["processing_note"].startswith("Not paid yet")
 
 
-def test_create_is_idempotent(pay_client, auth):
-    first = create(pay_client, auth)
-    again = create(pay_client, auth)
+def test_create_is_idempotent(pay_client, verified):
+    first = create(pay_client, verified)
+    again = create(pay_client, verified)
     assert again["id"] == first["id"] and again["replayed"] is True
     assert again["link_url"] and again["link_url"] != first["link_url"]
     with app_sessions(pay_client)() as session:
         assert session.scalar(select(func.count()).select_from(PaymentRow)) == 1
-    reused = pay_client.post("/api/payments", headers=auth, json={
+    reused = pay_client.post("/api/payments", headers=verified, json={
         "account_id": "A1001", "amount_cents": 100, "channel": "sms", "idempotency_key": "k-1"})
     assert (reused.status_code, reused.json()["code"]) == (409, "idempotency_key_reused")
 
@@ -55,10 +57,9 @@ def test_create_is_idempotent(pay_client, auth):
 @pytest.mark.parametrize(
     ("overrides", "status", "code"),
     [
-        ({"account_id": "A9999"}, 404, "not_found"),
+        ({"account_id": "A9999"}, 403, "verification_required"),  # the session is A1001's
         ({"amount_cents": 0}, 422, "invalid_amount"),
         ({"amount_cents": 245001}, 422, "amount_exceeds_balance"),
-        ({"account_id": "A1004", "amount_cents": 100}, 422, "collection_paused"),
         ({"amount_cents": 95.5}, 422, "validation_error"),
         ({"amount_cents": "9500"}, 422, "validation_error"),
         ({"channel": "fax"}, 422, "validation_error"),
@@ -66,30 +67,48 @@ def test_create_is_idempotent(pay_client, auth):
         ({"plan_id": "PLN-NOSUCH"}, 404, "not_found"),
     ],
 )
-def test_create_refusals(pay_client, auth, overrides, status, code):
+def test_create_refusals(pay_client, verified, overrides, status, code):
     body = {"account_id": "A1001", "amount_cents": 9500, "channel": "sms", "idempotency_key": "k-1", **overrides}
-    response = pay_client.post("/api/payments", json=body, headers=auth)
+    response = pay_client.post("/api/payments", json=body, headers=verified)
     assert (response.status_code, response.json()["code"]) == (status, code)
 
 
-def test_get_payment_and_its_status_after_the_webhook(pay_client, auth):
-    created = create(pay_client, auth)
+def test_a_paused_account_is_refused_even_when_verified(pay_client, auth):
+    headers = verify_as(pay_client, auth, "A1004")
+    body = {"account_id": "A1004", "amount_cents": 100, "channel": "sms", "idempotency_key": "k-1"}
+    response = pay_client.post("/api/payments", json=body, headers=headers)
+    assert (response.status_code, response.json()["code"]) == (422, "collection_paused")
+
+
+@pytest.mark.parametrize("path", ["/api/payments/{id}", "/api/accounts/A1001/payments"])
+def test_reads_need_a_session_of_the_payments_account(pay_client, auth, verified, path):
+    payment = create(pay_client, verified)
+    path = path.format(id=payment["id"])
+    assert pay_client.get(path, headers=auth).json()["code"] == "verification_required"
+    other = verify_as(pay_client, auth, "A1002", conversation_id="conv-2")
+    response = pay_client.get(path, headers=other)
+    assert (response.status_code, response.json()["code"]) == (403, "verification_required")
+    assert pay_client.get(path, headers=verified).status_code == 200
+
+
+def test_get_payment_and_its_status_after_the_webhook(pay_client, verified):
+    created = create(pay_client, verified)
     assert post_stripe(pay_client, stripe_event("evt_1", "succeeded", created["id"])).status_code == 200
-    response = pay_client.get(f"/api/payments/{created['id']}", headers=auth)
+    response = pay_client.get(f"/api/payments/{created['id']}", headers=verified)
     assert response.status_code == 200
     body = response.json()
     assert (body["status"], body["amount_cents"], body["currency"]) == ("succeeded", 9500, "USD")
     assert body["completed_at"] and "link_url" not in body
-    missing = pay_client.get("/api/payments/PAY-NOSUCH", headers=auth)
+    missing = pay_client.get("/api/payments/PAY-NOSUCH", headers=verified)
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
 
 
-def test_account_payments_newest_first(pay_client, auth, clock):
-    first = create(pay_client, auth, idempotency_key="a")
+def test_account_payments_newest_first(pay_client, verified, clock):
+    first = create(pay_client, verified, idempotency_key="a")
     clock.advance(minutes=2)
-    second = create(pay_client, auth, idempotency_key="b", amount_cents=5000)
-    response = pay_client.get("/api/accounts/A1001/payments", headers=auth, params={"limit": 5})
+    second = create(pay_client, verified, idempotency_key="b", amount_cents=5000)
+    response = pay_client.get("/api/accounts/A1001/payments", headers=verified, params={"limit": 5})
     assert response.status_code == 200
     assert [p["id"] for p in response.json()["payments"]] == [second["id"], first["id"]]
-    assert pay_client.get("/api/accounts/A9999/payments", headers=auth).status_code == 404
-    assert pay_client.get("/api/accounts/A1001/payments", headers=auth, params={"limit": 0}).status_code == 422
+    assert pay_client.get("/api/accounts/A9999/payments", headers=verified).status_code == 403
+    assert pay_client.get("/api/accounts/A1001/payments", headers=verified, params={"limit": 0}).status_code == 422

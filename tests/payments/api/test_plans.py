@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from payments.api.deps import get_plan_service
 from payments.domain.policy import PlanPolicy
 from payments.services.plans import PlanService
+from tests.payments.api.verified import verify_as
 
 CONSENT = "Customer agreed on chat to 3 monthly payments of the past-due amount."
 
@@ -20,6 +21,12 @@ def api(client: TestClient, clock) -> TestClient:  # type: ignore[no-untyped-def
 
     client.app.dependency_overrides[get_plan_service] = plan_service  # type: ignore[attr-defined]
     return client
+
+
+@pytest.fixture
+def auth(client: TestClient, auth: dict[str, str]) -> dict[str, str]:
+    """The service token and the verification session of A1001 in conv-1 (C2)."""
+    return verify_as(client, auth)
 
 
 def book(api: TestClient, auth: dict[str, str], **overrides: object):  # type: ignore[no-untyped-def]
@@ -45,10 +52,10 @@ def test_offers_have_ids_exact_schedules_and_descriptions(api: TestClient, auth)
 
 
 def test_offers_errors(api: TestClient, auth) -> None:  # type: ignore[no-untyped-def]
-    assert api.get("/api/accounts/A9999/offers", headers=auth).json()["code"] == "not_found"
+    assert api.get("/api/accounts/A9999/offers", headers=auth).json()["code"] == "verification_required"
     too_late = api.get("/api/accounts/A1001/offers", params={"start_date": "2026-04-30"}, headers=auth)
     assert too_late.status_code == 422 and too_late.json()["code"] == "invalid_request"
-    paused = api.get("/api/accounts/A1004/offers", headers=auth).json()
+    paused = api.get("/api/accounts/A1004/offers", headers=verify_as(api, auth, "A1004", "conv-4")).json()
     assert paused == {"account_id": "A1004", "collection_allowed": False, "offers": []}
 
 
@@ -70,7 +77,7 @@ def test_booking_refusals_have_stable_codes(api: TestClient, auth) -> None:  # t
     book(api, auth)
     second = book(api, auth, idempotency_key="idem-0002", offer_id="installments_6")
     assert (second.status_code, second.json()["code"]) == (409, "plan_already_active")
-    paused = api.post("/api/accounts/A1004/plans", headers=auth, json={
+    paused = api.post("/api/accounts/A1004/plans", headers=verify_as(api, auth, "A1004", "conv-4"), json={
         "offer_id": "past_due", "channel": "sms", "idempotency_key": "idem-0003", "consent_text": CONSENT})
     assert (paused.status_code, paused.json()["code"]) == (422, "collection_paused")
     malformed = book(api, auth, channel="fax", idempotency_key="x")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.payments.api.test_plans import api  # noqa: F401 - fixture: the plan service on the test clock
+from tests.payments.api.test_plans import api, auth  # noqa: F401 - fixtures: the plan service on the test clock, a verified conversation
 
 SHOWN = ("Here is the plan: Pay $310.00 in 3 monthly payments. Do you agree to this plan, and to us charging "
          "your card on these dates?")

@@ -10,7 +10,9 @@ def web(**changes):
 def test_verify_success(client, auth):
     response = client.post("/api/verify", json=web(), headers=auth)
     assert response.status_code == 200
-    assert response.json() == {"verified": True, "account_id": "A1001", "attempts_left": 3, "locked_until": None}
+    body = response.json()
+    assert body.pop("verification_session") and body.pop("session_expires_at")
+    assert body == {"verified": True, "account_id": "A1001", "attempts_left": 3, "locked_until": None}
 
 
 def test_verify_by_sms_with_the_callers_phone(client, auth):
@@ -22,7 +24,8 @@ def test_verify_by_sms_with_the_callers_phone(client, auth):
 def test_verify_failure_gives_attempts_left_and_echoes_nothing(client, auth):
     response = client.post("/api/verify", json=web(dob="1985-03-15", zip="78702"), headers=auth)
     assert response.status_code == 200
-    assert response.json() == {"verified": False, "account_id": None, "attempts_left": 2, "locked_until": None}
+    assert response.json() == {"verified": False, "account_id": None, "attempts_left": 2, "locked_until": None,
+                               "verification_session": None, "session_expires_at": None}
     assert not any(value in response.text for value in ("4821", "1985-03-15", "78702"))
 
 

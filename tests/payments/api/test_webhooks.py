@@ -20,6 +20,7 @@ from tests.payments.api.payment_client import (  # noqa: F401 - fixtures
     pay_client,
     post_stripe,
     stripe_event,
+    verified,
 )
 
 
@@ -39,8 +40,8 @@ def state(client, payment_id: str) -> dict:  # type: ignore[no-untyped-def]
     ("secret", "signature"),
     [("whsec_wrong", "sign"), ("", None), ("", "t=1,v1=deadbeef"), ("", "garbage")],
 )
-def test_bad_or_missing_signature_is_400_and_changes_nothing(pay_client, auth, secret, signature):
-    payment = create(pay_client, auth)
+def test_bad_or_missing_signature_is_400_and_changes_nothing(pay_client, verified, secret, signature):
+    payment = create(pay_client, verified)
     before = state(pay_client, payment["id"])
     body = stripe_event("evt_1", "succeeded", payment["id"])
     response = post_stripe(pay_client, body, secret=secret or "whsec_api_test", signature=signature)
@@ -49,8 +50,8 @@ def test_bad_or_missing_signature_is_400_and_changes_nothing(pay_client, auth, s
         "status": "pending", "balance": 245000, "events": 0, "notifications": [], "audit": ["payment_created"]}
 
 
-def test_a_replayed_event_changes_state_once_and_queues_one_notification(pay_client, auth):
-    payment = create(pay_client, auth)
+def test_a_replayed_event_changes_state_once_and_queues_one_notification(pay_client, verified):
+    payment = create(pay_client, verified)
     body = stripe_event("evt_1", "succeeded", payment["id"])
     first = post_stripe(pay_client, body)
     replay = post_stripe(pay_client, body)  # Stripe redelivers; a fresh signature, the same event
@@ -61,8 +62,8 @@ def test_a_replayed_event_changes_state_once_and_queues_one_notification(pay_cli
         "notifications": ["payment_succeeded"], "audit": ["payment_created", "payment_succeeded"]}
 
 
-def test_failed_after_succeeded_stays_succeeded(pay_client, auth):
-    payment = create(pay_client, auth)
+def test_failed_after_succeeded_stays_succeeded(pay_client, verified):
+    payment = create(pay_client, verified)
     assert post_stripe(pay_client, stripe_event("evt_1", "succeeded", payment["id"])).json()["outcome"] == "applied"
     late = post_stripe(pay_client, stripe_event("evt_0", "payment_failed", payment["id"], failure_code="card_declined"))
     assert (late.status_code, late.json()["outcome"]) == (200, "ignored")
@@ -71,10 +72,10 @@ def test_failed_after_succeeded_stays_succeeded(pay_client, auth):
         "notifications": ["payment_succeeded"], "audit": ["payment_created", "payment_succeeded"]}
 
 
-def test_a_failure_is_recorded_with_its_code(pay_client, auth):
-    payment = create(pay_client, auth)
+def test_a_failure_is_recorded_with_its_code(pay_client, verified):
+    payment = create(pay_client, verified)
     post_stripe(pay_client, stripe_event("evt_1", "payment_failed", payment["id"], failure_code="expired_card"))
-    response = pay_client.get(f"/api/payments/{payment['id']}", headers=auth).json()
+    response = pay_client.get(f"/api/payments/{payment['id']}", headers=verified).json()
     assert (response["status"], response["failure_code"]) == ("failed", "expired_card")
     assert state(pay_client, payment["id"])["notifications"] == ["payment_failed"]
 
@@ -103,8 +104,8 @@ PAY_SUCCESS = {"CallSid": "CA123", "Result": "success", "PaymentToken": "pm_from
                "PaymentCardNumber": "xxxx-xxxx-xxxx-4242", "PaymentCardType": "visa"}
 
 
-def test_twilio_pay_success_charges_the_token_and_says_so(pay_client, auth, fake_gateway):
-    payment = create(pay_client, auth, channel="voice", idempotency_key="call-1", amount_cents=9550)
+def test_twilio_pay_success_charges_the_token_and_says_so(pay_client, verified, fake_gateway):
+    payment = create(pay_client, verified, channel="voice", idempotency_key="call-1", amount_cents=9550)
     response = twilio_post(pay_client, payment["id"], PAY_SUCCESS)
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/xml")
     assert "Thank you. Your payment of 95 dollars and 50 cents was received." in response.text
@@ -113,12 +114,12 @@ def test_twilio_pay_success_charges_the_token_and_says_so(pay_client, auth, fake
     again = twilio_post(pay_client, payment["id"], PAY_SUCCESS)  # Twilio retries the webhook
     assert "was received" in again.text
     assert [c[1]["payment_method_id"] for c in fake_gateway.calls] == ["pm_from_twilio"]
-    body = pay_client.get(f"/api/payments/{payment['id']}", headers=auth).json()
+    body = pay_client.get(f"/api/payments/{payment['id']}", headers=verified).json()
     assert (body["status"], body["method"]) == ("succeeded", "ivr")
 
 
-def test_twilio_pay_with_a_bad_signature_is_403_and_charges_nothing(pay_client, auth, fake_gateway):
-    payment = create(pay_client, auth, channel="voice")
+def test_twilio_pay_with_a_bad_signature_is_403_and_charges_nothing(pay_client, verified, fake_gateway):
+    payment = create(pay_client, verified, channel="voice")
     forged = twilio_post(pay_client, payment["id"], PAY_SUCCESS, token="someone-elses-token")
     assert (forged.status_code, forged.json()["code"]) == (403, "bad_signature")
     unsigned = pay_client.post(f"/webhooks/twilio/pay?payment_id={payment['id']}", data=PAY_SUCCESS)
@@ -132,8 +133,8 @@ def test_twilio_pay_with_a_bad_signature_is_403_and_charges_nothing(pay_client, 
     assert fake_gateway.calls == []
 
 
-def test_twilio_pay_without_a_card_charges_nothing_and_can_return_to_the_conversation(pay_client, auth, fake_gateway):
-    payment = create(pay_client, auth, channel="voice")
+def test_twilio_pay_without_a_card_charges_nothing_and_can_return_to_the_conversation(pay_client, verified, fake_gateway):
+    payment = create(pay_client, verified, channel="voice")
     response = twilio_post(pay_client, payment["id"], {"CallSid": "CA1", "Result": "caller-hung-up"},
                            extra_query={"return_url": "https://rasa.example.test/webhooks/voice/webhook"})
     assert "The payment was not completed, and no money was taken." in response.text
@@ -141,18 +142,18 @@ def test_twilio_pay_without_a_card_charges_nothing_and_can_return_to_the_convers
     assert fake_gateway.calls == []
 
 
-def test_twilio_pay_decline_and_outage_are_spoken_plainly(pay_client, auth, fake_gateway):
-    declined = create(pay_client, auth, channel="voice", idempotency_key="a")
+def test_twilio_pay_decline_and_outage_are_spoken_plainly(pay_client, verified, fake_gateway):
+    declined = create(pay_client, verified, channel="voice", idempotency_key="a")
     fake_gateway.decline_code = "insufficient_funds"
     text = twilio_post(pay_client, declined["id"], PAY_SUCCESS).text
     assert "Your card was declined, so the payment of 95 dollars was not taken." in text
     assert "insufficient_funds" not in text
 
     fake_gateway.decline_code, fake_gateway.down = None, True
-    later = create(pay_client, auth, channel="voice", idempotency_key="b")
+    later = create(pay_client, verified, channel="voice", idempotency_key="b")
     text = twilio_post(pay_client, later["id"], {**PAY_SUCCESS, "PaymentToken": "pm_2"}).text
     assert "We could not reach our payment system" in text
-    assert pay_client.get(f"/api/payments/{later['id']}", headers=auth).json()["status"] == "pending"
+    assert pay_client.get(f"/api/payments/{later['id']}", headers=verified).json()["status"] == "pending"
 
 
 def test_twilio_pay_for_an_unknown_payment_says_no_money_was_taken(pay_client):

@@ -2,7 +2,17 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from payments.domain.verification import Channel, Factors, LockState, factors_match, factors_satisfy_channel, lock_state
+from payments.domain.verification import (
+    MAX_LOCK,
+    Channel,
+    Factors,
+    LockState,
+    factors_match,
+    factors_satisfy_channel,
+    lock_length,
+    lock_state,
+    session_expired,
+)
 
 LAST4, DOB, ZIP = "4821", date(1985, 3, 14), "78701"
 
@@ -124,8 +134,20 @@ def test_failures_after_lock_expiry_start_a_new_run():
     assert state([0, 1, 2, 40], 41) == LockState(locked_until=None, attempts_left=2)
 
 
-def test_a_second_run_of_three_locks_again():
-    assert state([0, 1, 2, 40, 41, 42], 43) == LockState(locked_until=at(72), attempts_left=0)
+def test_a_second_run_of_three_locks_again_for_twice_as_long():
+    assert state([0, 1, 2, 40, 41, 42], 43) == LockState(locked_until=at(42 + 60), attempts_left=0)
+
+
+def test_each_repeat_within_a_day_doubles_the_lock():
+    # Locks at 2 (30 min), 40 (60 min), 110 (120 min), 240 (240 min).
+    failures = [0, 1, 2, 38, 39, 40, 108, 109, 110, 238, 239, 240]
+    assert state(failures, 241).locked_until == at(240 + 240)
+    assert lock_length(WINDOW, 20) == MAX_LOCK == timedelta(hours=24)
+
+
+def test_a_lock_more_than_a_day_after_the_last_lasts_the_base_time():
+    day = 24 * 60
+    assert state([0, 1, 2, day + 10, day + 11, day + 12], day + 13).locked_until == at(day + 12 + 30)
 
 
 @pytest.mark.parametrize("max_failures", [1, 5])
@@ -133,3 +155,13 @@ def test_max_failures_is_configurable(max_failures):
     failures = [at(m) for m in range(max_failures)]
     result = lock_state(failures, at(max_failures), max_failures=max_failures, window=WINDOW)
     assert result.locked_until == failures[-1] + WINDOW
+
+
+# --- verification sessions ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("now", "last_used", "expected"),
+    [(14, 0, False), (15, 0, True), (50, 40, False), (60, 50, True), (59, 58, False)],
+)
+def test_a_session_ends_after_idle_time_or_at_its_absolute_limit(now, last_used, expected):
+    assert session_expired(at(now), at(last_used), expires_at=at(60), idle=timedelta(minutes=15)) is expected

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from payments.adapters.orm import AuditEventRow, VerificationAttemptRow
-from payments.domain.errors import InvalidRequest, VerificationLocked
+from payments.adapters.orm import AuditEventRow, VerificationAttemptRow, VerificationSessionRow
+from payments.domain.errors import InvalidRequest, VerificationLocked, VerificationRequired
 from payments.domain.verification import Channel, Factors
 from payments.services.verification import VerificationService
 
@@ -42,7 +42,8 @@ def test_web_verifies_with_all_three_factors(service):
 )
 def test_web_failure_never_says_which_factor(service, wrong):
     result = service.verify(Channel.WEB, "c1", wrong)
-    assert asdict(result) == {"verified": False, "account_id": None, "attempts_left": 2, "locked_until": None}
+    assert asdict(result) == {"verified": False, "account_id": None, "attempts_left": 2, "locked_until": None,
+                              "session_id": None, "session_expires_at": None}
 
 
 @pytest.mark.parametrize(
@@ -85,7 +86,10 @@ def test_locked_refuses_even_the_right_factors(service, sessions, clock):
     with pytest.raises(VerificationLocked) as locked:
         service.verify(Channel.WEB, "c1", RIGHT)
     assert locked.value.retry_after_seconds == pytest.approx(30 * 60, abs=1)
-    assert count(sessions, VerificationAttemptRow) == 3
+    # Each failure counts for the conversation and for the account its last 4 names; the refusal adds none.
+    with sessions() as session:
+        subjects = session.scalars(select(VerificationAttemptRow.subject)).all()
+    assert sorted(subjects) == ["account:A1001"] * 3 + ["conversation:c1"] * 3
 
 
 def test_lock_ends_30_minutes_after_the_third_failure(service, clock):
@@ -112,11 +116,54 @@ def test_sms_lock_follows_the_phone_across_conversations(service, clock):
         service.verify(Channel.SMS, "sms-4", RIGHT, phone=PHONE)
 
 
-def test_web_lock_is_per_conversation(service, clock):
-    fail_three_times(service, clock, conversation_id="web-1")
+def test_a_web_failure_aimed_at_no_account_locks_only_its_conversation(service, clock):
+    for _ in range(3):
+        clock.advance(minutes=1)
+        service.verify(Channel.WEB, "web-1", Factors("0000", DOB, ZIP))
     assert service.verify(Channel.WEB, "web-2", RIGHT).verified
     with pytest.raises(VerificationLocked):
         service.verify(Channel.WEB, "web-1", RIGHT)
+
+
+def test_web_lock_follows_the_account_across_conversations(service, clock):
+    # The attack of issue 11: failures for one account spread over new conversation ids.
+    for conversation_id in ("web-1", "web-2", "web-3"):
+        clock.advance(minutes=1)
+        service.verify(Channel.WEB, conversation_id, WRONG)
+    with pytest.raises(VerificationLocked):
+        service.verify(Channel.WEB, "web-4", RIGHT)
+    with pytest.raises(VerificationLocked):  # and from the customer's own phone
+        service.verify(Channel.SMS, "sms-1", RIGHT, phone=PHONE)
+
+
+def test_a_phone_lock_holds_for_a_new_account_guess(service, clock):
+    # Three wrong answers from one caller ID lock that number, whichever account they aimed at.
+    for conversation_id in ("voice-CA1", "voice-CA2", "voice-CA3"):
+        clock.advance(minutes=1)
+        service.verify(Channel.VOICE, conversation_id, Factors("9999", DOB, None), phone="+15005550199")
+    with pytest.raises(VerificationLocked):
+        service.verify(Channel.VOICE, "voice-CA4", Factors("9999", DOB, None), phone="+15005550199")
+
+
+def test_a_repeat_lockout_within_a_day_lasts_twice_as_long(service, clock):
+    fail_three_times(service, clock, conversation_id="web-1")
+    clock.advance(minutes=30)
+    fail_three_times(service, clock, conversation_id="web-2")
+    with pytest.raises(VerificationLocked) as locked:
+        service.verify(Channel.WEB, "web-3", RIGHT)
+    assert locked.value.retry_after_seconds == pytest.approx(60 * 60, abs=1)
+
+
+def test_success_opens_a_session_and_a_lockout_ends_it(service, sessions, clock):
+    result = service.verify(Channel.SMS, "+15125550101", RIGHT, phone=PHONE)
+    assert result.session_id and result.session_expires_at == clock() + timedelta(minutes=60)
+    assert service.check_session(result.session_id, "+15125550101", "A1001").account_id == "A1001"
+    fail_three_times(service, clock, conversation_id="web-9")
+    with pytest.raises(VerificationRequired):
+        service.check_session(result.session_id, "+15125550101", "A1001")
+    with sessions() as session:
+        ended = session.scalars(select(VerificationSessionRow.end_reason)).all()
+    assert ended == ["lockout"]
 
 
 def test_every_attempt_is_audited_without_factor_values(service, sessions, clock):
