@@ -19,7 +19,8 @@ payments service (`POST /api/contact/revocations`, contract C4) and confirmed on
   "before 9" is 09:00); "in the morning" is not before 12:00, "in the evening"/"at night" not after
   17:00;
 - not revocations: "I can't stop worrying", "stop, let me think", "stop the payment", "don't call
-  me sir", "call me tomorrow", "I never got your call", a bare "stop" outside SMS (on SMS the
+  me sir", "call me tomorrow", "I never got your call", "can we end the call" (this call, not
+  consent), a bare "stop" outside SMS (on SMS the
   carrier keywords STOP & co. are handled by channels/sms.py, as Twilio's rules require).
 
 Choices, made for the customer: an ambiguous "don't text me" is honoured (START or a person opts
@@ -100,7 +101,7 @@ _EN = Phrases(
         "all": r"contact(?:s|ing|ed)?|communicat(?:e|ing|ions?)|harass(?:ing|ment)?|bother(?:ing)?",
     },
     stop=(
-        r"\b(?:stop|quit|cease|end)\b(?: (?:sending|me|any|all|more|your|the|these|those|with|of|to|all of))* {media}",
+        r"\b(?:stop|quit|cease)\b(?: (?:sending|me|any|all|more|your|the|these|those|with|of|to|all of))* {media}",
         r"\b(?:don't|never|no longer)(?: ever)?(?: again)? {media} me\b",
         r"\bi (?:don't|no longer) want(?: (?:any|more|anymore|your|to|be|any more|no))* {media}",
         r"\bno (?:more )?(?:phone )?(?:calls|texts|text messages|emails|messages|contact)\b",
@@ -112,6 +113,7 @@ _EN = Phrases(
         r"\bcease and desist\b",
         r"\bleave me alone\b",
         r"\bcease all\b",
+        r"\bend all (?:contact|communications?)\b",
     ),
     own_channel=(
         r"^(?:please )?(?:unsubscribe(?: me)?|opt out|opt me out|remove me|take me off (?:your|the) list"
@@ -121,6 +123,7 @@ _EN = Phrases(
         r"\bcall me (?:sir|ma'am|maam|miss|mister|mr|mrs|ms|dr|by|that|names?|\w+ name)\b",
         r"\bleave me alone (?:for|a) (?:a )?(?:minute|second|moment|bit|sec)\b",
         r"\b(?:can't|cannot|couldn't) stop\b",
+        r"\b(?:stop|end|quit|hang up) (?:the|this) (?:call|conversation|chat)\b",  # ending this call, not consent
     ),
     places={
         "work": r"work|my job|the office|my office|workplace",

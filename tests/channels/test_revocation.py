@@ -61,7 +61,7 @@ def test_media_come_from_the_words(said: str, channel: str, media: tuple[str, ..
 @pytest.mark.parametrize("said", [
     "stop contacting me", "Don't contact me", "cease all communication", "Cease and desist.", "leave me alone",
     "stop harassing me", "never contact me again", "I want you to stop contacting me", "stop bothering me",
-    "déjenme en paz",
+    "déjenme en paz", "end all contact",
 ])
 def test_cease_stops_every_medium(said: str) -> None:
     for channel in ("sms", "voice", "web"):
@@ -101,6 +101,8 @@ def test_a_time_or_place_is_inconvenient_not_a_revocation(said: str, window: Inc
     ("no, call me back", "sms"),
     ("leave me alone for a minute", "voice"),
     ("I can't pay until 5", "sms"),
+    ("can we end the call", "voice"),
+    ("stop the call, I'll pay online", "voice"),
     ("unsubscribe me", "web"),  # names no medium, and web chat is none
     ("", "sms"),
 ])
