@@ -134,6 +134,13 @@ class ReportRepository:
             .order_by(AccountReportRow.id)
         ))
 
+    def all_pending(self, limit: int) -> list[AccountReportRow]:
+        """Every pending row, oldest first: reports no case points to must still reach a person."""
+        return list(self.session.scalars(
+            select(AccountReportRow).where(AccountReportRow.status == PENDING_REVIEW)
+            .order_by(AccountReportRow.id).limit(limit)
+        ))
+
     def get(self, row_id: int) -> AccountReportRow | None:
         return self.session.get(AccountReportRow, row_id)
 

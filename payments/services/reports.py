@@ -106,6 +106,12 @@ class ReportService:
             rows = ReportRepository(session).pending(account_id=account_id, conversation_id=conversation_id)
             return [PendingReport.of(r) for r in rows]
 
+    def all_pending(self, limit: int = 100) -> list[PendingReport]:
+        """Every report waiting for review, oldest first (the console's queue shows them all, so
+        one that no handoff case points to still reaches a person)."""
+        with self.sessions() as session:
+            return [PendingReport.of(r) for r in ReportRepository(session).all_pending(limit)]
+
     def confirm(self, row_id: int, agent: str) -> PendingReport:
         """The agent confirms the report: its flag is set on the account (audited as set by them)."""
         return self._review(row_id, agent, CONFIRMED)

@@ -105,6 +105,7 @@
       // Seen from another tab: how many customers are waiting.
       document.title = `${queue.open.length ? `(${queue.open.length}) ` : ""}Evenkeel agent console`;
       if (!queue.open.length) $("open-cases").append(element("li", "empty", "Nobody is waiting."));
+      renderReports((await api("GET", "/reports")).reports, "all-reports-box", "all-reports", true);
     } catch (error) {
       showError(error);
     }
@@ -181,10 +182,11 @@
     cease: "A request to stop all contact",
   };
 
-  function renderReports(reports) {
-    const mine = current && current.status === "claimed" && current.claimed_by === me;
-    $("reports-box").hidden = !reports.length;
-    $("reports").replaceChildren(...reports.map((r) => {
+  // In a case: only the agent who has it reviews; in the queue: anyone (no case may point to it).
+  function renderReports(reports, box = "reports-box", list = "reports", mayReview = null) {
+    const mine = mayReview !== null ? mayReview : current && current.status === "claimed" && current.claimed_by === me;
+    $(box).hidden = !reports.length;
+    $(list).replaceChildren(...reports.map((r) => {
       const item = element("li", "report");
       item.append(element("strong", "", `${REPORTED[r.kind] || r.kind} reported`),
         element("div", "by", `by ${r.reported_by.replace("_", " ")} on ${r.channel}, ${new Date(r.created_at).toLocaleString()}`
@@ -211,6 +213,7 @@
       await api("POST", `/reports/${encodeURIComponent(reportRow)}/${action}`);
       say(action === "confirm" ? "Confirmed; the account is flagged." : "Dismissed; collection may go on.");
       await refreshTranscript();
+      await refreshQueue();
     } catch (error) {
       showError(error);
     }

@@ -279,6 +279,12 @@ def case_reports(case_id: str, session: SignedIn, console: Console, reports: Rep
     return ReportsOut(reports=[ReportOut.of(r) for r in found])
 
 
+@router.get("/api/reports", response_model=ReportsOut)
+def pending_reports(session: SignedIn, reports: Reports, limit: int = Query(default=100, ge=1, le=500)) -> ReportsOut:
+    """Every report waiting for review, oldest first, with or without a case."""
+    return ReportsOut(reports=[ReportOut.of(r) for r in reports.all_pending(limit)])
+
+
 @router.post("/api/reports/{report_row}/confirm", response_model=ReportOut)
 def confirm_report(report_row: int, session: SignedIn, reports: Reports) -> ReportOut:
     """The report is right: its flag is set on the account, as this agent. Audited."""
