@@ -1,0 +1,90 @@
+"""Contract test: the connectors' revocation client (channels/revocation.py) against the real
+payments app it calls, `POST /api/contact/revocations` (contract C4): what the phrase matcher
+produces is accepted and recorded (201), a body with nothing to record it against is refused.
+
+Starts `.venv/payments` (migrated and seeded SQLite in a temporary folder) on a free port."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from channels.revocation import RECORDED, REFUSED, PaymentsRevocationLedger, RevocationDesk
+from tests.actions.processes import free_port, wait_healthy
+
+ROOT = Path(__file__).resolve().parents[2]
+PAYMENTS_PY = ROOT / ".venv/payments/bin/python"
+TOKEN = "contract-service-token"
+MARIA_PHONE = "+15125550101"  # A1001 in the seed
+DANA_PHONE = "+14045550105"  # A1005
+
+
+@pytest.fixture(scope="module")
+def payments_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not PAYMENTS_PY.exists():
+        pytest.fail(".venv/payments is missing: run `make envs`")
+    work = tmp_path_factory.mktemp("payments")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "EVENKEEL_ENV": "test", "PAYMENTS_SERVICE_TOKEN": TOKEN,
+           "DATABASE_URL": f"sqlite:///{work}/payments.db", "PAYMENTS_PUBLIC_URL": url,
+           "STRIPE_API_BASE": f"http://127.0.0.1:{free_port()}"}
+    subprocess.run([str(PAYMENTS_PY), "-m", "payments", "setup"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=120)
+    log = (work / "payments.log").open("w")
+    process = subprocess.Popen([str(PAYMENTS_PY), "-m", "uvicorn", "--factory", "payments.main:create_app",
+                                "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(f"{url}/health", process, (work / "payments.log").read_text)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+class Recording:
+    """The real ledger, remembering what it sent and got."""
+
+    def __init__(self, url: str) -> None:
+        self.ledger = PaymentsRevocationLedger(url, TOKEN, 10)
+        self.outcomes: list[str] = []
+
+    async def record(self, body: dict) -> str:
+        outcome = await self.ledger.record(body)
+        self.outcomes.append(outcome)
+        return outcome
+
+
+@pytest.mark.parametrize("said, channel, phone, account", [
+    ("stop calling me", "sms", MARIA_PHONE, None),
+    ("don't text me", "voice", MARIA_PHONE, None),
+    ("don't email me", "sms", MARIA_PHONE, None),
+    ("don't call me at work, and not after 6pm", "sms", MARIA_PHONE, None),
+    ("stop texting me", "web", None, "A1001"),
+    ("cease all communication", "sms", DANA_PHONE, None),
+])
+async def test_what_the_matcher_produces_is_recorded(payments_url: str, said: str, channel: str,
+                                                     phone: str | None, account: str | None) -> None:
+    recording = Recording(payments_url)
+    answer = await RevocationDesk(recording).handle(said, channel=channel, conversation_id=f"contract-{channel}",
+                                                    phone=phone, account_id=account)
+    assert recording.outcomes == [RECORDED]
+    assert answer is not None and ("We've recorded" in answer.text or "We've noted" in answer.text)
+
+
+async def test_a_body_with_nothing_to_record_against_is_refused(payments_url: str) -> None:
+    ledger = PaymentsRevocationLedger(payments_url, TOKEN, 10)
+    assert await ledger.record({"phone": None, "account_id": None, "conversation_id": "c", "channel": "web",
+                                "media": ["sms"], "cease": False}) == REFUSED
+
+
+async def test_a_wrong_service_token_is_refused(payments_url: str) -> None:
+    ledger = PaymentsRevocationLedger(payments_url, "not-the-token", 10)
+    assert await ledger.record({"phone": MARIA_PHONE, "conversation_id": "c", "channel": "sms", "media": ["sms"],
+                                "cease": False}) == REFUSED
