@@ -10,6 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Local defaults: usable on a laptop, refused in production (see `_refuse_dev_secrets`).
 DEV_SERVICE_TOKEN = "dev-service-token"
 DEV_RASA_TOKEN = "dev-rasa-token"
+DEV_TWILIO_AUTH_TOKEN = "dev-twilio-auth-token"
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_localstripe"  # the local Stripe stand-in's signing secret
 
 
 class Settings(BaseSettings):
@@ -37,12 +39,12 @@ class Settings(BaseSettings):
     stripe_publishable_key: str = "pk_test_localstripe"
     # Stripe.js for the payment page: localstripe serves a stand-in at this address.
     stripe_js_url: str = "http://127.0.0.1:8420/js.stripe.com/v3/"
-    stripe_webhook_secret: str = "whsec_localstripe"
+    stripe_webhook_secret: str = DEV_STRIPE_WEBHOOK_SECRET
     payment_link_ttl_minutes: int = 30
 
     # Twilio: signatures of its webhooks (<Pay> results) and outbound SMS through its REST API.
     twilio_account_sid: str = "AC00000000000000000000000000000000"
-    twilio_auth_token: str = "dev-twilio-auth-token"
+    twilio_auth_token: str = DEV_TWILIO_AUTH_TOKEN
     twilio_from_number: str = "+15005550006"
     twilio_api_base: str = ""  # empty: api.twilio.com; tests point it at a local stand-in
 
@@ -64,19 +66,26 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> "Settings":
-        if self.evenkeel_env == "production":
-            if self.payments_service_token == DEV_SERVICE_TOKEN:
-                raise ValueError("PAYMENTS_SERVICE_TOKEN must be set in production")
-            if self.rasa_auth_token == DEV_RASA_TOKEN:
-                raise ValueError("RASA_AUTH_TOKEN must be set in production")
-            if self.twilio_auth_token == "dev-twilio-auth-token":
-                raise ValueError("TWILIO_AUTH_TOKEN must be set in production")
-            if self.stripe_api_key == "sk_test_localstripe" or "127.0.0.1" in self.stripe_api_base:
-                raise ValueError("STRIPE_API_KEY and STRIPE_API_BASE must name real Stripe in production")
-            if self.database_url.startswith("sqlite"):
-                raise ValueError("DATABASE_URL must point at PostgreSQL in production")
+        """In production, refuse to start with any development or empty secret, and without an
+        https public URL (Twilio signs the https address it calls; links are sent on it)."""
+        if self.evenkeel_env != "production":
+            return self
+        secrets = {
+            "PAYMENTS_SERVICE_TOKEN": (self.payments_service_token, DEV_SERVICE_TOKEN),
+            "RASA_AUTH_TOKEN": (self.rasa_auth_token, DEV_RASA_TOKEN),
+            "TWILIO_AUTH_TOKEN": (self.twilio_auth_token, DEV_TWILIO_AUTH_TOKEN),
+            "STRIPE_WEBHOOK_SECRET": (self.stripe_webhook_secret, DEV_STRIPE_WEBHOOK_SECRET),
+        }
+        for name, (value, development) in secrets.items():
+            if not value.strip() or value == development:
+                raise ValueError(f"{name} must be set to a real secret in production")
+        if self.stripe_api_key == "sk_test_localstripe" or "127.0.0.1" in self.stripe_api_base:
+            raise ValueError("STRIPE_API_KEY and STRIPE_API_BASE must name real Stripe in production")
+        if self.database_url.startswith("sqlite"):
+            raise ValueError("DATABASE_URL must point at PostgreSQL in production")
+        if not self.payments_public_url.startswith("https://"):
+            raise ValueError("PAYMENTS_PUBLIC_URL must be an https address in production")
         return self
-
 
 @lru_cache
 def get_settings() -> Settings:

@@ -39,6 +39,7 @@ REQUIRED = {
     "TWILIO_FROM_NUMBER": "+15005550006",
     "CHANNEL_FACTS_KEY": "test-channel-facts-key",
     "TWILIO_PUBLIC_BASE_URL": "https://bot.example.com",
+    "PAYMENTS_PUBLIC_URL": "https://pay.example.com",
     "ACTION_SERVER_TOKEN": "test-action-server-token",
 }
 # Who waits for whom, and for what.
