@@ -95,19 +95,23 @@ class Phrases:
 
 _EN = Phrases(
     media={
-        "sms": r"text(?:s|ing|ed)?|text messages?|txt(?:s|ing)?|sms|messag(?:e|es|ing)",
+        "sms": r"text(?:s|ing|ed)?|text messages?|txt(?:s|ing)?|sms|messag(?:e|es|ing)|msg(?:s|ing)?",
         "voice": r"call(?:s|ing|ed)?|phone calls?|phon(?:e|ing)|ring(?:ing)?|robocalls?|voicemails?",
         "email": r"e-?mail(?:s|ing|ed)?",
         "all": r"contact(?:s|ing|ed)?|communicat(?:e|ing|ions?)|harass(?:ing|ment)?|bother(?:ing)?",
     },
     stop=(
         r"\b(?:stop|quit|cease)\b(?: (?:sending|me|any|all|more|your|the|these|those|with|of|to|all of))* {media}",
-        r"\b(?:don't|never|no longer)(?: ever)?(?: again)? {media} me\b",
+        r"\b(?:don't|never|no longer)(?: ever)?(?: again)? {media} (?:me|this number|this phone|my number|my phone)\b",
+        r"^(?:please )?(?:don't|never) {media}(?: (?:again|anymore|ever|please))*$",
+        r"\bdon't {media} list\b",  # "put me on your do not call list"
+        r"\bend (?:the |these |all |your )?(?:texts|calls|emails|messages|text messages)\b",
         r"\bi (?:don't|no longer) want(?: (?:any|more|anymore|your|to|be|any more|no))* {media}",
         r"\bno (?:more )?(?:phone )?(?:calls|texts|text messages|emails|messages|contact)\b",
         r"\b(?:take|remove|delete) (?:me|my number|my phone number|my email) (?:off|from) (?:your|the) "
         r"(?:{media}) list",
-        r"\b(?:unsubscribe|opt) me (?:out )?(?:of |from )(?:your |the |all )?{media}",
+        r"\b(?:unsubscribe|opt) me (?:out )?(?:of |from )(?:your |the |all |these |those )?{media}",
+        r"\bopt out (?:of |from )(?:your |the |all |these |those )?{media}",
     ),
     cease=(
         r"\bcease and desist\b",
@@ -116,8 +120,9 @@ _EN = Phrases(
         r"\bend all (?:contact|communications?)\b",
     ),
     own_channel=(
-        r"^(?:please )?(?:unsubscribe(?: me)?|opt out|opt me out|remove me|take me off (?:your|the) list"
-        r"|remove me from (?:your|the) list|remove my number)(?: please)?$",
+        r"^(?:please )?(?:unsubscribe(?: me)?|unsub|opt out|opt me out|remove me|take me off (?:your|the) list"
+        r"|remove me from (?:your|the) list|remove my number|(?:remove|take) my (?:phone )?number "
+        r"(?:from|off) (?:your|the) list)(?: please)?(?: ,)?$",
     ),
     not_revocation=(
         r"\bcall me (?:sir|ma'am|maam|miss|mister|mr|mrs|ms|dr|by|that|names?|\w+ name)\b",

@@ -74,3 +74,12 @@ def test_look_alikes_are_untouched(text: str) -> None:
 @pytest.mark.parametrize("messages", NOT_CARD_SEQUENCES, ids=[" | ".join(s)[:40] for s in NOT_CARD_SEQUENCES])
 async def test_look_alike_sequences_are_untouched(messages: tuple[str, ...]) -> None:
     assert await caught(messages) == [False] * len(messages)
+
+
+def test_no_example_of_the_assistants_training_data_is_masked() -> None:
+    """Over a thousand real phrasings (amounts, dates, last 4, ZIP codes, phone numbers among them)."""
+    from tests.channels.test_revocation import nlu_examples
+
+    examples = nlu_examples()
+    assert len(examples) > 500
+    assert [text for _, text in examples if contains_card_number(text)] == []

@@ -234,3 +234,32 @@ async def test_log_lines_hold_neither_the_words_nor_the_whole_number(caplog: pyt
     logged = caplog.text
     assert "stop calling" not in logged and "4111" not in logged and "5550101" not in logged
     assert "NOT recorded" in logged
+
+
+# --- against the assistant's own training data -----------------------------------------------------
+
+
+def nlu_examples() -> list[tuple[str, str]]:
+    """(intent, text) of every NLU example in data/nlu (entity markup removed)."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    examples = []
+    for path in sorted((Path(__file__).resolve().parents[2] / "data" / "nlu").glob("*.yml")):
+        for item in (yaml.safe_load(path.read_text()) or {}).get("nlu", []):
+            for line in str(item.get("examples", "")).splitlines():
+                text = re.sub(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})", r"\1", line.strip()[2:])
+                if "intent" in item and text:
+                    examples.append((item["intent"], text))
+    return examples
+
+
+def test_every_stop_contact_example_is_caught_and_nothing_else_is() -> None:
+    examples = nlu_examples()
+    assert len(examples) > 500
+    caught = {(intent, text) for intent, text in examples if match_revocation(text, "sms") is not None}
+    stop_contact = {(intent, text) for intent, text in examples if intent == "stop_contact" and text.lower() != "stop"}
+    assert stop_contact - caught == set(), "stop_contact examples the connectors would leave to Rasa"
+    assert {intent for intent, _ in caught} == {"stop_contact"}, "revocations found in other intents' examples"
