@@ -32,6 +32,16 @@ class HandoffRepository:
             .limit(1)
         ).first()
 
+    def active_lockout_for_account(self, account_id: str) -> HandoffRow | None:
+        """The open or claimed verification lock-out case of an account, from any conversation."""
+        return self.session.scalars(
+            select(HandoffRow)
+            .where(HandoffRow.account_id == account_id, HandoffRow.reason == "verification_locked",
+                   HandoffRow.status.in_(_ACTIVE))
+            .order_by(HandoffRow.created_at, HandoffRow.id)
+            .limit(1)
+        ).first()
+
     def add(self, row: HandoffRow) -> None:
         self.session.add(row)
         self.session.flush()

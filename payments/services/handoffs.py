@@ -1,23 +1,28 @@
 """Warm handoffs: cases for the agent console (DESIGN.md, handoff).
 
 A conversation has at most one open-or-claimed case: asking again returns it (more urgent if
-the new reason is). Agents claim, note, release and resolve; the state changes are conditional
+the new reason is). A verification lock-out has at most one per account, whichever conversation
+it came from (issue 11: an attack spread over new conversations files one case, not one each).
+A case's summary and context never hold verification answers (date of birth, ZIP, card last 4)
+or card digits: `scrub_context` drops the one and masks the other before anything is stored. Agents claim, note, release and resolve; the state changes are conditional
 UPDATEs, so two agents clicking "claim" at once get one winner and one `already_claimed`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.masking import mask_card_numbers
 from payments.adapters.compliance_repository import FlagRepository, serialize_writes
 from payments.adapters.handoff_repository import HandoffRepository
 from payments.adapters.orm import HandoffRow
-from payments.adapters.repositories import AuditLog
+from payments.adapters.repositories import AuditLog, VerificationAttemptRepository
 from payments.domain.accounts import AccountFlag
 from payments.domain.compliance import HandoffReason, HandoffStatus, handoff_priority
 from payments.domain.errors import Conflict, InvalidRequest, NotFound
@@ -26,6 +31,17 @@ from payments.services.clock import Clock, utc_now
 from payments.services.compliance import set_flag_in
 
 MAX_CONTEXT_BYTES = 16 * 1024
+LOCKOUT_LOOKBACK = timedelta(hours=24)
+# Keys whose values are verification answers (or a card): dropped from a case's context, at any depth.
+VERIFICATION_KEYS = frozenset({
+    "dob", "date_of_birth", "birth_date", "birthdate", "zip", "zip_code", "postal_code", "zipcode",
+    "card_last4", "last4", "last_4", "card_number", "card", "pan", "cvc", "cvv", "factors",
+})
+# 13 to 19 digits, single spaces, dots or dashes between them allowed: a card number or a piece
+# of one, whatever the Luhn check says (the channels' detector is stricter so as not to swallow
+# dates; a case needs none of that precision).
+_DIGIT_RUN = re.compile(r"(?<![\d])\d(?:[ .\-]?\d){12,18}(?![\d])")
+DIGITS_MASK = "[card number removed]"
 CONSOLE = "console"  # the audit channel of what agents do in the console
 ASSISTANT_AUTHOR = "assistant"
 
@@ -60,6 +76,26 @@ class Case:
     notes: tuple[Note, ...] = ()
 
 
+def mask_digit_runs(text: str) -> str:
+    """`text` with card numbers (channels' detector) and any run of 13-19 digits masked."""
+    masked, _ = mask_card_numbers(text)
+    return _DIGIT_RUN.sub(DIGITS_MASK, masked)
+
+
+def scrub_context(value: Any) -> Any:
+    """A copy of a case context without verification answers (`VERIFICATION_KEYS`, at any depth)
+    and with card digits masked in every string."""
+    if isinstance(value, dict):
+        return {k: scrub_context(v) for k, v in value.items() if str(k).lower() not in VERIFICATION_KEYS}
+    if isinstance(value, list | tuple):
+        return [scrub_context(v) for v in value]
+    if isinstance(value, str):
+        return mask_digit_runs(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 13 <= len(str(abs(value))) <= 19:
+        return DIGITS_MASK
+    return value
+
+
 def context_size(context: dict[str, Any]) -> int:
     """Bytes of the context as stored (compact JSON)."""
     return len(json.dumps(context, separators=(",", ":"), default=str).encode())
@@ -90,6 +126,7 @@ class HandoffService:
         context = dict(context or {})
         if context_size(context) > MAX_CONTEXT_BYTES:
             raise InvalidRequest(f"context is larger than {MAX_CONTEXT_BYTES} bytes")
+        context, summary = scrub_context(context), mask_digit_runs(summary)
         now = self.clock()
         priority = handoff_priority(reason)
         with self.sessions.begin() as session:
@@ -100,6 +137,15 @@ class HandoffService:
             repo = HandoffRepository(session)
             audit = AuditLog(session)
             row = repo.active_for_conversation(conversation_id)
+            if row is None and reason is HandoffReason.VERIFICATION_LOCKED:
+                account_id = account_id or self._locked_account(session, conversation_id, now)
+                if account_id is not None:
+                    serialize_writes(session, f"handoff:lockout:{account_id}")
+                    row = repo.active_lockout_for_account(account_id)
+                    if row is not None:
+                        repo.add_note(row.id, ASSISTANT_AUTHOR,
+                                      f"Locked out again, from conversation {conversation_id} ({channel}).", now)
+                        return self._case(repo, row), False
             created = row is None
             if row is None:
                 row = HandoffRow(
@@ -123,6 +169,12 @@ class HandoffService:
                 )
             case = self._case(repo, repo.get(row.id))  # type: ignore[arg-type]
         return case, created
+
+    @staticmethod
+    def _locked_account(session: Session, conversation_id: str, now: datetime) -> str | None:
+        """The one account this conversation's failed verifications were aimed at, if one."""
+        targeted = VerificationAttemptRepository(session).targeted_accounts(conversation_id, now - LOCKOUT_LOOKBACK)
+        return targeted[0] if len(targeted) == 1 else None
 
     def _update_existing(
         self,
@@ -293,8 +345,8 @@ def _to_case(row: HandoffRow, *, position: int | None, with_notes: bool) -> Case
         status=HandoffStatus(row.status),
         verified=row.verified,
         account_id=row.account_id,
-        summary=row.summary,
-        context=dict(row.context or {}),
+        summary=mask_digit_runs(row.summary),
+        context=scrub_context(dict(row.context or {})),  # rows stored before scrubbing, too
         waiting_since=row.waiting_since,
         created_at=row.created_at,
         claimed_by=row.claimed_by,

@@ -1,5 +1,7 @@
+import json
 import re
 import threading
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -9,7 +11,9 @@ from payments.adapters.orm import AuditEventRow, HandoffRow
 from payments.domain.compliance import HandoffReason, HandoffStatus
 from payments.domain.errors import Conflict, InvalidRequest, NotFound
 from payments.services.accounts import AccountService
+from payments.domain.verification import Channel, Factors
 from payments.services.handoffs import MAX_CONTEXT_BYTES, HandoffService
+from payments.services.verification import VerificationService
 
 MARIA = "A1001"
 CONTEXT = {"asked_for": "a payment plan", "offers_made": ["installments_3"], "plan_booked": None,
@@ -160,6 +164,50 @@ def test_an_unknown_account_writes_nothing(service, sessions):
     with pytest.raises(NotFound):
         open_case(service, reason=HandoffReason.DISPUTE, account_id="A9999")
     assert count_cases(sessions) == 0 and audit_kinds(sessions) == []
+
+
+def test_verification_answers_and_card_digits_are_never_stored_or_shown(service, sessions):
+    context = {**CONTEXT, "dob": "1985-03-14", "zip": "78701", "card_last4": "4821",
+               "slots": {"date_of_birth": "1985-03-14", "zip_code": "78701", "intent": "agent"},
+               "last_messages": ["my card is 4111 1111 1111 1111", "or 4000-0000-0000-0002", "acct 1234567890123"],
+               "number": 4242424242424242}
+    case, _ = open_case(service, context=context, summary="Customer typed 4111111111111111 and 1985-03-14.")
+    with sessions() as session:
+        row = session.get(HandoffRow, case.id)
+        stored = json.dumps([row.context, row.summary])
+    for secret in ("1985-03-14\"", "78701", "4821", "4111", "4000-0000", "1234567890123", "4242424242424242"):
+        assert secret not in stored, secret
+    assert case.context["slots"] == {"intent": "agent"}
+    assert case.context["asked_for"] == "a payment plan" and case.context["balance_cents"] == 245000
+    assert case.context["last_messages"][0] == "my card is [card number removed]"
+    assert case.summary == "Customer typed [card number removed] and 1985-03-14."
+
+
+def test_a_case_stored_before_scrubbing_is_shown_scrubbed(service, sessions):
+    case, _ = open_case(service)
+    with sessions.begin() as session:
+        session.get(HandoffRow, case.id).context = {"dob": "1985-03-14", "note": "card 4111 1111 1111 1111"}
+    assert service.get(case.id).context == {"note": "card [card number removed]"}
+
+
+def test_one_lockout_case_per_account_across_conversations(service, sessions, clock):
+    verification = VerificationService(sessions, clock=clock)
+    cases = []
+    for conversation_id in ("web-a", "web-b", "web-c"):
+        clock.advance(minutes=1)
+        verification.verify(Channel.WEB, conversation_id, Factors("4821", date(1985, 3, 14), "00000"))
+        cases.append(open_case(service, conversation_id=conversation_id, reason=HandoffReason.VERIFICATION_LOCKED,
+                               account_id=None, verified=False))
+    (first, created), *again = cases
+    assert created and first.account_id == MARIA
+    assert [(c.id, made) for c, made in again] == [(first.id, False), (first.id, False)]
+    assert count_cases(sessions) == 1
+    assert [n.text for n in service.get(first.id).notes][-1].startswith("Locked out again, from conversation web-c")
+    service.claim(first.id, "sam")
+    service.resolve(first.id, "sam", "called the customer", resume_assistant=False)
+    later, created = open_case(service, conversation_id="web-d", reason=HandoffReason.VERIFICATION_LOCKED,
+                               account_id=MARIA, verified=False)
+    assert created and later.id != first.id
 
 
 def test_an_oversized_context_is_refused(service, sessions):
