@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from payments.adapters.orm import AccountRow, InstallmentRow, NotificationRow, PlanRow
 from payments.adapters.repositories import AuditLog
 from payments.domain.accounts import AccountStatus
+from payments.domain.compliance import OPT_OUT_NOTICE
 from payments.domain.errors import PolicyRefused
 from payments.domain.money import Money
 from payments.domain.offers import format_date
@@ -47,7 +48,7 @@ from payments.services.standing import StandingService
 log = logging.getLogger(__name__)
 
 SUCCEEDED, FAILED, UNAVAILABLE = "succeeded", "failed", "unavailable"
-OPT_OUT = "Reply STOP to opt out."
+OPT_OUT = OPT_OUT_NOTICE  # the one spelling (12 CFR 1006.6(e)); enqueue_sms ensures it too
 # A settled account is told once; plans settled longer ago than this are not looked at again.
 SETTLED_NOTICE_WITHIN = timedelta(days=30)
 
