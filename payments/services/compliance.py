@@ -4,11 +4,13 @@ ledger for Reg F call counting (DESIGN.md, compliance rules). Every change is au
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
+
+from channels.masking import mask_card_numbers
 
 from payments.adapters.compliance_repository import (
     ContactEventRepository,
@@ -406,6 +408,10 @@ class ComplianceService:
         sets the cease flag, which stops every medium. Committed before this returns, so the
         caller confirms only what is durable. The number is never written to the audit trail."""
         stops = _media(media, cease)
+        # The caller masks the customer's words; mask again, so no card number is ever stored.
+        summary = mask_card_numbers(summary)[0] if summary else summary
+        if inconvenient and inconvenient.text:
+            inconvenient = replace(inconvenient, text=mask_card_numbers(inconvenient.text)[0])
         if not (stops or inconvenient):
             raise InvalidRequest("a revocation names media, cease or inconvenient times")
         now = self.clock()

@@ -14,6 +14,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from channels.masking import mask_card_numbers
+
 from payments.adapters.compliance_repository import PENDING_REVIEW, FlagRepository, ReportRepository, serialize_writes
 from payments.adapters.orm import AccountReportRow
 from payments.adapters.repositories import AuditLog
@@ -91,7 +93,8 @@ class ReportService:
             for target in targets or [None]:
                 reports.add(AccountReportRow(
                     report_id=report_id, account_id=target, kind=kind.value, status=PENDING_REVIEW,
-                    reported_by=reported_by, channel=channel, conversation_id=conversation_id, summary=summary[:500],
+                    reported_by=reported_by, channel=channel, conversation_id=conversation_id,
+                    summary=mask_card_numbers(summary)[0][:500],  # masked by the caller; again, to be sure
                     created_at=now,
                 ))
                 audit.record("report_received", at=now, actor="customer" if reported_by == "cardholder" else "system",

@@ -445,3 +445,15 @@ def test_the_outbox_gate_defers_for_hours_and_holds_for_a_pause(service, clock):
     assert service.outbox_verdict(MARIA, Medium.SMS, Purpose.NOTICE, clock()).send
     service.set_flag(MARIA, AccountFlag.STOP_SMS, actor="customer", channel="sms")
     assert not service.outbox_verdict(MARIA, Medium.SMS, Purpose.NOTICE, clock()).send
+
+
+def test_a_card_number_in_the_customers_words_is_never_stored(service, sessions):
+    from payments.adapters.orm import ContactWindowRow
+    from payments.services.compliance import Inconvenient
+
+    revoke(service, summary="stop, my card 4111 1111 1111 1111 is cancelled",
+           inconvenient=Inconvenient(not_before="12:00", text="not before noon, card 4111111111111111"))
+    [event] = audit_rows(sessions, "revocation")
+    with sessions() as session:
+        stored = session.scalars(select(ContactWindowRow.text)).all()
+    assert "4111" not in json.dumps(event.detail) and stored and all("4111" not in t for t in stored)

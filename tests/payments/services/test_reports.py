@@ -114,3 +114,10 @@ def test_dismissing_releases_the_messages_held_meanwhile(reports, sessions, cloc
     with sessions() as session:
         assert session.scalar(select(NotificationRow.status).where(NotificationRow.dedupe_key == "r1")) == "pending"
     assert audit(sessions, "report_dismissed")[0].actor == "agent:sam"
+
+
+def test_a_card_number_in_the_summary_is_never_stored(reports, sessions):
+    reports.record(ReportKind.DISPUTE, account_id=MARIA, phone=None, conversation_id="c9", channel="sms",
+                   reported_by="cardholder", summary="never charged 4242 4242 4242 4242 for this")
+    [row] = reports.pending(account_id=MARIA, conversation_id=None)
+    assert "4242" not in row.summary and "[card number removed]" in row.summary
