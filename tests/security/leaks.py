@@ -18,26 +18,58 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ESCAPE = re.compile(r"\\+u([0-9a-fA-F]{4})")
-WORD_DIGITS = {
-    "zero": "0", "oh": "0", "o": "0", "one": "1", "won": "1", "two": "2", "to": "2", "too": "2",
-    "three": "3", "four": "4", "for": "4", "fore": "4", "five": "5", "six": "6", "seven": "7",
-    "eight": "8", "ate": "8", "nine": "9", "niner": "9",
+UNITS = {
+    "zero": "0", "oh": "0", "o": "0", "cero": "0", "one": "1", "won": "1", "uno": "1", "two": "2", "to": "2",
+    "too": "2", "dos": "2", "three": "3", "tres": "3", "four": "4", "for": "4", "fore": "4", "cuatro": "4",
+    "five": "5", "cinco": "5", "six": "6", "seis": "6", "seven": "7", "siete": "7", "eight": "8", "ate": "8",
+    "ocho": "8", "nine": "9", "niner": "9", "nueve": "9",
 }
-WORD = re.compile(r"[a-z]+")
+TEENS = {"ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
+         "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19"}
+TENS = {"twenty": "2", "thirty": "3", "forty": "4", "fourty": "4", "fifty": "5", "sixty": "6", "seventy": "7",
+        "eighty": "8", "ninety": "9"}
+REPEATS = {"double": 2, "triple": 3}
+TOKEN = re.compile(r"[a-z]+|\d")
 
 
 def _plain(text: str) -> str:
     text = ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
     text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").lower()
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() else ch
+        for ch in text if unicodedata.category(ch) != "Cf"
+    ).lower()
+
+
+def _spoken(plain: str) -> str:
+    """Digits as they would be read out: words, teens, tens, "double"/"triple"."""
+    tokens = TOKEN.findall(plain.replace("-", " "))
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token.isdigit():
+            out.append(token)
+        elif token in UNITS:
+            out.append(UNITS[token])
+        elif token in TEENS:
+            out.append(TEENS[token])
+        elif token in TENS:
+            unit = UNITS.get(following, "")
+            out.append(TENS[token] + (unit if unit and unit != "0" else "0"))
+            i += 1 if unit and unit != "0" else 0
+        elif token in REPEATS and (following in UNITS or following.isdigit()):
+            out.append((UNITS.get(following) or following) * REPEATS[token])
+            i += 1
+        i += 1
+    return "".join(out)
 
 
 def digit_streams(text: str) -> tuple[str, str]:
-    """(the digits of `text` in order, the same with digit words read as digits)."""
+    """(the digits of `text` in order, in any script; the same with spoken digits read as digits)."""
     plain = _plain(text)
-    digits = "".join(ch for ch in plain if ch.isdigit() and ch.isascii())
-    worded = WORD.sub(lambda m: WORD_DIGITS.get(m.group(0), " "), plain)
-    return digits, "".join(ch for ch in worded if ch.isdigit() and ch.isascii())
+    return "".join(ch for ch in plain if ch.isdigit()), _spoken(plain)
 
 
 def holds(text: str, number: str) -> bool:

@@ -73,7 +73,8 @@ async def run_client(url: str, path: str, spec: dict[str, Any]) -> dict[str, Any
             elif kind == "wait":
                 await asyncio.sleep(float(arg or 1))
     finally:
-        await sio.disconnect()
+        # Dropped, not closed politely: a polite close waits out the pending long-poll (~30 s).
+        await sio.eio.disconnect(abort=True)
     return {"session_id": confirmed["session_id"], "events": events}
 
 
