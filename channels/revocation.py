@@ -1,6 +1,7 @@
 """Revocation of consent in the customer's own words, caught by the connectors before Rasa (so it
 works while a conversation is paused for a person or after a wrong number), recorded in the
 payments service (`POST /api/contact/revocations`, contract C4) and confirmed only once recorded.
+A contract test runs the client against the real app (tests/channels/test_revocation_contract.py).
 
 `match_revocation(text, channel)` is one pure function over a table of phrases per language
 (`PHRASES`; English, and a first Spanish table in the same shape). What it reads:
@@ -26,6 +27,10 @@ payments service (`POST /api/contact/revocations`, contract C4) and confirmed on
 Choices, made for the customer: an ambiguous "don't text me" is honoured (START or a person opts
 back in); "leave me alone" is a cease unless it is "for a minute".
 
+While a conversation is paused (Rasa runs no action then) a dispute, a lawyer, a bankruptcy or a
+death in the customer's words is filed as a report too (`match_report`, `RevocationDesk.report`,
+`POST /api/reports`); the words still reach Rasa silently, so the agent's transcript has them.
+
 `RevocationDesk.handle(...)` is what connectors call: None for any other message (it goes to
 Rasa); else the reply for the customer, after the service answered 201. If the service cannot
 be reached the record is retried in the background with growing delays and the customer is told
@@ -44,6 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from channels.masking import mask_card_numbers
+from channels.rasa_state import rasa_tracker
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +186,7 @@ def _normalized(text: str) -> str:
     text = re.sub(r"\bdont\b", "don't", text)
     text = re.sub(r"\bdo not\b", "don't", text)
     text = re.sub(r"\bcant\b", "can't", text)
+    text = re.sub(r"\b(did|does|is|was|were|are|should|could|would|have|has)nt\b", r"\1n't", text)
     text = re.sub(r"\bwont\b", "won't", text)
     text = re.sub(r"\be mail", "email", text)
     text = re.sub(r"([,;!?]|\.(?!m\.)(?<!a\.)(?<!p\.))", " , ", text)
@@ -290,6 +297,44 @@ def _match(text: str, channel: str, table: Phrases) -> Revocation | None:
     return None
 
 
+# --- reports a paused conversation must not lose --------------------------------------------------
+
+# While a conversation is paused (a person has it, or a wrong number) Rasa runs no action, so a
+# dispute, a lawyer, a bankruptcy or a death said then would only sit in the transcript. The
+# connectors file them as reports (`POST /api/reports`: a pending flag an agent reviews, with
+# collection messages held meanwhile). In a listening conversation the assistant handles them.
+REPORT_PHRASES: dict[str, tuple[str, ...]] = {
+    "attorney": (r"\b(?:lawyers?|attorneys?|atty|counsel|legal representation)\b",),
+    "bankruptcy": (r"\bbankrupt(?:cy)?\b", r"\bch(?:apter|\.)? ?(?:7|13|seven|thirteen)\b", r"\bdischarged\b",
+                   r"\bautomatic stay\b", r"\btrustee\b"),
+    "deceased": (r"\bpassed away\b", r"\b(?:died|deceased|is dead)\b", r"\bdeath\b", r"\bexecutor\b",
+                 r"(?<!real )\bestate\b", r"\b(?:my|his|her|our) late\b",
+                 r"\b(?:mom|dad|mother|father|husband|wife|brother|sister|son|daughter|partner|he|she) passed\b"),
+    "dispute": (
+        r"\bdisput", r"\bnot (?:my|our) (?:debt|charges?|account|card)\b", r"\b(?:isn't|is not|ain't) mine\b",
+        r"\bnever (?:made|opened|authorized|signed up)\b", r"\bdidn't make\b", r"\bfraud", r"\bidentity theft\b",
+        r"\bstole my identity\b", r"\bdon't recognize\b", r"\bvalidat(?:e|ion)\b", r"\bprove i owe\b",
+        r"\bproof (?:that i owe|of (?:this|the) debt)\b", r"\b(?:balance|amount|bill|fees?|charges?|interest) "
+        r"(?:is|are|r|you have is) (?:wrong|incorrect)\b", r"\b(?:is|it's|this is) (?:incorrect|not right)\b",
+        r"\bdon't owe\b", r"\bway off\b", r"\bshouldn't have\b", r"\b(?:that's|thats) not my charge\b",
+    ),
+}
+
+
+def match_report(text: str) -> str | None:
+    """The report kind the words make ("attorney", "bankruptcy", "deceased", "dispute"), or None.
+    Pure; checked in that order (a lawyer named in a dispute is the stronger fact)."""
+    normalized = _normalized(text)
+    for kind, patterns in REPORT_PHRASES.items():
+        if any(re.search(pattern, normalized) for pattern in patterns):
+            return kind
+    return None
+
+
+REPORT_RECORDED_TEXT = ("Thank you, we've recorded that. A person from our team will review it, and we'll hold "
+                        "collection messages on the account until they have.")
+
+
 # --- what the customer is told -------------------------------------------------------------------
 
 _MEDIUM_WORDS = {"sms": "text messages", "voice": "calls", "email": "emails"}
@@ -352,27 +397,37 @@ class RevocationLedger(Protocol):
     async def record(self, body: dict[str, Any]) -> str:
         """RECORDED (201), REFUSED (the service said no: 4xx) or UNAVAILABLE (down, 5xx, timeout)."""
 
+    async def report(self, body: dict[str, Any]) -> str:
+        """`POST /api/reports`; the same outcomes."""
+
 
 class PaymentsRevocationLedger:
     """`POST /api/contact/revocations` with the service token (contract C4)."""
 
     def __init__(self, payments_url: str, service_token: str, timeout_seconds: float = 5.0) -> None:
         self.url = payments_url.rstrip("/") + "/api/contact/revocations"
+        self.reports_url = payments_url.rstrip("/") + "/api/reports"
         self.service_token = service_token
         self.timeout_seconds = timeout_seconds
 
     async def record(self, body: dict[str, Any]) -> str:
+        return await self._post(self.url, body)
+
+    async def report(self, body: dict[str, Any]) -> str:
+        return await self._post(self.reports_url, body)
+
+    async def _post(self, url: str, body: dict[str, Any]) -> str:
         import aiohttp
 
         headers = {"Authorization": f"Bearer {self.service_token}"}
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout_seconds)) as session:
-                async with session.post(self.url, json=body, headers=headers) as reply:
+                async with session.post(url, json=body, headers=headers) as reply:
                     if reply.status == 201:
                         return RECORDED
                     if 400 <= reply.status < 500:
-                        log.error("[conversation=%s] revocation refused by the payments service: HTTP %s",
-                                  _shown(str(body.get("conversation_id") or "")), reply.status)
+                        log.error("[conversation=%s] %s refused by the payments service: HTTP %s",
+                                  _shown(str(body.get("conversation_id") or "")), url.rsplit("/", 1)[-1], reply.status)
                         return REFUSED
                     return UNAVAILABLE
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
@@ -424,21 +479,52 @@ class RevocationDesk:
         task.add_done_callback(self._tasks.discard)
         return Answer(pending_text(revocation), revocation.cease)
 
-    async def _retry(self, body: dict[str, Any]) -> None:
+    async def report(self, text: str, *, channel: str, conversation_id: str, phone: str | None = None,
+                     account_id: str | None = None) -> Answer | None:
+        """A dispute, lawyer, bankruptcy or death said in a paused conversation: `POST /api/reports`
+        (reported by "unknown": the speaker is not proven). None when the words make no report."""
+        kind = match_report(text)
+        if kind is None:
+            return None
+        if not (phone or account_id):
+            return None  # a report needs an account or a number to point at; the transcript keeps the words
+        body = {"kind": kind, "account_id": account_id or None, "phone": phone or None,
+                "conversation_id": conversation_id, "channel": channel, "reported_by": "unknown",
+                "summary": mask_card_numbers((text or "").strip())[0][:300]}
+        outcome = await self.ledger.report(body)
+        log.info("[conversation=%s] %s report from a paused conversation: %s", _shown(conversation_id), kind, outcome)
+        if outcome == RECORDED:
+            return Answer(REPORT_RECORDED_TEXT)
+        if outcome == UNAVAILABLE:
+            task = asyncio.create_task(self._retry(body, self.ledger.report))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return Answer(f"We're recording this, but our system didn't confirm it yet; we'll keep trying. You can "
+                          f"also reach a person at {PHONE_FOR_A_PERSON}, 8am-9pm.")
+        return None
+
+    async def _retry(self, body: dict[str, Any], send: Any = None) -> None:
+        send = send or self.ledger.record
         for attempt, delay in enumerate(self.retry_delays, 1):
             await asyncio.sleep(delay)
-            outcome = await self.ledger.record(body)
+            outcome = await send(body)
             if outcome == RECORDED:
-                log.info("[conversation=%s] revocation recorded on retry %d", _shown(body["conversation_id"]), attempt)
+                log.info("[conversation=%s] recorded on retry %d", _shown(body["conversation_id"]), attempt)
                 return
             if outcome == REFUSED:
                 return
-        log.error("[conversation=%s] revocation NOT recorded after %d retries: a person must record it",
+        log.error("[conversation=%s] revocation or report NOT recorded after %d retries: a person must record it",
                   _shown(body["conversation_id"]), len(self.retry_delays))
 
     async def drain(self) -> None:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+async def conversation_paused(app: Any, sender_id: str) -> bool:
+    """Whether Rasa has this conversation paused (a person has it, or a wrong number)."""
+    tracker = await rasa_tracker(app, sender_id)
+    return tracker is not None and tracker.is_paused()
 
 
 def desk_for(payments_url: str, service_token: str, timeout_seconds: float = 5.0) -> RevocationDesk:

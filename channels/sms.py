@@ -40,6 +40,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore
 from channels.rasa_state import is_listening
+from channels.revocation import conversation_paused
 from channels.twilio_common import (
     SmsSender,
     TwilioInput,
@@ -402,11 +403,17 @@ class TwilioSmsInput(TwilioInput):
             return
 
         # "Stop calling me", "cease all communication"...: recorded and answered here, before Rasa,
-        # so a paused conversation (a person, a wrong number) is no exception.
+        # so a paused conversation (a person, a wrong number) is no exception; there a dispute, a
+        # lawyer, a bankruptcy or a death is filed as a report too. A paused conversation's Rasa
+        # still takes the words (silently), so the agent's transcript has them.
         answer = await self.revocations.handle(body, channel="sms", conversation_id=phone, phone=phone)
+        paused = await conversation_paused(app, phone)
+        if answer is None and paused:
+            answer = await self.revocations.report(body, channel="sms", conversation_id=phone, phone=phone)
         if answer is not None:
             await self.sender.send_sms(phone, answer.text, our_number)
-            return
+            if not paused:
+                return
 
         notes: list[str] = []
         if num_media:

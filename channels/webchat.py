@@ -334,19 +334,23 @@ class WebChatInput(SocketIOInput):
                 items += [{"from": "bot", **m} for m in bot_messages(event.text or "", buttons, extra)]
         return items
 
-    async def revocation_answer(self, session_id: str, text: str) -> Optional[str]:
-        """A revocation in the customer's words ("stop calling me"), recorded against the account
-        this conversation verified (web chat has no caller ID), before Rasa: also while the
-        conversation is paused. None: not one, or nothing to record it against while the assistant
-        listens (it asks who and what)."""
+    async def revocation_answer(self, session_id: str, text: str) -> tuple[Optional[str], bool]:
+        """(the answer, whether the conversation is paused) for a revocation in the customer's words
+        ("stop calling me"), recorded against the account this conversation verified (web chat has
+        no caller ID), before Rasa: also while the conversation is paused, where a dispute, a
+        lawyer, a bankruptcy or a death is filed as a report too. No answer: none of those, or
+        nothing to record it against while the assistant listens (it asks who and what)."""
         tracker = await rasa_tracker(self.app, session_id)
+        paused = tracker is not None and tracker.is_paused()
         account = None
         if tracker is not None and tracker.get_slot("verification_status") == "verified":
             account = tracker.get_slot("account_id") or None
-        if account is None and (tracker is None or not tracker.is_paused()):
-            return None
+        if account is None and not paused:
+            return None, paused
         answer = await self.revocations.handle(text, channel=CHANNEL, conversation_id=session_id, account_id=account)
-        return answer.text if answer is not None else None
+        if answer is None and paused:
+            answer = await self.revocations.report(text, channel=CHANNEL, conversation_id=session_id, account_id=account)
+        return (answer.text if answer is not None else None), paused
 
     def user_text(self, data: dict[str, Any], offered: set[str]) -> tuple[str, Optional[str]]:
         """(text for Rasa, masked text for the page or None). Empty text: nothing to send."""
@@ -472,10 +476,12 @@ class WebChatInput(SocketIOInput):
             try:
                 if text:
                     output = WebChatOutput(sio, self.bot_message_evt)
-                    revoked = None if masked is not None or clicked else await self.revocation_answer(session_id, text)
+                    revoked, paused = (None, False) if masked is not None or clicked else \
+                        await self.revocation_answer(session_id, text)
                     if revoked is not None:
                         await output.send_text_message(session_id, revoked)
-                        return
+                        if not paused:  # paused: Rasa still takes the words (silently), for the agent's transcript
+                            return
                     fields = web_metadata(data.get(self.metadata_key))
                     if masked is not None:
                         fields["card_number_removed"] = True

@@ -19,6 +19,7 @@ from channels.revocation import (
     Revocation,
     RevocationDesk,
     confirmation,
+    match_report,
     match_revocation,
 )
 
@@ -130,10 +131,18 @@ class FakeLedger:
     def __init__(self, *outcomes: str) -> None:
         self.outcomes = list(outcomes)
         self.bodies: list[dict[str, Any]] = []
+        self.reports: list[dict[str, Any]] = []
+
+    def _next(self) -> str:
+        return self.outcomes.pop(0) if len(self.outcomes) > 1 else self.outcomes[0]
 
     async def record(self, body: dict[str, Any]) -> str:
         self.bodies.append(body)
-        return self.outcomes.pop(0) if len(self.outcomes) > 1 else self.outcomes[0]
+        return self._next()
+
+    async def report(self, body: dict[str, Any]) -> str:
+        self.reports.append(body)
+        return self._next()
 
 
 async def test_the_desk_confirms_only_after_the_record_and_sends_the_contract_body() -> None:
@@ -263,3 +272,41 @@ def test_every_stop_contact_example_is_caught_and_nothing_else_is() -> None:
     stop_contact = {(intent, text) for intent, text in examples if intent == "stop_contact" and text.lower() != "stop"}
     assert stop_contact - caught == set(), "stop_contact examples the connectors would leave to Rasa"
     assert {intent for intent, _ in caught} == {"stop_contact"}, "revocations found in other intents' examples"
+
+
+REPORT_INTENTS = ("attorney", "bankruptcy", "deceased", "dispute")
+
+
+def test_report_phrases_find_each_report_intent_of_the_nlu_data_and_nothing_else() -> None:
+    examples = nlu_examples()
+    wrong = [(intent, text, match_report(text)) for intent, text in examples
+             if intent in REPORT_INTENTS and match_report(text) != intent and "case" not in text]
+    assert wrong == []  # a bare case number ("case # 23-41207") needs the conversation around it
+    assert [(intent, text) for intent, text in examples if intent not in REPORT_INTENTS and match_report(text)] == []
+
+
+async def test_a_report_is_filed_with_the_contract_body() -> None:
+    ledger = FakeLedger(RECORDED)
+    answer = await RevocationDesk(ledger).report("my mom passed away last month", channel="sms", conversation_id="+15125550101",
+                                                 phone="+15125550101")
+    assert answer is not None and "review" in answer.text
+    assert ledger.reports == [{"kind": "deceased", "account_id": None, "phone": "+15125550101",
+                               "conversation_id": "+15125550101", "channel": "sms", "reported_by": "unknown",
+                               "summary": "my mom passed away last month"}]
+
+
+async def test_no_report_without_the_words_or_without_anything_to_point_at() -> None:
+    ledger = FakeLedger(RECORDED)
+    desk = RevocationDesk(ledger)
+    assert await desk.report("what's my balance", channel="sms", conversation_id="c", phone="+15125550101") is None
+    assert await desk.report("I have a lawyer", channel="web", conversation_id="web-1") is None
+    assert ledger.reports == []
+
+
+async def test_a_report_with_the_service_down_is_retried_and_not_claimed() -> None:
+    ledger = FakeLedger(UNAVAILABLE, RECORDED)
+    desk = RevocationDesk(ledger, retry_delays=(0.01, 0.01))
+    answer = await desk.report("I filed chapter 7", channel="sms", conversation_id="c", phone="+15125550101")
+    assert answer is not None and "We're recording" in answer.text
+    await desk.drain()
+    assert [r["kind"] for r in ledger.reports] == ["bankruptcy", "bankruptcy"]

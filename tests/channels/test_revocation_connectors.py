@@ -8,10 +8,12 @@ import contextlib
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from itertools import count
 from typing import Any
 
 from rasa.shared.core.events import ConversationPaused, SlotSet, UserUttered
+from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.slots import TextSlot
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -35,9 +37,14 @@ class RecordingLedger:
     def __init__(self, outcome: str = RECORDED) -> None:
         self.outcome = outcome
         self.bodies: list[dict[str, Any]] = []
+        self.reports: list[dict[str, Any]] = []
 
     async def record(self, body: dict[str, Any]) -> str:
         self.bodies.append(body)
+        return self.outcome
+
+    async def report(self, body: dict[str, Any]) -> str:
+        self.reports.append(body)
         return self.outcome
 
 
@@ -88,6 +95,40 @@ async def test_with_the_service_down_the_customer_is_not_told_it_is_done(serve: 
     await channel.revocations.drain()
     assert len(ledger.bodies) == 2  # the first try and one background retry
     assert "We're recording" in sender.bodies[0] and "1-800-555-0199" in sender.bodies[0]
+
+
+async def paused_sms(serve: ServeFn) -> tuple[Any, TwilioSmsInput, FakeRasa, FakeSender, RecordingLedger]:
+    served, channel, rasa, sender, ledger = await sms_setup(serve)
+    store = InMemoryTrackerStore(Domain.empty())
+    await store.save(DialogueStateTracker.from_events(
+        CUSTOMER, [UserUttered("wrong number", {"name": "wrong_number"}), ConversationPaused()]))
+    served.server.app.ctx.agent = SimpleNamespace(tracker_store=store)
+    rasa.default = []  # a paused conversation: Rasa answers nothing
+    return served, channel, rasa, sender, ledger
+
+
+async def test_a_paused_sms_conversation_records_a_revocation_and_keeps_the_words_for_the_agent(serve: ServeFn) -> None:
+    served, channel, rasa, sender, ledger = await paused_sms(serve)
+    await text(served, channel, "stop texting me")
+    assert ledger.bodies[0]["media"] == ["sms"]
+    assert "text messages" in sender.bodies[0]
+    assert rasa.texts == ["stop texting me"]
+
+
+async def test_a_dispute_in_a_paused_sms_conversation_is_reported(serve: ServeFn) -> None:
+    served, channel, rasa, sender, ledger = await paused_sms(serve)
+    await text(served, channel, "this is not my debt")
+    [report] = ledger.reports
+    assert (report["kind"], report["phone"], report["channel"], report["reported_by"]) == (
+        "dispute", CUSTOMER, "sms", "unknown")
+    assert "review" in sender.bodies[0]
+    assert rasa.texts == ["this is not my debt"]
+
+
+async def test_a_dispute_in_a_listening_conversation_is_left_to_the_assistant(serve: ServeFn) -> None:
+    served, channel, rasa, _, ledger = await sms_setup(serve)
+    await text(served, channel, "this is not my debt")
+    assert ledger.reports == [] and rasa.texts == ["this is not my debt"]
 
 
 async def test_other_texts_and_the_carrier_keyword_keep_their_paths(serve: ServeFn) -> None:
@@ -172,15 +213,18 @@ async def test_a_paused_web_chat_records_against_the_verified_account(serve: Ser
         await server.store.save(DialogueStateTracker.from_events(session_id, [
             SlotSet("verification_status", "verified"), SlotSet("account_id", "A1001"),
             UserUttered("a person please", {"name": "request_agent"}), ConversationPaused()], slots=slots))
+        server.silent = True  # paused: Rasa answers nothing
         await browser.say("stop texting me")
         reply = await browser.next("bot_uttered")
         assert "text messages" in reply["text"]
-        assert server.received == []
+        assert (await server.next_message()).text == "stop texting me"  # kept for the agent's transcript
         [body] = ledger.bodies
         assert (body["account_id"], body["phone"], body["channel"], body["media"]) == ("A1001", None, "web", ["sms"])
         await browser.next("bot_turn_done")
-        await browser.say("what's my balance")
-        assert (await server.next_message()).text == "what's my balance"
+        await browser.say("I have a lawyer")
+        assert "review" in (await browser.next("bot_uttered"))["text"]
+        [report] = ledger.reports
+        assert (report["kind"], report["account_id"]) == ("attorney", "A1001")
 
 
 async def test_an_unverified_listening_web_chat_leaves_it_to_the_assistant(serve: ServeFn) -> None:

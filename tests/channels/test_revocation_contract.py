@@ -88,3 +88,10 @@ async def test_a_wrong_service_token_is_refused(payments_url: str) -> None:
     ledger = PaymentsRevocationLedger(payments_url, "not-the-token", 10)
     assert await ledger.record({"phone": MARIA_PHONE, "conversation_id": "c", "channel": "sms", "media": ["sms"],
                                 "cease": False}) == REFUSED
+
+
+async def test_a_report_from_a_paused_conversation_is_filed(payments_url: str) -> None:
+    recording = PaymentsRevocationLedger(payments_url, TOKEN, 10)
+    answer = await RevocationDesk(recording).report("this is not my debt", channel="sms", conversation_id=DANA_PHONE,
+                                                    phone=DANA_PHONE)
+    assert answer is not None and "we've recorded that" in answer.text
