@@ -1,7 +1,7 @@
 """A card number split across messages ("4111 1111" now, "1111 1111" a moment later) is caught
 by remembering, per conversation, the digits the last messages ended with.
 
-What is kept: at most `MAX_BUFFERED_DIGITS` (18) trailing digits, in whole groups, of the recent
+What is kept: at most `masking.MAX_BUFFERED_DIGITS` (18) trailing digits, in whole groups, of the recent
 messages that ended with digits, in the connector's channel store (process memory, or Redis with
 CHANNELS_REDIS_URL) under `card-tail:<conversation id>`, for `FRAGMENT_SECONDS` after the last
 such message; never in Rasa, never logged, deleted as soon as a card number is found. A message
@@ -22,13 +22,11 @@ from __future__ import annotations
 import logging
 
 from channels.dedupe import ChannelStore
-from channels.masking import MAX_BUFFERED_DIGITS, card_fragments, completes_split_card, next_buffer
+from channels.masking import card_fragments, completes_split_card, next_buffer
 
 log = logging.getLogger(__name__)
 
 FRAGMENT_SECONDS = 120.0  # a continuation comes within two minutes of the previous fragment
-
-__all__ = ["FRAGMENT_SECONDS", "MAX_BUFFERED_DIGITS", "SplitCardBuffer"]
 
 
 def _key(conversation_id: str) -> str:

@@ -19,7 +19,8 @@ dashes of every kind become "-", and case is folded. Then a card number may be w
 What stands between two groups and is none of those breaks the chain: any other word, `$`, `%`,
 `+`, parentheses. Matching is on whole groups, so a card's last 4 (`4821`), a ZIP code or an
 amount next to a card is never swallowed. Before chaining, these are set aside as units that never
-join anything: dates (`03/14/1985`, `3.14.85`, `1985-03-14`), amounts (`$1,234.56`, `2450.00`)
+join anything: dates (`03/14/1985`, `3.14.85`, `1985-03-14`), amounts (`$1,234.56`, `2450.00`;
+only standing alone or among amounts, so "$4111..." or "...1111.00" is still read as a card number)
 and formatted US phone numbers (`+1 512 555 0101`, `(512) 555-0101`, `1-800-555-0199`, and a
 standalone 3-3-4 number). A group longer than 6 digits stands alone: an 8-digit date of birth
 next to a ZIP code is not glued into a "card".
@@ -94,11 +95,38 @@ _NOT_AFTER = r"(?<![\d.,/\-_*#])"  # not the continuation of a longer chain of d
 _NOT_BEFORE = r"(?![.,/\-_*#]?\d)"
 _DATE_MDY = re.compile(_NOT_AFTER + r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})" + _NOT_BEFORE)
 _DATE_ISO = re.compile(_NOT_AFTER + r"(?:19|20)\d{2}([/.\-])(\d{1,2})\1(\d{1,2})" + _NOT_BEFORE)
+# Amounts, as a customer writes them. One stands aside only when the digits next to it (with at
+# most two spaces between) are amounts too: a card number with "$" in front or ".00" after is
+# still a card number, while "$1,234.56 $2,345.67" are two amounts.
 _MONEY = re.compile(
-    r"[$€£¥]\s?\d[\d,]*(?:\.\d{1,2})?(?!\d)"
-    r"|" + _NOT_AFTER + r"\d{1,3}(?:,\d{3})*\.\d{2}" + _NOT_BEFORE
-    + r"|" + _NOT_AFTER + r"\d+\.\d{2}" + _NOT_BEFORE
+    _NOT_AFTER + r"(?:[$€£¥]\s?(?:\d{1,3}(?:,\d{3})+|\d{1,6})(?:\.\d{1,2})?"
+    r"|(?:\d{1,3}(?:,\d{3})+|\d{1,6})\.\d{2})" + _NOT_BEFORE
 )
+_NEIGHBOUR_BEFORE = re.compile(r"(\d)\s{0,2}$")
+_NEIGHBOUR_AFTER = re.compile(r"^\s{0,2}[$€£¥]?\s?\d")
+
+
+def _amounts(text: str) -> list[tuple[int, int]]:
+    """Spans of the amounts in `text` that stand among amounts or alone."""
+    spans = [(m.start(), m.end()) for m in _MONEY.finditer(text)]
+    covered = {index for start, end in spans for index in range(start, end)}
+
+    def in_amount(index: int) -> bool:
+        return index in covered
+
+    kept = []
+    for start, end in spans:
+        offset = max(0, start - 3)
+        before = _NEIGHBOUR_BEFORE.search(text[offset:start])
+        if before and not in_amount(offset + before.start(1)):
+            continue
+        after = _NEIGHBOUR_AFTER.match(text[end:end + 4])
+        if after and not in_amount(end + after.end() - 1):
+            continue
+        kept.append((start, end))
+    return kept
+
+
 # A US phone number as people format it: with +1 or 1- in front or the area code in parentheses,
 # or a bare 3-3-4 standing alone (not inside a longer chain of groups: a card typed in threes
 # contains 3-3-4 stretches, preceded or followed by more digits).
@@ -143,7 +171,10 @@ def _normalized(text: str) -> tuple[str, list[int]]:
             chars.append(out)
             origin.append(index)
     normalized = "".join(chars)
-    for pattern in (_DATE_MDY, _DATE_ISO, _MONEY, _PHONE_MARKED, _PHONE_BARE):
+    for start, end in _amounts(normalized):
+        chars[start:end] = _BARRIER * (end - start)
+    normalized = "".join(chars)
+    for pattern in (_DATE_MDY, _DATE_ISO, _PHONE_MARKED, _PHONE_BARE):
         normalized = pattern.sub(lambda m: m.group(0) if not _is_unit(m) else _BARRIER * len(m.group(0)), normalized)
     return normalized, origin
 

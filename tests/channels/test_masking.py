@@ -367,3 +367,16 @@ def test_next_buffer_keeps_whole_groups_up_to_18_digits() -> None:
     assert sum(map(len, kept)) <= 18 and kept[-1] == "42"
     assert next_buffer(previous, card_fragments("hello 4242")) == ["4242"]
     assert next_buffer(previous, card_fragments("78701")) == []
+
+
+@pytest.mark.parametrize("text", ["$4111111111111111", "$4111 1111 1111 1111", "4111 1111 1111 1111.00",
+                                  "4111111111111111.00", "$95.00 4242 4242 4242 4242"])
+def test_an_amount_sign_or_cents_do_not_hide_a_card_number(text: str) -> None:
+    masked, count = mask_card_numbers(text)
+    assert count == 1 and "4111111111111111" not in re.sub(r"\D", "", masked)
+    assert "4242424242424242" not in re.sub(r"\D", "", masked)
+
+
+@pytest.mark.parametrize("text", ["1,234.56 5,678.90 9,999.99", "$1,234.56 $2,345.67 $3,456.78", "$2,450.00 and $3,100.99"])
+def test_amounts_next_to_amounts_stay_amounts(text: str) -> None:
+    assert mask_card_numbers(text) == (text, 0)
