@@ -94,10 +94,26 @@ def browser() -> Iterator[object]:
         yield chromium
 
 
-def create_payment(app: LiveApp, amount_cents: int) -> dict:
-    response = httpx.post(f"{app.url}/api/payments", headers={"Authorization": f"Bearer {TOKEN}"}, json={
-        "account_id": "A1001", "amount_cents": amount_cents, "channel": "sms",
-        "idempotency_key": secrets.token_hex(8), "conversation_id": "browser-conv"}, timeout=10)
+def verified_headers(app: LiveApp, account_id: str, conversation_id: str) -> dict[str, str]:
+    """The service token and a verification session for the conversation (C2), as the action server gets."""
+    with app.sessions() as session:  # type: ignore[operator]
+        account = session.get(AccountRow, account_id)
+        factors = {"card_last4": account.card_last4, "dob": account.date_of_birth.isoformat(),
+                   "zip": account.zip_code}
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    response = httpx.post(f"{app.url}/api/verify", headers=auth, timeout=10,
+                          json={"channel": "web", "conversation_id": conversation_id, **factors})
+    body = response.json()
+    assert body["verified"], body
+    return {**auth, "X-Conversation-Id": conversation_id, "X-Verification-Session": body["verification_session"]}
+
+
+def create_payment(app: LiveApp, amount_cents: int, account_id: str = "A1001", plan_id: str | None = None,
+                   conversation_id: str = "browser-conv") -> dict:
+    headers = verified_headers(app, account_id, conversation_id)
+    response = httpx.post(f"{app.url}/api/payments", headers=headers, json={
+        "account_id": account_id, "amount_cents": amount_cents, "channel": "sms",
+        "idempotency_key": secrets.token_hex(8), "conversation_id": conversation_id, "plan_id": plan_id}, timeout=10)
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -212,11 +228,7 @@ def add_plan(app: LiveApp) -> str:
 def test_a_plan_payment_asks_before_saving_the_card(live_app, browser, answer):
     ARTIFACTS.mkdir(exist_ok=True)
     plan_id = add_plan(live_app)
-    response = httpx.post(f"{live_app.url}/api/payments", headers={"Authorization": f"Bearer {TOKEN}"}, json={
-        "account_id": "A1001", "amount_cents": 10334, "channel": "sms", "idempotency_key": secrets.token_hex(8),
-        "conversation_id": "browser-conv", "plan_id": plan_id}, timeout=10)
-    assert response.status_code == 201, response.text
-    payment = response.json()
+    payment = create_payment(live_app, 10334, plan_id=plan_id)
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(payment["link_url"])
     sync_api.expect(page.locator("#save-card-title")).to_have_text("Save this card for your plan?")
@@ -258,12 +270,7 @@ def test_a_settlement_paid_on_the_page_leaves_a_zero_balance_and_no_offers(live_
     [lump] = [o for o in plans.offers("A1002").offers if o.id == "settlement_lump"]
     plan = plans.book("A1002", offer_id="settlement_lump", channel="sms", idempotency_key="browser-settle",
                       conversation_id="browser-settle").plan
-    response = httpx.post(f"{live_app.url}/api/payments", headers={"Authorization": f"Bearer {TOKEN}"}, json={
-        "account_id": "A1002", "amount_cents": lump.total.amount_cents, "channel": "sms",
-        "idempotency_key": secrets.token_hex(8), "conversation_id": "browser-settle", "plan_id": plan.id},
-        timeout=10)
-    assert response.status_code == 201, response.text
-    payment = response.json()
+    payment = create_payment(live_app, lump.total.amount_cents, "A1002", plan.id, "browser-settle")
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(payment["link_url"])
     sync_api.expect(page.locator("h1")).to_have_text("Hi James")
