@@ -96,7 +96,7 @@ def build_scheduler(settings: Settings, sessions: sessionmaker[Session]) -> Sche
     policy = load_policy(settings.plan_policy_file or None)
     return Scheduler(
         sessions, notifications, charger=payments, contact=ComplianceContactChecker(compliance),
-        links=payments, reminder_days_before_due=settings.reminder_days_before_due,
+        links=payments, expired_links=payments, reminder_days_before_due=settings.reminder_days_before_due,
         grace_days=policy.grace_days, broken_settlement=policy.settlement_broken,
     )
 

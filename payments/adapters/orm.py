@@ -236,6 +236,8 @@ class PaymentRow(Base):
     # Only a hash of the single-use link token is stored.
     link_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     link_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # When Stripe cancelled the PaymentIntent of an expired link (so its client secret pays nothing).
+    stripe_intent_canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     failure_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The customer's answer on the page to "save this card for your plan?" (None: not asked).
     save_card: Mapped[bool | None] = mapped_column(Boolean, nullable=True)

@@ -83,6 +83,11 @@ class PaymentGateway(Protocol):
 
     async def retrieve_payment_intent(self, payment_intent_id: str) -> IntentView: ...
 
+    async def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> IntentView:
+        """Cancel an intent so its client secret can no longer pay. An intent Stripe will not
+        cancel (already succeeded or processing) comes back as it is, not as an error."""
+        ...
+
     async def charge_off_session(
         self,
         *,
@@ -159,6 +164,14 @@ class StripeGateway:
 
     async def retrieve_payment_intent(self, payment_intent_id: str) -> IntentView:
         return _intent_view(await self._call(self._client.v1.payment_intents.retrieve, payment_intent_id))
+
+    async def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> IntentView:
+        intent = await self.retrieve_payment_intent(payment_intent_id)
+        if intent.status in ("succeeded", "processing", "canceled"):
+            return intent  # nothing to cancel: a success is the webhook's to report
+        return _intent_view(await self._call(
+            self._client.v1.payment_intents.cancel, payment_intent_id, options={"idempotency_key": idempotency_key}
+        ))
 
     async def charge_off_session(
         self,

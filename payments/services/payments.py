@@ -42,12 +42,14 @@ from payments.adapters.payment_repository import PaymentRepository
 from payments.adapters.repositories import AccountRepository, AuditLog
 from payments.adapters.stripe_gateway import ChargeOutcome, PaymentGateway, PaymentIntentEvent
 from payments.domain.accounts import AccountStatus
+from payments.domain.compliance import HandoffReason
 from payments.domain.errors import Conflict, Gone, InvalidRequest, NotFound, PolicyRefused, UpstreamUnavailable
 from payments.domain.ids import new_public_id
 from payments.domain.money import Money
 from payments.domain.settlement import Balances, apply_payment, settle, settlement_paid
 from payments.domain.standing import Purpose
 from payments.services.clock import Clock, utc_now
+from payments.services.handoffs import HandoffService
 from payments.services.notifications import enqueue_rasa_intent
 from payments.services.standing import standing_in
 
@@ -164,6 +166,15 @@ class EventOutcome(StrEnum):
     APPLIED = "applied"  # the payment changed state
     DUPLICATE = "duplicate"  # this event id was handled before
     IGNORED = "ignored"  # not ours, not a type we act on, or stale (no change)
+    REJECTED = "rejected"  # contradicts what we stored (intent, amount, currency): an alert, no change
+    HELD = "held"  # a success for an expired or cancelled payment: recorded for a person, not applied
+
+
+# Log lines that need a person: alerting greps for this marker (fixed, never reworded).
+ALERT = "SECURITY-ALERT"
+# A success after these is held for a person. (A link cancelled because the account settled is
+# not: that money is applied and recorded as overpaid, owed back, by the settlement rules.)
+_LATE = (PaymentStatus.EXPIRED,)
 
 
 def hash_link_token(token: str) -> str:
@@ -423,6 +434,44 @@ class PaymentService:
                 account_id=row.account_id, conversation_id=row.conversation_id, detail={"payment_id": row.id},
             )
 
+    async def cancel_expired_intents(self, limit: int = 50) -> int:
+        """Expire link payments whose link ran out, and cancel the PaymentIntent of every expired
+        link at Stripe, so its client secret can pay nothing more (issue 11). Run by the
+        scheduler each pass; idempotent (Stripe key `cancel-{payment id}`). A Stripe outage leaves
+        the rest for the next pass. Returns how many intents were cancelled."""
+
+        def due() -> list[tuple[str, str]]:
+            with self.sessions.begin() as session:
+                repo = PaymentRepository(session)
+                for row in repo.links_past_expiry(self.clock(), limit):
+                    self._expire_if_due(session, row)
+                session.flush()
+                return [(r.id, r.stripe_payment_intent_id) for r in repo.expired_intents_to_cancel(limit)
+                        if r.stripe_payment_intent_id]
+
+        def mark(payment_id: str, status: str) -> None:
+            with self.sessions.begin() as session:
+                row = PaymentRepository(session).get(payment_id, for_update=True)
+                assert row is not None
+                row.stripe_intent_canceled_at = self.clock()
+                AuditLog(session).record(
+                    "payment_intent_canceled", at=self.clock(), actor="system", channel=row.channel,
+                    account_id=row.account_id, conversation_id=row.conversation_id,
+                    detail={"payment_id": row.id, "stripe_status": status},
+                )
+
+        cancelled = 0
+        for payment_id, intent_id in await asyncio.to_thread(due):
+            try:
+                intent = await self.gateway.cancel_payment_intent(intent_id, idempotency_key=f"cancel-{payment_id}")
+            except UpstreamUnavailable:
+                log.warning("could not cancel the PaymentIntent of expired payment %s; next pass", payment_id)
+                break
+            # An intent that succeeded meanwhile is not cancelled: its webhook holds it for a person.
+            await asyncio.to_thread(mark, payment_id, intent.status)
+            cancelled += intent.status == "canceled"
+        return cancelled
+
     # ------------------------------------------------------------------ the payment page
 
     async def page(self, token: str) -> PageView:
@@ -571,6 +620,12 @@ class PaymentService:
             return EventOutcome.DUPLICATE
 
     def _handle_event(self, event: PaymentIntentEvent) -> EventOutcome:
+        """Only Stripe's facts count: the event's PaymentIntent must be the one stored for the
+        payment (metadata names a payment only for an off-session or <Pay> charge whose intent id
+        is not stored yet), and its amount and currency must be the payment's. Anything else is
+        ignored, audited and logged as an alert. A success for an expired payment is held for a
+        person (audit alert and a handoff case), never applied."""
+        late: PaymentRow | None = None
         with self.sessions.begin() as session:
             repo = PaymentRepository(session)
             if not repo.mark_event_handled(event.id, event.type, self.clock()):
@@ -580,18 +635,68 @@ class PaymentService:
                 return EventOutcome.IGNORED
             row = repo.by_payment_intent(event.payment_intent_id, for_update=True) if event.payment_intent_id else None
             if row is None and event.payment_id:
+                named = repo.get(event.payment_id, for_update=True)
+                if named is None:
+                    log.info("Stripe event %s (%s) is for no payment of ours", event.id, event.type)
+                    return EventOutcome.IGNORED
                 # Off-session and <Pay> charges can be settled by the webhook before we stored the id.
-                row = repo.get(event.payment_id, for_update=True)
+                if named.stripe_payment_intent_id is not None or named.method == PaymentMethod.LINK:
+                    return self._reject(session, named, event, "payment_intent_mismatch")
+                row = named
             if row is None:
                 log.info("Stripe event %s (%s) is for no payment of ours", event.id, event.type)
                 return EventOutcome.IGNORED
+            if event.amount_cents != row.amount_cents or (event.currency or "").upper() != row.currency.upper():
+                return self._reject(session, row, event, "amount_or_currency_mismatch")
             if row.stripe_payment_intent_id is None and event.payment_intent_id:
                 row.stripe_payment_intent_id = event.payment_intent_id
-            changed = self._settle(
-                session, row, target, actor="stripe", failure_code=event.failure_code,
-                customer_id=event.customer_id, payment_method_id=event.payment_method_id,
-            )
-            return EventOutcome.APPLIED if changed else EventOutcome.IGNORED
+            if target == PaymentStatus.SUCCEEDED and PaymentStatus(row.status) in _LATE:
+                self._hold_late_success(session, row, event)
+                late = row
+            else:
+                changed = self._settle(
+                    session, row, target, actor="stripe", failure_code=event.failure_code,
+                    customer_id=event.customer_id, payment_method_id=event.payment_method_id,
+                )
+                return EventOutcome.APPLIED if changed else EventOutcome.IGNORED
+        self._late_success_case(late)
+        return EventOutcome.HELD
+
+    def _reject(self, session: Session, row: PaymentRow, event: PaymentIntentEvent, why: str) -> EventOutcome:
+        """Audit and alert on an event that contradicts the stored payment; change nothing else."""
+        AuditLog(session).record(
+            "stripe_event_rejected", at=self.clock(), actor="stripe", channel=row.channel, account_id=row.account_id,
+            conversation_id=row.conversation_id,
+            detail={"payment_id": row.id, "event_id": event.id, "event_type": event.type, "why": why,
+                    "event_payment_intent": event.payment_intent_id, "stored_payment_intent": row.stripe_payment_intent_id,
+                    "event_amount_cents": event.amount_cents, "event_currency": event.currency},
+        )
+        log.error("%s Stripe event %s (%s) rejected for payment %s: %s", ALERT, event.id, event.type, row.id, why)
+        return EventOutcome.REJECTED
+
+    def _hold_late_success(self, session: Session, row: PaymentRow, event: PaymentIntentEvent) -> None:
+        AuditLog(session).record(
+            "payment_late_success_held", at=self.clock(), actor="stripe", channel=row.channel,
+            account_id=row.account_id, conversation_id=row.conversation_id,
+            detail={"payment_id": row.id, "status": row.status, "event_id": event.id,
+                    "payment_intent": event.payment_intent_id, "amount_cents": row.amount_cents,
+                    "currency": row.currency},
+        )
+        log.error("%s payment %s succeeded at Stripe after it was %s: held for a person to refund or apply",
+                  ALERT, row.id, row.status)
+
+    def _late_success_case(self, row: PaymentRow | None) -> None:
+        """A case for a person: refund the late charge at Stripe, or apply it by hand."""
+        if row is None:
+            return
+        money = Money(row.amount_cents, row.currency)
+        HandoffService(self.sessions, clock=self.clock).create(
+            conversation_id=row.conversation_id or f"payment-{row.id}", channel=row.channel,
+            reason=HandoffReason.OTHER, verified=False, account_id=row.account_id,
+            summary=(f"Stripe charged {money.display()} for payment {row.id} after it was {row.status}. "
+                     "It was not applied to the balance: refund it in Stripe, or apply it by hand."),
+            context={"payment_id": row.id, "late_success": True},
+        )
 
     def _settle(
         self,

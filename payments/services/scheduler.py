@@ -14,7 +14,9 @@ Each pass (`run_once`), idempotent so a crash or a second worker repeats nothing
      within the policy's `grace_days`; still unpaid after that → the plan is broken, and the
      customer is told (a broken settlement is void: the remaining balance is owed again);
 3. plans whose installments are all paid are completed; a settled account is told it is settled;
-4. the notification outbox is delivered.
+4. expired payment links get their PaymentIntents cancelled at Stripe (their client secrets pay
+   nothing more);
+5. the notification outbox is delivered.
 
 Every installment and every plan is handled on its own, in its own transactions: a refusal or an
 error on one is logged and counted (`RunReport.errors`) and the pass goes on with the others.
@@ -69,6 +71,12 @@ class LinkIssuer(Protocol):
     """Creates a pending payment for an installment and returns its one-time link URL."""
 
     def issue_link(self, installment_id: int, now: datetime) -> Any: ...
+
+
+class ExpiredLinks(Protocol):
+    """Expires run-out payment links and cancels their PaymentIntents at Stripe."""
+
+    async def cancel_expired_intents(self, limit: int = 50) -> int: ...
 
 
 class StandingCheck(Protocol):
@@ -156,6 +164,7 @@ class Scheduler:
         links: LinkIssuer,
         *,
         standing: StandingCheck | None = None,
+        expired_links: ExpiredLinks | None = None,
         reminder_days_before_due: int = 3,
         missed_after_days: int = 7,
         grace_days: int = 10,
@@ -168,6 +177,7 @@ class Scheduler:
         self.contact = contact
         self.links = links
         self.standing = standing or StandingPause(StandingService(sessions))
+        self.expired_links = expired_links
         self.reminder_days = reminder_days_before_due
         self.missed_after_days = missed_after_days
         self.grace_days = grace_days
@@ -185,6 +195,8 @@ class Scheduler:
             self._isolated(f"plan {plan_id}", report, self._complete, plan_id, now, report)
         for plan_id, account_id in self._settled_to_tell(now):
             self._isolated(f"plan {plan_id}", report, self._tell_settled, plan_id, account_id, now, report)
+        if self.expired_links is not None:
+            await self._isolated_async("expired links", report, self.expired_links.cancel_expired_intents)
         try:
             delivered = await self.notifications.deliver_due()
             report.notifications_sent = delivered.sent

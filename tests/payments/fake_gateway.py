@@ -50,6 +50,15 @@ class FakeGateway:
         self._enter("retrieve_payment_intent", payment_intent_id=payment_intent_id)
         return self.intents[payment_intent_id]
 
+    async def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> IntentView:
+        self._enter("cancel_payment_intent", payment_intent_id=payment_intent_id, idempotency_key=idempotency_key)
+        old = self.intents[payment_intent_id]
+        if old.status in ("succeeded", "processing", "canceled"):
+            return old
+        self.intents[payment_intent_id] = IntentView(old.id, "canceled", old.client_secret, old.amount_cents,
+                                                     old.currency, old.customer_id)
+        return self.intents[payment_intent_id]
+
     def _charge(self, name: str, **kwargs) -> ChargeOutcome:  # type: ignore[no-untyped-def]
         self._enter(name, **kwargs)
         key = kwargs["idempotency_key"]

@@ -1,4 +1,4 @@
-"""verification sessions and lock-out counters (issue 11)
+"""verification sessions, lock-out counters, cancelled PaymentIntents of expired links (issue 11)
 
 Revision ID: 0005
 Revises: 0004
@@ -33,9 +33,13 @@ def upgrade() -> None:
     op.create_index(op.f('ix_verification_sessions_conversation_id'), 'verification_sessions', ['conversation_id'])
     with op.batch_alter_table('verification_attempts') as batch:
         batch.add_column(sa.Column('conversation_id', sa.String(length=128), nullable=True))
+    with op.batch_alter_table('payments') as batch:
+        batch.add_column(sa.Column('stripe_intent_canceled_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('payments') as batch:
+        batch.drop_column('stripe_intent_canceled_at')
     with op.batch_alter_table('verification_attempts') as batch:
         batch.drop_column('conversation_id')
     op.drop_index(op.f('ix_verification_sessions_conversation_id'), table_name='verification_sessions')

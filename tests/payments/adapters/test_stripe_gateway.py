@@ -65,6 +65,26 @@ async def test_payment_intent_for_the_page(gateway, raw):
     assert (await gateway.retrieve_payment_intent(intent.id)) == intent
 
 
+async def test_cancelling_an_intent_stops_its_client_secret(gateway, raw):
+    intent = await gateway.create_payment_intent(
+        amount_cents=9500, currency="USD", metadata={"payment_id": "PAY-CCCCCC", "account_id": "A1001"},
+        idempotency_key=key(),
+    )
+    cancelled = await gateway.cancel_payment_intent(intent.id, idempotency_key=key())
+    assert cancelled.status == "canceled" == raw.v1.payment_intents.retrieve(intent.id).status
+    with pytest.raises(stripe.StripeError):  # what the expired page's client secret would try
+        raw.v1.payment_intents.confirm(intent.id, params={"payment_method": "pm_card_visa"})
+    assert (await gateway.cancel_payment_intent(intent.id, idempotency_key=key())).status == "canceled"
+
+
+async def test_a_succeeded_intent_is_not_cancelled_but_reported_as_it_is(gateway):
+    customer = await gateway.create_customer(account_id="A1001", idempotency_key=key())
+    outcome = await gateway.charge_off_session(
+        amount_cents=10000, currency="USD", customer_id=customer, payment_method_id="pm_card_visa",
+        metadata={"payment_id": "PAY-EEEEEE", "account_id": "A1001"}, idempotency_key=key())
+    assert (await gateway.cancel_payment_intent(outcome.payment_intent_id, idempotency_key=key())).status == "succeeded"
+
+
 async def test_payment_intent_that_keeps_the_card_for_a_plan(gateway, raw):
     customer = await gateway.create_customer(account_id="A1001", idempotency_key=key())
     intent = await gateway.create_payment_intent(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from urllib.parse import urlencode
 
 import pytest
@@ -17,6 +19,7 @@ from tests.payments.api.payment_client import (  # noqa: F401 - fixtures
     app_sessions,
     create,
     fake_gateway,
+    page_path,
     pay_client,
     post_stripe,
     stripe_event,
@@ -51,7 +54,7 @@ def test_bad_or_missing_signature_is_400_and_changes_nothing(pay_client, verifie
 
 
 def test_a_replayed_event_changes_state_once_and_queues_one_notification(pay_client, verified):
-    payment = create(pay_client, verified)
+    payment = opened(pay_client, create(pay_client, verified))
     body = stripe_event("evt_1", "succeeded", payment["id"])
     first = post_stripe(pay_client, body)
     replay = post_stripe(pay_client, body)  # Stripe redelivers; a fresh signature, the same event
@@ -63,7 +66,7 @@ def test_a_replayed_event_changes_state_once_and_queues_one_notification(pay_cli
 
 
 def test_failed_after_succeeded_stays_succeeded(pay_client, verified):
-    payment = create(pay_client, verified)
+    payment = opened(pay_client, create(pay_client, verified))
     assert post_stripe(pay_client, stripe_event("evt_1", "succeeded", payment["id"])).json()["outcome"] == "applied"
     late = post_stripe(pay_client, stripe_event("evt_0", "payment_failed", payment["id"], failure_code="card_declined"))
     assert (late.status_code, late.json()["outcome"]) == (200, "ignored")
@@ -73,7 +76,7 @@ def test_failed_after_succeeded_stays_succeeded(pay_client, verified):
 
 
 def test_a_failure_is_recorded_with_its_code(pay_client, verified):
-    payment = create(pay_client, verified)
+    payment = opened(pay_client, create(pay_client, verified))
     post_stripe(pay_client, stripe_event("evt_1", "payment_failed", payment["id"], failure_code="expired_card"))
     response = pay_client.get(f"/api/payments/{payment['id']}", headers=verified).json()
     assert (response["status"], response["failure_code"]) == ("failed", "expired_card")
@@ -83,6 +86,62 @@ def test_a_failure_is_recorded_with_its_code(pay_client, verified):
 def test_an_event_for_a_payment_we_do_not_have_is_acknowledged(pay_client):
     response = post_stripe(pay_client, stripe_event("evt_x", "succeeded", "PAY-NOSUCH"))
     assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
+
+
+def opened(client, payment: dict) -> dict:  # type: ignore[no-untyped-def]
+    """The customer opens the link: the page creates the PaymentIntent (the fake's pi_fake1) and stores it."""
+    assert client.get(page_path(payment["link_url"])).status_code == 200
+    return payment
+
+
+def rejections(client, payment_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    with app_sessions(client)() as session:
+        rows = session.scalars(select(AuditEventRow).where(AuditEventRow.kind == "stripe_event_rejected")).all()
+    return [r.detail["why"] for r in rows if r.detail["payment_id"] == payment_id]
+
+
+@pytest.mark.parametrize("open_page", [False, True], ids=["no intent yet", "intent stored"])
+def test_a_signed_event_for_another_intent_changes_nothing_and_raises_an_alert(pay_client, verified, caplog,
+                                                                               open_page):
+    # Issue 11: a signed success for an unknown PaymentIntent, naming a pending payment, amount 1.
+    payment = create(pay_client, verified)
+    if open_page:
+        opened(pay_client, payment)
+    before = state(pay_client, payment["id"])
+    for event_id, amount in (("evt_forged_1", 1), ("evt_forged_2", 9500)):
+        body = stripe_event(event_id, "succeeded", payment["id"], intent_id="pi_attacker", amount=amount)
+        assert post_stripe(pay_client, body).json()["outcome"] == "rejected"
+    after = state(pay_client, payment["id"])
+    assert (after["status"], after["balance"], after["notifications"]) == ("pending", 245000, [])
+    assert after["audit"] == before["audit"] == ["payment_created"]
+    assert rejections(pay_client, payment["id"]) == ["payment_intent_mismatch"] * 2
+    alerts = [r for r in caplog.records if "SECURITY-ALERT" in r.getMessage()]
+    assert len(alerts) == 2 and all(r.levelno >= logging.WARNING for r in alerts)
+
+
+@pytest.mark.parametrize(("amount", "currency"), [(1, "usd"), (9501, "usd"), (9500, "eur")])
+def test_the_stored_intent_with_another_amount_or_currency_changes_nothing(pay_client, verified, amount, currency):
+    payment = opened(pay_client, create(pay_client, verified))
+    body = json.loads(stripe_event("evt_odd", "succeeded", payment["id"], amount=amount))
+    body["data"]["object"]["currency"] = currency
+    assert post_stripe(pay_client, json.dumps(body).encode()).json()["outcome"] == "rejected"
+    assert state(pay_client, payment["id"])["status"] == "pending"
+    assert rejections(pay_client, payment["id"]) == ["amount_or_currency_mismatch"]
+
+
+def test_a_success_after_the_link_expired_is_held_for_a_person(pay_client, verified, clock):
+    # Issue 11: the expired link's client secret still confirmed the PaymentIntent at Stripe.
+    payment = opened(pay_client, create(pay_client, verified))
+    clock.advance(minutes=31)
+    assert pay_client.get(f"/api/payments/{payment['id']}", headers=verified).json()["status"] == "expired"
+    response = post_stripe(pay_client, stripe_event("evt_late", "succeeded", payment["id"]))
+    assert response.json()["outcome"] == "held"
+    after = state(pay_client, payment["id"])
+    assert (after["status"], after["balance"], after["notifications"]) == ("expired", 245000, [])
+    assert "payment_late_success_held" in after["audit"]
+    [case] = pay_client.get("/api/handoffs", headers=verified).json()["cases"]
+    assert (case["account_id"], case["reason"]) == ("A1001", "other")
+    assert payment["id"] in case["summary"] and "refund" in case["summary"]
 
 
 def test_a_signed_body_that_is_not_an_event_is_400(pay_client):

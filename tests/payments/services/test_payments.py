@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from payments.adapters.orm import (
     AccountRow,
     AuditEventRow,
+    HandoffRow,
     InstallmentRow,
     NotificationRow,
     PaymentRow,
@@ -42,19 +44,26 @@ def token_of(link_url: str) -> str:
     return link_url.rsplit("/", 1)[1]
 
 
-def event(kind: str, payment_id: str, intent_id: str | None, *, event_id: str | None = None,
+def event(kind: str, payment_id: str, intent_id: str | None, *, event_id: str | None = None, amount: int = 9500,
           failure_code: str | None = None, customer: str | None = None, method: str | None = None) -> PaymentIntentEvent:
     return PaymentIntentEvent(
         id=event_id or f"evt_{kind}_{payment_id}",
         type=f"payment_intent.{kind}",
         payment_intent_id=intent_id,
         payment_id=payment_id,
-        amount_cents=None,
+        amount_cents=amount,
         currency="USD",
         customer_id=customer,
         payment_method_id=method,
         failure_code=failure_code,
     )
+
+
+def page_opened(sessions, payment_id: str, intent_id: str) -> str:
+    """What opening the payment page does for the webhook: the payment's PaymentIntent is stored."""
+    with sessions.begin() as session:
+        session.get(PaymentRow, payment_id).stripe_payment_intent_id = intent_id
+    return intent_id
 
 
 def account_row(sessions, account_id: str) -> AccountRow:
@@ -239,12 +248,13 @@ async def test_success_event_settles_once_reduces_the_balance_and_tells_the_conv
     created = service.create_payment("A1001", 31000, "sms", "key-1", conversation_id="conv-7")
     await service.page(token_of(created.link_url))
     pid = created.payment.id
-    succeeded = event("succeeded", pid, "pi_fake1", event_id="evt_1")
+    succeeded = event("succeeded", pid, "pi_fake1", event_id="evt_1", amount=31000)
 
     assert service.handle_stripe_event(succeeded) == EventOutcome.APPLIED
     assert service.handle_stripe_event(succeeded) == EventOutcome.DUPLICATE  # replay
     # Stripe may also send the same news twice under two event ids.
-    assert service.handle_stripe_event(event("succeeded", pid, "pi_fake1", event_id="evt_2")) == EventOutcome.IGNORED
+    assert service.handle_stripe_event(event("succeeded", pid, "pi_fake1", event_id="evt_2", amount=31000)) == (
+        EventOutcome.IGNORED)
 
     payment = service.get_payment(pid)
     assert payment.status == PaymentStatus.SUCCEEDED and payment.completed_at is not None
@@ -268,6 +278,7 @@ async def test_success_event_settles_once_reduces_the_balance_and_tells_the_conv
 async def test_failed_after_succeeded_changes_nothing(service, sessions):
     created = service.create_payment("A1001", 9500, "web", "key-1", conversation_id="conv-1")
     pid = created.payment.id
+    page_opened(sessions, pid, "pi_1")
     service.handle_stripe_event(event("succeeded", pid, "pi_1"))
     assert service.handle_stripe_event(event("payment_failed", pid, "pi_1", failure_code="card_declined")) == (
         EventOutcome.IGNORED)
@@ -283,6 +294,7 @@ async def test_failed_after_succeeded_changes_nothing(service, sessions):
 async def test_success_after_a_failure_still_counts_once(service, sessions):
     created = service.create_payment("A1001", 9500, "web", "key-1", conversation_id="conv-1")
     pid = created.payment.id
+    page_opened(sessions, pid, "pi_1")
     service.handle_stripe_event(event("payment_failed", pid, "pi_1", failure_code="insufficient_funds"))
     failed = service.get_payment(pid)
     assert (failed.status, failed.failure_code) == (PaymentStatus.FAILED, "insufficient_funds")
@@ -298,6 +310,7 @@ async def test_success_after_a_failure_still_counts_once(service, sessions):
 
 def test_processing_then_canceled(service, sessions):
     pid = service.create_payment("A1001", 9500, "web", "key-1").payment.id
+    page_opened(sessions, pid, "pi_1")
     assert service.handle_stripe_event(event("processing", pid, "pi_1")) == EventOutcome.APPLIED
     assert service.get_payment(pid).status == PaymentStatus.PROCESSING
     assert service.handle_stripe_event(event("canceled", pid, "pi_1")) == EventOutcome.APPLIED
@@ -314,6 +327,7 @@ def test_events_for_no_payment_of_ours_or_other_types_are_ignored(service, sessi
 
 def test_concurrent_deliveries_of_one_event_apply_it_once(service, sessions):
     pid = service.create_payment("A1001", 9500, "web", "key-1", conversation_id="c").payment.id
+    page_opened(sessions, pid, "pi_1")
     succeeded = event("succeeded", pid, "pi_1")
     with ThreadPoolExecutor(max_workers=4) as pool:
         outcomes = list(pool.map(lambda _: service.handle_stripe_event(succeeded), range(4)))
@@ -324,12 +338,52 @@ def test_concurrent_deliveries_of_one_event_apply_it_once(service, sessions):
 
 def test_concurrent_success_and_failure_leave_it_succeeded(service, sessions):
     pid = service.create_payment("A1001", 9500, "web", "key-1").payment.id
+    page_opened(sessions, pid, "pi_1")
     events = [event("succeeded", pid, "pi_1"), event("payment_failed", pid, "pi_1")] * 2
     events = [PaymentIntentEvent(**{**e.__dict__, "id": f"{e.id}_{i}"}) for i, e in enumerate(events)]
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(service.handle_stripe_event, events))
     assert service.get_payment(pid).status == PaymentStatus.SUCCEEDED
     assert account_row(sessions, "A1001").balance_cents == 245000 - 9500
+
+
+async def test_expired_links_get_their_intents_cancelled_at_stripe_once(service, gateway, sessions, clock):
+    opened_link = service.create_payment("A1001", 9500, "sms", "key-1")
+    await service.page(token_of(opened_link.link_url))  # pi_fake1
+    never_opened = service.create_payment("A1005", 6000, "sms", "key-2")
+    clock.advance(minutes=31)
+    assert await service.cancel_expired_intents() == 1
+    assert service.get_payment(never_opened.payment.id).status == PaymentStatus.EXPIRED
+    assert gateway.intents["pi_fake1"].status == "canceled"
+    assert [c[1] for c in gateway.calls if c[0] == "cancel_payment_intent"] == [
+        {"payment_intent_id": "pi_fake1", "idempotency_key": f"cancel-{opened_link.payment.id}"}]
+    assert await service.cancel_expired_intents() == 0  # done once
+    assert count(sessions, select(AuditEventRow).where(AuditEventRow.kind == "payment_intent_canceled")) == 1
+
+
+async def test_a_stripe_outage_leaves_the_cancel_for_the_next_pass(service, gateway, clock):
+    created = service.create_payment("A1001", 9500, "sms", "key-1")
+    await service.page(token_of(created.link_url))
+    clock.advance(minutes=31)
+    gateway.down = True
+    assert await service.cancel_expired_intents() == 0
+    gateway.down = False
+    assert await service.cancel_expired_intents() == 1
+
+
+async def test_a_late_success_for_an_expired_link_is_held_not_applied(service, sessions, clock):
+    created = service.create_payment("A1001", 9500, "sms", "key-1", conversation_id="conv-1")
+    await service.page(token_of(created.link_url))
+    clock.advance(minutes=31)
+    assert service.get_payment(created.payment.id).status == PaymentStatus.EXPIRED
+    assert service.handle_stripe_event(event("succeeded", created.payment.id, "pi_fake1")) == EventOutcome.HELD
+    assert service.get_payment(created.payment.id).status == PaymentStatus.EXPIRED
+    assert account_row(sessions, "A1001").balance_cents == 245000
+    assert count(sessions, select(NotificationRow)) == 0
+    with sessions() as session:
+        [case] = session.scalars(select(HandoffRow)).all()
+    assert (case.account_id, case.conversation_id, case.context) == (
+        "A1001", "conv-1", {"payment_id": created.payment.id, "late_success": True})
 
 
 # ------------------------------------------------------------------ plans
@@ -350,7 +404,7 @@ async def test_a_plan_payment_saves_the_card_and_pays_the_matching_installment(s
     assert (intent_call["save_for_later"], intent_call["customer_id"]) == (True, "cus_fake1")
 
     service.handle_stripe_event(event("succeeded", created.payment.id, "pi_fake2", customer="cus_fake1",
-                                      method="pm_card_1"))
+                                      method="pm_card_1", amount=10000))
     with sessions() as session:
         plan = session.get(PlanRow, plan_id)
         assert (plan.stripe_customer_id, plan.stripe_payment_method_id) == ("cus_fake1", "pm_card_1")
@@ -368,7 +422,7 @@ async def test_a_plan_payment_keeps_no_card_when_the_customer_says_no(service, g
     assert (view.asks_to_save_card, view.saves_card) == (False, False) and view.client_secret
     assert gateway.calls[-1][1]["save_for_later"] is False
     service.handle_stripe_event(event("succeeded", created.payment.id, "pi_fake2", customer="cus_fake1",
-                                      method="pm_card_1"))
+                                      method="pm_card_1", amount=10000))
     with sessions() as session:
         plan = session.get(PlanRow, plan_id)
         assert plan.stripe_payment_method_id is None  # nothing kept without a yes
@@ -503,11 +557,11 @@ async def test_charge_ivr_token_refuses_a_payment_open_on_its_page(service):
 
 # ------------------------------------------------------------------ reading
 
-def test_recent_payments_newest_first_with_notes(service, clock):
+def test_recent_payments_newest_first_with_notes(service, sessions, clock):
     first = service.create_payment("A1001", 9500, "sms", "a").payment.id
     clock.advance(minutes=1)
     second = service.create_payment("A1001", 5000, "sms", "b").payment.id
-    service.handle_stripe_event(event("succeeded", second, "pi_2"))
+    service.handle_stripe_event(event("succeeded", second, page_opened(sessions, second, "pi_2"), amount=5000))
     payments = service.recent_payments("A1001", limit=5)
     assert [p.id for p in payments] == [second, first]
     assert payments[0].processing_note.startswith("Received")
@@ -529,7 +583,8 @@ def test_issue_link_again_replaces_a_pending_link_and_renews_an_expired_one(serv
     three = service.issue_link(first, clock())
     assert service.get_payment(two.payment.id).status == PaymentStatus.EXPIRED
     assert three.payment.id != one.payment.id and three.payment.status == PaymentStatus.PENDING
-    service.handle_stripe_event(event("succeeded", three.payment.id, "pi_3"))
+    service.handle_stripe_event(event("succeeded", three.payment.id, page_opened(sessions, three.payment.id, "pi_3"),
+                                      amount=three.payment.amount.amount_cents))
     with pytest.raises(Conflict) as error:
         service.issue_link(first, clock())
     assert error.value.code == "installment_paid"
@@ -564,7 +619,8 @@ def settlement_plan(sessions, clock, amounts, *, account_id="A1002", card=False)
 def succeed(service, sessions, account_id, amount, plan_id, installment_id, key):  # type: ignore[no-untyped-def]
     created = service.create_payment(account_id, amount, "sms", key, plan_id=plan_id, installment_id=installment_id)
     pid = created.payment.id
-    assert service.handle_stripe_event(event("succeeded", pid, None)) == EventOutcome.APPLIED
+    intent = page_opened(sessions, pid, f"pi_{key}")
+    assert service.handle_stripe_event(event("succeeded", pid, intent, amount=amount)) == EventOutcome.APPLIED
     return pid
 
 
@@ -621,7 +677,8 @@ def test_money_arriving_after_the_account_settled_is_recorded_as_owed_back(servi
     plan_id, (only,) = settlement_plan(sessions, clock, (38430,))
     succeed(service, sessions, "A1002", 38430, plan_id, only, "lump")
     # The customer had the other page open: Stripe says that money moved too.
-    service.handle_stripe_event(event("succeeded", waiting.payment.id, None))
+    service.handle_stripe_event(event("succeeded", waiting.payment.id, page_opened(sessions, waiting.payment.id, "pi_w"),
+                                      amount=5000))
     [late] = [e for e in audit(sessions, "payment_succeeded") if e.detail["payment_id"] == waiting.payment.id]
     assert late.detail["overpaid_cents"] == 5000
     assert account_row(sessions, "A1002").balance_cents == 0
@@ -630,8 +687,9 @@ def test_money_arriving_after_the_account_settled_is_recorded_as_owed_back(servi
 def test_a_replayed_last_payment_settles_once(service, sessions, clock):
     plan_id, (only,) = settlement_plan(sessions, clock, (38430,))  # the 60% lump sum
     pid = succeed(service, sessions, "A1002", 38430, plan_id, only, "lump")
-    assert service.handle_stripe_event(event("succeeded", pid, None)) == EventOutcome.DUPLICATE
-    assert service.handle_stripe_event(event("succeeded", pid, None, event_id="evt_other")) == EventOutcome.IGNORED
+    again = event("succeeded", pid, "pi_lump", amount=38430)
+    assert service.handle_stripe_event(again) == EventOutcome.DUPLICATE
+    assert service.handle_stripe_event(replace(again, id="evt_other")) == EventOutcome.IGNORED
     assert [e.detail["forgiven_cents"] for e in audit(sessions, "account_settled")] == [64050 - 38430]
     assert account_row(sessions, "A1002").balance_cents == 0
 
@@ -640,7 +698,8 @@ def test_a_settlement_payment_tells_the_conversation_the_account_is_settled(serv
     plan_id, (only,) = settlement_plan(sessions, clock, (38430,))
     created = service.create_payment("A1002", 38430, "sms", "lump", conversation_id="conv-s", plan_id=plan_id,
                                      installment_id=only)
-    service.handle_stripe_event(event("succeeded", created.payment.id, None))
+    service.handle_stripe_event(event("succeeded", created.payment.id, page_opened(sessions, created.payment.id, "pi_s"),
+                                      amount=38430))
     with sessions() as session:
         [note] = session.scalars(select(NotificationRow).where(NotificationRow.conversation_id == "conv-s")).all()
     assert note.payload["entities"]["account_settled"] is True

@@ -452,3 +452,24 @@ async def test_a_settled_account_is_told_once_that_nothing_more_is_owed(world) -
     assert to == "+12125550102" and "is settled and nothing more is owed" in body and "1190" in body
     assert body.endswith("Reply STOP to opt out.")
     assert (await scheduler.run_once()).settled_notices == 0 and len(vendors.sms) == 1
+
+
+async def test_each_pass_cancels_the_intents_of_expired_links_and_survives_a_failure(world) -> None:  # type: ignore[no-untyped-def]
+    sessions, vendors, _, _, clock = world
+
+    class ExpiredLinks:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        async def cancel_expired_intents(self, limit: int = 50) -> int:
+            self.calls += 1
+            if self.calls == 1:
+                raise RuntimeError("Stripe said something odd")
+            return 1
+
+    links = ExpiredLinks()
+    scheduler = Scheduler(sessions, NotificationService(sessions, vendors, vendors, clock=clock), vendors, vendors,
+                          vendors, expired_links=links, clock=clock)
+    assert (await scheduler.run_once()).errors == 1
+    assert (await scheduler.run_once()).errors == 0
+    assert links.calls == 2
