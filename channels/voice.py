@@ -47,6 +47,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from contracts.notices import with_opt_out
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore
 from channels.sms import button_payload, pack_messages, render_message
@@ -275,7 +276,8 @@ class TwilioVoiceOutput(OutputChannel):
         if not phone:
             log.warning("message for voice conversation %r dropped: no live call and no number to text", recipient_id[:48])
             return
-        for body in pack_messages([render_message(message)]):
+        # A text after the call is a message we start: it carries the opt-out (12 CFR 1006.6(e)).
+        for body in pack_messages([with_opt_out(render_message(message))]):
             await self.sender.send_sms(phone, body)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:

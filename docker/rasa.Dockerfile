@@ -27,6 +27,7 @@ ENV RASA_TELEMETRY_ENABLED=false \
 COPY bot/ bot/
 COPY data/ data/
 COPY channels/ channels/
+COPY contracts/ contracts/
 RUN rasa train --config bot/config.yml --domain bot/domain --data data \
       --out models --fixed-model-name evenkeel --quiet
 
@@ -46,6 +47,7 @@ COPY --from=deps /opt/venv /opt/venv
 WORKDIR /app
 COPY bot/ bot/
 COPY channels/ channels/
+COPY contracts/ contracts/
 COPY --from=train /app/models/evenkeel.tar.gz models/evenkeel.tar.gz
 USER 10001:10001
 EXPOSE 5005

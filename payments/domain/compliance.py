@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from contracts.notices import OPT_OUT_NOTICE, with_opt_out  # noqa: F401 - re-exported: 1006.6(e)
 from payments.domain.accounts import NO_COLLECTION_FLAGS, AccountFlag
 
 
@@ -54,17 +55,6 @@ class ContactRule(StrEnum):
     RECENT_CONVERSATION = "recent_conversation"
     OUTSIDE_HOURS = "outside_hours"
     INCONVENIENT_TIME = "inconvenient_time"  # a time the consumer told us is inconvenient
-
-
-# 12 CFR 1006.6(e): every electronic communication we start carries a simple way to opt out.
-# The one spelling: outbox, scheduler, console and connectors use this constant.
-OPT_OUT_NOTICE = "Reply STOP to opt out."
-
-
-def with_opt_out(body: str) -> str:
-    """`body` ending with the opt-out notice (added once; a body that has it is unchanged)."""
-    body = body.rstrip()
-    return body if body.endswith(OPT_OUT_NOTICE) else f"{body} {OPT_OUT_NOTICE}".lstrip()
 
 
 @dataclass(frozen=True)

@@ -322,7 +322,8 @@ async def test_a_pushed_message_with_no_live_call_is_texted_to_the_caller(call: 
     await call.start()
     await call.served.post("/webhooks/twilio_voice/status", call.form(CallStatus="completed"))
     await call.served.channel.get_output_channel().send_response(call.conversation, {"text": "Your payment of $95.00 was received."})
-    assert call.sender.sent == [(CUSTOMER, "Your payment of $95.00 was received.", None)]
+    # A text we start after the call carries the opt-out notice (12 CFR 1006.6(e)).
+    assert call.sender.sent == [(CUSTOMER, "Your payment of $95.00 was received. Reply STOP to opt out.", None)]
 
 
 async def test_a_pushed_message_for_a_call_without_caller_id_is_dropped(serve: ServeFn) -> None:
