@@ -61,10 +61,11 @@ class PaymentRepository:
         ))
 
     def expired_intents_to_cancel(self, limit: int) -> list[PaymentRow]:
-        """Expired link payments whose PaymentIntent Stripe has not cancelled yet."""
+        """Expired (or cancelled: e.g. the account settled meanwhile) link payments whose
+        PaymentIntent Stripe has not cancelled yet."""
         return list(self.session.scalars(
             select(PaymentRow)
-            .where(PaymentRow.status == "expired", PaymentRow.method == "link",
+            .where(PaymentRow.status.in_(("expired", "canceled")), PaymentRow.method == "link",
                    PaymentRow.stripe_payment_intent_id.is_not(None), PaymentRow.stripe_intent_canceled_at.is_(None))
             .order_by(PaymentRow.updated_at)
             .limit(limit)

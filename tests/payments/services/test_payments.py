@@ -652,13 +652,18 @@ def test_the_last_settlement_payment_closes_the_account_as_settled(service, sess
     assert PlanService(sessions, PlanPolicy(), clock=clock).offers("A1002").offers == []
 
 
-async def test_settling_cancels_the_links_still_waiting_so_nothing_more_is_asked(service, sessions, clock):
+async def test_settling_cancels_the_links_still_waiting_so_nothing_more_is_asked(service, gateway, sessions, clock):
     waiting = service.create_payment("A1002", 5000, "sms", "other-link")
+    opened = await service.page(token_of(waiting.link_url))  # the customer has it open: an intent exists
     plan_id, (only,) = settlement_plan(sessions, clock, (38430,))
     succeed(service, sessions, "A1002", 38430, plan_id, only, "lump")
     assert service.get_payment(waiting.payment.id).status == PaymentStatus.CANCELED
     with pytest.raises(Gone):
         await service.page(token_of(waiting.link_url))  # the page no longer takes a card
+    # The scheduler's pass cancels its PaymentIntent at Stripe too, so the open page's secret pays nothing.
+    assert await service.cancel_expired_intents() == 1
+    [intent] = [i for i in gateway.intents.values() if i.client_secret == opened.client_secret]
+    assert intent.status == "canceled"
     [canceled] = audit(sessions, "payment_canceled")
     assert canceled.detail == {"payment_id": waiting.payment.id, "reason": "account_settled"}
 
