@@ -280,6 +280,8 @@ class PaymentsClient(Protocol):
 
     async def end_verification_session(self, *, conversation_id: str, reason: str) -> int: ...
 
+    async def record_call_conversation(self, account_id: str, *, conversation_id: str) -> None: ...
+
     async def create_report(
         self, *, kind: str, account_id: str | None, phone: str | None, conversation_id: str, channel: str,
         reported_by: str, summary: str,
@@ -493,6 +495,15 @@ class HttpPaymentsClient:
         })
         self._raise_for_refusal(response, "end verification session")
         return int(response.json().get("ended", 0))
+
+    async def record_call_conversation(self, account_id: str, *, conversation_id: str) -> None:
+        """The call ledger: this call reached the cardholder (Reg F 1006.14(b)(2) counts it).
+        Idempotent per conversation id in the service, so a retried turn counts once."""
+        response = await self._request("POST", "/api/contact/events", conversation_id, json={
+            "account_id": account_id, "medium": "voice", "kind": "conversation", "direction": "inbound",
+            "conversation_id": conversation_id,
+        })
+        self._raise_for_refusal(response, "call ledger")
 
     async def create_report(
         self, *, kind: str, account_id: str | None, phone: str | None, conversation_id: str, channel: str,

@@ -78,6 +78,16 @@ class ValidateVerificationForm(FormValidationAction):
         return {names.ZIP: zip_code}
 
 
+async def record_call(client: PaymentsClient, account_id: str, conversation_id: str) -> None:
+    """A verified call is a conversation with the cardholder: the call ledger must know it, or
+    the 7-in-7 and 7-days-after limits (12 CFR 1006.14(b)(2)) would not count our own calls.
+    A failure is logged, never shown: the caller is verified either way."""
+    try:
+        await client.record_call_conversation(account_id, conversation_id=conversation_id)
+    except PaymentsError as exc:
+        log.error("[conversation=%s] call not recorded in the ledger: %s", conversation_id, exc)
+
+
 class ActionVerifyIdentity(PaymentsAction):
     """Sends the collected factors to the payments service.
 
@@ -119,6 +129,8 @@ class ActionVerifyIdentity(PaymentsAction):
             dispatcher.utter_message(response=names.UTTER_VERIFICATION_FAILED, attempts_left=outcome.attempts_left)
             return [*clear_factors, SlotSet(names.VERIFICATION_STATUS, names.RETRY)]
 
+        if service_channel(tracker) == "voice":
+            await record_call(self.client, outcome.account_id, tracker.sender_id)
         dispatcher.utter_message(response=names.UTTER_VERIFIED)
         disclosure = (
             names.UTTER_DISCLOSURE_THIRD_PARTY

@@ -194,6 +194,9 @@ class FakePaymentsClient:
         self.session_ended = True
         return 1
 
+    async def record_call_conversation(self, account_id: str, **kwargs: Any) -> None:
+        self._call("record_call_conversation", account_id=account_id, **kwargs)
+
     async def create_report(self, **kwargs: Any) -> Report:
         self._call("create_report", **kwargs)
         if self.reports_down:

@@ -111,3 +111,12 @@ async def test_a_booked_plan_keeps_the_consent_and_gives_a_receipt(client: HttpP
     assert plan.receipt_url and plan.receipt_url.startswith(payments_url + "/")
     standing = await client.get_standing("A1001", conversation_id="web-contract-6", session=session)
     assert standing.active_plan is not None and standing.active_plan.plan_id == plan.id
+
+
+async def test_a_verified_call_lands_in_the_call_ledger_once(client: HttpPaymentsClient) -> None:
+    """Recorded twice (a retried turn): the 7-days-after rule then refuses an outbound call."""
+    for _ in range(2):
+        await client.record_call_conversation("A1003", conversation_id="voice-CAcontract1")
+    response = await client._http.post("/api/contact/check", json={"account_id": "A1003", "medium": "voice"})
+    assert response.status_code == 200, response.text
+    assert response.json()["allowed"] is False and response.json()["rule"] == "recent_conversation", response.json()

@@ -152,3 +152,16 @@ async def test_sign_off_when_unverified_or_with_the_service_down_still_says_good
     await ActionSignOff(FakePaymentsClient(down=True)).run(dispatcher, tracker(
         {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}, intent="goodbye"), {})
     assert sent(dispatcher) == [names.UTTER_GOODBYE]
+
+
+async def test_a_verified_call_is_recorded_in_the_call_ledger_and_a_chat_is_not() -> None:
+    """12 CFR 1006.14(b)(2): the 7-days-after-a-conversation limit must see our own calls."""
+    voice = FakePaymentsClient()
+    await ActionVerifyIdentity(voice).run(CollectingDispatcher(), tracker(
+        FACTORS, sender_id="voice-CA1", channel="twilio_voice",
+        metadata=signed("twilio_voice", sender_id="voice-CA1", phone="+15125550101", call_sid="CA1")), {})
+    assert voice.called("record_call_conversation") == [{"account_id": "A1001", "conversation_id": "voice-CA1"}]
+
+    web = FakePaymentsClient()
+    await ActionVerifyIdentity(web).run(CollectingDispatcher(), tracker(FACTORS), {})
+    assert web.called("record_call_conversation") == []
