@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     twilio_api_base: str = ""  # empty: api.twilio.com; tests point it at a local stand-in
 
     # Agent console (/console): a session ends after this long without a request, or this long
-    # after sign-in, whichever comes first. Five wrong passwords lock an agent out for a while.
+    # after sign-in, whichever comes first. Five wrong passwords for one username from one client
+    # address lock that pair for a while (services/agents.py, SignInThrottle).
     console_idle_minutes: int = 30
     console_session_hours: int = 10
     console_lock_minutes: int = 15

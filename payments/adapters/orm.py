@@ -327,8 +327,8 @@ class AgentRow(Base):
     display_name: Mapped[str] = mapped_column(String(100))  # what customers see ("Sam")
     password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, PHC string
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Sign-in failures are counted per client address (services/agents.py), never per agent: a
+    # per-agent lock-out let anyone lock every agent out.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -2,16 +2,24 @@
 
 A session token is 32 random bytes in an HttpOnly cookie; the database keeps only its SHA-256,
 so a copy of the database cannot be used to sign in. A session ends after `idle_minutes`
-without a request or `max_hours` after sign-in, whichever comes first. Five wrong passwords in
-a row lock the agent out for `lock_minutes`. Every sign-in, failure, lock-out and sign-out is
-an audit event (channel "console").
+without a request or `max_hours` after sign-in, whichever comes first. Every sign-in, failure,
+refusal and sign-out is an audit event (channel "console").
+
+Sign-in refusals all look alike: a wrong password, an unknown username, an inactive agent and a
+throttled attempt get the same `SignInFailed` message and take as long (an unknown username is
+checked against a dummy hash). Throttling is per client address (`SignInThrottle`), never per
+username alone, so nobody can lock an agent out from everywhere: five wrong passwords for one
+username from one address lock that pair for `lock_minutes` (doubling for each repeat within a
+day), and many failures from one address, whatever the usernames, make it wait longer and longer
+between tries.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -47,14 +55,92 @@ class ConsoleSession:
     expires_at: datetime
 
 
-class SignInFailed(Exception):
-    """Wrong username or password, an inactive agent, or a lock-out. `detail` never says which
-    factor was wrong."""
+SIGN_IN_REFUSED = "Wrong username or password. After several tries, wait a few minutes before trying again."
 
-    def __init__(self, detail: str, *, locked: bool = False) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.locked = locked
+
+class SignInFailed(Exception):
+    """Any refused sign-in. The same `detail` whatever the reason, so a refusal never tells a
+    real username from an unknown one, or a throttled attempt from a wrong password."""
+
+    def __init__(self) -> None:
+        super().__init__(SIGN_IN_REFUSED)
+        self.detail = SIGN_IN_REFUSED
+
+
+@dataclass
+class _Failures:
+    times: list[datetime] = field(default_factory=list)  # recent failures, oldest first
+    locks: list[datetime] = field(default_factory=list)  # when each lock-out started
+    locked_until: datetime | None = None
+
+
+class SignInThrottle:
+    """Sign-in failures per (username, client address) and per client address.
+
+    In-process: each worker process counts its own (the console runs in one uvicorn worker; with
+    more, an attacker gets that many times the tries, still throttled). Forgotten after a day.
+    - a pair is locked for `lock` after `max_failures` failures within `lock` of each other; a
+      repeat lock within a day lasts twice as long as the one before (at most a day); a right
+      password clears the pair;
+    - an address with `address_free` or more failures within `address_window` waits 2, 4, 8 ...
+      seconds after its latest failure before it may try again (at most `max_delay`).
+    """
+
+    DAY = timedelta(hours=24)
+
+    def __init__(
+        self, *, max_failures: int = 5, lock: timedelta = timedelta(minutes=15), address_free: int = 10,
+        address_window: timedelta = timedelta(minutes=15), max_delay: timedelta = timedelta(minutes=15),
+    ) -> None:
+        self.max_failures = max_failures
+        self.lock = lock
+        self.address_free = address_free
+        self.address_window = address_window
+        self.max_delay = max_delay
+        self._pairs: dict[tuple[str, str], _Failures] = {}
+        self._addresses: dict[str, list[datetime]] = {}
+        self._guard = threading.Lock()
+
+    def refused(self, username: str, address: str, now: datetime) -> str | None:
+        """Why this attempt may not be tried now (`locked` | `throttled`), or None."""
+        with self._guard:
+            pair = self._pairs.get((username, address))
+            if pair is not None and pair.locked_until is not None and now < pair.locked_until:
+                return "locked"
+            recent = [t for t in self._addresses.get(address, ()) if now - t <= self.address_window]
+            if len(recent) >= self.address_free:
+                wait = min(timedelta(seconds=2 ** min(len(recent) - self.address_free + 1, 20)), self.max_delay)
+                if now < recent[-1] + wait:
+                    return "throttled"
+            return None
+
+    def failed(self, username: str, address: str, now: datetime) -> bool:
+        """Count a failure; True when it locks the pair."""
+        with self._guard:
+            self._forget_old(now)
+            self._addresses.setdefault(address, []).append(now)
+            pair = self._pairs.setdefault((username, address), _Failures())
+            if pair.locked_until is not None and now >= pair.locked_until:
+                pair.locked_until = None
+            pair.times = [t for t in pair.times if now - t <= self.lock] + [now]
+            if len(pair.times) < self.max_failures:
+                return False
+            repeats = sum(1 for start in pair.locks if now - start <= self.DAY)
+            pair.locked_until = now + min(self.lock * 2 ** min(repeats, 16), self.DAY)
+            pair.locks = [t for t in pair.locks if now - t <= self.DAY] + [now]
+            pair.times = []
+            return True
+
+    def succeeded(self, username: str, address: str) -> None:
+        with self._guard:
+            self._pairs.pop((username, address), None)
+
+    def _forget_old(self, now: datetime) -> None:
+        if len(self._pairs) + len(self._addresses) < 10_000:
+            return
+        self._addresses = {a: ts for a, ts in self._addresses.items() if ts and now - ts[-1] <= self.DAY}
+        self._pairs = {k: f for k, f in self._pairs.items()
+                       if (f.times and now - f.times[-1] <= self.DAY) or (f.locks and now - f.locks[-1] <= self.DAY)}
 
 
 def token_hash(token: str) -> str:
@@ -75,8 +161,7 @@ class AgentService:
         self.sessions = sessions
         self.idle = timedelta(minutes=idle_minutes)
         self.max_age = timedelta(hours=max_hours)
-        self.max_failures = max_failures
-        self.lock = timedelta(minutes=lock_minutes)
+        self.throttle = SignInThrottle(max_failures=max_failures, lock=timedelta(minutes=lock_minutes))
         self.clock = clock
 
     def add_agent(self, username: str, display_name: str, password: str) -> Agent:
@@ -91,55 +176,46 @@ class AgentService:
             if session.scalar(select(AgentRow.id).where(AgentRow.username == username)) is not None:
                 raise Conflict(f"agent {username} exists", code="agent_exists")
             row = AgentRow(username=username, display_name=display_name.strip()[:100],
-                           password_hash=_hasher.hash(password), active=True, failed_sign_ins=0, created_at=now)
+                           password_hash=_hasher.hash(password), active=True, created_at=now)
             session.add(row)
             session.flush()
             AuditLog(session).record("agent_created", at=now, actor="system", channel=CONSOLE,
                                      detail={"agent": username})
             return _agent(row)
 
-    def sign_in(self, username: str, password: str) -> tuple[str, ConsoleSession]:
-        """A new session for the right password: (cookie token, session). Raises SignInFailed."""
-        username = username.strip().lower()
+    def sign_in(self, username: str, password: str, client: str = "unknown") -> tuple[str, ConsoleSession]:
+        """A new session for the right password: (cookie token, session). Raises SignInFailed,
+        the same for every reason; `client` is the caller's address, for throttling."""
+        username = username.strip().lower()[:64]
         now = self.clock()
-        # A refusal is written (failure count, audit) and committed before it is raised.
-        refusal: SignInFailed | None = None
+        refused_because = self.throttle.refused(username, client, now)
         with self.sessions.begin() as session:
             audit = AuditLog(session)
-            row = session.scalar(select(AgentRow).where(AgentRow.username == username[:64]))
-            if row is not None and row.locked_until is not None and row.locked_until > now:
-                audit.record("agent_sign_in_refused", at=now, actor=f"agent:{row.username}", channel=CONSOLE,
-                             detail={"why": "locked"})
-                refusal = SignInFailed("Too many wrong passwords. Try again later or ask a supervisor.", locked=True)
-            elif row is None or not _password_matches(row.password_hash, password) or not row.active:
-                if row is None:
-                    _password_matches(_DUMMY_HASH, password)  # as slow as a known username
-                else:
-                    self._count_failure(session, row, now)
-                audit.record("agent_sign_in_failed", at=now, actor=f"agent:{username[:64]}", channel=CONSOLE)
-                refusal = SignInFailed("Wrong username or password.")
+            row = session.scalar(select(AgentRow).where(AgentRow.username == username))
+            # Every attempt costs one hash check, refused or not, known username or not.
+            matches = _password_matches(row.password_hash if row is not None else _DUMMY_HASH, password)
+            if refused_because is not None:
+                audit.record("agent_sign_in_refused", at=now, actor=f"agent:{username}", channel=CONSOLE,
+                             detail={"why": refused_because, "client": client})
+            elif row is None or not matches or not row.active:
+                if self.throttle.failed(username, client, now):
+                    audit.record("agent_locked_out", at=now, actor=f"agent:{username}", channel=CONSOLE,
+                                 detail={"client": client})
+                audit.record("agent_sign_in_failed", at=now, actor=f"agent:{username}", channel=CONSOLE,
+                             detail={"client": client})
             else:
+                self.throttle.succeeded(username, client)
                 if _hasher.check_needs_rehash(row.password_hash):
                     row.password_hash = _hasher.hash(password)
-                row.failed_sign_ins = 0
-                row.locked_until = None
                 token = secrets.token_urlsafe(32)
                 csrf = secrets.token_urlsafe(32)
                 session.add(AgentSessionRow(token_hash=token_hash(token), agent_id=row.id, csrf_token=csrf,
                                             created_at=now, last_seen_at=now, expires_at=now + self.max_age))
-                audit.record("agent_signed_in", at=now, actor=f"agent:{row.username}", channel=CONSOLE)
-                signed_in = ConsoleSession(_agent(row), csrf, now + self.max_age)
-        if refusal is not None:
-            raise refusal
-        return token, signed_in
-
-    def _count_failure(self, session: Session, row: AgentRow, now: datetime) -> None:
-        row.failed_sign_ins += 1
-        if row.failed_sign_ins >= self.max_failures:
-            row.failed_sign_ins = 0
-            row.locked_until = now + self.lock
-            AuditLog(session).record("agent_locked_out", at=now, actor=f"agent:{row.username}", channel=CONSOLE,
-                                     detail={"minutes": int(self.lock.total_seconds() // 60)})
+                audit.record("agent_signed_in", at=now, actor=f"agent:{row.username}", channel=CONSOLE,
+                             detail={"client": client})
+                return token, ConsoleSession(_agent(row), csrf, now + self.max_age)
+        # A refusal is written (audit) and committed before it is raised.
+        raise SignInFailed()
 
     def session_for(self, token: str | None) -> ConsoleSession | None:
         """The live session of a cookie token, its idle clock restarted; None when there is none,

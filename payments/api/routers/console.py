@@ -97,16 +97,19 @@ async def sign_in(request: Request, username: str = Form(max_length=200), passwo
     # SameSite=Strict keeps the cookie off cross-site requests; a cross-site sign-in form is refused too.
     if request.headers.get("sec-fetch-site") not in (None, "same-origin", "none"):
         return _page(request, "console_sign_in.html", 403, message="Sign in from the console page.", username="")
+    # The client address throttles sign-in. Behind a proxy, uvicorn takes it (and the scheme) from
+    # X-Forwarded-For / X-Forwarded-Proto only when the proxy is trusted (FORWARDED_ALLOW_IPS).
+    client = request.client.host if request.client else "unknown"
     try:
-        token, _ = await run_in_threadpool(_agents(request).sign_in, username, password)
+        token, _ = await run_in_threadpool(_agents(request).sign_in, username, password, client)
     except SignInFailed as exc:
-        return _page(request, "console_sign_in.html", 423 if exc.locked else 401, message=exc.detail,
-                     username=username[:64])
+        # One status and one page for every refusal: nothing tells a real username apart.
+        return _page(request, "console_sign_in.html", 401, message=exc.detail, username=username[:64])
     response = RedirectResponse("/console", status_code=303)
     settings: Settings = request.app.state.settings
     response.set_cookie(
         COOKIE, token, httponly=True, samesite="strict", path="/console",
-        secure=settings.payments_public_url.startswith("https://"),
+        secure=request.url.scheme == "https" or settings.payments_public_url.startswith("https://"),
         max_age=int(_agents(request).max_age.total_seconds()),  # the server ends it earlier when idle
     )
     return response

@@ -1,4 +1,5 @@
-"""verification sessions, lock-out counters, cancelled PaymentIntents of expired links (issue 11)
+"""verification sessions, lock-out counters, cancelled PaymentIntents of expired links, console
+lock-out off the agent row (issue 11)
 
 Revision ID: 0005
 Revises: 0004
@@ -35,9 +36,16 @@ def upgrade() -> None:
         batch.add_column(sa.Column('conversation_id', sa.String(length=128), nullable=True))
     with op.batch_alter_table('payments') as batch:
         batch.add_column(sa.Column('stripe_intent_canceled_at', sa.DateTime(timezone=True), nullable=True))
+    # Console lock-out moved from the agent (anyone could lock every agent out) to the client address.
+    with op.batch_alter_table('agents') as batch:
+        batch.drop_column('failed_sign_ins')
+        batch.drop_column('locked_until')
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('agents') as batch:
+        batch.add_column(sa.Column('failed_sign_ins', sa.Integer(), nullable=False, server_default='0'))
+        batch.add_column(sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('payments') as batch:
         batch.drop_column('stripe_intent_canceled_at')
     with op.batch_alter_table('verification_attempts') as batch:

@@ -52,7 +52,7 @@ def test_sign_in_gives_a_session_whose_token_is_stored_only_as_a_hash(agents, se
 def test_wrong_username_or_password_get_the_same_answer(agents, username, password):
     with pytest.raises(SignInFailed) as refused:
         agents.sign_in(username, password)
-    assert refused.value.detail == "Wrong username or password." and not refused.value.locked
+    assert refused.value.detail.startswith("Wrong username or password.")
 
 
 def test_an_inactive_agent_cannot_sign_in_or_use_a_session(agents, sessions):
@@ -64,26 +64,65 @@ def test_an_inactive_agent_cannot_sign_in_or_use_a_session(agents, sessions):
         agents.sign_in("sam", PASSWORD)
 
 
+def refused(agents, username, password, client="198.51.100.1") -> SignInFailed:  # type: ignore[no-untyped-def]
+    with pytest.raises(SignInFailed) as error:
+        agents.sign_in(username, password, client)
+    return error.value
+
+
 def test_a_right_password_resets_the_failure_count(agents, clock):
     for _ in range(4):
-        with pytest.raises(SignInFailed):
-            agents.sign_in("sam", "wrong password!")
-    agents.sign_in("sam", PASSWORD)
+        refused(agents, "sam", "wrong password!")
+    agents.sign_in("sam", PASSWORD, "198.51.100.1")
     for _ in range(4):  # four more: not five in a row, so no lock-out
-        with pytest.raises(SignInFailed):
-            agents.sign_in("sam", "wrong password!")
-    agents.sign_in("sam", PASSWORD)
+        refused(agents, "sam", "wrong password!")
+    agents.sign_in("sam", PASSWORD, "198.51.100.1")
 
 
-def test_lock_out_after_five_failures_for_lock_minutes(agents, clock):
+def test_five_failures_lock_that_username_from_that_address_only(agents, clock):
     for _ in range(5):
-        with pytest.raises(SignInFailed):
-            agents.sign_in("sam", "wrong password!")
-    with pytest.raises(SignInFailed) as locked:
-        agents.sign_in("sam", PASSWORD)
-    assert locked.value.locked
+        refused(agents, "sam", "wrong password!")
+    locked = refused(agents, "sam", PASSWORD)
+    assert locked.detail == refused(agents, "nobody", PASSWORD).detail == refused(agents, "sam", "wrong!").detail
+    agents.sign_in("sam", PASSWORD, "192.0.2.20")  # from the office: nobody can lock an agent out everywhere
     clock.advance(minutes=15, seconds=1)
-    agents.sign_in("sam", PASSWORD)
+    agents.sign_in("sam", PASSWORD, "198.51.100.1")
+
+
+def test_a_repeat_lock_out_within_a_day_lasts_twice_as_long(agents, clock):
+    for _ in range(5):
+        refused(agents, "sam", "wrong password!")
+    clock.advance(minutes=15, seconds=1)
+    for _ in range(5):
+        refused(agents, "sam", "wrong password!")
+    clock.advance(minutes=29)
+    refused(agents, "sam", PASSWORD)
+    clock.advance(minutes=1, seconds=1)
+    agents.sign_in("sam", PASSWORD, "198.51.100.1")
+
+
+def test_many_failures_from_one_address_make_it_wait_longer_and_longer(agents, clock):
+    for n in range(10):  # ten usernames, two tries each: no pair locks, the address does
+        clock.advance(seconds=1)
+        refused(agents, f"guess{n}", "x", "203.0.113.66")
+    refused(agents, "sam", PASSWORD, "203.0.113.66")  # within the wait: refused without a try
+    clock.advance(seconds=3)
+    refused(agents, "guess0", "x", "203.0.113.66")  # tried (and wrong): the next wait is longer
+    clock.advance(seconds=3)
+    refused(agents, "sam", PASSWORD, "203.0.113.66")
+    clock.advance(seconds=2)
+    agents.sign_in("sam", PASSWORD, "203.0.113.66")
+    agents.sign_in("sam", PASSWORD, "192.0.2.20")
+
+
+def test_an_unknown_username_costs_a_hash_check_like_a_known_one(agents, monkeypatch):
+    from payments.services import agents as module
+
+    checked = []
+    monkeypatch.setattr(module, "_password_matches", lambda h, p: checked.append(h) or False)
+    refused(agents, "nobody", "whatever")
+    refused(agents, "sam", "whatever")
+    assert len(checked) == 2 and checked[0] == module._DUMMY_HASH and checked[1] != module._DUMMY_HASH
 
 
 def test_sessions_expire_when_idle_or_too_old_and_at_sign_out(agents, clock):
