@@ -80,11 +80,17 @@ async def drive(url: str, clients: int, seconds: float) -> list[Summary]:
     async def customer(http: httpx.AsyncClient, n: int) -> None:
         last4, dob, zip_code, account_id = DEMO[n % len(DEMO)]
         while time.perf_counter() < stop_at:
-            body = {"channel": "web", "conversation_id": f"bench-{uuid.uuid4().hex}",
+            conversation_id = f"bench-{uuid.uuid4().hex}"
+            body = {"channel": "web", "conversation_id": conversation_id,
                     "card_last4": last4, "dob": dob, "zip": zip_code}
-            await timed("verify", http.post("/api/verify", json=body))
-            await timed("account", http.get(f"/api/accounts/{account_id}"))
-            await timed("offers", http.get(f"/api/accounts/{account_id}/offers"))
+            verified = await timed("verify", http.post("/api/verify", json=body))
+            if verified is None or verified.status_code != 200:
+                continue
+            # The verification session (contract C2) that every disclosing call carries.
+            session = {"X-Conversation-Id": conversation_id,
+                       "X-Verification-Session": verified.json().get("verification_session") or ""}
+            await timed("account", http.get(f"/api/accounts/{account_id}", headers=session))
+            await timed("offers", http.get(f"/api/accounts/{account_id}/offers", headers=session))
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     started = time.perf_counter()
