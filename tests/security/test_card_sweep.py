@@ -20,6 +20,9 @@ from tests.security.channels import Call, Rest, Sms, unique, user_texts, webchat
 from tests.security.leaks import Hit, holds, search_conversations, search_logs, search_sqlite
 
 
+CONTROL, CONTROL_SPOKEN = "555012349876", "5550.1234.9876"
+
+
 def wait_for_turns(stack: Stack, conversation_id: str, count: int, timeout: float = 90) -> None:
     """Until rasa has taken `count` messages of this conversation (SMS turns run after the
     webhook is answered)."""
@@ -58,6 +61,8 @@ def push_everywhere(stack: Stack, rest: Rest, sms: Sms, forms: tuple[CardForm, .
         rest.post(raw=f'{{"sender": "broken", "message": "{form.messages[0]}"'.encode())
         rest.post(raw=f'[{{"sender": "broken", "message": "{form.messages[0]}"}}]'.encode())
         rest.post({"sender": "no-token", "message": form.messages[0]}, token=None)
+    # The control: a 12-digit reference (too short for a card number, so never masked).
+    rest.post({"sender": unique("control"), "message": f"my reference is {CONTROL_SPOKEN}"})
     for phone, count in texted.items():
         wait_for_turns(stack, phone, count)
 
@@ -74,6 +79,8 @@ def test_no_card_number_of_the_corpus_is_stored_or_logged_anywhere(stack: Stack,
     hits += search_logs(logs, numbers)
     shown = "\n".join(str(h) for h in hits[:25])
     assert not hits, f"{len(hits)} card number(s) found:\n{shown}"
+    # The search reads the stores it claims to: the unmasked control number is found there.
+    assert search_sqlite(stack.workdir / "tracker.db", [CONTROL]), "the search found not even the control"
 
 
 @pytest.mark.parametrize("text, found", [

@@ -32,7 +32,7 @@ def test_failures_over_several_conversations_lock_the_account_and_file_one_case(
         f"verified in a fifth conversation after 12 failures in four: {heard!r}"
 
     conversations = {rest_conversation(s) for s in senders + [fifth]} | set(senders + [fifth])
-    lockouts = [c for c in cases_of(stack, conversations) if c["reason"] == "lockout"]
+    lockouts = [c for c in cases_of(stack, conversations) if c["reason"] == "verification_locked"]
     assert len(lockouts) == 1, f"{len(lockouts)} lock-out cases for one account in one window: {lockouts}"
 
 
