@@ -35,6 +35,12 @@ def test_failures_over_several_conversations_lock_the_account_and_file_one_case(
     lockouts = [c for c in cases_of(stack, conversations) if c["reason"] == "verification_locked"]
     assert len(lockouts) == 1, f"{len(lockouts)} lock-out cases for one account in one window: {lockouts}"
 
+    # The case tells a person what happened, never the answers given (issue 11: case context).
+    for case in lockouts:
+        full = stack.api("GET", f"/api/handoffs/{case['id']}").text
+        for answer in ("01/01/1990", "1990-01-01", "11111", dob, "1995-09-09"):
+            assert answer not in full, f"case {case['id']} holds the verification answer {answer!r}"
+
 
 def test_failures_over_several_calls_from_one_number_lock_it(stack: Stack) -> None:
     phone, last4, dob, _ = ROBERT

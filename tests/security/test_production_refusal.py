@@ -39,6 +39,10 @@ PRODUCTION = {
     "ACTION_SERVER_TOKEN": "prod-action-token-c3d4",
     "REST_CHANNEL_TOKEN": "",
 }
+# The action server as the e2e launcher starts it (port from ACTIONS_PORT); the connectors'
+# settings as rasa reads them when it loads bot/credentials.yml.
+ACTION_SERVER = [str(RASA_BIN / "python"), "-m", "actions.server"]
+CHANNEL_SETTINGS = [str(RASA_BIN / "python"), "-c", "from channels.config import ChannelSettings; ChannelSettings.from_env()"]
 
 
 def refusal(argv: list[str], env: dict[str, str], health: str | None, workdir: Path) -> tuple[int | None, str]:
@@ -96,10 +100,7 @@ def test_payments_service_refuses_development_secrets(tmp_path: Path, variable: 
 ])
 def test_action_server_refuses_development_secrets(tmp_path: Path, variable: str, dev_value: str) -> None:
     port = free_port()
-    # Started as the e2e launcher starts it (its own entry point once there, else rasa-sdk's).
-    argv = ([str(RASA_BIN / "python"), "-m", "actions.server"] if (ROOT / "actions/server.py").exists()
-            else [str(RASA_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)])
-    code, output = refusal(argv, {**PRODUCTION, "ACTIONS_PORT": str(port), variable: dev_value},
+    code, output = refusal(ACTION_SERVER, {**PRODUCTION, "ACTIONS_PORT": str(port), variable: dev_value},
                            f"http://127.0.0.1:{port}/health", tmp_path)
     assert_refused(code, output, variable)
 
@@ -112,10 +113,23 @@ def test_action_server_refuses_development_secrets(tmp_path: Path, variable: str
 ])
 def test_channel_settings_refuse_development_secrets(tmp_path: Path, variable: str, dev_value: str) -> None:
     """The connectors' settings (read when rasa loads credentials) refuse, so rasa does not start."""
-    code, output = refusal(
-        [str(RASA_BIN / "python"), "-c", "from channels.config import ChannelSettings; ChannelSettings.from_env()"],
-        {**PRODUCTION, variable: dev_value}, None, tmp_path)
+    code, output = refusal(CHANNEL_SETTINGS, {**PRODUCTION, variable: dev_value}, None, tmp_path)
     assert_refused(code, output, variable)
+
+
+def test_the_production_configuration_above_starts(tmp_path: Path) -> None:
+    """The control: without a development value every process comes up, so each refusal above is
+    the one value's doing."""
+    payments, actions = free_port(), free_port()
+    code, output = refusal(
+        [str(PAYMENTS_BIN / "uvicorn"), "--factory", "payments.main:create_app", "--host", "127.0.0.1",
+         "--port", str(payments)], PRODUCTION, f"http://127.0.0.1:{payments}/health", tmp_path)
+    assert code is None, f"the payments service refused a production-ready configuration:\n{output[-1500:]}"
+    code, output = refusal(ACTION_SERVER, {**PRODUCTION, "ACTIONS_PORT": str(actions)},
+                           f"http://127.0.0.1:{actions}/health", tmp_path)
+    assert code is None, f"the action server refused a production-ready configuration:\n{output[-1500:]}"
+    code, output = refusal(CHANNEL_SETTINGS, PRODUCTION, None, tmp_path)
+    assert code == 0, f"the channel settings refused a production-ready configuration:\n{output[-1500:]}"
 
 
 def production_credentials() -> Path:
