@@ -15,7 +15,7 @@ def fail_three_times(rest: Rest, sender: str, last4: str) -> list[str]:
     for _ in range(3):
         said += rest.say(sender, last4)  # the right card, the wrong date of birth and ZIP
         said += rest.say(sender, "01/01/1990")
-        said += rest.say(sender, "11111")
+        said += rest.say(sender, "02468")
     return said
 
 
@@ -33,13 +33,12 @@ def test_failures_over_several_conversations_lock_the_account_and_file_one_case(
 
     conversations = {rest_conversation(s) for s in senders + [fifth]} | set(senders + [fifth])
     lockouts = [c for c in cases_of(stack, conversations) if c["reason"] == "verification_locked"]
-    assert len(lockouts) == 1, f"{len(lockouts)} lock-out cases for one account in one window: {lockouts}"
-
     # The case tells a person what happened, never the answers given (issue 11: case context).
     for case in lockouts:
         full = stack.api("GET", f"/api/handoffs/{case['id']}").text
-        for answer in ("01/01/1990", "1990-01-01", "11111", dob, "1995-09-09"):
+        for answer in ("01/01/1990", "1990-01-01", "02468", dob, "1995-09-09"):
             assert answer not in full, f"case {case['id']} holds the verification answer {answer!r}"
+    assert len(lockouts) == 1, f"{len(lockouts)} lock-out cases for one account in one window: {lockouts}"
 
 
 def test_failures_over_several_calls_from_one_number_lock_it(stack: Stack) -> None:
