@@ -21,6 +21,9 @@ def fail_three_times(rest: Rest, sender: str, last4: str) -> list[str]:
 
 def test_failures_over_several_conversations_lock_the_account_and_file_one_case(stack: Stack, rest: Rest) -> None:
     _, last4, dob, zip_code = DANA
+    control = unique("lock")  # first the right answers work, so what follows is the lock-out's doing
+    said = rest.say(control, "hi") + rest.say(control, last4) + rest.say(control, dob) + rest.say(control, zip_code)
+    assert "you're verified" in " ".join(said), said
     senders = [unique("lock") for _ in range(4)]
     for sender in senders:
         fail_three_times(rest, sender, last4)
@@ -43,6 +46,10 @@ def test_failures_over_several_conversations_lock_the_account_and_file_one_case(
 
 def test_failures_over_several_calls_from_one_number_lock_it(stack: Stack) -> None:
     phone, last4, dob, _ = ROBERT
+    control = Call(stack, phone)  # first the right answers work, so what follows is the lock-out's doing
+    control.answer()
+    control.press(last4)
+    assert "you're verified" in control.press(dob.replace("/", "")).lower()
     for _ in range(4):
         call = Call(stack, phone)
         call.answer()
