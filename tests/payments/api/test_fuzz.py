@@ -274,7 +274,10 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
         expired = create("A1005", "fuzz-expired")
         clock.advance(minutes=31)
         used = create("A1003", "fuzz-used")
-        body = stripe_event("evt_fuzz_used", "succeeded", used["id"], amount=5000)
+        assert client.get(page_path(used["link_url"])).status_code == 200  # the page stores its PaymentIntent
+        with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+            intent = session.get(PaymentRow, used["id"]).stripe_payment_intent_id
+        body = stripe_event("evt_fuzz_used", "succeeded", used["id"], intent_id=intent, amount=5000)
         signed = {"Stripe-Signature": stripe_signature(body, WEBHOOK_SECRET), "Content-Type": "application/json"}
         assert client.post("/webhooks/stripe", content=body, headers=signed).json()["outcome"] == "applied"
         yield Web(

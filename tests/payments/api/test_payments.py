@@ -13,6 +13,7 @@ from tests.payments.api.payment_client import (  # noqa: F401 - fixtures
     app_sessions,
     create,
     fake_gateway,
+    page_path,
     pay_client,
     post_stripe,
     stripe_event,
@@ -93,6 +94,7 @@ def test_reads_need_a_session_of_the_payments_account(pay_client, auth, verified
 
 def test_get_payment_and_its_status_after_the_webhook(pay_client, verified):
     created = create(pay_client, verified)
+    assert pay_client.get(page_path(created["link_url"])).status_code == 200  # stores the PaymentIntent
     assert post_stripe(pay_client, stripe_event("evt_1", "succeeded", created["id"])).status_code == 200
     response = pay_client.get(f"/api/payments/{created['id']}", headers=verified)
     assert response.status_code == 200
