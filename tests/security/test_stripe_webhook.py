@@ -16,7 +16,7 @@ import httpx
 
 from scripts.stripe_standin import stripe_signature
 from tests.e2e.stack import SERVICE_TOKEN, STRIPE_WEBHOOK_SECRET, Stack
-from tests.security.channels import MARIA, unique
+from tests.security.channels import MARIA, cases_of, unique
 
 
 def verified_session(stack: Stack, conversation_id: str) -> dict[str, str]:
@@ -123,10 +123,14 @@ def test_an_expired_links_payment_intent_confirmed_late_is_not_silently_applied(
     assert payment_status(stack, str(payment["id"])) == "expired"
 
     # Someone still holding the page confirms the PaymentIntent with its client secret.
-    httpx.post(f"{stack.stripe_url}/v1/payment_intents/{intent}/confirm", timeout=30, json={
+    confirmed = httpx.post(f"{stack.stripe_url}/v1/payment_intents/{intent}/confirm", timeout=30, json={
         "key": key, "client_secret": secret,
         "payment_method_data": {"type": "card", "card": {"number": "4242424242424242", "exp_month": 12,
                                                           "exp_year": 2031, "cvc": "123"}}})
     time.sleep(5)  # the stand-in sends its signed webhook about a second later
     assert payment_status(stack, str(payment["id"])) != "succeeded", "a late success was applied silently"
     assert balance(stack) == before, "a late success credited the balance silently"
+    if confirmed.status_code == 200:  # Stripe took the money (its PaymentIntent was not cancelled in time)
+        held = [c for c in cases_of(stack, {str(payment["conversation_id"]), f"payment-{payment['id']}"})
+                if str(payment["id"]) in json.dumps(c)]
+        assert held, "Stripe charged an expired link's payment and no person was told"
