@@ -36,7 +36,9 @@ async def stripe_webhook(
     settings: Settings = Depends(get_settings_dep),
 ) -> JSONResponse:
     """Stripe events, verified against `STRIPE_WEBHOOK_SECRET` on the raw body. A replayed event
-    answers 200 and changes nothing (`outcome: duplicate`); any error answers 5xx so Stripe retries."""
+    answers 200 and changes nothing (`outcome: duplicate`); so do an event that contradicts the
+    stored payment (`rejected`, an alert) and a success for an expired link (`held` for a person):
+    retrying them would change nothing. Any error answers 5xx so Stripe retries."""
     raw = await request.body()
     try:
         event = verify_stripe_webhook(raw, request.headers.get("stripe-signature"), settings.stripe_webhook_secret)
