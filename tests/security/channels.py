@@ -59,15 +59,15 @@ class Rest:
     def url(self) -> str:
         return f"{self.stack.rasa_url}{REST_PATH}"
 
-    def post(self, body: object = None, *, token: str | None = "default", raw: bytes | None = None,
-             json_body: bool = True) -> httpx.Response:
+    def post(self, body: object = None, *, token: str | None = "default", raw: bytes | None = None) -> httpx.Response:
+        """`body` as JSON, or `raw` bytes as they are; with our token unless `token` says otherwise."""
         token = self.token if token == "default" else token
         headers: dict[str, str] = {"Content-Type": "application/json"}
         params = {}
         if token:
             headers["Authorization"] = f"Bearer {token}"
             params["token"] = token
-        content = raw if raw is not None else (json.dumps(body).encode() if json_body else b"")
+        content = raw if raw is not None else json.dumps(body).encode()
         return httpx.post(self.url, content=content, headers=headers, params=params, timeout=90)
 
     def say(self, sender: str, text: str, metadata: dict[str, object] | None = None, **extra: object) -> list[str]:
