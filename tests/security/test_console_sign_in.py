@@ -94,3 +94,15 @@ def test_failures_from_one_address_do_not_lock_the_agent_out_elsewhere(stack: St
         sign_in(stack, username, "guessing-wrong", address=attacker)
     from_the_office = sign_in(stack, username, PASSWORD, address="192.0.2.20")
     assert from_the_office.status_code == 303, (from_the_office.status_code, from_the_office.text[:300])
+
+
+def test_the_session_cookie_is_secure_when_served_over_https(stack: Stack) -> None:
+    """Behind the deployment's TLS proxy (uvicorn trusts X-Forwarded-Proto from 127.0.0.1)."""
+    username = unique("https").replace("-", "")
+    add_agent(stack, username)
+    response = httpx.post(f"{stack.payments_url}/console/sign-in", data={"username": username, "password": PASSWORD},
+                          headers={"X-Forwarded-For": next(_addresses), "X-Forwarded-Proto": "https"}, timeout=60)
+    assert response.status_code == 303, response.text[:300]
+    cookie = response.headers.get("set-cookie", "")
+    assert re.search(r";\s*secure\b", cookie, re.I), f"no Secure on the session cookie: {cookie!r}"
+    assert re.search(r";\s*httponly\b", cookie, re.I) and re.search(r"samesite=strict", cookie, re.I), cookie
