@@ -51,7 +51,7 @@ from payments.domain.standing import Purpose
 from payments.services.clock import Clock, utc_now
 from payments.services.handoffs import HandoffService
 from payments.services.notifications import enqueue_rasa_intent
-from payments.services.standing import standing_in
+from payments.services.standing import refuse_unless_collectable
 
 log = logging.getLogger(__name__)
 
@@ -254,9 +254,9 @@ class PaymentService:
 
         Refuses: amount not above zero or above the balance (`InvalidRequest`, codes
         `invalid_amount` / `amount_exceeds_balance`), unknown account or plan (`NotFound`),
-        collection paused by a flag (`PolicyRefused`, `collection_paused`), a plan that is not
-        active (`Conflict`, `plan_not_active`). With `plan_id` the card is kept for the plan's
-        later charges, and the payment pays `installment_id` (or else the plan's earliest unpaid
+        collection paused by any pause reason of the standing: a flag, a pending report, a
+        settled account (`PolicyRefused`, `collection_paused`), a plan that is not active
+        (`Conflict`, `plan_not_active`). With `plan_id` the card is kept for the plan's later charges, and the payment pays `installment_id` (or else the plan's earliest unpaid
         installment of exactly this amount, if there is one).
         """
         key = f"{account_id}:{idempotency_key}"
@@ -301,8 +301,7 @@ class PaymentService:
         account = AccountRepository(session).get(account_id)
         if account is None:
             raise NotFound(f"no account {account_id}")
-        if not account.collection_allowed:
-            raise PolicyRefused("collection_paused", "collection is paused on this account")
+        refuse_unless_collectable(session, account_id)
         if amount_cents > account.balance.amount_cents:
             raise InvalidRequest("the amount is more than the balance", code="amount_exceeds_balance")
         repo = PaymentRepository(session)
@@ -908,7 +907,7 @@ class PaymentService:
                 if status != PaymentStatus.PENDING:
                     return _view(row), None, _result_of(row)
                 # Standing again at charge time: the payment may have been made before a pause.
-                _refuse_unless_collectable(session, row.account_id)
+                refuse_unless_collectable(session, row.account_id)
                 if row.method == PaymentMethod.LINK and row.stripe_payment_intent_id:
                     raise Conflict("this payment is being paid on its payment page", code="payment_in_progress")
                 if row.method != PaymentMethod.IVR:
@@ -967,7 +966,7 @@ class PaymentService:
                     return _view(existing), plan, _result_of(existing)
                 # Standing is checked again at charge time, also for a payment left pending by an
                 # earlier pass (a flag may have been set since).
-                _refuse_unless_collectable(session, plan.account_id)
+                refuse_unless_collectable(session, plan.account_id)
                 if existing is None:
                     if installment.status == "paid":
                         raise Conflict(f"installment {installment_id} is already paid", code="installment_paid")
@@ -1027,14 +1026,6 @@ class PaymentService:
                 code = outcome.decline_code if outcome.status == "declined" else "authentication_required"
                 self._settle(session, row, PaymentStatus.FAILED, actor="stripe", failure_code=code)
             return _result_of(row)
-
-
-def _refuse_unless_collectable(session: Session, account_id: str) -> None:
-    """The standing (C4) at charge time: any pause reason (a flag, a pending report, a settled
-    account) refuses with `collection_paused`."""
-    reasons = standing_in(session, account_id).pause_reasons
-    if reasons:
-        raise PolicyRefused("collection_paused", f"collection is paused on this account ({reasons[0].value})")
 
 
 def _result_of(row: PaymentRow) -> ChargeResult:

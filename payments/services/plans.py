@@ -23,6 +23,7 @@ from payments.domain.money import Money
 from payments.domain.offers import Offer, compute_offers, format_date
 from payments.domain.policy import PlanPolicy
 from payments.services.clock import Clock, utc_now
+from payments.services.standing import refuse_unless_collectable, standing_in
 
 ACTIVE = "active"
 MIN_CONSENT_CHARS = 20
@@ -102,9 +103,12 @@ class PlanService:
         """The options the policy allows now, in the consumer's local calendar."""
         with self.sessions() as session:
             account = self._account(session, account_id)
+            collectable = standing_in(session, account_id).collection_allowed
+        if not collectable:  # a pending report from anyone pauses offers too, not only flags
+            return OfferList(account_id, [], False)
         today = _local_today(account, self.clock())
         offers = compute_offers(account, self.policy, today, start=start, hardship=hardship)
-        return OfferList(account_id, offers, account.collection_allowed)
+        return OfferList(account_id, offers, True)
 
     def book(
         self,
@@ -138,8 +142,7 @@ class PlanService:
                 if earlier is not None:
                     return Booking(earlier, False, _new_receipt_token(earlier))
                 account = self._account(session, account_id)
-                if not account.collection_allowed:
-                    raise PolicyRefused("collection_paused", "collection is paused on this account")
+                refuse_unless_collectable(session, account_id)
                 offer = self._allowed_offer(account, offer_id, now, start)
                 if self._active_plan(session, account_id) is not None:
                     raise Conflict("this account already has an active plan", code="plan_already_active")
@@ -275,8 +278,7 @@ class PlanService:
                 if earlier is not None:
                     return earlier, False
                 account = self._account(session, account_id)
-                if not account.collection_allowed:
-                    raise PolicyRefused("collection_paused", "collection is paused on this account")
+                refuse_unless_collectable(session, account_id)
                 today = _local_today(account, now)
                 last_day = today + timedelta(days=self.policy.promise_max_days_ahead)
                 if not today <= due_date <= last_day:

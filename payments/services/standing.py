@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from payments.adapters.compliance_repository import ReportRepository
 from payments.adapters.orm import PlanRow, PromiseRow
 from payments.adapters.repositories import AccountRepository
-from payments.domain.errors import NotFound
+from payments.domain.errors import NotFound, PolicyRefused
 from payments.domain.money import Money
 from payments.domain.standing import (
     ActivePlan,
@@ -36,6 +36,15 @@ def standing_in(session: Session, account_id: str) -> Standing:
         active_plan=_active_plan(session, account_id),
         pending_promise=_pending_promise(session, account_id),
     )
+
+
+def refuse_unless_collectable(session: Session, account_id: str) -> None:
+    """The one check before money is asked for (a payment, a plan, a promise, a charge): any
+    pause reason of the standing (a flag, a pending report from anyone, a settled account)
+    refuses with `PolicyRefused("collection_paused")`."""
+    reasons = standing_in(session, account_id).pause_reasons
+    if reasons:
+        raise PolicyRefused("collection_paused", f"collection is paused on this account ({reasons[0].value})")
 
 
 def _active_plan(session: Session, account_id: str) -> ActivePlan | None:

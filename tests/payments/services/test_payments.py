@@ -644,9 +644,10 @@ def test_the_last_settlement_payment_closes_the_account_as_settled(service, sess
     assert settled.detail["payment_id"] == last and isinstance(settled.detail["forgiven_cents"], int)
     with sessions() as session:
         assert session.get(PlanRow, plan_id).status == "completed"
-    # Nothing more can be collected or booked: no balance, no offers.
-    with pytest.raises(InvalidRequest):
+    # Nothing more can be collected or booked: the standing says settled, no offers.
+    with pytest.raises(PolicyRefused) as refused:
         service.create_payment("A1002", 100, "sms", "after")
+    assert refused.value.code == "collection_paused"
     from payments.domain.policy import PlanPolicy
     from payments.services.plans import PlanService
     assert PlanService(sessions, PlanPolicy(), clock=clock).offers("A1002").offers == []

@@ -121,3 +121,31 @@ def test_a_card_number_in_the_summary_is_never_stored(reports, sessions):
                    reported_by="cardholder", summary="never charged 4242 4242 4242 4242 for this")
     [row] = reports.pending(account_id=MARIA, conversation_id=None)
     assert "4242" not in row.summary and "[card number removed]" in row.summary
+
+
+def test_a_pending_report_refuses_every_request_for_money_and_hides_the_offers(reports, sessions, clock):
+    """A report from anyone holds collection in the service itself, not only in the assistant:
+    no payment link, plan, promise or offer while it waits for an agent."""
+    from datetime import timedelta
+
+    from payments.domain.errors import PolicyRefused
+    from payments.domain.policy import PlanPolicy
+    from payments.services.payments import PaymentService
+    from payments.services.plans import PlanService
+    from tests.payments.fake_gateway import FakeGateway
+
+    plans = PlanService(sessions, PlanPolicy(), clock=clock)
+    offer_id = plans.offers(MARIA).offers[0].id  # offers exist before the report
+    record(reports)
+    assert plans.offers(MARIA).offers == [] and plans.offers(MARIA).collection_allowed is False
+    payments = PaymentService(sessions, FakeGateway(), public_url="https://pay.example", link_ttl_minutes=30, clock=clock)
+    refusals = [
+        lambda: payments.create_payment(MARIA, 9500, "sms", "k-pay"),
+        lambda: plans.book(MARIA, offer_id=offer_id, channel="sms", idempotency_key="k-plan"),
+        lambda: plans.promise(MARIA, amount_cents=9500, due_date=clock().date() + timedelta(days=3),
+                              channel="sms", idempotency_key="k-promise"),
+    ]
+    for attempt in refusals:
+        with pytest.raises(PolicyRefused) as refused:
+            attempt()
+        assert refused.value.code == "collection_paused"
