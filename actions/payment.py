@@ -16,7 +16,7 @@ from actions.choices import entity_values
 from actions.formatting import format_date, format_money
 from actions.links import trusted_link
 from actions.offers import amount_entity, amount_in_range, ask_to_confirm_payment, ask_to_confirm_promise, date_entity
-from actions.payments_client import AccountNotFound, PaymentsError, PaymentsUnavailable, VerificationRequired
+from actions.payments_client import AccountNotFound, PaymentsError, PaymentsUnavailable
 from actions.plans import offer
 from actions.standing import INSTALLMENT_CHOICE, read_standing, refuse_paused
 
@@ -112,10 +112,11 @@ class ActionRecentPayments(VerifiedAction):
 class ActionPaymentEvent(PaymentsAction):
     """`payment_succeeded` / `payment_failed`, triggered by the payments service.
 
-    Never trusts the intent alone (a customer could type "/payment_succeeded"): the payment is
-    read back from the service and must belong to this conversation. On failure a new link is
-    offered (`pending` payment, awaiting a yes). Responses: `utter_payment_succeeded`,
-    `utter_payment_failed`.
+    Never trusts the intent alone: the payment's result is read back from the service, which
+    answers only the conversation the payment was created in, with or without a live
+    verification session (a customer who paid after the session ended still hears it went
+    through). On failure a new link is offered (`pending` payment, awaiting a yes), which needs
+    verification as any payment does. Responses: `utter_payment_succeeded`, `utter_payment_failed`.
     """
 
     def name(self) -> str:
@@ -129,13 +130,7 @@ class ActionPaymentEvent(PaymentsAction):
         if not payment_id:
             return []
         try:
-            payment = await self.client.get_payment(str(payment_id), **conversation(tracker))
-        except VerificationRequired:
-            # The customer's session ended (idle, sign-off) before the payment settled: nothing
-            # about it is said until they verify again.
-            log.info("[conversation=%s] payment event %s after the session ended; not told",
-                     tracker.sender_id, payment_id)
-            return []
+            payment = await self.client.get_payment_result(str(payment_id), conversation_id=tracker.sender_id)
         except PaymentsError:
             log.warning("[conversation=%s] payment event for unknown payment %s", tracker.sender_id, payment_id)
             return []

@@ -273,6 +273,8 @@ class PaymentsClient(Protocol):
 
     async def get_payment(self, payment_id: str, *, conversation_id: str, session: str | None) -> "PaymentStatus": ...
 
+    async def get_payment_result(self, payment_id: str, *, conversation_id: str) -> "PaymentStatus": ...
+
     async def make_promise(
         self, account_id: str, *, amount_cents: int, due_date: date, channel: str, idempotency_key: str,
         conversation_id: str, session: str | None,
@@ -446,6 +448,14 @@ class HttpPaymentsClient:
         return PaymentStatus(
             body["id"], body["status"], body["amount_cents"], body["currency"], body.get("conversation_id"),
         )
+
+    async def get_payment_result(self, payment_id: str, *, conversation_id: str) -> PaymentStatus:
+        """The outcome of this conversation's own payment; no verification session needed
+        (`AccountNotFound`-style refusal for any other conversation's payment)."""
+        response = await self._request("GET", f"/api/payments/{payment_id}/result", conversation_id)
+        self._raise_for_refusal(response, "payment")
+        body = response.json()
+        return PaymentStatus(body["id"], body["status"], body["amount_cents"], body["currency"], body["conversation_id"])
 
     async def make_promise(
         self, account_id: str, *, amount_cents: int, due_date: date, channel: str, idempotency_key: str,

@@ -78,3 +78,19 @@ class LinkStatusOut(BaseModel):
     status: str
     amount_cents: int
     currency: str
+
+
+class PaymentResultOut(BaseModel):
+    """What the conversation that asked for a payment may hear about it without a verification
+    session: its own payment's outcome (the customer paid on the page, then went quiet)."""
+
+    id: str
+    amount_cents: int
+    currency: str
+    status: str
+    conversation_id: str
+
+    @classmethod
+    def of(cls, payment: Payment) -> "PaymentResultOut":
+        return cls(id=payment.id, amount_cents=payment.amount.amount_cents, currency=payment.amount.currency,
+                   status=payment.status.value, conversation_id=payment.conversation_id or "")

@@ -170,6 +170,14 @@ class FakePaymentsClient:
             raise AccountNotFound(payment_id)
         return self.payments[payment_id]
 
+    async def get_payment_result(self, payment_id: str, *, conversation_id: str) -> PaymentStatus:
+        """As the service: only the conversation the payment was created in hears its result."""
+        self._call("get_payment_result", payment_id=payment_id, conversation_id=conversation_id)
+        payment = self.payments.get(payment_id)
+        if payment is None or payment.conversation_id != conversation_id:
+            raise AccountNotFound(payment_id)
+        return payment
+
     async def make_promise(self, account_id: str, **kwargs: Any) -> str:
         self._c2("make_promise", account_id=account_id, **kwargs)
         if self.refuse_with:

@@ -182,13 +182,17 @@ async def test_payment_event_is_confirmed_only_after_checking_the_service() -> N
     assert dispatcher.messages[0]["amount"] == "$310.00"
 
 
-async def test_a_payment_event_after_the_session_ended_says_nothing() -> None:
+async def test_a_payment_event_after_the_session_ended_still_confirms_the_conversations_own_payment() -> None:
+    """The customer paid on the page after the session ended (idle, goodbye): the conversation
+    that asked for the payment hears it went through; nothing else about the account is said."""
     client = FakePaymentsClient(session_ended=True,
                                 payments={"PAY-REAL22": PaymentStatus("PAY-REAL22", "succeeded", 31000, "USD", "conv-1")})
     dispatcher = CollectingDispatcher()
     events = await ActionPaymentEvent(client).run(dispatcher, tracker(
-        VERIFIED, intent="payment_succeeded", entities=[{"entity": "payment_id", "value": "PAY-REAL22"}]), {})
-    assert dispatcher.messages == [] and events == []
+        {}, intent="payment_succeeded", entities=[{"entity": "payment_id", "value": "PAY-REAL22"}]), {})
+    assert [m["response"] for m in dispatcher.messages] == [names.UTTER_PAYMENT_SUCCEEDED]
+    assert dispatcher.messages[0]["amount"] == "$310.00" and events == []
+    assert client.called("get_payment_result") == [{"payment_id": "PAY-REAL22", "conversation_id": "conv-1"}]
 
 
 async def test_a_typed_payment_succeeded_is_ignored() -> None:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 
 from payments.api.deps import get_payment_service, require_service_token, require_verification_session
-from payments.api.payment_schemas import CreatedPaymentOut, CreatePaymentRequest, PaymentListOut, PaymentOut
+from payments.api.payment_schemas import (
+    CreatedPaymentOut,
+    CreatePaymentRequest,
+    PaymentListOut,
+    PaymentOut,
+    PaymentResultOut,
+)
+from payments.domain.errors import NotFound
 from payments.services.payments import PaymentService
 from payments.services.verification import VerifiedSession
 
@@ -57,6 +64,23 @@ def get_payment(payment_id: str, verified: Verified, service: PaymentService = D
     payment = service.get_payment(payment_id)
     verified.require_account(payment.account_id)
     return PaymentOut.of(payment)
+
+
+@router.get("/payments/{payment_id}/result", response_model=PaymentResultOut, responses={
+    404: {"description": "no such payment in this conversation"}})
+def payment_result(
+    payment_id: str,
+    x_conversation_id: str | None = Header(default=None),
+    service: PaymentService = Depends(get_payment_service),
+) -> PaymentResultOut:
+    """The outcome of a payment, only to the conversation it was created in (`X-Conversation-Id`),
+    with or without a live verification session: a customer who paid after the session ended
+    still hears that it went through. Conversation ids are issued by our connectors, and this
+    says nothing that conversation was not already told (amount, id). Any other caller: 404."""
+    payment = service.get_payment(payment_id)
+    if not x_conversation_id or payment.conversation_id != x_conversation_id:
+        raise NotFound(f"no payment {payment_id} in this conversation")
+    return PaymentResultOut.of(payment)
 
 
 @router.get(

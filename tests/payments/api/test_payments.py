@@ -114,3 +114,20 @@ def test_account_payments_newest_first(pay_client, verified, clock):
     assert [p["id"] for p in response.json()["payments"]] == [second["id"], first["id"]]
     assert pay_client.get("/api/accounts/A9999/payments", headers=verified).status_code == 403
     assert pay_client.get("/api/accounts/A1001/payments", headers=verified, params={"limit": 0}).status_code == 422
+
+
+def test_a_payments_result_is_told_only_to_its_own_conversation_even_without_a_session(pay_client, verified, auth):
+    created = create(pay_client, verified)
+    assert pay_client.get(page_path(created["link_url"])).status_code == 200
+    assert post_stripe(pay_client, stripe_event("evt_r1", "succeeded", created["id"])).status_code == 200
+    own = pay_client.get(f"/api/payments/{created['id']}/result", headers={**auth, "X-Conversation-Id": "conv-1"})
+    assert own.status_code == 200
+    assert own.json() == {"id": created["id"], "amount_cents": 9500, "currency": "USD", "status": "succeeded",
+                          "conversation_id": "conv-1"}
+    for headers in ({**auth, "X-Conversation-Id": "rest-someone-else"}, auth):
+        other = pay_client.get(f"/api/payments/{created['id']}/result", headers=headers)
+        assert (other.status_code, other.json()["code"]) == (404, "not_found")
+    unknown = pay_client.get("/api/payments/PAY-NOSUCH/result", headers={**auth, "X-Conversation-Id": "conv-1"})
+    assert unknown.status_code == 404
+    assert pay_client.get(f"/api/payments/{created['id']}/result",
+                          headers={"X-Conversation-Id": "conv-1"}).status_code == 401  # the service token still
