@@ -116,7 +116,8 @@ class ActionPaymentEvent(PaymentsAction):
     answers only the conversation the payment was created in, with or without a live
     verification session (a customer who paid after the session ended still hears it went
     through). On failure a new link is offered (`pending` payment, awaiting a yes), which needs
-    verification as any payment does. Responses: `utter_payment_succeeded`, `utter_payment_failed`.
+    verification as any payment does. Responses: `utter_payment_succeeded` (+ `utter_account_settled`
+    when the service says this payment settled the account), `utter_payment_failed`.
     """
 
     def name(self) -> str:
@@ -140,6 +141,8 @@ class ActionPaymentEvent(PaymentsAction):
         amount = format_money(payment.amount_cents, payment.currency)
         if payment.status == "succeeded" and latest_intent(tracker) == "payment_succeeded":
             dispatcher.utter_message(response=names.UTTER_PAYMENT_SUCCEEDED, amount=amount, payment_id=payment.id)
+            if payment.account_settled:
+                dispatcher.utter_message(response=names.UTTER_ACCOUNT_SETTLED)
             return []
         if payment.status == "failed" and latest_intent(tracker) == "payment_failed":
             dispatcher.utter_message(response=names.UTTER_PAYMENT_FAILED, amount=amount)

@@ -116,6 +116,7 @@ class PaymentStatus:
     amount_cents: int
     currency: str
     conversation_id: str | None
+    account_settled: bool = False  # this payment closed the account as settled
 
 
 @dataclass(frozen=True)
@@ -455,7 +456,8 @@ class HttpPaymentsClient:
         response = await self._request("GET", f"/api/payments/{payment_id}/result", conversation_id)
         self._raise_for_refusal(response, "payment")
         body = response.json()
-        return PaymentStatus(body["id"], body["status"], body["amount_cents"], body["currency"], body["conversation_id"])
+        return PaymentStatus(body["id"], body["status"], body["amount_cents"], body["currency"], body["conversation_id"],
+                             bool(body.get("account_settled")))
 
     async def make_promise(
         self, account_id: str, *, amount_cents: int, due_date: date, channel: str, idempotency_key: str,

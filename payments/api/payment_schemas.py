@@ -89,8 +89,11 @@ class PaymentResultOut(BaseModel):
     currency: str
     status: str
     conversation_id: str
+    # True when this payment succeeded and the account is now settled (the last settlement payment).
+    account_settled: bool = False
 
     @classmethod
-    def of(cls, payment: Payment) -> "PaymentResultOut":
+    def of(cls, payment: Payment, *, account_settled: bool = False) -> "PaymentResultOut":
         return cls(id=payment.id, amount_cents=payment.amount.amount_cents, currency=payment.amount.currency,
-                   status=payment.status.value, conversation_id=payment.conversation_id or "")
+                   status=payment.status.value, conversation_id=payment.conversation_id or "",
+                   account_settled=account_settled and payment.status.value == "succeeded")

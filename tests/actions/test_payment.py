@@ -235,3 +235,12 @@ async def test_an_installment_link_off_our_public_host_is_refused(link: object) 
     await ActionInstallmentEvent().run(dispatcher, tracker({}, intent="installment_due", entities=[
         {"entity": "amount_cents", "value": 10333}, {"entity": "link_url", "value": link}]), {})
     assert dispatcher.messages == []
+
+
+async def test_the_last_settlement_payment_says_the_account_is_settled() -> None:
+    client = FakePaymentsClient(payments={"PAY-LAST22": PaymentStatus("PAY-LAST22", "succeeded", 14945, "USD", "conv-1",
+                                                                      account_settled=True)})
+    dispatcher = CollectingDispatcher()
+    await ActionPaymentEvent(client).run(dispatcher, tracker(
+        {}, intent="payment_succeeded", entities=[{"entity": "payment_id", "value": "PAY-LAST22"}]), {})
+    assert [m["response"] for m in dispatcher.messages] == [names.UTTER_PAYMENT_SUCCEEDED, names.UTTER_ACCOUNT_SETTLED]

@@ -6,7 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
 
-from payments.api.deps import get_payment_service, require_service_token, require_verification_session
+from payments.api.deps import (
+    get_payment_service,
+    get_standing_service,
+    require_service_token,
+    require_verification_session,
+)
 from payments.api.payment_schemas import (
     CreatedPaymentOut,
     CreatePaymentRequest,
@@ -16,6 +21,7 @@ from payments.api.payment_schemas import (
 )
 from payments.domain.errors import NotFound
 from payments.services.payments import PaymentService
+from payments.services.standing import StandingService
 from payments.services.verification import VerifiedSession
 
 # Every route here moves money or discloses it: each needs the conversation's verification
@@ -72,6 +78,7 @@ def payment_result(
     payment_id: str,
     x_conversation_id: str | None = Header(default=None),
     service: PaymentService = Depends(get_payment_service),
+    standing: StandingService = Depends(get_standing_service),
 ) -> PaymentResultOut:
     """The outcome of a payment, only to the conversation it was created in (`X-Conversation-Id`),
     with or without a live verification session: a customer who paid after the session ended
@@ -80,7 +87,8 @@ def payment_result(
     payment = service.get_payment(payment_id)
     if not x_conversation_id or payment.conversation_id != x_conversation_id:
         raise NotFound(f"no payment {payment_id} in this conversation")
-    return PaymentResultOut.of(payment)
+    settled = standing.standing(payment.account_id).status == "settled"
+    return PaymentResultOut.of(payment, account_settled=settled)
 
 
 @router.get(

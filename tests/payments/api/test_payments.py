@@ -123,7 +123,7 @@ def test_a_payments_result_is_told_only_to_its_own_conversation_even_without_a_s
     own = pay_client.get(f"/api/payments/{created['id']}/result", headers={**auth, "X-Conversation-Id": "conv-1"})
     assert own.status_code == 200
     assert own.json() == {"id": created["id"], "amount_cents": 9500, "currency": "USD", "status": "succeeded",
-                          "conversation_id": "conv-1"}
+                          "conversation_id": "conv-1", "account_settled": False}
     for headers in ({**auth, "X-Conversation-Id": "rest-someone-else"}, auth):
         other = pay_client.get(f"/api/payments/{created['id']}/result", headers=headers)
         assert (other.status_code, other.json()["code"]) == (404, "not_found")
@@ -131,3 +131,15 @@ def test_a_payments_result_is_told_only_to_its_own_conversation_even_without_a_s
     assert unknown.status_code == 404
     assert pay_client.get(f"/api/payments/{created['id']}/result",
                           headers={"X-Conversation-Id": "conv-1"}).status_code == 401  # the service token still
+
+
+def test_the_result_says_when_the_account_is_now_settled(pay_client, verified, auth):
+    from payments.adapters.orm import AccountRow
+
+    created = create(pay_client, verified)
+    assert pay_client.get(page_path(created["link_url"])).status_code == 200
+    assert post_stripe(pay_client, stripe_event("evt_s1", "succeeded", created["id"])).status_code == 200
+    with pay_client.app.state.sessions.begin() as session:  # as the last settlement payment leaves it
+        session.get(AccountRow, "A1001").status = "settled"
+    own = pay_client.get(f"/api/payments/{created['id']}/result", headers={**auth, "X-Conversation-Id": "conv-1"})
+    assert own.json()["account_settled"] is True
