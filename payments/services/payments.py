@@ -34,10 +34,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from payments.adapters.orm import AccountRow, PaymentRow, PlanRow
+from payments.adapters.orm import AccountRow, AuditEventRow, PaymentRow, PlanRow
 from payments.adapters.payment_repository import PaymentRepository
 from payments.adapters.repositories import AccountRepository, AuditLog
 from payments.adapters.stripe_gateway import ChargeOutcome, PaymentGateway, PaymentIntentEvent
@@ -625,6 +626,7 @@ class PaymentService:
         ignored, audited and logged as an alert. A success for an expired payment is held for a
         person (audit alert and a handoff case), never applied."""
         late: PaymentRow | None = None
+        changed, overpaid = False, 0
         with self.sessions.begin() as session:
             repo = PaymentRepository(session)
             if not repo.mark_event_handled(event.id, event.type, self.clock()):
@@ -657,9 +659,17 @@ class PaymentService:
                     session, row, target, actor="stripe", failure_code=event.failure_code,
                     customer_id=event.customer_id, payment_method_id=event.payment_method_id,
                 )
-                return EventOutcome.APPLIED if changed else EventOutcome.IGNORED
-        self._late_success_case(late)
-        return EventOutcome.HELD
+                overpaid = _overpaid_cents(session, row) if changed and target == PaymentStatus.SUCCEEDED else 0
+        if late is not None:
+            self._late_success_case(late)
+            return EventOutcome.HELD
+        if overpaid:
+            # Money beyond the balance (a link paid after the account settled): owed back, so a
+            # person refunds it; never left as a silent credit.
+            self._money_case(row, f"Stripe charged {Money(overpaid, row.currency).display()} more than the balance "
+                                  f"with payment {row.id}. Refund that part in Stripe.",
+                             {"payment_id": row.id, "overpaid_cents": overpaid})
+        return EventOutcome.APPLIED if changed else EventOutcome.IGNORED
 
     def _reject(self, session: Session, row: PaymentRow, event: PaymentIntentEvent, why: str) -> EventOutcome:
         """Audit and alert on an event that contradicts the stored payment; change nothing else."""
@@ -684,17 +694,18 @@ class PaymentService:
         log.error("%s payment %s succeeded at Stripe after it was %s: held for a person to refund or apply",
                   ALERT, row.id, row.status)
 
-    def _late_success_case(self, row: PaymentRow | None) -> None:
+    def _late_success_case(self, row: PaymentRow) -> None:
         """A case for a person: refund the late charge at Stripe, or apply it by hand."""
-        if row is None:
-            return
         money = Money(row.amount_cents, row.currency)
+        self._money_case(row, f"Stripe charged {money.display()} for payment {row.id} after it was {row.status}. "
+                              "It was not applied to the balance: refund it in Stripe, or apply it by hand.",
+                         {"payment_id": row.id, "late_success": True})
+
+    def _money_case(self, row: PaymentRow, summary: str, context: dict[str, object]) -> None:
+        """A handoff case for money only a person can put right (after the payment's transaction)."""
         HandoffService(self.sessions, clock=self.clock).create(
             conversation_id=row.conversation_id or f"payment-{row.id}", channel=row.channel,
-            reason=HandoffReason.OTHER, verified=False, account_id=row.account_id,
-            summary=(f"Stripe charged {money.display()} for payment {row.id} after it was {row.status}. "
-                     "It was not applied to the balance: refund it in Stripe, or apply it by hand."),
-            context={"payment_id": row.id, "late_success": True},
+            reason=HandoffReason.OTHER, verified=False, account_id=row.account_id, summary=summary, context=context,
         )
 
     def _settle(
@@ -1026,6 +1037,18 @@ class PaymentService:
                 code = outcome.decline_code if outcome.status == "declined" else "authentication_required"
                 self._settle(session, row, PaymentStatus.FAILED, actor="stripe", failure_code=code)
             return _result_of(row)
+
+
+def _overpaid_cents(session: Session, row: PaymentRow) -> int:
+    """What the payment's success paid beyond the balance (its `payment_succeeded` audit detail)."""
+    detail = session.scalar(
+        select(AuditEventRow.detail).where(AuditEventRow.kind == "payment_succeeded",
+                                           AuditEventRow.account_id == row.account_id)
+        .order_by(AuditEventRow.id.desc()).limit(1)
+    ) or {}
+    if detail.get("payment_id") != row.id:
+        return 0
+    return int(detail.get("overpaid_cents") or 0)
 
 
 def _result_of(row: PaymentRow) -> ChargeResult:

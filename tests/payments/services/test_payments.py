@@ -688,6 +688,10 @@ def test_money_arriving_after_the_account_settled_is_recorded_as_owed_back(servi
     [late] = [e for e in audit(sessions, "payment_succeeded") if e.detail["payment_id"] == waiting.payment.id]
     assert late.detail["overpaid_cents"] == 5000
     assert account_row(sessions, "A1002").balance_cents == 0
+    # Owed back: a person is asked to refund it, it is not left as a silent credit.
+    with sessions() as session:
+        [case] = [c for c in session.scalars(select(HandoffRow)) if c.account_id == "A1002"]
+    assert "Refund that part in Stripe" in case.summary and "$50.00" in case.summary
 
 
 def test_a_replayed_last_payment_settles_once(service, sessions, clock):
