@@ -57,7 +57,7 @@ class ActionStopContact(PaymentsAction):
     against the signed caller ID, or else the verified account, and confirms only what was
     recorded: a failure says so (and the conversation stays open to try again), and with neither
     a caller ID nor a verified account it says how to stop contact instead of promising it.
-    Returns `ConversationPaused` once recorded. Responses: `utter_stop_confirmed`,
+    Never pauses the conversation (the customer may still write to us). Responses: `utter_stop_confirmed`,
     `utter_stop_not_recorded`, `utter_stop_who`; `utter_stop_check` (nothing recorded, no pause)
     when the intent was understood only weakly."""
 
@@ -92,4 +92,6 @@ class ActionStopContact(PaymentsAction):
             return []
         medium_text = {"sms": "text messages", "voice": "calls"}.get(channel, "texts and calls")
         dispatcher.utter_message(response=names.UTTER_STOP_CONFIRMED, medium=medium_text)
-        return [ConversationPaused()]
+        # No pause: we start nothing more on that medium, but a customer who writes again (to pay,
+        # to ask) is answered; a paused conversation with no case would be a dead end nobody reads.
+        return []

@@ -40,10 +40,22 @@ DIGIT_RUN = re.compile(r"\d[\d\s-]{11,}\d")
 AGENT_NAME = re.compile(r"[^\W\d_]{1,30}(?:[ '.-][^\W\d_]{1,30}){0,2}")
 
 
+VERIFICATION_ANSWERS = {names.CARD_LAST4, names.DOB, names.ZIP}
+
+
 def customer_said(tracker: Tracker, last: int = 3) -> list[str]:
-    """The customer's last messages, with any long digit run masked (defence in depth: the
-    channels already mask card numbers before Rasa sees them)."""
-    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user" and e.get("text")]
+    """The customer's last messages for the agent, never their answers to verification questions
+    (card last 4, date of birth, ZIP: the case is no place for them), with any long digit run
+    masked (defence in depth: the channels already mask card numbers before Rasa sees them)."""
+    texts: list[str] = []
+    asking = None  # the verification question open when each message came
+    for event in tracker.events:
+        if event.get("event") == "slot" and event.get("name") == names.REQUESTED_SLOT:
+            asking = event.get("value")
+        elif event.get("event") == "active_loop" and not event.get("name"):
+            asking = None
+        elif event.get("event") == "user" and event.get("text") and asking not in VERIFICATION_ANSWERS:
+            texts.append(str(event["text"]))
     return [DIGIT_RUN.sub("[digits removed]", t)[:300] for t in texts[-last:]]
 
 

@@ -91,6 +91,18 @@ class VerificationAttemptRepository:
         )
         return sorted(a for a in rows if a)
 
+    def refused_while_locked(self, conversation_id: str, since: datetime) -> list[str]:
+        """Accounts this conversation aimed at while verification was already locked (audit
+        `verification_refused_locked`): such attempts are refused before they count."""
+        details = self.session.scalars(
+            select(AuditEventRow.detail).where(
+                AuditEventRow.kind == "verification_refused_locked",
+                AuditEventRow.conversation_id == conversation_id,
+                AuditEventRow.at > since,
+            )
+        )
+        return sorted({a for d in details for a in (d or {}).get("accounts_aimed_at", [])})
+
     def failures_since(self, subject: str, since: datetime) -> list[datetime]:
         """Times of failed attempts for `subject` after `since` and after its last success."""
         last_success = self.session.scalar(

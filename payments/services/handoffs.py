@@ -173,7 +173,9 @@ class HandoffService:
     @staticmethod
     def _locked_account(session: Session, conversation_id: str, now: datetime) -> str | None:
         """The one account this conversation's failed verifications were aimed at, if one."""
-        targeted = VerificationAttemptRepository(session).targeted_accounts(conversation_id, now - LOCKOUT_LOOKBACK)
+        attempts = VerificationAttemptRepository(session)
+        since = now - LOCKOUT_LOOKBACK
+        targeted = attempts.targeted_accounts(conversation_id, since) or attempts.refused_while_locked(conversation_id, since)
         return targeted[0] if len(targeted) == 1 else None
 
     def _update_existing(

@@ -147,6 +147,8 @@ class VerificationService:
                     actor="customer",
                     channel=channel.value,
                     conversation_id=conversation_id,
+                    # Ids only, never the answers: lets the lock-out case join the account's one case.
+                    detail={"accounts_aimed_at": sorted(a.id for a in candidates)},
                 )
         if locked_until is not None:
             raise VerificationLocked(

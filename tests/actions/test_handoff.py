@@ -139,8 +139,9 @@ async def test_wrong_number_flags_the_phone_says_nothing_about_the_account_and_g
 async def test_stop_on_sms_opts_out_of_sms_only() -> None:
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
-    await ActionStopContact(client).run(dispatcher, tracker(
+    events = await ActionStopContact(client).run(dispatcher, tracker(
         {}, intent="stop_contact", channel="twilio_sms", metadata=signed("twilio_sms", phone="+15125550101")), {})
+    assert events == []  # recorded and confirmed, never paused: the customer may still write to us
     assert [c["medium"] for c in client.called("phone_opt_out")] == ["sms"]
     assert dispatcher.messages[0]["medium"] == "text messages"
 
@@ -240,3 +241,21 @@ async def test_a_weakly_understood_stop_or_wrong_number_is_asked_back_not_acted_
     assert events == []  # no pause
     assert responses(dispatcher) == [names.UTTER_STOP_CHECK]
     assert not client.called("phone_opt_out") and not client.called("phone_wrong_number")
+
+
+def test_verification_answers_never_reach_the_case() -> None:
+    from rasa_sdk import Tracker
+
+    from actions.handoff import customer_said
+
+    def user(text: str) -> dict:
+        return {"event": "user", "text": text, "parse_data": {"intent": {"name": "inform"}}}
+
+    def asking(slot: str | None) -> dict:
+        return {"event": "slot", "name": names.REQUESTED_SLOT, "value": slot}
+
+    events = [user("what do I owe"), asking(names.CARD_LAST4), user("9902"), asking(names.DOB), user("01/01/1990"),
+              asking(names.ZIP), user("02468"), asking(None), {"event": "active_loop", "name": None},
+              user("get me a person")]
+    said = customer_said(Tracker("c1", {}, {}, events, False, None, {}, ""))
+    assert said == ["what do I owe", "get me a person"]

@@ -404,3 +404,21 @@ def test_one_conversation_handed_off_twice_at_once_gets_one_case(service, sessio
     assert count_cases(sessions) == 1
     final = service.get(results[0][0].id)
     assert final.priority == 0  # the most urgent reason won, whichever order they ran in
+
+
+def test_a_conversation_refused_while_the_account_is_locked_joins_its_one_case(service, sessions, clock):
+    """Its attempts never count (refused before checking), yet its case is the account's case."""
+    from payments.domain.errors import VerificationLocked
+
+    verification = VerificationService(sessions, clock=clock)
+    for _ in range(3):
+        verification.verify(Channel.WEB, "web-x", Factors("4821", date(1985, 3, 14), "00000"))
+    first, created = open_case(service, conversation_id="web-x", reason=HandoffReason.VERIFICATION_LOCKED,
+                               account_id=None, verified=False)
+    assert created and first.account_id == MARIA
+    clock.advance(minutes=1)
+    with pytest.raises(VerificationLocked):
+        verification.verify(Channel.WEB, "web-y", Factors("4821", date(1985, 3, 14), "78701"))
+    again, created = open_case(service, conversation_id="web-y", reason=HandoffReason.VERIFICATION_LOCKED,
+                               account_id=None, verified=False)
+    assert (again.id, created) == (first.id, False) and count_cases(sessions) == 1
