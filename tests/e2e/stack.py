@@ -28,6 +28,12 @@ REST_TOKEN = "e2e-rest-token"  # our REST connector (channels/rest.py)
 CHANNEL_FACTS_KEY = "e2e-channel-facts-key"  # rasa's connectors sign with it, the action server checks
 ACTION_SERVER_TOKEN = "e2e-action-token"  # rasa sends it to the action server (bot/endpoints*.yml)
 REST_PREFIX = "rest-"
+# The seeded demo accounts' answers (card last 4, date of birth, ZIP), as in README.md.
+DEMO_FACTORS = {
+    "A1001": ("4821", "1985-03-14", "78701"), "A1002": ("1190", "1972-11-02", "10027"),
+    "A1003": ("7734", "1990-07-21", "94110"), "A1004": ("3056", "1968-01-30", "60614"),
+    "A1005": ("9902", "1995-09-09", "30309"),
+}
 
 
 def new_conversation(prefix: str = "e2e") -> str:
@@ -222,6 +228,16 @@ class Stack:
         response.raise_for_status()
         return [m["text"] for m in response.json() if "text" in m]
 
+    def sms_webhook(self, phone: str, body: str) -> httpx.Response:
+        """Post one signed SMS webhook from `phone` and return Twilio's answer, without waiting for
+        a Rasa turn (a revocation is answered by the connector before Rasa)."""
+        url = f"{self.rasa_url}{SMS_PATH}"
+        form = sms_form(body, phone, DEFAULT_OUR_NUMBER)
+        reply = httpx.post(url, data=form, headers={"X-Twilio-Signature": sign(url, form, DEFAULT_AUTH_TOKEN)},
+                           timeout=30)
+        reply.raise_for_status()
+        return reply
+
     def text(self, phone: str, body: str, settle_seconds: float = 2.0, timeout: float = 60) -> list[str]:
         """Send one SMS from `phone` through the signed Twilio webhook (what `make phone` does);
         the bot texts that turn added to the conversation's tracker (the SMS themselves go to
@@ -251,10 +267,26 @@ class Stack:
         users = [i for i, e in enumerate(seen) if e.get("event") == "user"]
         return [str(e.get("text") or "") for e in seen[users[said_before]:] if e.get("event") == "bot"]
 
-    def api(self, method: str, path: str, **kwargs: object) -> httpx.Response:
-        """Call the payments service's API with the service token."""
-        headers = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
+    def api(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: object) -> httpx.Response:
+        """Call the payments service's API with the service token (plus `headers`)."""
+        headers = {"Authorization": f"Bearer {SERVICE_TOKEN}", **(headers or {})}
         return httpx.request(method, f"{self.payments_url}{path}", headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+    def as_cardholder(self, account_id: str) -> dict[str, str]:
+        """Headers of a fresh verification session of `account_id` (contract C2), opened through
+        `POST /api/verify` with the demo account's own answers as a test conversation: what a
+        test needs to read the account, its plans and payments the way the action server does."""
+        last4, dob, zip_code = DEMO_FACTORS[account_id]
+        conversation = new_conversation("check")
+        verified = self.api("POST", "/api/verify", json={
+            "channel": "rest", "conversation_id": conversation, "card_last4": last4, "dob": dob, "zip": zip_code})
+        body = verified.json()
+        assert body.get("verified"), body
+        return {"X-Conversation-Id": conversation, "X-Verification-Session": body["verification_session"]}
+
+    def account_api(self, account_id: str, method: str, path: str, **kwargs: object) -> httpx.Response:
+        """`api` as a verified conversation of `account_id` (see `as_cardholder`)."""
+        return self.api(method, path, headers=self.as_cardholder(account_id), **kwargs)
 
     def bot_texts(self, sender: str) -> list[str]:
         """Every bot message in the conversation, including pushed ones (REST cannot deliver those)."""

@@ -155,8 +155,8 @@ def assert_no_server_errors(logged: Callable[[str], str]) -> None:
 
 
 def plans_and_payments(stack: Stack, account_id: str) -> tuple[list[str], list[str]]:
-    plans = stack.api("GET", f"/api/accounts/{account_id}/plans").json()
-    payments = stack.api("GET", f"/api/accounts/{account_id}/payments", params={"limit": 50}).json()["payments"]
+    plans = stack.account_api(account_id, "GET", f"/api/accounts/{account_id}/plans").json()
+    payments = stack.account_api(account_id, "GET", f"/api/accounts/{account_id}/payments", params={"limit": 50}).json()["payments"]
     return [p["id"] for p in plans], [p["id"] for p in payments]
 
 

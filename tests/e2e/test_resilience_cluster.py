@@ -180,5 +180,5 @@ def test_one_conversation_across_two_servers_is_processed_once_and_in_order(clus
     assert any("$2,450.00" in t for t in replies[4])
     assert "2. 6 monthly payments of $51.66" in "\n".join(replies[5])
     assert "Do you agree to this plan" in " ".join(replies[6])
-    assert stack.api("GET", "/api/accounts/A1001/plans").json() == []  # "no": nothing booked
+    assert stack.account_api("A1001", "GET", "/api/accounts/A1001/plans").json() == []  # "no": nothing booked
     assert RedisConnection(REDIS_URL).command("GET", lock_key) is None  # the last turn released the lock
