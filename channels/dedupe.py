@@ -16,6 +16,10 @@ The same store keeps per-conversation memories with a TTL: the buttons an SMS cu
 answer by number, a call's last prompt and silence count, a call's queued pushed messages, a
 handoff's whisper summary. In memory that state is per process: with several rasa replicas set
 CHANNELS_REDIS_URL, or keep Twilio's traffic for one number on one replica.
+
+It also holds the revocations and reports the payments service has not confirmed yet
+(channels/revocation.py): one key each, found again with `keys(prefix)` after a restart or by
+another replica, and sent under a lease taken with `add` (set if absent).
 """
 
 from __future__ import annotations
@@ -57,6 +61,10 @@ class ChannelStore(Protocol):
     async def push(self, key: str, value: Any, ttl_seconds: float) -> None: ...
 
     async def pop_all(self, key: str) -> list[Any]: ...
+
+    async def add(self, key: str, value: Any, ttl_seconds: float) -> bool: ...
+
+    async def keys(self, prefix: str) -> list[str]: ...
 
     async def close(self) -> None: ...
 
@@ -122,6 +130,17 @@ class InMemoryStore:
         if entry is None or entry.expires_at <= self.clock():
             return []
         return list(json.loads(entry.value))
+
+    async def add(self, key: str, value: Any, ttl_seconds: float) -> bool:
+        """Set `key` only if it holds nothing live; True when this call set it (a lease)."""
+        if self._live(self._values, key) is not None:
+            return False
+        await self.set(key, value, ttl_seconds)
+        return True
+
+    async def keys(self, prefix: str) -> list[str]:
+        """The live keys starting with `prefix` (set/push keys, not `once` keys)."""
+        return [key for key in list(self._values) if key.startswith(prefix) and self._live(self._values, key)]
 
     async def close(self) -> None:
         return None
@@ -206,6 +225,15 @@ class RedisStore:
             pipe.delete(full)
             items, _ = await pipe.execute()
         return [json.loads(item) for item in items]
+
+    async def add(self, key: str, value: Any, ttl_seconds: float) -> bool:
+        """`SET NX EX`: True when this call set it (a lease every replica respects)."""
+        return bool(await self._redis.set(KEY_PREFIX + key, json.dumps(value), nx=True, ex=max(1, int(ttl_seconds))))
+
+    async def keys(self, prefix: str) -> list[str]:
+        """The keys starting with `prefix` (SCAN, so Redis is never blocked); `prefix` holds no glob characters."""
+        found = [key async for key in self._redis.scan_iter(match=KEY_PREFIX + prefix + "*", count=500)]
+        return [key[len(KEY_PREFIX):] for key in found]
 
     async def close(self) -> None:
         await self._redis.close()

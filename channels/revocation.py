@@ -32,9 +32,11 @@ death in the customer's words is filed as a report too (`match_report`, `Revocat
 `POST /api/reports`); the words still reach Rasa silently, so the agent's transcript has them.
 
 `RevocationDesk.handle(...)` is what connectors call: None for any other message (it goes to
-Rasa); else the reply for the customer, after the service answered 201. If the service cannot
-be reached the record is retried in the background with growing delays and the customer is told
-plainly that it is being recorded and how to reach a person; a refusal (no phone number and no
+Rasa); else the reply for the customer, after the service answered 201. Each record is written
+to the connector's channel store first (Redis with CHANNELS_REDIS_URL), so if the service cannot
+be reached it is retried from there with growing delays by the connector's drain task, across
+restarts and replicas, until the service answers, and the customer is told plainly that it is
+being recorded and how to reach a person; a refusal (no phone number and no
 verified account to record it against) gets how to stop contact instead. The customer's words go
 to the service card-masked; they are never logged.
 """
@@ -44,10 +46,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 import unicodedata
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from channels.dedupe import ChannelStore, InMemoryStore
 from channels.masking import mask_card_numbers
 from channels.rasa_state import rasa_tracker
 
@@ -443,14 +449,54 @@ class Answer:
     cease: bool = False
 
 
+# The queue of what the service has not confirmed yet lives in the connector's channel store
+# (channels/dedupe.py: this process's memory, or Redis shared by every replica with
+# CHANNELS_REDIS_URL), one key per item, written BEFORE the first attempt, so neither a failed
+# attempt nor a restart in the middle of one loses the customer's request.
+OUTBOX = "revocation-outbox"
+MAX_AGE_SECONDS = 7 * 24 * 3600.0  # older than this, an item is logged at ERROR and dropped
+_KEEP_SECONDS = MAX_AGE_SECONDS + 24 * 3600.0  # the store's own TTL, a backstop beyond the age limit
+_SENDS = {"revocation": "record", "report": "report"}
+
+
 @dataclass
 class RevocationDesk:
     """Catches revocations for a connector: `handle(...)` → None (not one: give it to Rasa) or the
-    reply for the customer. Retries run in the background (`drain()` waits for them)."""
+    reply for the customer.
+
+    Durable retries: each revocation or report is written to `store` under a key of its own
+    (`<outbox>:item:<id>`, a random id made once) before the service is asked, and deleted once
+    the service answered 201 (or refused it). One the service could not take stays in the store
+    and the drain task (`start()` with the connector, `stop()` when it stops) sends it again
+    with growing delays (`retry_delays`, the last one repeated) until the service answers, across
+    restarts and, with Redis, from any replica. A send holds a lease (`<outbox>:lease:<id>`, set
+    if absent) and re-reads the item under it, so two drains never send the same item at once and
+    a sent item is never sent again. After the listed delays the item is logged at ERROR (a person
+    should record it; retrying goes on); after `max_age_seconds` it is logged at ERROR and
+    dropped. Log lines name the item id, the kind and a masked number, never the words.
+
+    The payments service has no idempotency key on `POST /api/contact/revocations`: only an answer
+    lost after the service committed (a timeout then) can make a revocation recorded twice, which
+    sets the same flags again (a second audit row). `POST /api/reports` returns the first report
+    for the same kind from the same conversation."""
 
     ledger: RevocationLedger
     retry_delays: tuple[float, ...] = (2.0, 5.0, 15.0, 60.0)
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    store: ChannelStore | None = None
+    max_age_seconds: float = MAX_AGE_SECONDS
+    poll_seconds: float = 30.0  # how often the drain looks for items other replicas or processes left
+    lease_seconds: float = 60.0  # longer than one send (the ledger's timeout)
+    outbox: str = OUTBOX
+    clock: Callable[[], float] = time.time  # wall clock: items outlive the process
+    _local: dict[str, dict[str, Any]] = field(default_factory=dict)  # the store could not take them
+    _task: asyncio.Task[None] | None = None
+    _wake: asyncio.Event | None = None
+    _pass_lock: asyncio.Lock | None = None
+    _stopping: bool = False
+
+    def __post_init__(self) -> None:
+        if self.store is None:
+            self.store = InMemoryStore(ttl_seconds=3600.0)
 
     async def handle(self, text: str, *, channel: str, conversation_id: str, phone: str | None = None,
                      account_id: str | None = None) -> Answer | None:
@@ -467,16 +513,13 @@ class RevocationDesk:
             "inconvenient": revocation.inconvenient.as_json() if revocation.inconvenient else None,
             "summary": summary,
         }
-        outcome = await self.ledger.record(body)
+        outcome = await self._first_attempt("revocation", body)
         log.info("[conversation=%s] revocation (media %s, cease %s, inconvenient %s): %s", _shown(conversation_id),
                  list(revocation.media), revocation.cease, revocation.inconvenient is not None, outcome)
         if outcome == RECORDED:
             return Answer(confirmation(revocation), revocation.cease)
         if outcome == REFUSED:
             return Answer(not_recordable_text())
-        task = asyncio.create_task(self._retry(body))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
         return Answer(pending_text(revocation), revocation.cease)
 
     async def report(self, text: str, *, channel: str, conversation_id: str, phone: str | None = None,
@@ -491,34 +534,232 @@ class RevocationDesk:
         body = {"kind": kind, "account_id": account_id or None, "phone": phone or None,
                 "conversation_id": conversation_id, "channel": channel, "reported_by": "unknown",
                 "summary": mask_card_numbers((text or "").strip())[0][:300]}
-        outcome = await self.ledger.report(body)
+        outcome = await self._first_attempt("report", body)
         log.info("[conversation=%s] %s report from a paused conversation: %s", _shown(conversation_id), kind, outcome)
         if outcome == RECORDED:
             return Answer(REPORT_RECORDED_TEXT)
         if outcome == UNAVAILABLE:
-            task = asyncio.create_task(self._retry(body, self.ledger.report))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
             return Answer(f"We're recording this, but our system didn't confirm it yet; we'll keep trying. You can "
                           f"also reach a person at {PHONE_FOR_A_PERSON}, 8am-9pm.")
         return None
 
-    async def _retry(self, body: dict[str, Any], send: Any = None) -> None:
-        send = send or self.ledger.record
-        for attempt, delay in enumerate(self.retry_delays, 1):
-            await asyncio.sleep(delay)
-            outcome = await send(body)
-            if outcome == RECORDED:
-                log.info("[conversation=%s] recorded on retry %d", _shown(body["conversation_id"]), attempt)
+    # --- the durable queue ---------------------------------------------------------------------
+
+    def _item_key(self, item_id: str) -> str:
+        return f"{self.outbox}:item:{item_id}"
+
+    def _lease_key(self, item_id: str) -> str:
+        return f"{self.outbox}:lease:{item_id}"
+
+    def _delay(self, attempts: int) -> float:
+        """The wait after the `attempts`-th failed attempt (the first one is the connector's)."""
+        if not self.retry_delays:
+            return self.poll_seconds
+        return self.retry_delays[min(attempts, len(self.retry_delays)) - 1]
+
+    async def _first_attempt(self, kind: str, body: dict[str, Any]) -> str:
+        """Store the item (under a lease, so no drain sends it meanwhile), then ask the service.
+        Recorded or refused: the item is deleted. Unavailable: it stays, due after the first delay."""
+        item_id = uuid.uuid4().hex
+        now = self.clock()
+        item = {"id": item_id, "kind": kind, "body": body, "created_at": now, "attempts": 0, "next_at": now,
+                "alerted": False}
+        durable = await self._store_op("store", self._lease, item_id) and await self._store_op(
+            "store", self._put, item)
+        if not durable:
+            log.error("[conversation=%s] %s %s could not be written to the channel store: kept in this process only",
+                      _shown(body["conversation_id"]), kind, item_id)
+        outcome = await self._send(item)
+        if outcome == UNAVAILABLE:
+            item["attempts"], item["next_at"] = 1, now + self._delay(1)
+            if durable:  # if this update fails, the stored copy (due now) is retried all the same
+                await self._store_op("update", self._put, item)
+            else:
+                self._local[item_id] = item
+        elif durable:
+            await self._store_op("delete", self._forget, item_id)
+        if durable:
+            await self._store_op("release", self._release, item_id)
+        if outcome == UNAVAILABLE and self._wake is not None:
+            self._wake.set()
+        return outcome
+
+    async def _store_op(self, what: str, op: Callable[..., Awaitable[Any]], *args: Any) -> bool:
+        try:
+            result = await op(*args)
+        except Exception as error:  # Redis down: the caller keeps the item in memory instead
+            log.error("revocation outbox: %s failed in the channel store (%s)", what, type(error).__name__)
+            return False
+        return result is not False
+
+    async def _lease(self, item_id: str) -> bool:
+        assert self.store is not None
+        return await self.store.add(self._lease_key(item_id), True, self.lease_seconds)
+
+    async def _release(self, item_id: str) -> None:
+        assert self.store is not None
+        await self.store.delete(self._lease_key(item_id))
+
+    async def _put(self, item: dict[str, Any]) -> None:
+        assert self.store is not None
+        keep = max(1.0, item["created_at"] + _KEEP_SECONDS - self.clock())
+        await self.store.set(self._item_key(item["id"]), item, keep)
+
+    async def _forget(self, item_id: str) -> None:
+        assert self.store is not None
+        await self.store.delete(self._item_key(item_id))
+
+    async def _send(self, item: dict[str, Any]) -> str:
+        send = getattr(self.ledger, _SENDS[item["kind"]])
+        return await send(item["body"])
+
+    async def pending(self) -> list[dict[str, Any]]:
+        """The items not recorded yet (in the store, and any only this process holds)."""
+        assert self.store is not None
+        items = []
+        for key in await self.store.keys(f"{self.outbox}:item:"):
+            item = await self.store.get(key)
+            if item is not None:
+                items.append(item)
+        return items + list(self._local.values())
+
+    async def retry_due(self) -> float:
+        """One pass: send every item that is due. Returns the seconds until the next one is due
+        (at most `poll_seconds`)."""
+        if self._pass_lock is None:
+            self._pass_lock = asyncio.Lock()
+        async with self._pass_lock:
+            return await self._retry_due()
+
+    async def _retry_due(self) -> float:
+        assert self.store is not None
+        wait = self.poll_seconds
+        for item_id, item in list(self._local.items()):  # the store failed for these: try it again first
+            if await self._store_op("store", self._put, item):
+                del self._local[item_id]
+        try:
+            keys = await self.store.keys(f"{self.outbox}:item:")
+        except Exception as error:
+            log.error("revocation outbox: listing failed in the channel store (%s)", type(error).__name__)
+            keys = []
+        for key in keys:
+            if self._stopping:
+                break
+            item = await self.store.get(key)
+            if item is None:
+                continue
+            due = item["next_at"] - self.clock()
+            if due > 0 and not self._expired(item):
+                wait = min(wait, due)
+                continue
+            if not await self._lease(item["id"]):
+                continue  # another replica (or this one) is sending it
+            try:
+                item = await self.store.get(key)  # under the lease: it may have been sent meanwhile
+                if item is not None:
+                    left = await self._attempt(item)
+                    if left is not None:
+                        item["attempts"] += 1
+                        await self._put(item)
+                        wait = min(wait, left)
+            finally:
+                await self._release(item["id"] if item else key.rsplit(":", 1)[-1])
+        for item_id, item in list(self._local.items()):
+            due = item["next_at"] - self.clock()
+            if due > 0 and not self._expired(item):
+                wait = min(wait, due)
+                continue
+            left = await self._attempt(item, local=True)
+            if left is None:
+                del self._local[item_id]
+            else:
+                item["attempts"] += 1
+                wait = min(wait, left)
+        return max(wait, 0.01)
+
+    def _expired(self, item: dict[str, Any]) -> bool:
+        return self.clock() - item["created_at"] > self.max_age_seconds
+
+    async def _attempt(self, item: dict[str, Any], local: bool = False) -> float | None:
+        """Send one due item. None when it is done with (recorded, refused, too old: deleted);
+        else the seconds until its next attempt (`item` updated; the caller counts the attempt)."""
+        shown, kind, item_id = _shown(str(item["body"].get("conversation_id") or "")), item["kind"], item["id"]
+        if self._expired(item):
+            log.error("[conversation=%s] %s %s NOT recorded after %.0f days and %d attempts: dropped; a person must "
+                      "record it", shown, kind, item_id, self.max_age_seconds / 86400, item["attempts"])
+            if not local:
+                await self._forget(item_id)
+            return None
+        outcome = await self._send(item)
+        attempt = item["attempts"]  # retries so far, the connector's first attempt included
+        if outcome == RECORDED:
+            log.info("[conversation=%s] %s %s recorded on retry %d", shown, kind, item_id, attempt)
+        elif outcome == REFUSED:
+            log.error("[conversation=%s] %s %s refused by the payments service on retry %d: a person must record it",
+                      shown, kind, item_id, attempt)
+        if outcome != UNAVAILABLE:
+            if not local:
+                await self._forget(item_id)
+            return None
+        delay = self._delay(attempt + 1)
+        item["next_at"] = self.clock() + delay
+        if attempt >= len(self.retry_delays) and not item.get("alerted"):
+            item["alerted"] = True
+            log.error("[conversation=%s] %s %s NOT recorded after %d retries: still retrying every %.0fs; a person "
+                      "should record it", shown, kind, item_id, attempt, delay)
+        return delay
+
+    def start(self) -> None:
+        """Start the drain task (the connector does, when its server starts)."""
+        if self._task is not None and not self._task.done():
+            return
+        self._stopping = False
+        self._wake = asyncio.Event()
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while not self._stopping:
+            try:
+                wait = await self.retry_due()
+            except Exception:
+                log.exception("revocation outbox: a retry pass failed")
+                wait = self.poll_seconds
+            if self._stopping:
                 return
-            if outcome == REFUSED:
-                return
-        log.error("[conversation=%s] revocation or report NOT recorded after %d retries: a person must record it",
-                  _shown(body["conversation_id"]), len(self.retry_delays))
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Stop the drain task, letting a send under way finish first (what is left stays in the store)."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
+        try:
+            await asyncio.wait_for(task, timeout=grace_seconds)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            pass
+        except Exception:
+            log.exception("revocation outbox: the drain task failed")
+        if self._local:
+            log.error("revocation outbox: %d item(s) the channel store never took are lost with this process: a person "
+                      "must record them (ids %s)", len(self._local), ", ".join(self._local))
 
     async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Retry until nothing is left, or what is left has been tried after every listed delay
+        (tests; the drain task goes on after that)."""
+        while True:
+            wait = await self.retry_due()
+            left = [item for item in await self.pending() if not self._expired(item)]
+            if all(item["attempts"] > len(self.retry_delays) for item in left):
+                return
+            await asyncio.sleep(wait)
 
 
 async def conversation_paused(app: Any, sender_id: str) -> bool:
@@ -527,6 +768,27 @@ async def conversation_paused(app: Any, sender_id: str) -> bool:
     return tracker is not None and tracker.is_paused()
 
 
-def desk_for(payments_url: str, service_token: str, timeout_seconds: float = 5.0) -> RevocationDesk:
-    """The desk a connector uses in production: the payments service's ledger."""
-    return RevocationDesk(PaymentsRevocationLedger(payments_url, service_token, timeout_seconds))
+def drain_with_server(blueprint: Any, desk_of: Callable[[], RevocationDesk]) -> None:
+    """Start the connector's drain task when its server starts, stop it when the server stops
+    (Sanic runs shutdown listeners in reverse: this one before the connector closes its store).
+    `desk_of` is read at start (a test may have swapped the desk before)."""
+    started: list[RevocationDesk] = []
+
+    @blueprint.listener("after_server_start")
+    async def start_revocation_drain(*_: Any) -> None:
+        desk = desk_of()
+        started.append(desk)
+        desk.start()
+
+    @blueprint.listener("before_server_stop")
+    async def stop_revocation_drain(*_: Any) -> None:
+        while started:
+            await started.pop().stop()
+
+
+def desk_for(payments_url: str, service_token: str, timeout_seconds: float = 5.0,
+             store: ChannelStore | None = None) -> RevocationDesk:
+    """The desk a connector uses in production: the payments service's ledger, and the
+    connector's channel store for what is not recorded yet (none: this process's memory)."""
+    return RevocationDesk(PaymentsRevocationLedger(payments_url, service_token, timeout_seconds), store=store,
+                          lease_seconds=max(60.0, 4 * timeout_seconds))

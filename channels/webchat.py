@@ -67,7 +67,7 @@ from channels.dedupe import build_store
 from channels.masking import mask_card_numbers
 from channels.rasa_input import FactsSigner, neutralize
 from channels.rasa_state import is_listening, rasa_tracker
-from channels.revocation import desk_for
+from channels.revocation import desk_for, drain_with_server
 
 logger = logging.getLogger(__name__)
 
@@ -278,8 +278,10 @@ class WebChatInput(SocketIOInput):
         self.card_buffer = SplitCardBuffer(
             build_store(store_settings.channels_redis_url, store_settings.channels_dedupe_ttl_seconds))
         # Revocations in the customer's words, recorded before Rasa sees them (channels/revocation.py).
+        # What the service has not confirmed yet waits in the same store (Redis with
+        # CHANNELS_REDIS_URL), so a restart keeps it; the drain task retries it.
         self.revocations = desk_for(store_settings.payments_url, store_settings.payments_service_token,
-                                    store_settings.payments_timeout_seconds)
+                                    store_settings.payments_timeout_seconds, store=self.card_buffer.store)
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """For pushed messages (agent replies, `trigger_intent`): emits to the room named by the
@@ -395,6 +397,7 @@ class WebChatInput(SocketIOInput):
             self.app = app
 
         webchat = _WebChatBlueprint(remember_app, sio, self.socketio_path, "webchat_webhook")
+        drain_with_server(webchat, lambda: self.revocations)
         namespace = self.namespace
 
         @webchat.route("", methods=["GET"], strict_slashes=True)

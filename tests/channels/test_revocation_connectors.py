@@ -4,6 +4,7 @@ conversation is paused; other messages still reach Rasa."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import xml.etree.ElementTree as ET
@@ -236,3 +237,32 @@ async def test_an_unverified_listening_web_chat_leaves_it_to_the_assistant(serve
         assert (await server.next_message()).text == "stop texting me"
         assert ledger.bodies == []
         assert re.search("stop", (await browser.next("bot_uttered"))["text"])
+
+
+# --- the durable retry queue, started and stopped with the connector --------------------------------
+
+
+def test_each_connector_keeps_unrecorded_revocations_in_its_own_channel_store() -> None:
+    sms = TwilioSmsInput(make_settings(), sender=FakeSender(), ledger=FakeLedger())
+    voice = TwilioVoiceInput(make_settings(), sender=FakeSender())
+    web = WebChatInput(settings=make_settings())
+    assert sms.revocations.store is sms.store and voice.revocations.store is voice.store
+    assert web.revocations.store is web.card_buffer.store
+
+
+async def test_a_restarted_sms_connector_records_what_the_last_process_left_in_the_store(serve: ServeFn) -> None:
+    sender = FakeSender()
+    channel = TwilioSmsInput(make_settings(), sender=sender, ledger=FakeLedger())
+    before = RevocationDesk(RecordingLedger(UNAVAILABLE), store=channel.store, retry_delays=(0.01,))
+    await before.handle("stop texting me", channel="sms", conversation_id=CUSTOMER, phone=CUSTOMER)
+    assert len(await channel.store.keys("revocation-outbox:item:")) == 1  # what survives the process
+
+    ledger = RecordingLedger(RECORDED)
+    channel.revocations = RevocationDesk(ledger, store=channel.store, retry_delays=(0.01,), poll_seconds=0.05)
+    await serve(channel, FakeRasa())  # the server starts the drain: no message needed
+    for _ in range(200):
+        if not await channel.store.keys("revocation-outbox:"):
+            break
+        await asyncio.sleep(0.02)
+    assert [(b["phone"], b["media"]) for b in ledger.bodies] == [(CUSTOMER, ["sms"])]
+    assert await channel.store.keys("revocation-outbox:") == []
