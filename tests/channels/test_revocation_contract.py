@@ -6,18 +6,13 @@ Starts `.venv/payments` (migrated and seeded SQLite in a temporary folder) on a 
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from channels.revocation import RECORDED, REFUSED, PaymentsRevocationLedger, RevocationDesk
-from tests.actions.processes import free_port, wait_healthy
+from tests.actions.processes import payments_service
 
-ROOT = Path(__file__).resolve().parents[2]
-PAYMENTS_PY = ROOT / ".venv/payments/bin/python"
 TOKEN = "contract-service-token"
 MARIA_PHONE = "+15125550101"  # A1001 in the seed
 DANA_PHONE = "+14045550105"  # A1005
@@ -25,27 +20,8 @@ DANA_PHONE = "+14045550105"  # A1005
 
 @pytest.fixture(scope="module")
 def payments_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not PAYMENTS_PY.exists():
-        pytest.fail(".venv/payments is missing: run `make envs`")
-    work = tmp_path_factory.mktemp("payments")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "EVENKEEL_ENV": "test", "PAYMENTS_SERVICE_TOKEN": TOKEN,
-           "DATABASE_URL": f"sqlite:///{work}/payments.db", "PAYMENTS_PUBLIC_URL": url,
-           "STRIPE_API_BASE": f"http://127.0.0.1:{free_port()}"}
-    subprocess.run([str(PAYMENTS_PY), "-m", "payments", "setup"], cwd=ROOT, env=env, check=True,
-                   capture_output=True, timeout=120)
-    log = (work / "payments.log").open("w")
-    process = subprocess.Popen([str(PAYMENTS_PY), "-m", "uvicorn", "--factory", "payments.main:create_app",
-                                "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_healthy(f"{url}/health", process, (work / "payments.log").read_text)
+    with payments_service(tmp_path_factory.mktemp("payments"), TOKEN) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 class Recording:
