@@ -55,6 +55,7 @@ class ContactRule(StrEnum):
     RECENT_CONVERSATION = "recent_conversation"
     OUTSIDE_HOURS = "outside_hours"
     INCONVENIENT_TIME = "inconvenient_time"  # a time the consumer told us is inconvenient
+    INCONVENIENT_PLACE = "inconvenient_place"  # a place the consumer told us is inconvenient ("not at work")
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,28 @@ class ContactDecision:
 
 _PAUSING_FLAGS = NO_COLLECTION_FLAGS - {AccountFlag.CEASE_COMMUNICATION}
 
+# 12 CFR 1006.6(b)(1): no communication "at a time or place that the debt collector knows or should
+# know is inconvenient to the consumer". A place ("not at work", "not at school") is recorded by
+# `channels/revocation.py` as "work", "school" or "home" (the API takes other names too). We hold
+# one phone number and cannot tell where it rings, so the rule kept is the conservative one: the
+# consumer may be at that place whenever people usually are, so we start no call and no text
+# (email does not ring at a place) on a weekday (Monday to Friday, the local calendar) from 08:00
+# to 18:00 local time in EVERY zone the consumer may be in (the zones of the hours rule). Any place
+# other than home (school, a hospital, a name we do not know) gets that same window: we have no
+# better documented basis for its hours. Home is the opposite case: people are home outside those
+# hours, so a window would protect nothing; a consumer who said "not at home" may be there at any
+# hour, so no call or text we start is allowed at all (next_allowed_at None: only a person can
+# lift it). To give home the weekday window instead, drop it from _ANY_HOUR_PLACES.
+PLACE_DAYS = frozenset(range(5))  # date.weekday(): Monday 0 .. Friday 4
+PLACE_HOURS = (time(8, 0), time(18, 0))  # 18:00 itself is outside
+_ANY_HOUR_PLACES = frozenset({"home"})
+
+
+def _place_names(places: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(places with the weekday window, places inconvenient at any hour), normalized and sorted."""
+    named = {" ".join(p.split()).lower() for p in places} - {""}
+    return tuple(sorted(named - _ANY_HOUR_PLACES)), tuple(sorted(named & _ANY_HOUR_PLACES))
+
 
 def evaluate_contact(
     *,
@@ -119,6 +142,7 @@ def evaluate_contact(
     policy: ContactPolicy = DEFAULT_POLICY,
     pauses: Iterable[str] = (),
     windows: Sequence[ContactWindow] = (),
+    places: Iterable[str] = (),
 ) -> ContactDecision:
     """Decide whether we may start a `medium` contact at `at` (timezone-aware).
 
@@ -126,8 +150,10 @@ def evaluate_contact(
     hours must be convenient in all of them; the first is the consumer's own calendar, which counts
     the Reg F days. DST is handled by the zones. `pauses`: reasons beyond the flags that pause
     collection (the standing's `pending_review`: a report no agent has reviewed yet; `settled`).
-    `windows` are hours the consumer asked for, applied in every zone. `history` may hold any
-    events; only voice events at or before `at` count.
+    `windows` are hours the consumer asked for, applied in every zone. `places` are the places
+    they said are inconvenient ("work"): SMS and voice are refused while the consumer may be there
+    (`PLACE_HOURS` on `PLACE_DAYS` in any zone; "home" at any hour, see above). `history` may hold
+    any events; only voice events at or before `at` count.
     """
     if at.tzinfo is None:
         raise ValueError("evaluate_contact needs a timezone-aware datetime")
@@ -147,7 +173,7 @@ def evaluate_contact(
     if medium.stop_flag in flags:
         return _refused(ContactRule.OPTED_OUT, f"the consumer opted out of {medium.value}")
 
-    hours = _Hours.of(policy, windows)
+    hours = _Hours.of(policy, windows, places if medium.uses_phone else ())
     calls = _voice_history(history, at) if medium is Medium.VOICE else []
     rule, detail = _first_timed_refusal(calls, zones, medium, at, policy, hours)
     if rule is None:
@@ -169,14 +195,17 @@ class _Hours:
 
     policy: tuple[time, time]
     consumer: tuple[time, time] | None
+    places: tuple[str, ...] = ()  # inconvenient during PLACE_HOURS on PLACE_DAYS
+    any_hour_places: tuple[str, ...] = ()  # inconvenient at every hour: no contact is ever allowed
 
     @classmethod
-    def of(cls, policy: ContactPolicy, windows: Sequence[ContactWindow]) -> "_Hours":
+    def of(cls, policy: ContactPolicy, windows: Sequence[ContactWindow], places: Iterable[str] = ()) -> "_Hours":
         earliest, latest = policy.earliest, policy.latest
         for w in windows:
             earliest = max(earliest, w.not_before or earliest)
             latest = min(latest, w.not_after or latest)
-        return cls((policy.earliest, policy.latest), (earliest, latest) if earliest < latest else None)
+        timed, always = _place_names(places)
+        return cls((policy.earliest, policy.latest), (earliest, latest) if earliest < latest else None, timed, always)
 
 
 def _first_timed_refusal(
@@ -202,7 +231,23 @@ def _first_timed_refusal(
              f"consumer may be ({', '.join(z.key for z in zones)})")
     if hours.consumer is None or any(not _within(z, at, hours.consumer) for z in zones):
         return ContactRule.INCONVENIENT_TIME, "the consumer told us this time is inconvenient"
+    if hours.any_hour_places:
+        return ContactRule.INCONVENIENT_PLACE, (
+            f"the consumer told us calls and texts at {_joined(hours.any_hour_places)} are inconvenient, and they "
+            f"may be there at any hour: only a person can lift this"
+        )
+    at_place = [z for z in zones if _at_place(z, at)] if hours.places else []
+    if at_place:
+        return ContactRule.INCONVENIENT_PLACE, (
+            f"the consumer told us calls and texts at {_joined(hours.places)} are inconvenient, and it is a weekday "
+            f"between {PLACE_HOURS[0]:%H:%M} and {PLACE_HOURS[1]:%H:%M} in "
+            f"{', '.join(z.key for z in at_place)}, when they may be there"
+        )
     return None, ""
+
+
+def _joined(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def _next_allowed(
@@ -210,8 +255,8 @@ def _next_allowed(
     hours: _Hours,
 ) -> datetime | None:
     """The earliest moment every time-based rule passes together (each can push the others); None
-    when no hour is convenient in every zone and the consumer's own hours."""
-    if hours.consumer is None:
+    when no hour is convenient in every zone and the consumer's own hours and places."""
+    if hours.consumer is None or hours.any_hour_places:
         return None
     home = zones[0]
     when = at
@@ -224,6 +269,8 @@ def _next_allowed(
             later = max(later, _conversation_clear_at(calls, home, later, policy))
         for zone in zones:
             later = max(later, _hours_clear_at(zone, later, hours.consumer))
+            if hours.places:
+                later = max(later, _place_clear_at(zone, later))
         if later == when:
             return when.astimezone(timezone.utc)
         when = later
@@ -271,6 +318,19 @@ def _conversation_clear_at(calls: list[ContactEvent], zone: ZoneInfo, at: dateti
 
 def _within(zone: ZoneInfo, at: datetime, hours: tuple[time, time]) -> bool:
     return hours[0] <= at.astimezone(zone).time() < hours[1]
+
+
+def _at_place(zone: ZoneInfo, at: datetime) -> bool:
+    """Whether, local time in `zone`, `at` falls on a weekday between PLACE_HOURS."""
+    local = at.astimezone(zone)
+    return local.weekday() in PLACE_DAYS and _within(zone, at, PLACE_HOURS)
+
+
+def _place_clear_at(zone: ZoneInfo, at: datetime) -> datetime:
+    """`at` when outside the place window in `zone`, else the window's end there (18:00 local)."""
+    if not _at_place(zone, at):
+        return at
+    return datetime.combine(at.astimezone(zone).date(), PLACE_HOURS[1], tzinfo=zone)
 
 
 def _hours_clear_at(zone: ZoneInfo, at: datetime, hours: tuple[time, time]) -> datetime:

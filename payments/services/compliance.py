@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.masking import mask_card_numbers
@@ -293,6 +294,7 @@ class ComplianceService:
                 medium=medium, at=at, history=history, policy=self.policy,
                 pauses=_pauses(session, account),
                 windows=ContactWindowRepository(session).windows_of(account_id),
+                places=_places_of(session, account_id),
             )
             audit = AuditLog(session)
             audit.record(
@@ -463,6 +465,13 @@ def _pauses(session: Session, account: Account) -> list[str]:
     """What pauses contact besides the flags: a report no agent reviewed. (A settled account is
     paused for collection in its standing, but may still be told it is settled.)"""
     return [PauseReason.PENDING_REVIEW.value] if ReportRepository(session).pending_kinds(account.id) else []
+
+
+def _places_of(session: Session, account_id: str) -> set[str]:
+    """Every place the consumer said is inconvenient (`contact_windows.places`, 12 CFR 1006.6(b)(1)).
+    Read here, not by `ContactWindowRepository.windows_of`, which returns the hours only."""
+    rows = session.scalars(select(ContactWindowRow.places).where(ContactWindowRow.account_id == account_id))
+    return {place for places in rows for place in (places or ())}
 
 
 def _media(media: Iterable[str], cease: bool) -> tuple[Medium, ...]:

@@ -353,6 +353,105 @@ def test_next_allowed_at_is_allowed():
     assert not voice(history, at=decision.next_allowed_at - timedelta(minutes=1)).allowed
 
 
+# --- places the consumer named (12 CFR 1006.6(b)(1)) --------------------------------------------
+# 2026-03-02 is a Monday, 2026-03-06 a Friday, 2026-03-07 a Saturday.
+
+
+def at_place(at, places=("work",), zones=NY, medium=Medium.SMS, windows=()):
+    return evaluate_contact(flags=(), time_zone=zones, medium=medium, at=at, places=places, windows=windows)
+
+
+@pytest.mark.parametrize("medium", [Medium.SMS, Medium.VOICE])
+@pytest.mark.parametrize(
+    ("hour", "minute", "allowed"), [(8, 0, False), (12, 0, False), (17, 59, False), (18, 0, True), (20, 59, True)]
+)
+def test_at_work_no_call_or_text_on_weekdays_8_to_18_local(medium, hour, minute, allowed):
+    decision = at_place(local(NY, 2026, 3, 2, hour, minute), medium=medium)
+    assert decision.allowed is allowed
+    assert decision.rule == (None if allowed else ContactRule.INCONVENIENT_PLACE)
+
+
+def test_the_place_refusal_says_why_and_when():
+    decision = at_place(local(NY, 2026, 3, 2, 10, 0))
+    assert decision.detail == ("the consumer told us calls and texts at work are inconvenient, and it is a weekday "
+                               "between 08:00 and 18:00 in America/New_York, when they may be there")
+    assert decision.next_allowed_at == local(NY, 2026, 3, 2, 18, 0)
+    assert decision.next_allowed_at.tzinfo == UTC
+
+
+def test_a_place_does_not_stop_email():
+    assert at_place(local(NY, 2026, 3, 2, 12, 0), medium=Medium.EMAIL).allowed
+
+
+@pytest.mark.parametrize("at", [local(NY, 2026, 3, 7, 8, 0), local(NY, 2026, 3, 7, 12, 0), local(NY, 2026, 3, 8, 17, 0)])
+def test_weekends_are_not_working_days(at):
+    assert at_place(at, medium=Medium.VOICE).allowed
+
+
+def test_the_place_holds_in_every_zone_the_consumer_may_be_in():
+    # 18:30 in New York is 17:30 in Chicago: they may still be at work there.
+    decision = at_place(local(NY, 2026, 3, 2, 18, 30), zones=(NY, CHICAGO))
+    assert decision.rule == ContactRule.INCONVENIENT_PLACE
+    assert "America/Chicago" in decision.detail and "America/New_York" not in decision.detail
+    assert decision.next_allowed_at == local(CHICAGO, 2026, 3, 2, 18, 0)
+    assert at_place(decision.next_allowed_at, zones=(NY, CHICAGO)).allowed
+
+
+def test_new_york_and_los_angeles_at_work_leave_only_the_weekend():
+    # After 18:00 in Los Angeles it is 21:00 in New York: no weekday hour is left.
+    decision = at_place(local(NY, 2026, 3, 2, 10, 0), zones=(NY, LA))
+    assert decision.next_allowed_at == local(LA, 2026, 3, 7, 8, 0)
+    assert at_place(decision.next_allowed_at, zones=(NY, LA)).allowed
+
+
+def test_the_weekday_is_the_consumers_local_day_not_utc():
+    honolulu = "Pacific/Honolulu"
+    friday = at_place(utc(2026, 3, 7, 3, 0), zones=(honolulu,))  # Saturday in UTC, Friday 17:00 in Honolulu
+    assert friday.rule == ContactRule.INCONVENIENT_PLACE
+    assert friday.next_allowed_at == local(honolulu, 2026, 3, 6, 18, 0)
+    assert at_place(local(honolulu, 2026, 3, 7, 12, 0), zones=(honolulu,)).allowed
+
+
+def test_the_consumers_hours_and_work_together_move_to_saturday():
+    from payments.domain.compliance import ContactWindow
+
+    windows = (ContactWindow(not_after=time(17, 0)),)  # "not after 5" and "not at work"
+    decision = at_place(local(NY, 2026, 3, 5, 10, 0), windows=windows)
+    assert decision.next_allowed_at == local(NY, 2026, 3, 7, 8, 0)
+    assert at_place(decision.next_allowed_at, windows=windows).allowed
+    assert not at_place(decision.next_allowed_at - timedelta(minutes=1), windows=windows).allowed
+
+
+@pytest.mark.parametrize("places", [("school",), ("Hospital ",), ("work", "school")])
+def test_other_places_get_the_same_weekday_window(places):
+    assert at_place(local(NY, 2026, 3, 2, 12, 0), places=places).rule == ContactRule.INCONVENIENT_PLACE
+    assert at_place(local(NY, 2026, 3, 2, 18, 0), places=places).allowed
+    assert at_place(local(NY, 2026, 3, 7, 12, 0), places=places).allowed
+
+
+@pytest.mark.parametrize("medium", [Medium.SMS, Medium.VOICE])
+@pytest.mark.parametrize("at", [local(NY, 2026, 3, 2, 19, 0), local(NY, 2026, 3, 7, 12, 0)])
+def test_not_at_home_refuses_calls_and_texts_at_any_hour_until_a_person_acts(medium, at):
+    decision = at_place(at, places=("home",), medium=medium)
+    assert (decision.allowed, decision.rule, decision.next_allowed_at) == (False, ContactRule.INCONVENIENT_PLACE, None)
+    assert "at home" in decision.detail
+    assert at_place(at, places=("home",), medium=Medium.EMAIL).allowed
+
+
+def test_hours_and_the_consumers_own_times_are_reported_before_the_place():
+    from payments.domain.compliance import ContactWindow
+
+    assert at_place(local(NY, 2026, 3, 2, 7, 0)).rule == ContactRule.OUTSIDE_HOURS
+    noon = at_place(local(NY, 2026, 3, 2, 11, 0), windows=(ContactWindow(not_before=time(12, 0)),))
+    assert noon.rule == ContactRule.INCONVENIENT_TIME
+    assert noon.next_allowed_at == local(NY, 2026, 3, 2, 18, 0)  # the place still applies at noon
+
+
+def test_no_place_changes_nothing():
+    assert at_place(local(NY, 2026, 3, 2, 12, 0), places=()).allowed
+    assert at_place(local(NY, 2026, 3, 2, 12, 0), places=("",)).allowed
+
+
 # --- actors and handoff priorities -------------------------------------------------------------
 
 

@@ -382,11 +382,25 @@ def test_an_unmatched_revocation_is_still_recorded(service, sessions):
 def test_inconvenient_times_are_kept_by_the_contact_check(service, clock):
     from payments.services.compliance import Inconvenient
 
-    revoke(service, media=[], inconvenient=Inconvenient(not_before="13:00", places=("work",), text="not before 1"))
+    revoke(service, media=[], inconvenient=Inconvenient(not_before="13:00", text="not before 1"))
     decision = service.check_contact(MARIA, Medium.SMS).decision  # noon in Chicago
     assert (decision.allowed, decision.rule) == (False, ContactRule.INCONVENIENT_TIME)
     assert decision.next_allowed_at == datetime(2026, 3, 2, 19, 0, tzinfo=timezone.utc)
     assert service.check_contact(MARIA, Medium.SMS, decision.next_allowed_at).decision.allowed
+
+
+def test_not_at_work_is_kept_by_the_contact_check(service, clock):
+    from payments.services.compliance import Inconvenient
+
+    revoke(service, media=[], inconvenient=Inconvenient(places=("work",), text="don't call me at work"))
+    for medium in (Medium.SMS, Medium.VOICE):
+        decision = service.check_contact(MARIA, medium).decision  # noon on a Monday in Chicago
+        assert (decision.allowed, decision.rule) == (False, ContactRule.INCONVENIENT_PLACE)
+        assert decision.next_allowed_at == datetime(2026, 3, 3, 0, 0, tzinfo=timezone.utc)  # 18:00 CST
+    assert service.check_contact(MARIA, Medium.SMS, decision.next_allowed_at).decision.allowed
+    assert service.check_contact(MARIA, Medium.EMAIL).decision.allowed
+    saturday_noon = datetime(2026, 3, 7, 18, 0, tzinfo=timezone.utc)
+    assert service.check_contact(MARIA, Medium.VOICE, saturday_noon).decision.allowed
 
 
 def test_a_revocation_with_nothing_in_it_is_refused(service):
