@@ -102,6 +102,10 @@ class Phrases:
     morning: str
     evening: str
     time_context: str  # a negation: "not before noon", "don't call after 6"
+    # A place said to be inconvenient, `{place}` standing for its words: only a refusal counts
+    # ("don't call me at work", "not at work"), never a wish ("only call me at work", "reach me at
+    # home") or a passing state ("I'm not home right now").
+    place_refused: str
     contact_verbs: str
 
 
@@ -152,6 +156,8 @@ _EN = Phrases(
     morning=r"\b(?:in the )?mornings?\b",
     evening=r"\b(?:in the )?evenings?\b|\bat night\b",
     time_context=r"\b(?:not|don't|never|no|stop|only|can't|cannot)\b",
+    place_refused=(r"\b(?:don't|do not|never|stop|no)\b[^.?!,]{{0,30}}?\b(?:at|to|on|in|during|while at) (?:{place})\b"
+                   r"|\bnot (?:at |to |in )?(?:{place})\b(?! (?:right )?now| today| at the moment| yet)"),
     contact_verbs=r"\b(?:call|text|contact|reach|email|message|phone|ring)",
 )
 
@@ -176,6 +182,7 @@ _ES = Phrases(
     morning=r"\bpor la ma[nñ]ana\b",
     evening=r"\bpor la noche\b",
     time_context=r"\b(?:no|nunca|solo|sólo)\b",
+    place_refused=r"\b(?:no|nunca)\b[^.?!,]{{0,30}}?\b(?:en|a|al) (?:el |la |mi )?(?:{place})\b",
     contact_verbs=r"\b(?:llam|mensaj|contact|escrib)",
 )
 
@@ -239,7 +246,7 @@ def _inconvenient(text: str, table: Phrases, original: str) -> Inconvenient | No
     if not re.search(table.time_context, text):
         return None
     places = tuple(place for place, words in table.places.items()
-                   if re.search(rf"\b(?:at|to|on|in|from|during) (?:{words})\b|\bnot (?:at )?(?:{words})\b", text))
+                   if re.search(table.place_refused.format(place=words), text))
     not_before = not_after = None
     for pattern in table.not_before:
         found = re.search(pattern.format(time=_TIME), text)
@@ -284,7 +291,8 @@ def _match(text: str, channel: str, table: Phrases) -> Revocation | None:
     for pattern in table.stop:
         for found in re.finditer(pattern.format(media=media_pattern), normalized):
             media |= _media_named(found.group(0), table.media)
-    cease = "all" in media or any(re.search(pattern, normalized) for pattern in table.cease)
+    said_cease = any(re.search(pattern, normalized) for pattern in table.cease)
+    cease = "all" in media or said_cease
     if not media and not cease and any(re.fullmatch(pattern, normalized) for pattern in table.own_channel):
         own = _OWN_MEDIUM.get(channel)
         if own:
@@ -294,8 +302,9 @@ def _match(text: str, channel: str, table: Phrases) -> Revocation | None:
     about_contact = bool(media or cease or normalized.startswith(("not ", "only ", "no ", "never "))
                          or re.search(table.contact_verbs, normalized))
     inconvenient = _inconvenient(normalized, table, text) if about_contact else None
-    if cease:
+    if said_cease or (cease and inconvenient is None):
         return Revocation(("all",), True, inconvenient)
+    # "never contact me at my job": a place (or time) for all contact, not a cease.
     if inconvenient is not None:
         return Revocation((), False, inconvenient)  # "don't call me at work": a place, not a revocation
     if media:

@@ -80,6 +80,9 @@ def test_cease_stops_every_medium(said: str) -> None:
     ("don't call me in the morning", Inconvenient(not_before="12:00")),
     ("Stop calling me at work, and not before 10am", Inconvenient(not_before="10:00", places=("work",))),
     ("don't text me after 7:30 pm", Inconvenient(not_after="19:30")),
+    ("never contact me at my job", Inconvenient(places=("work",))),  # a place for all contact, no cease
+    ("please don't text me while at work", Inconvenient(places=("work",))),
+    ("no calls at work", Inconvenient(places=("work",))),
 ])
 def test_a_time_or_place_is_inconvenient_not_a_revocation(said: str, window: Inconvenient) -> None:
     found = match_revocation(said, "sms")
@@ -310,3 +313,13 @@ async def test_a_report_with_the_service_down_is_retried_and_not_claimed() -> No
     assert answer is not None and "We're recording" in answer.text
     await desk.drain()
     assert [r["kind"] for r in ledger.reports] == ["bankruptcy", "bankruptcy"]
+
+
+@pytest.mark.parametrize("said", [
+    "only call me at work", "you can only reach me at home", "I am not home right now, call later",
+    "call me at work tomorrow", "I'm not at work today",
+])
+def test_a_wish_or_a_passing_state_is_no_inconvenient_place(said: str) -> None:
+    """A place is recorded only when refused: a recorded place stops contact there for good."""
+    found = match_revocation(said, "sms")
+    assert found is None or found.inconvenient is None or found.inconvenient.places == (), found
