@@ -40,7 +40,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore
 from channels.rasa_state import is_listening
-from channels.revocation import conversation_paused, desk_for, drain_with_server
+from channels.revocation import conversation_paused, drain_with_server
 from channels.twilio_common import (
     SmsSender,
     TwilioInput,
@@ -336,10 +336,6 @@ class TwilioSmsInput(TwilioInput):
         super().__init__(settings, store=store, sender=sender)
         self.ledger: ComplianceLedger = ledger or PaymentsComplianceLedger(settings)
         self.memory = _SmsMemory(self.store, settings.channels_dedupe_ttl_seconds)
-        # Revocations and reports not yet recorded wait in this connector's store (Redis with
-        # CHANNELS_REDIS_URL), so a restart keeps them; the drain task retries them (channels/revocation.py).
-        self.revocations = desk_for(settings.payments_url, settings.payments_service_token,
-                                    settings.payments_timeout_seconds, store=self.store)
 
     def get_output_channel(self) -> OutputChannel:
         return TwilioSmsOutput(self.sender, self.memory, self.settings)

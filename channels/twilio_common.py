@@ -208,9 +208,11 @@ class TwilioInput(InputChannel):
         self.facts = FactsSigner(settings, self.name())
         self.store: ChannelStore = store or build_store(settings.channels_redis_url, settings.channels_dedupe_ttl_seconds)
         self.card_buffer = SplitCardBuffer(self.store)
-        # Revocations in the customer's words, recorded before Rasa sees them (channels/revocation.py).
+        # Revocations and reports in the customer's words, recorded before Rasa sees them; those not
+        # yet recorded wait in this connector's store (Redis with CHANNELS_REDIS_URL), so a restart
+        # keeps them, and the drain task retries them (channels/revocation.py).
         self.revocations = desk_for(settings.payments_url, settings.payments_service_token,
-                                    settings.payments_timeout_seconds)
+                                    settings.payments_timeout_seconds, store=self.store)
         self.sender: SmsSender = sender or TwilioRestSender(settings)
         self._tasks: set[asyncio.Future[Any]] = set()
 

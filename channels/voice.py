@@ -52,7 +52,7 @@ from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore
 from channels.sms import button_payload, pack_messages, render_message
 from channels.rasa_state import rasa_tracker
-from channels.revocation import desk_for, drain_with_server
+from channels.revocation import drain_with_server
 from channels.masking import MASK
 from channels.twilio_common import (
     CARD_NUMBER_SHARED,
@@ -315,10 +315,6 @@ class TwilioVoiceInput(TwilioInput):
         super().__init__(settings, store=store, sender=sender)
         self.paused: PausedCheck = paused or tracker_is_paused
         self.sessions: VerificationSessions = sessions or PaymentsVerificationSessions(settings)
-        # Revocations not yet recorded wait in this connector's store (Redis with CHANNELS_REDIS_URL),
-        # so a restart keeps them; the drain task retries them (channels/revocation.py).
-        self.revocations = desk_for(settings.payments_url, settings.payments_service_token,
-                                    settings.payments_timeout_seconds, store=self.store)
 
     def get_output_channel(self) -> OutputChannel:
         return TwilioVoiceOutput(self.store, self.sender, self.settings)
