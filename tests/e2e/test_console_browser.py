@@ -191,7 +191,8 @@ def test_sms_handoff_reply_and_hand_back_through_twilio(stack: Stack, twilio: Tw
                        json={"text": "Hi James, Sam here. How can I help?"})
     assert reply.status_code == 204, reply.text
     bodies = texts_to(twilio, CUSTOMER_PHONE, before + 1)
-    assert bodies[before] == "Sam: Hi James, Sam here. How can I help?"
+    # The agent's first message of the case carries the opt-out notice (12 CFR 1006.6(e)).
+    assert bodies[before] == "Sam: Hi James, Sam here. How can I help? Reply STOP to opt out."
     assert twilio.to(CUSTOMER_PHONE)[before].from_ == OUR_NUMBER
 
     # The customer's text reaches the console; the paused assistant sends nothing back.

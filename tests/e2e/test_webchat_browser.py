@@ -58,10 +58,14 @@ def test_a_payment_plan_conversation_in_the_browser(stack: Stack, browser: objec
     assert "Here are your options" in options, options
     expect(page.locator(".quick-reply").first).to_be_visible()
 
-    # The same conversation opened on a phone (another browser with the stored session id): the
+    # The same conversation opened on a phone (another browser given the stored session id AND the
+    # token the server bound it with; the id alone opens a fresh conversation: tests/security): the
     # transcript so far, the open options, and from now on every message live in both.
+    token = page.evaluate("window.localStorage.getItem('evenkeel.webchat.token')")
+    assert token, "the server issued no session token"
     phone_context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    phone_context.add_init_script(f"window.localStorage.setItem('{STORAGE_KEY}', '{session_id}')")
+    phone_context.add_init_script(f"window.localStorage.setItem('{STORAGE_KEY}', '{session_id}');"
+                                  f"window.localStorage.setItem('evenkeel.webchat.token', '{token}')")
     phone = Chat(phone_context.new_page(), stack.web_url).open()
     expect(phone.page.locator(".msg--bot .bubble").filter(has_text="Here are your options")).to_be_visible()
     expect(phone.page.locator(".quick-reply").first).to_be_visible()
@@ -102,6 +106,9 @@ def test_a_payment_plan_conversation_in_the_browser(stack: Stack, browser: objec
         page.locator("a.pay-link").last.click()
     pay_page = opened.value
     expect(pay_page.locator("h1")).to_have_text("Hi Maria", timeout=TIMEOUT_MS)
+    # A plan payment asks first whether to keep the card for the plan's later payments.
+    expect(pay_page.locator("#save-card-title")).to_have_text("Save this card for your plan?")
+    pay_page.locator("#save-card-yes").click()
     card = pay_page.locator("#card-element")
     card.locator("input[placeholder=number]").fill("4242424242424242")
     card.locator("input[placeholder=exp_month]").fill("12")
