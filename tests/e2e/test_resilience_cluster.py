@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 import psycopg
 import pytest
 
-from tests.e2e.stack import Stack, new_conversation
+from tests.e2e.stack import ACTION_SERVER_TOKEN, Stack, new_conversation
 
 POSTGRES_URL = os.environ.get("EVENKEEL_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("EVENKEEL_TEST_REDIS_URL", "")
@@ -95,6 +95,7 @@ def endpoints_file(path: Path, stack: Stack, database: str, key_prefix: str) -> 
     path.write_text(f"""\
 action_endpoint:
   url: http://127.0.0.1:{stack.actions_port}/webhook
+  token: {ACTION_SERVER_TOKEN}
 tracker_store:
   type: SQL
   dialect: postgresql
