@@ -15,7 +15,6 @@ from actions.formatting import format_date, format_money
 from actions.payments_client import AccountNotFound, PaymentsUnavailable
 from actions.standing import read_standing, refuse_paused, tell_active_plan, tell_pending_promise
 
-
 # Follow-up questions answered with a different part of the account.
 WHY_HIGH = re.compile(r"\b(why|high|interest|fees?|charges?|made? up|breakdown|statement|went up)\b", re.I)
 MINIMUM = re.compile(r"\b(minimum|min|least)\b", re.I)

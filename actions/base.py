@@ -75,8 +75,13 @@ def conversation(tracker: Tracker) -> dict[str, Any]:
 
 def forget_verification() -> list[EventType]:
     """Slot events that make the conversation unverified (the service's session is gone)."""
-    return [SlotSet(names.VERIFICATION_STATUS, None), SlotSet(names.ACCOUNT_ID, None),
-            SlotSet(names.VERIFICATION_SESSION, None), SlotSet(names.AWAITING, None), SlotSet(names.PENDING, None)]
+    return [
+        SlotSet(names.VERIFICATION_STATUS, None),
+        SlotSet(names.ACCOUNT_ID, None),
+        SlotSet(names.VERIFICATION_SESSION, None),
+        SlotSet(names.AWAITING, None),
+        SlotSet(names.PENDING, None),
+    ]
 
 
 class PaymentsAction(Action, abc.ABC):
@@ -118,13 +123,14 @@ class VerifiedAction(PaymentsAction, abc.ABC):
         try:
             events = await self.run_verified(progress, tracker, domain, account_id)
         except VerificationRequired:
-            log.info("[conversation=%s] %s: verification session gone; verifying again",
-                     tracker.sender_id, self.name())
+            log.info("[conversation=%s] %s: verification session gone; verifying again", tracker.sender_id, self.name())
             dispatcher.utter_message(response=names.UTTER_VERIFY_AGAIN)
             goal = latest_intent(tracker)
-            return [*forget_verification(),
-                    *([SlotSet(names.GOAL, goal)] if goal in names.GOAL_INTENTS else []),
-                    FollowupAction(names.VERIFICATION_FORM)]
+            return [
+                *forget_verification(),
+                *([SlotSet(names.GOAL, goal)] if goal in names.GOAL_INTENTS else []),
+                FollowupAction(names.VERIFICATION_FORM),
+            ]
         dispatcher.messages.extend(progress.messages)  # said only when the whole turn went through
         return events
 

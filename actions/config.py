@@ -34,7 +34,7 @@ class ActionSettings:
     actions_port: int = 5055
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "ActionSettings":
+    def from_env(cls, env: dict[str, str] | None = None) -> ActionSettings:
         env = dict(os.environ if env is None else env)
         settings = cls(
             payments_url=env.get("PAYMENTS_URL", cls.payments_url).rstrip("/"),

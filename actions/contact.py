@@ -35,17 +35,16 @@ class ActionWrongNumber(PaymentsAction):
     def name(self) -> str:
         return names.ACTION_WRONG_NUMBER
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if not understood_clearly(tracker):
             dispatcher.utter_message(response=names.UTTER_STOP_CHECK)
             return []
         phone = caller_phone(tracker)
         if phone:
             try:
-                await self.client.phone_wrong_number(phone, channel=service_channel(tracker),
-                                                     conversation_id=tracker.sender_id)
+                await self.client.phone_wrong_number(
+                    phone, channel=service_channel(tracker), conversation_id=tracker.sender_id
+                )
             except PaymentsError as exc:
                 log.error("[conversation=%s] could not mark the number wrong: %s", tracker.sender_id, exc)
         dispatcher.utter_message(response=names.UTTER_WRONG_NUMBER)
@@ -64,16 +63,17 @@ class ActionStopContact(PaymentsAction):
     def name(self) -> str:
         return names.ACTION_STOP_CONTACT
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if not understood_clearly(tracker):
             dispatcher.utter_message(response=names.UTTER_STOP_CHECK)
             return []
         channel = service_channel(tracker)
         media = {"sms": ["sms"], "voice": ["voice"]}.get(channel, ["sms", "voice"])
-        account_id = (tracker.get_slot(names.ACCOUNT_ID)
-                      if tracker.get_slot(names.VERIFICATION_STATUS) == names.VERIFIED else None)
+        account_id = (
+            tracker.get_slot(names.ACCOUNT_ID)
+            if tracker.get_slot(names.VERIFICATION_STATUS) == names.VERIFIED
+            else None
+        )
         phone = caller_phone(tracker)
         if not phone and not account_id:
             dispatcher.utter_message(response=names.UTTER_STOP_WHO)
@@ -81,11 +81,13 @@ class ActionStopContact(PaymentsAction):
         try:
             for medium in media:
                 if phone:
-                    await self.client.phone_opt_out(phone, medium=medium, channel=channel,
-                                                    conversation_id=tracker.sender_id)
+                    await self.client.phone_opt_out(
+                        phone, medium=medium, channel=channel, conversation_id=tracker.sender_id
+                    )
                 else:
-                    await self.client.set_flag(str(account_id), flag=f"stop_{medium}", channel=channel,
-                                               conversation_id=tracker.sender_id)
+                    await self.client.set_flag(
+                        str(account_id), flag=f"stop_{medium}", channel=channel, conversation_id=tracker.sender_id
+                    )
         except PaymentsError as exc:
             log.error("[conversation=%s] opt-out not recorded: %s", tracker.sender_id, exc)
             dispatcher.utter_message(response=names.UTTER_STOP_NOT_RECORDED)

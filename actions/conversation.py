@@ -23,9 +23,7 @@ class ActionRememberGoal(PaymentsAction):
     def name(self) -> str:
         return names.ACTION_REMEMBER_GOAL
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent = latest_intent(tracker)
         events: list[EventType] = []
         if intent == "hardship":
@@ -40,8 +38,12 @@ class ActionRememberGoal(PaymentsAction):
 
 
 async def pursue_goal(
-    action: VerifiedAction, goal: str | None, dispatcher: CollectingDispatcher, tracker: Tracker,
-    domain: DomainDict, account_id: str,
+    action: VerifiedAction,
+    goal: str | None,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: DomainDict,
+    account_id: str,
 ) -> list[EventType] | None:
     """Start on what a verified customer asked for (one of GOAL_INTENTS): a payment, plans or a
     settlement, a hardship, a payment they already made. None when `goal` is none of them.
@@ -53,8 +55,9 @@ async def pursue_goal(
     if goal == "make_payment":
         return await ActionOfferPayment(client).run_verified(dispatcher, tracker, domain, account_id)
     if goal in ("request_payment_plan", "request_settlement"):
-        return await offer(action, dispatcher, tracker, account_id,
-                           "settlement" if goal == "request_settlement" else "plan")
+        return await offer(
+            action, dispatcher, tracker, account_id, "settlement" if goal == "request_settlement" else "plan"
+        )
     if goal == "hardship":
         return await ActionHardship(client).run_verified(dispatcher, tracker, domain, account_id)
     if goal == "already_paid":
@@ -97,21 +100,19 @@ class ActionReprompt(PaymentsAction):
     def name(self) -> str:
         return names.ACTION_REPROMPT
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         awaiting = tracker.get_slot(names.AWAITING)
         pending = tracker.get_slot(names.PENDING) or {}
         if awaiting == names.AWAITING_OFFER_CHOICE:
-            dispatcher.utter_message(response=names.UTTER_CHOICE_UNCLEAR,
-                                     count=len(tracker.get_slot(names.OFFER_IDS) or []))
+            dispatcher.utter_message(
+                response=names.UTTER_CHOICE_UNCLEAR, count=len(tracker.get_slot(names.OFFER_IDS) or [])
+            )
         elif awaiting == names.AWAITING_AMOUNT:
             dispatcher.utter_message(response=names.UTTER_ASK_AMOUNT)
         elif awaiting == names.AWAITING_CONFIRMATION and pending.get("type") == "plan":
             dispatcher.utter_message(response=names.UTTER_CONFIRM_PLAN, readback=pending["readback"])
         elif awaiting == names.AWAITING_CONFIRMATION and pending.get("type") == "payment":
-            dispatcher.utter_message(response=names.UTTER_CONFIRM_PAYMENT,
-                                     amount=format_money(pending["amount_cents"]))
+            dispatcher.utter_message(response=names.UTTER_CONFIRM_PAYMENT, amount=format_money(pending["amount_cents"]))
         return []
 
 

@@ -24,15 +24,23 @@ log = logging.getLogger(__name__)
 
 FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
 READABLE_GOALS = {
-    "check_balance": "their balance", "make_payment": "making a payment",
-    "request_payment_plan": "a payment plan", "request_settlement": "a settlement",
-    "already_paid": "a payment they already made", "hardship": "a financial hardship",
+    "check_balance": "their balance",
+    "make_payment": "making a payment",
+    "request_payment_plan": "a payment plan",
+    "request_settlement": "a settlement",
+    "already_paid": "a payment they already made",
+    "hardship": "a financial hardship",
 }
 REASON_TEXT = {
-    "distress": "sounded in distress", "dispute": "disputes the debt", "request_agent": "asked for a person",
-    "bankruptcy": "says they filed for bankruptcy", "attorney": "is represented by an attorney",
-    "deceased": "reports the cardholder has died", "misunderstanding": "was not understood twice in a row",
-    "verification_locked": "could not be verified (locked out)", "collection_paused": "has collection paused",
+    "distress": "sounded in distress",
+    "dispute": "disputes the debt",
+    "request_agent": "asked for a person",
+    "bankruptcy": "says they filed for bankruptcy",
+    "attorney": "is represented by an attorney",
+    "deceased": "reports the cardholder has died",
+    "misunderstanding": "was not understood twice in a row",
+    "verification_locked": "could not be verified (locked out)",
+    "collection_paused": "has collection paused",
     "hardship": "described a hardship",
 }
 DIGIT_RUN = re.compile(r"\d[\d\s-]{11,}\d")
@@ -80,12 +88,17 @@ async def hand_off(
         try:
             account = await client.get_account(account_id, **conversation(tracker))
             context["account"] = {
-                "balance_cents": account.balance_cents, "past_due_cents": account.past_due_cents,
-                "days_past_due": account.days_past_due, "flags": list(account.flags), "currency": account.currency,
+                "balance_cents": account.balance_cents,
+                "past_due_cents": account.past_due_cents,
+                "days_past_due": account.days_past_due,
+                "flags": list(account.flags),
+                "currency": account.currency,
             }
-            facts = (f" Balance {format_money(account.balance_cents, account.currency)}, "
-                     f"{format_money(account.past_due_cents, account.currency)} past due "
-                     f"({account.days_past_due} days).")
+            facts = (
+                f" Balance {format_money(account.balance_cents, account.currency)}, "
+                f"{format_money(account.past_due_cents, account.currency)} past due "
+                f"({account.days_past_due} days)."
+            )
         except PaymentsError:
             pass
     who = f"Verified customer (account {account_id})" if account_id else "Unverified customer"
@@ -98,14 +111,21 @@ async def hand_off(
         summary += f" {note}"
     try:
         case = await client.create_handoff(
-            conversation_id=tracker.sender_id, channel=service_channel(tracker), reason=_service_reason(reason),
-            account_id=account_id, verified=bool(account_id), summary=summary, context=context)
+            conversation_id=tracker.sender_id,
+            channel=service_channel(tracker),
+            reason=_service_reason(reason),
+            account_id=account_id,
+            verified=bool(account_id),
+            summary=summary,
+            context=context,
+        )
     except PaymentsError as exc:
         log.error("[conversation=%s] handoff failed: %s", tracker.sender_id, exc)
         dispatcher.utter_message(response=names.UTTER_HANDOFF_UNAVAILABLE)
         return []
-    dispatcher.utter_message(response=names.UTTER_HANDOFF, queue_position=case.queue_position, case_id=case.id,
-                             summary=summary)
+    dispatcher.utter_message(
+        response=names.UTTER_HANDOFF, queue_position=case.queue_position, case_id=case.id, summary=summary
+    )
     return [SlotSet(names.HANDOFF_CASE_ID, case.id), SlotSet(names.AWAITING, None), ConversationPaused()]
 
 
@@ -127,8 +147,9 @@ async def record_report(
     channel = service_channel(tracker)
     if verified_account and kind in names.FLAG_FOR_HANDOFF:
         try:
-            await client.set_flag(verified_account, flag=names.FLAG_FOR_HANDOFF[kind], channel=channel,
-                                  conversation_id=tracker.sender_id)
+            await client.set_flag(
+                verified_account, flag=names.FLAG_FOR_HANDOFF[kind], channel=channel, conversation_id=tracker.sender_id
+            )
         except PaymentsError as exc:
             log.error("[conversation=%s] could not flag %s: %s", tracker.sender_id, kind, exc)
     if kind == "deceased":
@@ -138,8 +159,14 @@ async def record_report(
     said = customer_said(tracker, last=1)
     try:
         report = await client.create_report(
-            kind=kind, account_id=verified_account, phone=caller_phone(tracker), conversation_id=tracker.sender_id,
-            channel=channel, reported_by=reported_by, summary=(said[-1] if said else kind)[:200])
+            kind=kind,
+            account_id=verified_account,
+            phone=caller_phone(tracker),
+            conversation_id=tracker.sender_id,
+            channel=channel,
+            reported_by=reported_by,
+            summary=(said[-1] if said else kind)[:200],
+        )
     except PaymentsError as exc:
         log.error("[conversation=%s] %s report not recorded: %s", tracker.sender_id, kind, exc)
         dispatcher.utter_message(response=names.UTTER_REPORT_FAILED)
@@ -164,9 +191,7 @@ class ActionHandoff(PaymentsAction):
     def name(self) -> str:
         return names.ACTION_HANDOFF
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent = latest_intent(tracker)
         if tracker.get_slot(names.VERIFICATION_STATUS) == names.LOCKED and intent not in names.HANDOFF_REASONS:
             reason = "verification_locked"
@@ -174,8 +199,11 @@ class ActionHandoff(PaymentsAction):
             reason = names.HANDOFF_REASONS.get(intent, "request_agent")
         if reason == "distress":
             dispatcher.utter_message(response=names.UTTER_CRISIS_SUPPORT)
-        verified_account = (tracker.get_slot(names.ACCOUNT_ID)
-                            if tracker.get_slot(names.VERIFICATION_STATUS) == names.VERIFIED else None)
+        verified_account = (
+            tracker.get_slot(names.ACCOUNT_ID)
+            if tracker.get_slot(names.VERIFICATION_STATUS) == names.VERIFIED
+            else None
+        )
         if reason in names.REPORT_KINDS:
             await record_report(self.client, dispatcher, tracker, reason, verified_account)
         return await hand_off(self.client, dispatcher, tracker, reason)
@@ -191,9 +219,7 @@ class ActionMisunderstood(PaymentsAction):
     def name(self) -> str:
         return names.ACTION_MISUNDERSTOOD
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         in_a_row = 0
         for event in reversed(tracker.events):
             if event.get("event") != "user":
@@ -235,15 +261,14 @@ class ActionResumeAfterAgent(PaymentsAction):
     def name(self) -> str:
         return names.ACTION_RESUME_AFTER_AGENT
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         from actions.verification import end_verification
 
         given = {e.get("entity"): e.get("value") for e in latest_entities(tracker)}
         reason = str(given.get("handoff_reason") or "")
-        dispatcher.utter_message(response=names.UTTER_BACK_FROM_AGENT,
-                                 agent_name=trusted_agent_name(given.get("agent_name")))
+        dispatcher.utter_message(
+            response=names.UTTER_BACK_FROM_AGENT, agent_name=trusted_agent_name(given.get("agent_name"))
+        )
         if reason == "distress":
             dispatcher.utter_message(response=names.UTTER_RESUME_AFTER_DISTRESS)
         elif reason in COLLECTION_PAUSED_REASONS:

@@ -143,7 +143,14 @@ EXTERNAL_INTENTS = (
 )
 
 # Intents that need the account: asked before verification, they are remembered in GOAL.
-GOAL_INTENTS = ("check_balance", "make_payment", "request_payment_plan", "request_settlement", "already_paid", "hardship")
+GOAL_INTENTS = (
+    "check_balance",
+    "make_payment",
+    "request_payment_plan",
+    "request_settlement",
+    "already_paid",
+    "hardship",
+)
 
 # Intent → handoff reason in the payments service.
 HANDOFF_REASONS = {

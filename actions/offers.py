@@ -46,8 +46,9 @@ def short_title(offer: OfferSummary) -> str:
 
 def schedule_text(offer: OfferSummary) -> str:
     """`$103.34 on March 2, 2026; $103.33 on April 2, 2026; ...`: every date and amount."""
-    return "; ".join(f"{format_money(p.amount_cents, offer.currency)} on {format_date(p.due_date)}"
-                     for p in offer.schedule)
+    return "; ".join(
+        f"{format_money(p.amount_cents, offer.currency)} on {format_date(p.due_date)}" for p in offer.schedule
+    )
 
 
 async def present_offers(
@@ -102,13 +103,20 @@ async def present_offers(
 
 
 def ask_to_confirm_payment(
-    dispatcher: CollectingDispatcher, tracker: Tracker, amount_cents: int, currency: str,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    amount_cents: int,
+    currency: str,
     plan_id: str | None = None,
 ) -> list[EventType]:
     """Ask to confirm a payment now (of a plan's installment when `plan_id` is given)."""
     dispatcher.utter_message(response=names.UTTER_CONFIRM_PAYMENT, amount=format_money(amount_cents, currency))
-    pending = {"type": "payment", "amount_cents": amount_cents, "key": new_idempotency_key(tracker, "pay"),
-               "plan_id": plan_id}
+    pending = {
+        "type": "payment",
+        "amount_cents": amount_cents,
+        "key": new_idempotency_key(tracker, "pay"),
+        "plan_id": plan_id,
+    }
     return [SlotSet(names.PENDING, pending), SlotSet(names.AWAITING, names.AWAITING_CONFIRMATION)]
 
 
@@ -117,8 +125,9 @@ def rendered(domain: dict[str, Any], tracker: Tracker, response: str, **values: 
     else the default one), with `values` filled in. None when the domain has no such response."""
     variations = (domain.get("responses") or {}).get(response) or []
     channel = tracker.get_latest_input_channel()
-    chosen = (next((v for v in variations if v.get("channel") and v.get("channel") == channel), None)
-              or next((v for v in variations if not v.get("channel")), None))
+    chosen = next((v for v in variations if v.get("channel") and v.get("channel") == channel), None) or next(
+        (v for v in variations if not v.get("channel")), None
+    )
     if chosen is None:
         return None
     text = str(chosen.get("text") or "")
@@ -135,20 +144,34 @@ def ask_to_confirm_plan(
     readback = f"{offer.description} Payments: {schedule_text(offer)}."
     dispatcher.utter_message(response=names.UTTER_CONFIRM_PLAN, readback=readback)
     shown = rendered(domain, tracker, names.UTTER_CONFIRM_PLAN, readback=readback) or readback
-    pending = {"type": "plan", "offer_id": offer.id, "readback": readback, "shown": shown,
-               "key": new_idempotency_key(tracker, "plan"),
-               "first_amount_cents": offer.schedule[0].amount_cents, "first_due": offer.schedule[0].due_date.isoformat(),
-               "currency": offer.currency}
+    pending = {
+        "type": "plan",
+        "offer_id": offer.id,
+        "readback": readback,
+        "shown": shown,
+        "key": new_idempotency_key(tracker, "plan"),
+        "first_amount_cents": offer.schedule[0].amount_cents,
+        "first_due": offer.schedule[0].due_date.isoformat(),
+        "currency": offer.currency,
+    }
     return [SlotSet(names.PENDING, pending), SlotSet(names.AWAITING, names.AWAITING_CONFIRMATION)]
 
 
 def ask_to_confirm_promise(
-    dispatcher: CollectingDispatcher, tracker: Tracker, amount_cents: int, currency: str, due: date,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    amount_cents: int,
+    currency: str,
+    due: date,
     response: str = names.UTTER_CONFIRM_PROMISE,
 ) -> list[EventType]:
     dispatcher.utter_message(response=response, amount=format_money(amount_cents, currency), date=format_date(due))
-    pending = {"type": "promise", "amount_cents": amount_cents, "due_date": due.isoformat(),
-               "key": new_idempotency_key(tracker, "promise")}
+    pending = {
+        "type": "promise",
+        "amount_cents": amount_cents,
+        "due_date": due.isoformat(),
+        "key": new_idempotency_key(tracker, "promise"),
+    }
     return [SlotSet(names.PENDING, pending), SlotSet(names.AWAITING, names.AWAITING_CONFIRMATION)]
 
 
@@ -172,8 +195,12 @@ def date_entity(tracker: Tracker) -> date | None:
 
 
 async def choose_offer(
-    client: PaymentsClient, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str,
-    domain: dict[str, Any], standing: Standing,
+    client: PaymentsClient,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    account_id: str,
+    domain: dict[str, Any],
+    standing: Standing,
 ) -> list[EventType]:
     """Act on the customer's answer to an offer list (or to "how much?"). A plan chosen while
     another is active is not read back: the active plan is mentioned instead."""
@@ -183,8 +210,9 @@ async def choose_offer(
     if kind == "payment" and amount is not None:
         account = await client.get_account(account_id, **conversation(tracker))
         if not amount_in_range(amount, account):
-            dispatcher.utter_message(response=names.UTTER_AMOUNT_OUT_OF_RANGE,
-                                     balance=format_money(account.balance_cents, account.currency))
+            dispatcher.utter_message(
+                response=names.UTTER_AMOUNT_OUT_OF_RANGE, balance=format_money(account.balance_cents, account.currency)
+            )
             return [SlotSet(names.AWAITING, names.AWAITING_AMOUNT)]
         return ask_to_confirm_payment(dispatcher, tracker, amount, account.currency)
 

@@ -25,7 +25,7 @@ PAY_NOW_BY_NAME = {"past_due": "past_due_cents", "full": "balance_cents", "minim
 
 
 class ActionOfferPayment(VerifiedAction):
-    """"I want to pay", standing first: a paused account gets its notice (and a person), never a
+    """ "I want to pay", standing first: a paused account gets its notice (and a person), never a
     prompt. With an active plan and nothing else named, the plan's next installment is offered.
     A named amount or option goes straight to confirmation; a future date becomes a promise to
     pay (the amount given, the minimum due when none is, and the minimum instead when less is
@@ -57,18 +57,32 @@ class ActionOfferPayment(VerifiedAction):
         plan = standing.active_plan
         installment = plan.next_installment if plan and plan.status == "active" else None
         if installment and (INSTALLMENT_CHOICE in choices or (amount is None and when is None and not choices)):
-            return ask_to_confirm_payment(dispatcher, tracker, installment.amount_cents, installment.currency,
-                                          plan_id=plan.plan_id if plan else None)
+            return ask_to_confirm_payment(
+                dispatcher,
+                tracker,
+                installment.amount_cents,
+                installment.currency,
+                plan_id=plan.plan_id if plan else None,
+            )
         if when is not None and when > datetime.now(timezone.utc).date():
             if amount is not None and amount < account.minimum_due_cents:
-                return ask_to_confirm_promise(dispatcher, tracker, account.minimum_due_cents, account.currency,
-                                              when, response=names.UTTER_PROMISE_MINIMUM_OFFERED)
-            return ask_to_confirm_promise(dispatcher, tracker, amount or account.minimum_due_cents,
-                                          account.currency, when)
+                return ask_to_confirm_promise(
+                    dispatcher,
+                    tracker,
+                    account.minimum_due_cents,
+                    account.currency,
+                    when,
+                    response=names.UTTER_PROMISE_MINIMUM_OFFERED,
+                )
+            return ask_to_confirm_promise(
+                dispatcher, tracker, amount or account.minimum_due_cents, account.currency, when
+            )
         if amount is not None:
             if not amount_in_range(amount, account):
-                dispatcher.utter_message(response=names.UTTER_AMOUNT_OUT_OF_RANGE,
-                                         balance=format_money(account.balance_cents, account.currency))
+                dispatcher.utter_message(
+                    response=names.UTTER_AMOUNT_OUT_OF_RANGE,
+                    balance=format_money(account.balance_cents, account.currency),
+                )
                 return [SlotSet(names.AWAITING, names.AWAITING_AMOUNT), SlotSet(names.OFFER_KIND, "payment")]
             return ask_to_confirm_payment(dispatcher, tracker, amount, account.currency)
         for choice in choices:
@@ -79,7 +93,7 @@ class ActionOfferPayment(VerifiedAction):
 
 
 class ActionRecentPayments(VerifiedAction):
-    """"I already paid": the recent payments on file, and how long each way of paying takes.
+    """ "I already paid": the recent payments on file, and how long each way of paying takes.
 
     Responses: `utter_recent_payments` (`payments`), `utter_no_recent_payments`.
     """
@@ -123,9 +137,7 @@ class ActionPaymentEvent(PaymentsAction):
     def name(self) -> str:
         return names.ACTION_PAYMENT_EVENT
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         payment_ids = entity_values(latest_entities(tracker), "payment_id") or [tracker.get_slot(names.LAST_PAYMENT_ID)]
         payment_id = payment_ids[0]
         if not payment_id:
@@ -159,9 +171,7 @@ class ActionInstallmentEvent(Action):
     def name(self) -> str:
         return names.ACTION_INSTALLMENT_EVENT
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         values = {e.get("entity"): e.get("value") for e in latest_entities(tracker)}
         try:
             amount = format_money(int(values["amount_cents"]), str(values.get("currency") or "USD"))
@@ -171,13 +181,19 @@ class ActionInstallmentEvent(Action):
             due = format_date(date.fromisoformat(str(values["due_date"])))
             dispatcher.utter_message(response=names.UTTER_INSTALLMENT_REMINDER, amount=amount, due_date=due)
         elif values.get("link_url") and not trusted_link(values["link_url"]):
-            log.error("[conversation=%s] %s with a link off our public host; not sent",
-                      tracker.sender_id, latest_intent(tracker))
+            log.error(
+                "[conversation=%s] %s with a link off our public host; not sent",
+                tracker.sender_id,
+                latest_intent(tracker),
+            )
         elif values.get("link_url"):
             failed = latest_intent(tracker) == "installment_failed"
-            dispatcher.utter_message(response=names.UTTER_INSTALLMENT_LINK, amount=amount,
-                                     link_url=values["link_url"],
-                                     lead="didn't go through" if failed else "is due today")
+            dispatcher.utter_message(
+                response=names.UTTER_INSTALLMENT_LINK,
+                amount=amount,
+                link_url=values["link_url"],
+                lead="didn't go through" if failed else "is due today",
+            )
         return []
 
 

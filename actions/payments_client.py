@@ -63,7 +63,7 @@ class OfferSummary:
     schedule: tuple[ScheduledPayment, ...]
 
     @classmethod
-    def from_json(cls, body: dict[str, Any]) -> "OfferSummary":
+    def from_json(cls, body: dict[str, Any]) -> OfferSummary:
         return cls(
             id=body["id"],
             kind=body["kind"],
@@ -140,7 +140,7 @@ class DueAmount:
     due_date: date
 
     @classmethod
-    def from_json(cls, body: dict[str, Any] | None) -> "DueAmount | None":
+    def from_json(cls, body: dict[str, Any] | None) -> DueAmount | None:
         if not body:
             return None
         return cls(int(body["amount_cents"]), str(body.get("currency") or "USD"), date.fromisoformat(body["due_date"]))
@@ -156,7 +156,10 @@ class ActivePlan:
 
 # Account flags (GET account) → standing pause reasons (C4), for a service without /standing yet.
 PAUSE_REASON_BY_FLAG = {
-    "bankruptcy": "bankruptcy", "dispute": "dispute", "attorney": "attorney", "deceased": "deceased",
+    "bankruptcy": "bankruptcy",
+    "dispute": "dispute",
+    "attorney": "attorney",
+    "deceased": "deceased",
     "cease_communication": "cease",
 }
 
@@ -177,25 +180,31 @@ class Standing:
         return self.collection != "allowed" or self.status == "settled"
 
     @classmethod
-    def from_json(cls, body: dict[str, Any]) -> "Standing":
+    def from_json(cls, body: dict[str, Any]) -> Standing:
         plan = body.get("active_plan")
         return cls(
-            account_id=body["account_id"], status=body["status"], collection=body["collection"],
+            account_id=body["account_id"],
+            status=body["status"],
+            collection=body["collection"],
             pause_reasons=tuple(body.get("pause_reasons") or ()),
-            active_plan=ActivePlan(plan["plan_id"], plan["kind"], plan["status"],
-                                   DueAmount.from_json(plan.get("next_installment"))) if plan else None,
+            active_plan=ActivePlan(
+                plan["plan_id"], plan["kind"], plan["status"], DueAmount.from_json(plan.get("next_installment"))
+            )
+            if plan
+            else None,
             pending_promise=DueAmount.from_json(body.get("pending_promise")),
         )
 
     @classmethod
-    def from_account(cls, account: "AccountSummary") -> "Standing":
+    def from_account(cls, account: AccountSummary) -> Standing:
         """What the account's own flags say (no plan or promise known)."""
         reasons = tuple(PAUSE_REASON_BY_FLAG[f] for f in account.flags if f in PAUSE_REASON_BY_FLAG)
         if account.status == "settled":
             reasons += ("settled",)
         paused = bool(reasons) or not account.collection_allowed
-        return cls(account.id, "settled" if account.status == "settled" else "open",
-                   "paused" if paused else "allowed", reasons)
+        return cls(
+            account.id, "settled" if account.status == "settled" else "open", "paused" if paused else "allowed", reasons
+        )
 
 
 @dataclass(frozen=True)
@@ -220,7 +229,7 @@ class AccountSummary:
     statement: dict[str, int] = field(default_factory=dict)  # previous_balance, purchases, ... in cents
 
     @classmethod
-    def from_json(cls, body: dict[str, Any]) -> "AccountSummary":
+    def from_json(cls, body: dict[str, Any]) -> AccountSummary:
         return cls(
             id=body["id"],
             first_name=body["first_name"],
@@ -259,26 +268,47 @@ class PaymentsClient(Protocol):
     ) -> Offers: ...
 
     async def book_plan(
-        self, account_id: str, *, offer_id: str, channel: str, idempotency_key: str, consent_text: str,
-        conversation_id: str, session: str | None,
+        self,
+        account_id: str,
+        *,
+        offer_id: str,
+        channel: str,
+        idempotency_key: str,
+        consent_text: str,
+        conversation_id: str,
+        session: str | None,
     ) -> BookedPlan: ...
 
     async def create_payment(
-        self, account_id: str, *, amount_cents: int, channel: str, idempotency_key: str, conversation_id: str,
-        session: str | None, plan_id: str | None = None,
+        self,
+        account_id: str,
+        *,
+        amount_cents: int,
+        channel: str,
+        idempotency_key: str,
+        conversation_id: str,
+        session: str | None,
+        plan_id: str | None = None,
     ) -> PaymentLink: ...
 
     async def recent_payments(
         self, account_id: str, *, conversation_id: str, session: str | None
     ) -> list[RecentPayment]: ...
 
-    async def get_payment(self, payment_id: str, *, conversation_id: str, session: str | None) -> "PaymentStatus": ...
+    async def get_payment(self, payment_id: str, *, conversation_id: str, session: str | None) -> PaymentStatus: ...
 
-    async def get_payment_result(self, payment_id: str, *, conversation_id: str) -> "PaymentStatus": ...
+    async def get_payment_result(self, payment_id: str, *, conversation_id: str) -> PaymentStatus: ...
 
     async def make_promise(
-        self, account_id: str, *, amount_cents: int, due_date: date, channel: str, idempotency_key: str,
-        conversation_id: str, session: str | None,
+        self,
+        account_id: str,
+        *,
+        amount_cents: int,
+        due_date: date,
+        channel: str,
+        idempotency_key: str,
+        conversation_id: str,
+        session: str | None,
     ) -> str: ...
 
     async def end_verification_session(self, *, conversation_id: str, reason: str) -> int: ...
@@ -286,13 +316,27 @@ class PaymentsClient(Protocol):
     async def record_call_conversation(self, account_id: str, *, conversation_id: str) -> None: ...
 
     async def create_report(
-        self, *, kind: str, account_id: str | None, phone: str | None, conversation_id: str, channel: str,
-        reported_by: str, summary: str,
+        self,
+        *,
+        kind: str,
+        account_id: str | None,
+        phone: str | None,
+        conversation_id: str,
+        channel: str,
+        reported_by: str,
+        summary: str,
     ) -> Report: ...
 
     async def create_handoff(
-        self, *, conversation_id: str, channel: str, reason: str, account_id: str | None, verified: bool,
-        summary: str, context: dict[str, Any],
+        self,
+        *,
+        conversation_id: str,
+        channel: str,
+        reason: str,
+        account_id: str | None,
+        verified: bool,
+        summary: str,
+        context: dict[str, Any],
     ) -> HandoffCase: ...
 
     async def set_flag(self, account_id: str, *, flag: str, channel: str, conversation_id: str) -> None: ...
@@ -358,8 +402,9 @@ class HttpPaymentsClient:
             # A 4xx here is our bug (bad request), not the customer's: treat it as unavailable.
             raise PaymentsUnavailable(f"verify answered HTTP {response.status_code}: {response.text[:200]}")
         data = response.json()
-        return VerificationOutcome(data["verified"], data["account_id"], data["attempts_left"],
-                                   data.get("verification_session"))
+        return VerificationOutcome(
+            data["verified"], data["account_id"], data["attempts_left"], data.get("verification_session")
+        )
 
     async def get_account(self, account_id: str, *, conversation_id: str, session: str | None) -> AccountSummary:
         response = await self._request("GET", f"/api/accounts/{account_id}", conversation_id, session)
@@ -387,11 +432,12 @@ class HttpPaymentsClient:
         if response.status_code >= 300:
             raise PaymentsUnavailable(f"{what} answered HTTP {response.status_code}")
 
-    async def get_offers(
-        self, account_id: str, *, hardship: bool, conversation_id: str, session: str | None
-    ) -> Offers:
+    async def get_offers(self, account_id: str, *, hardship: bool, conversation_id: str, session: str | None) -> Offers:
         response = await self._request(
-            "GET", f"/api/accounts/{account_id}/offers", conversation_id, session,
+            "GET",
+            f"/api/accounts/{account_id}/offers",
+            conversation_id,
+            session,
             params={"hardship": "true" if hardship else "false"},
         )
         self._raise_for_refusal(response, "offers")
@@ -399,17 +445,35 @@ class HttpPaymentsClient:
         return Offers(body["collection_allowed"], tuple(OfferSummary.from_json(o) for o in body["offers"]))
 
     async def book_plan(
-        self, account_id: str, *, offer_id: str, channel: str, idempotency_key: str, consent_text: str,
-        conversation_id: str, session: str | None,
+        self,
+        account_id: str,
+        *,
+        offer_id: str,
+        channel: str,
+        idempotency_key: str,
+        consent_text: str,
+        conversation_id: str,
+        session: str | None,
     ) -> BookedPlan:
-        response = await self._request("POST", f"/api/accounts/{account_id}/plans", conversation_id, session, json={
-            "offer_id": offer_id, "channel": channel, "idempotency_key": idempotency_key,
-            "consent_text": consent_text, "conversation_id": conversation_id,
-        })
+        response = await self._request(
+            "POST",
+            f"/api/accounts/{account_id}/plans",
+            conversation_id,
+            session,
+            json={
+                "offer_id": offer_id,
+                "channel": channel,
+                "idempotency_key": idempotency_key,
+                "consent_text": consent_text,
+                "conversation_id": conversation_id,
+            },
+        )
         self._raise_for_refusal(response, "book plan")
         body = response.json()
         return BookedPlan(
-            id=body["id"], currency=body["total"]["currency"], total_cents=body["total"]["amount_cents"],
+            id=body["id"],
+            currency=body["total"]["currency"],
+            total_cents=body["total"]["amount_cents"],
             schedule=tuple(
                 ScheduledPayment(date.fromisoformat(p["due_date"]), p["amount"]["amount_cents"])
                 for p in body["schedule"]
@@ -418,13 +482,30 @@ class HttpPaymentsClient:
         )
 
     async def create_payment(
-        self, account_id: str, *, amount_cents: int, channel: str, idempotency_key: str, conversation_id: str,
-        session: str | None, plan_id: str | None = None,
+        self,
+        account_id: str,
+        *,
+        amount_cents: int,
+        channel: str,
+        idempotency_key: str,
+        conversation_id: str,
+        session: str | None,
+        plan_id: str | None = None,
     ) -> PaymentLink:
-        response = await self._request("POST", "/api/payments", conversation_id, session, json={
-            "account_id": account_id, "amount_cents": amount_cents, "channel": channel,
-            "idempotency_key": idempotency_key, "conversation_id": conversation_id, "plan_id": plan_id,
-        })
+        response = await self._request(
+            "POST",
+            "/api/payments",
+            conversation_id,
+            session,
+            json={
+                "account_id": account_id,
+                "amount_cents": amount_cents,
+                "channel": channel,
+                "idempotency_key": idempotency_key,
+                "conversation_id": conversation_id,
+                "plan_id": plan_id,
+            },
+        )
         self._raise_for_refusal(response, "payment")
         body = response.json()
         # Payments are flat: `amount_cents` and `currency` (payments/api/payment_schemas.py).
@@ -437,17 +518,18 @@ class HttpPaymentsClient:
         self._raise_for_refusal(response, "recent payments")
         body = response.json()
         items = body["payments"] if isinstance(body, dict) else body
-        return [
-            RecentPayment(p["id"], p["amount_cents"], p["currency"], p["status"], p["created_at"])
-            for p in items
-        ]
+        return [RecentPayment(p["id"], p["amount_cents"], p["currency"], p["status"], p["created_at"]) for p in items]
 
     async def get_payment(self, payment_id: str, *, conversation_id: str, session: str | None) -> PaymentStatus:
         response = await self._request("GET", f"/api/payments/{payment_id}", conversation_id, session)
         self._raise_for_refusal(response, "payment")
         body = response.json()
         return PaymentStatus(
-            body["id"], body["status"], body["amount_cents"], body["currency"], body.get("conversation_id"),
+            body["id"],
+            body["status"],
+            body["amount_cents"],
+            body["currency"],
+            body.get("conversation_id"),
         )
 
     async def get_payment_result(self, payment_id: str, *, conversation_id: str) -> PaymentStatus:
@@ -456,75 +538,165 @@ class HttpPaymentsClient:
         response = await self._request("GET", f"/api/payments/{payment_id}/result", conversation_id)
         self._raise_for_refusal(response, "payment")
         body = response.json()
-        return PaymentStatus(body["id"], body["status"], body["amount_cents"], body["currency"], body["conversation_id"],
-                             bool(body.get("account_settled")))
+        return PaymentStatus(
+            body["id"],
+            body["status"],
+            body["amount_cents"],
+            body["currency"],
+            body["conversation_id"],
+            bool(body.get("account_settled")),
+        )
 
     async def make_promise(
-        self, account_id: str, *, amount_cents: int, due_date: date, channel: str, idempotency_key: str,
-        conversation_id: str, session: str | None,
+        self,
+        account_id: str,
+        *,
+        amount_cents: int,
+        due_date: date,
+        channel: str,
+        idempotency_key: str,
+        conversation_id: str,
+        session: str | None,
     ) -> str:
         response = await self._request(
-            "POST", f"/api/accounts/{account_id}/promises", conversation_id, session, json={
-            "amount_cents": amount_cents, "due_date": due_date.isoformat(), "channel": channel,
-            "idempotency_key": idempotency_key, "conversation_id": conversation_id,
-            })
+            "POST",
+            f"/api/accounts/{account_id}/promises",
+            conversation_id,
+            session,
+            json={
+                "amount_cents": amount_cents,
+                "due_date": due_date.isoformat(),
+                "channel": channel,
+                "idempotency_key": idempotency_key,
+                "conversation_id": conversation_id,
+            },
+        )
         self._raise_for_refusal(response, "promise")
         return str(response.json()["id"])
 
     async def create_handoff(
-        self, *, conversation_id: str, channel: str, reason: str, account_id: str | None, verified: bool,
-        summary: str, context: dict[str, Any],
+        self,
+        *,
+        conversation_id: str,
+        channel: str,
+        reason: str,
+        account_id: str | None,
+        verified: bool,
+        summary: str,
+        context: dict[str, Any],
     ) -> HandoffCase:
-        response = await self._request("POST", "/api/handoffs", conversation_id, json={
-            "conversation_id": conversation_id, "channel": channel, "reason": reason, "account_id": account_id,
-            "verified": verified, "summary": summary, "context": context,
-        })
+        response = await self._request(
+            "POST",
+            "/api/handoffs",
+            conversation_id,
+            json={
+                "conversation_id": conversation_id,
+                "channel": channel,
+                "reason": reason,
+                "account_id": account_id,
+                "verified": verified,
+                "summary": summary,
+                "context": context,
+            },
+        )
         self._raise_for_refusal(response, "handoff")
         body = response.json()
         return HandoffCase(body["id"], int(body.get("queue_position") or 1))
 
     async def set_flag(self, account_id: str, *, flag: str, channel: str, conversation_id: str) -> None:
-        response = await self._request("POST", f"/api/accounts/{account_id}/flags", conversation_id, json={
-            "flag": flag, "channel": channel, "actor": "customer", "conversation_id": conversation_id,
-        })
+        response = await self._request(
+            "POST",
+            f"/api/accounts/{account_id}/flags",
+            conversation_id,
+            json={
+                "flag": flag,
+                "channel": channel,
+                "actor": "customer",
+                "conversation_id": conversation_id,
+            },
+        )
         self._raise_for_refusal(response, "flag")
 
     async def phone_opt_out(self, phone: str, *, medium: str, channel: str, conversation_id: str) -> None:
-        response = await self._request("POST", "/api/contact/opt-out", conversation_id, json={
-            "phone": phone, "medium": medium, "channel": channel,
-        })
+        response = await self._request(
+            "POST",
+            "/api/contact/opt-out",
+            conversation_id,
+            json={
+                "phone": phone,
+                "medium": medium,
+                "channel": channel,
+            },
+        )
         self._raise_for_refusal(response, "opt-out")
 
     async def phone_wrong_number(self, phone: str, *, channel: str, conversation_id: str) -> None:
-        response = await self._request("POST", "/api/contact/wrong-number", conversation_id, json={
-            "phone": phone, "channel": channel,
-        })
+        response = await self._request(
+            "POST",
+            "/api/contact/wrong-number",
+            conversation_id,
+            json={
+                "phone": phone,
+                "channel": channel,
+            },
+        )
         self._raise_for_refusal(response, "wrong number")
 
     async def end_verification_session(self, *, conversation_id: str, reason: str) -> int:
-        response = await self._request("POST", "/api/verification-sessions/end", conversation_id, json={
-            "conversation_id": conversation_id, "reason": reason,
-        })
+        response = await self._request(
+            "POST",
+            "/api/verification-sessions/end",
+            conversation_id,
+            json={
+                "conversation_id": conversation_id,
+                "reason": reason,
+            },
+        )
         self._raise_for_refusal(response, "end verification session")
         return int(response.json().get("ended", 0))
 
     async def record_call_conversation(self, account_id: str, *, conversation_id: str) -> None:
         """The call ledger: this call reached the cardholder (Reg F 1006.14(b)(2) counts it).
         Idempotent per conversation id in the service, so a retried turn counts once."""
-        response = await self._request("POST", "/api/contact/events", conversation_id, json={
-            "account_id": account_id, "medium": "voice", "kind": "conversation", "direction": "inbound",
-            "conversation_id": conversation_id,
-        })
+        response = await self._request(
+            "POST",
+            "/api/contact/events",
+            conversation_id,
+            json={
+                "account_id": account_id,
+                "medium": "voice",
+                "kind": "conversation",
+                "direction": "inbound",
+                "conversation_id": conversation_id,
+            },
+        )
         self._raise_for_refusal(response, "call ledger")
 
     async def create_report(
-        self, *, kind: str, account_id: str | None, phone: str | None, conversation_id: str, channel: str,
-        reported_by: str, summary: str,
+        self,
+        *,
+        kind: str,
+        account_id: str | None,
+        phone: str | None,
+        conversation_id: str,
+        channel: str,
+        reported_by: str,
+        summary: str,
     ) -> Report:
-        response = await self._request("POST", "/api/reports", conversation_id, json={
-            "kind": kind, "account_id": account_id, "phone": phone, "conversation_id": conversation_id,
-            "channel": channel, "reported_by": reported_by, "summary": summary,
-        })
+        response = await self._request(
+            "POST",
+            "/api/reports",
+            conversation_id,
+            json={
+                "kind": kind,
+                "account_id": account_id,
+                "phone": phone,
+                "conversation_id": conversation_id,
+                "channel": channel,
+                "reported_by": reported_by,
+                "summary": summary,
+            },
+        )
         self._raise_for_refusal(response, "report")
         body = response.json()
         return Report(str(body["report_id"]), tuple(body.get("account_ids") or ()))
@@ -545,6 +717,4 @@ def _error_body(response: httpx.Response) -> dict[str, Any]:
 def default_client() -> PaymentsClient:
     """The process-wide client, built on first use (never at import)."""
     settings = get_settings()
-    return HttpPaymentsClient(
-        settings.payments_url, settings.payments_service_token, settings.payments_timeout_seconds
-    )
+    return HttpPaymentsClient(settings.payments_url, settings.payments_service_token, settings.payments_timeout_seconds)

@@ -53,8 +53,14 @@ async def offer(
             return await refuse_paused(action.client, dispatcher, tracker, standing)
         if kind != "payment" and tell_active_plan(dispatcher, standing):
             return [SlotSet(names.AWAITING, None), SlotSet(names.PENDING, None)]
-        events = await present_offers(action.client, dispatcher, tracker, account_id, kind,
-                                      hardship=bool(tracker.get_slot(names.HARDSHIP_DESCRIBED)))
+        events = await present_offers(
+            action.client,
+            dispatcher,
+            tracker,
+            account_id,
+            kind,
+            hardship=bool(tracker.get_slot(names.HARDSHIP_DESCRIBED)),
+        )
     except SERVICE_DOWN:
         dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
         return []
@@ -141,15 +147,28 @@ class ActionConfirm(VerifiedAction):
                 return done + await self._book(dispatcher, tracker, account_id, pending, channel)
             if pending.get("type") == "payment":
                 return done + await send_payment_link(
-                    self, dispatcher, tracker, account_id, pending["amount_cents"], pending["key"],
-                    plan_id=pending.get("plan_id"))
+                    self,
+                    dispatcher,
+                    tracker,
+                    account_id,
+                    pending["amount_cents"],
+                    pending["key"],
+                    plan_id=pending.get("plan_id"),
+                )
             if pending.get("type") == "promise":
                 await self.client.make_promise(
-                    account_id, amount_cents=pending["amount_cents"], due_date=date.fromisoformat(pending["due_date"]),
-                    channel=channel, idempotency_key=pending["key"], **conversation(tracker))
+                    account_id,
+                    amount_cents=pending["amount_cents"],
+                    due_date=date.fromisoformat(pending["due_date"]),
+                    channel=channel,
+                    idempotency_key=pending["key"],
+                    **conversation(tracker),
+                )
                 dispatcher.utter_message(
-                    response=names.UTTER_PROMISE_RECORDED, amount=format_money(pending["amount_cents"]),
-                    date=format_date(date.fromisoformat(pending["due_date"])))
+                    response=names.UTTER_PROMISE_RECORDED,
+                    amount=format_money(pending["amount_cents"]),
+                    date=format_date(date.fromisoformat(pending["due_date"])),
+                )
                 return done
             return done + await offer_what_next(self.client, dispatcher, tracker, account_id)  # nothing awaited a yes
         except SERVICE_DOWN:
@@ -173,35 +192,63 @@ class ActionConfirm(VerifiedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str, pending: dict, channel: str
     ) -> list[EventType]:
         plan = await self.client.book_plan(
-            account_id, offer_id=pending["offer_id"], channel=channel, idempotency_key=pending["key"],
-            consent_text=pending.get("shown") or pending["readback"], **conversation(tracker))
+            account_id,
+            offer_id=pending["offer_id"],
+            channel=channel,
+            idempotency_key=pending["key"],
+            consent_text=pending.get("shown") or pending["readback"],
+            **conversation(tracker),
+        )
         dispatcher.utter_message(response=names.UTTER_PLAN_BOOKED, plan_id=plan.id)
         if plan.receipt_url and trusted_link(plan.receipt_url):
             dispatcher.utter_message(response=names.UTTER_PLAN_RECEIPT, receipt_url=plan.receipt_url)
         events: list[EventType] = [SlotSet(names.BOOKED_PLAN_ID, plan.id)]
         # Plans start on the day they are booked: take the first payment while the customer is here.
-        events += await send_payment_link(self, dispatcher, tracker, account_id, plan.schedule[0].amount_cents,
-                                          f"{pending['key']}-first", plan_id=plan.id)
+        events += await send_payment_link(
+            self,
+            dispatcher,
+            tracker,
+            account_id,
+            plan.schedule[0].amount_cents,
+            f"{pending['key']}-first",
+            plan_id=plan.id,
+        )
         return events
 
 
 async def send_payment_link(
-    action: VerifiedAction, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str,
-    amount_cents: int, key: str, plan_id: str | None = None,
+    action: VerifiedAction,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    account_id: str,
+    amount_cents: int,
+    key: str,
+    plan_id: str | None = None,
 ) -> list[EventType]:
     """Creates the pending payment and sends its one-time link (keypad payment on voice). A link
     on any host but our payment pages' (PAYMENTS_PUBLIC_URL) is never sent."""
     link = await action.client.create_payment(
-        account_id, amount_cents=amount_cents, channel=service_channel(tracker), idempotency_key=key,
-        **conversation(tracker), plan_id=plan_id)
+        account_id,
+        amount_cents=amount_cents,
+        channel=service_channel(tracker),
+        idempotency_key=key,
+        **conversation(tracker),
+        plan_id=plan_id,
+    )
     if not trusted_link(link.link_url):
-        log.error("[conversation=%s] payment %s link is not on our public host; not sent",
-                  tracker.sender_id, link.payment_id)
+        log.error(
+            "[conversation=%s] payment %s link is not on our public host; not sent", tracker.sender_id, link.payment_id
+        )
         dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
         return []
     dispatcher.utter_message(
-        response=names.UTTER_PAYMENT_LINK, amount=format_money(link.amount_cents, link.currency),
-        link_url=link.link_url, payment_id=link.payment_id, amount_cents=link.amount_cents, currency=link.currency)
+        response=names.UTTER_PAYMENT_LINK,
+        amount=format_money(link.amount_cents, link.currency),
+        link_url=link.link_url,
+        payment_id=link.payment_id,
+        amount_cents=link.amount_cents,
+        currency=link.currency,
+    )
     return [SlotSet(names.LAST_PAYMENT_ID, link.payment_id)]
 
 
@@ -210,9 +257,14 @@ async def offer_the_minimum(
 ) -> list[EventType]:
     """A promise below the minimum due: offer a promise of the minimum on the same date (or a plan)."""
     account = await action.client.get_account(account_id, **conversation(tracker))
-    return ask_to_confirm_promise(dispatcher, tracker, account.minimum_due_cents, account.currency,
-                                  date.fromisoformat(pending["due_date"]),
-                                  response=names.UTTER_PROMISE_MINIMUM_OFFERED)
+    return ask_to_confirm_promise(
+        dispatcher,
+        tracker,
+        account.minimum_due_cents,
+        account.currency,
+        date.fromisoformat(pending["due_date"]),
+        response=names.UTTER_PROMISE_MINIMUM_OFFERED,
+    )
 
 
 class ActionDecline(VerifiedAction):
@@ -228,6 +280,8 @@ class ActionDecline(VerifiedAction):
         cleared: list[EventType] = [SlotSet(names.PENDING, None), SlotSet(names.AWAITING, None)]
         dispatcher.utter_message(response=names.UTTER_DECLINED)
         if tracker.get_slot(names.AWAITING) == names.AWAITING_CONFIRMATION:
-            return cleared + await offer(self, dispatcher, tracker, account_id, tracker.get_slot(names.OFFER_KIND) or "plan")
+            return cleared + await offer(
+                self, dispatcher, tracker, account_id, tracker.get_slot(names.OFFER_KIND) or "plan"
+            )
         dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
         return cleared

@@ -52,13 +52,13 @@ def create_app(settings: ActionSettings | None = None) -> Sanic:
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = get_settings()  # production refuses development secrets here, before binding
     app = create_app(settings)
     log.info("action server on http://%s:%s", settings.actions_host, settings.actions_port)
-    app.run(host=settings.actions_host, port=settings.actions_port, workers=1, access_log=False,
-            motd=False)
+    app.run(host=settings.actions_host, port=settings.actions_port, workers=1, access_log=False, motd=False)
 
 
 if __name__ == "__main__":

@@ -37,8 +37,7 @@ def notice_for(standing: Standing) -> str:
 
 
 def needs_a_person(standing: Standing) -> bool:
-    return not standing.pause_reasons or any(
-        r not in names.PAUSES_WITHOUT_A_PERSON for r in standing.pause_reasons)
+    return not standing.pause_reasons or any(r not in names.PAUSES_WITHOUT_A_PERSON for r in standing.pause_reasons)
 
 
 async def refuse_paused(
@@ -53,8 +52,13 @@ async def refuse_paused(
     if not needs_a_person(standing):
         return cleared
     why = ", ".join(standing.pause_reasons) or "not given"
-    return cleared + await hand_off(client, dispatcher, tracker, "collection_paused",
-                                    note=f"Collection is paused ({why}); they heard the neutral notice only.")
+    return cleared + await hand_off(
+        client,
+        dispatcher,
+        tracker,
+        "collection_paused",
+        note=f"Collection is paused ({why}); they heard the neutral notice only.",
+    )
 
 
 def tell_active_plan(dispatcher: CollectingDispatcher, standing: Standing) -> bool:
@@ -67,17 +71,23 @@ def tell_active_plan(dispatcher: CollectingDispatcher, standing: Standing) -> bo
     if due is None or plan.status != "active":
         dispatcher.utter_message(response=names.UTTER_STANDING_PLAN_NOTHING_DUE, plan_id=plan.plan_id)
         return True
-    dispatcher.utter_message(response=names.UTTER_STANDING_ACTIVE_PLAN, plan_id=plan.plan_id,
-                             amount=format_money(due.amount_cents, due.currency), due_date=format_date(due.due_date))
+    dispatcher.utter_message(
+        response=names.UTTER_STANDING_ACTIVE_PLAN,
+        plan_id=plan.plan_id,
+        amount=format_money(due.amount_cents, due.currency),
+        due_date=format_date(due.due_date),
+    )
     return True
 
 
 def tell_pending_promise(dispatcher: CollectingDispatcher, standing: Standing) -> None:
     promise = standing.pending_promise
     if promise is not None:
-        dispatcher.utter_message(response=names.UTTER_STANDING_PENDING_PROMISE,
-                                 amount=format_money(promise.amount_cents, promise.currency),
-                                 date=format_date(promise.due_date))
+        dispatcher.utter_message(
+            response=names.UTTER_STANDING_PENDING_PROMISE,
+            amount=format_money(promise.amount_cents, promise.currency),
+            date=format_date(promise.due_date),
+        )
 
 
 async def offer_what_next(

@@ -101,9 +101,7 @@ class ActionVerifyIdentity(PaymentsAction):
     def name(self) -> str:
         return names.ACTION_VERIFY_IDENTITY
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         clear_factors: list[EventType] = [SlotSet(slot, None) for slot in FACTOR_SLOTS]
         dob = tracker.get_slot(names.DOB)
         try:
@@ -140,7 +138,10 @@ class ActionVerifyIdentity(PaymentsAction):
         dispatcher.utter_message(response=disclosure)
         log.info(
             "[conversation=%s] verified account %s; disclosure %s given at %s",
-            tracker.sender_id, outcome.account_id, disclosure, datetime.now(timezone.utc).isoformat(),
+            tracker.sender_id,
+            outcome.account_id,
+            disclosure,
+            datetime.now(timezone.utc).isoformat(),
         )
         return [
             *clear_factors,
@@ -170,9 +171,7 @@ class ActionSignOff(PaymentsAction):
     def name(self) -> str:
         return names.ACTION_SIGN_OFF
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         events = await end_verification(self.client, tracker, "sign_off")
         dispatcher.utter_message(response=names.UTTER_GOODBYE)
         return events

@@ -29,8 +29,9 @@ class Customer:
 def bench_customers(count: int) -> list[Customer]:
     """`count` customers with unique last 4 (none a demo account's) and fictional 555 numbers."""
     last4s = (f"{n:04d}" for n in range(2000, 10000) if f"{n:04d}" not in DEMO_LAST4)
-    return [Customer(f"B{i:05d}", next(last4s), date(1985, 3, 14), "78701", f"+1512555{2000 + i:04d}")
-            for i in range(count)]
+    return [
+        Customer(f"B{i:05d}", next(last4s), date(1985, 3, 14), "78701", f"+1512555{2000 + i:04d}") for i in range(count)
+    ]
 
 
 def add_customers(database_url: str, customers: list[Customer]) -> None:
@@ -42,10 +43,20 @@ def add_customers(database_url: str, customers: list[Customer]) -> None:
             if template is None:
                 raise RuntimeError(f"{TEMPLATE} is not seeded in {database_url}")
             columns = {c.key: getattr(template, c.key) for c in AccountRow.__table__.columns}
-            session.add_all(AccountRow(**{
-                **columns, "id": c.account_id, "full_name": f"Bench Customer {c.account_id}", "phone": c.phone,
-                "card_last4": c.last4, "date_of_birth": c.dob, "zip_code": c.zip_code,
-                "preferred_language": "en",
-            }) for c in customers)
+            session.add_all(
+                AccountRow(
+                    **{
+                        **columns,
+                        "id": c.account_id,
+                        "full_name": f"Bench Customer {c.account_id}",
+                        "phone": c.phone,
+                        "card_last4": c.last4,
+                        "date_of_birth": c.dob,
+                        "zip_code": c.zip_code,
+                        "preferred_language": "en",
+                    }
+                )
+                for c in customers
+            )
     finally:
         engine.dispose()

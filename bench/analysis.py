@@ -43,8 +43,9 @@ def read_timings(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def breakdown(results: list[TurnResult], actions: list[dict[str, Any]], payments: list[dict[str, Any]],
-              turn_order: Iterable[str]) -> dict[str, dict[str, Any]]:
+def breakdown(
+    results: list[TurnResult], actions: list[dict[str, Any]], payments: list[dict[str, Any]], turn_order: Iterable[str]
+) -> dict[str, dict[str, Any]]:
     """Mean milliseconds per turn, split so the parts add up to the whole:
     rasa (channel, NLU, policies, tracker store: everything outside action calls),
     action server (action calls minus the payments calls inside them), payments service
@@ -63,10 +64,16 @@ def breakdown(results: list[TurnResult], actions: list[dict[str, Any]], payments
         routes: dict[str, float] = {}
         for t in inside_payments:
             routes[t["what"]] = routes.get(t["what"], 0.0) + t["ms"]
-        rows.setdefault(r.name, []).append({
-            "total": total, "rasa": total - action_ms, "actions": action_ms - payments_ms, "payments": payments_ms,
-            "routes": routes, "action_names": [t["what"] for t in inside_actions],
-        })
+        rows.setdefault(r.name, []).append(
+            {
+                "total": total,
+                "rasa": total - action_ms,
+                "actions": action_ms - payments_ms,
+                "payments": payments_ms,
+                "routes": routes,
+                "action_names": [t["what"] for t in inside_actions],
+            }
+        )
     out: dict[str, dict[str, Any]] = {}
     for name in turn_order:
         turns = rows.get(name)
@@ -75,11 +82,14 @@ def breakdown(results: list[TurnResult], actions: list[dict[str, Any]], payments
         route_names = sorted({route for t in turns for route in t["routes"]})
         out[name] = {
             "turns": len(turns),
-            **{f"{part}_ms": round(statistics.fmean(t[part] for t in turns), 1)
-               for part in ("total", "rasa", "actions", "payments")},
+            **{
+                f"{part}_ms": round(statistics.fmean(t[part] for t in turns), 1)
+                for part in ("total", "rasa", "actions", "payments")
+            },
             "action_calls": round(statistics.fmean(len(t["action_names"]) for t in turns), 1),
-            "payments_routes_ms": {route: round(statistics.fmean(t["routes"].get(route, 0.0) for t in turns), 1)
-                                   for route in route_names},
+            "payments_routes_ms": {
+                route: round(statistics.fmean(t["routes"].get(route, 0.0) for t in turns), 1) for route in route_names
+            },
             "actions_run": dict(Counter(a for t in turns for a in t["action_names"])),
         }
     return out
@@ -93,8 +103,14 @@ def slowest_step(parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
     part = max(("rasa", "actions", "payments"), key=lambda p: row[f"{p}_ms"])
     routes = row["payments_routes_ms"]
     top_route = max(routes, key=routes.get) if routes else None  # type: ignore[arg-type]
-    return {"turn": turn, "total_ms": row["total_ms"], "largest_part": part, "largest_part_ms": row[f"{part}_ms"],
-            "top_payments_route": top_route, "top_payments_route_ms": routes.get(top_route) if top_route else None}
+    return {
+        "turn": turn,
+        "total_ms": row["total_ms"],
+        "largest_part": part,
+        "largest_part_ms": row[f"{part}_ms"],
+        "top_payments_route": top_route,
+        "top_payments_route_ms": routes.get(top_route) if top_route else None,
+    }
 
 
 def ratio(ours: float, bare: float) -> float | None:

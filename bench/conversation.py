@@ -69,8 +69,9 @@ async def say(http: httpx.AsyncClient, sender: str, text: str) -> list[str]:
     return [m["text"] for m in response.json() if "text" in m]
 
 
-async def converse(http: httpx.AsyncClient, turns: list[Turn], check: bool, results: list[TurnResult],
-                   stop_at: float) -> None:
+async def converse(
+    http: httpx.AsyncClient, turns: list[Turn], check: bool, results: list[TurnResult], stop_at: float
+) -> None:
     """One conversation, turn by turn, until it ends, fails, or `stop_at` (perf_counter) passes."""
     sender = f"bench-{uuid.uuid4().hex[:12]}"
     for turn in turns:
@@ -93,8 +94,14 @@ async def converse(http: httpx.AsyncClient, turns: list[Turn], check: bool, resu
             return
 
 
-async def run_step(url: str, customers: int, seconds: float, next_customer: Callable[[], Customer],
-                   check: bool, conversations: int | None = None) -> tuple[list[TurnResult], float]:
+async def run_step(
+    url: str,
+    customers: int,
+    seconds: float,
+    next_customer: Callable[[], Customer],
+    check: bool,
+    conversations: int | None = None,
+) -> tuple[list[TurnResult], float]:
     """`customers` concurrent customers, each running whole conversations back to back for
     `seconds` (or `conversations` each, if that comes first); turns in flight at the end finish and
     count. Returns the turns and the elapsed time."""

@@ -26,8 +26,12 @@ from bench.stats import Summary, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-service-token"
-DEMO = [("4821", "1985-03-14", "78701", "A1001"), ("1190", "1972-11-02", "10027", "A1002"),
-        ("7734", "1990-07-21", "94110", "A1003"), ("9902", "1995-09-09", "30309", "A1005")]
+DEMO = [
+    ("4821", "1985-03-14", "78701", "A1001"),
+    ("1190", "1972-11-02", "10027", "A1002"),
+    ("7734", "1990-07-21", "94110", "A1003"),
+    ("9902", "1995-09-09", "30309", "A1005"),
+]
 
 
 def free_port() -> int:
@@ -37,16 +41,35 @@ def free_port() -> int:
 
 
 def start_service(workdir: Path, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url,
-           "PAYMENTS_SERVICE_TOKEN": TOKEN, "EVENKEEL_ENV": "test", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": database_url,
+        "PAYMENTS_SERVICE_TOKEN": TOKEN,
+        "EVENKEEL_ENV": "test",
+        "LOG_LEVEL": "WARNING",
+    }
     python = sys.executable
     subprocess.run([python, "-m", "payments", "setup"], cwd=ROOT, env=env, check=True, capture_output=True)
     port = free_port()
     log = (workdir / "payments.log").open("wb")
     process = subprocess.Popen(
-        [python, "-m", "uvicorn", "--factory", "payments.main:create_app", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            python,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "payments.main:create_app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -81,21 +104,29 @@ async def drive(url: str, clients: int, seconds: float) -> list[Summary]:
         last4, dob, zip_code, account_id = DEMO[n % len(DEMO)]
         while time.perf_counter() < stop_at:
             conversation_id = f"bench-{uuid.uuid4().hex}"
-            body = {"channel": "web", "conversation_id": conversation_id,
-                    "card_last4": last4, "dob": dob, "zip": zip_code}
+            body = {
+                "channel": "web",
+                "conversation_id": conversation_id,
+                "card_last4": last4,
+                "dob": dob,
+                "zip": zip_code,
+            }
             verified = await timed("verify", http.post("/api/verify", json=body))
             if verified is None or verified.status_code != 200:
                 continue
             # The verification session (contract C2) that every disclosing call carries.
-            session = {"X-Conversation-Id": conversation_id,
-                       "X-Verification-Session": verified.json().get("verification_session") or ""}
+            session = {
+                "X-Conversation-Id": conversation_id,
+                "X-Verification-Session": verified.json().get("verification_session") or "",
+            }
             await timed("account", http.get(f"/api/accounts/{account_id}", headers=session))
             await timed("offers", http.get(f"/api/accounts/{account_id}/offers", headers=session))
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     started = time.perf_counter()
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"},
-                                 limits=limits, timeout=30) as http:
+    async with httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, limits=limits, timeout=30
+    ) as http:
         await asyncio.gather(*(customer(http, n) for n in range(clients)))
     elapsed = time.perf_counter() - started
     return [Summary.of(name, latencies[name], errors[name], elapsed) for name in latencies]
@@ -122,15 +153,20 @@ def main(argv: list[str] | None = None) -> int:
     dialect = database_url.split(":", 1)[0]
     rows = [s.as_dict() for s in summaries]
     report = {
-        "benchmark": "payments_api", "clients": args.clients, "seconds": args.seconds, "database": dialect,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "endpoints": rows,
+        "benchmark": "payments_api",
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "database": dialect,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "endpoints": rows,
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "payments_api.json").write_text(json.dumps(report, indent=2))
-    markdown = (f"## Payments API at {args.clients} concurrent clients ({dialect}, {args.seconds:.0f} s, "
-                f"{os.cpu_count()} CPUs)\n\nEach client loops verify → account → offers.\n\n"
-                + markdown_table(rows) + "\n")
+    markdown = (
+        f"## Payments API at {args.clients} concurrent clients ({dialect}, {args.seconds:.0f} s, "
+        f"{os.cpu_count()} CPUs)\n\nEach client loops verify → account → offers.\n\n" + markdown_table(rows) + "\n"
+    )
     (out / "payments_api.md").write_text(markdown)
     print(markdown)
     return 1 if any(s.errors for s in summaries) else 0

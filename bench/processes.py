@@ -23,9 +23,18 @@ class BenchStack(Stack):
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         if name == "payments":
-            argv = [str(PAYMENTS_BIN / "uvicorn"), "--factory", "bench.timed_payments:create_app",
-                    "--host", "127.0.0.1", "--port", str(self.payments_port),
-                    "--log-level", "warning", "--no-access-log"]
+            argv = [
+                str(PAYMENTS_BIN / "uvicorn"),
+                "--factory",
+                "bench.timed_payments:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.payments_port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ]
         elif name == "actions":
             argv = [str(RASA_BIN / "python"), "-m", "bench.timed_actions", "--port", str(self.actions_port)]
         super()._spawn(name, argv)
@@ -37,13 +46,28 @@ class BareServer(BenchStack):
 
     model: Path = ROOT / "var/bench/bare.tar.gz"
 
-    def spawn(self) -> "BareServer":
+    def spawn(self) -> BareServer:
         """Start without waiting (so it loads its model while our stack starts); then `wait_healthy`."""
-        self._spawn("rasa", [
-            str(RASA_BIN / "rasa"), "run", "--enable-api", "--auth-token", RASA_TOKEN, "--model", str(self.model),
-            "--endpoints", str(BARE_PROJECT / "endpoints.yml"), "--credentials", str(BARE_PROJECT / "credentials.yml"),
-            "--interface", "127.0.0.1", "--port", str(self.rasa_port),
-        ])
+        self._spawn(
+            "rasa",
+            [
+                str(RASA_BIN / "rasa"),
+                "run",
+                "--enable-api",
+                "--auth-token",
+                RASA_TOKEN,
+                "--model",
+                str(self.model),
+                "--endpoints",
+                str(BARE_PROJECT / "endpoints.yml"),
+                "--credentials",
+                str(BARE_PROJECT / "credentials.yml"),
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.rasa_port),
+            ],
+        )
         return self
 
     def health_urls(self) -> dict[str, str]:
@@ -81,6 +105,8 @@ def _vm_rss_bytes(pid: int) -> int:
 
 def rss_by_process(stacks: dict[str, Stack]) -> dict[str, int]:
     """{"ours/rasa": bytes, ...} for every process of the given stacks."""
-    return {f"{label}/{name}": tree_rss_bytes(process.popen.pid)
-            for label, stack in stacks.items() for name, process in stack.processes.items()}
-
+    return {
+        f"{label}/{name}": tree_rss_bytes(process.popen.pid)
+        for label, stack in stacks.items()
+        for name, process in stack.processes.items()
+    }

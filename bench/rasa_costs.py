@@ -17,7 +17,7 @@ def actions_per_turn(events: list[dict[str, Any]], turn_names: list[str]) -> dic
     the closing action_listen included) and the events stored in the tracker up to it."""
     out: dict[str, dict[str, int]] = {}
     user_turns = [i for i, e in enumerate(events) if e.get("event") == "user"]
-    for n, (index, name) in enumerate(zip(user_turns, turn_names)):
+    for n, (index, name) in enumerate(zip(user_turns, turn_names, strict=False)):
         end = user_turns[n + 1] if n + 1 < len(user_turns) else len(events)
         actions = sum(1 for e in events[index:end] if e.get("event") == "action")
         out[name] = {"actions": actions, "events_before": index}
@@ -26,8 +26,13 @@ def actions_per_turn(events: list[dict[str, Any]], turn_names: list[str]) -> dic
 
 def mean_counts(per_conversation: list[dict[str, dict[str, int]]]) -> dict[str, dict[str, float]]:
     names = [name for name in per_conversation[0]] if per_conversation else []
-    return {name: {key: round(statistics.fmean(c[name][key] for c in per_conversation if name in c), 1)
-                   for key in ("actions", "events_before")} for name in names}
+    return {
+        name: {
+            key: round(statistics.fmean(c[name][key] for c in per_conversation if name in c), 1)
+            for key in ("actions", "events_before")
+        }
+        for name in names
+    }
 
 
 def tracker_events(rasa_url: str, token: str, sender: str) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ class Summary:
         return self.requests / self.seconds if self.seconds else 0.0
 
     @classmethod
-    def of(cls, name: str, latencies_s: list[float], errors: int, seconds: float) -> "Summary":
+    def of(cls, name: str, latencies_s: list[float], errors: int, seconds: float) -> Summary:
         ms = sorted(x * 1000 for x in latencies_s)
         return cls(
             name=name,
@@ -45,9 +45,15 @@ class Summary:
 
     def as_dict(self) -> dict[str, float | int | str]:
         return {
-            "name": self.name, "requests": self.requests, "errors": self.errors, "seconds": round(self.seconds, 3),
-            "per_second": round(self.per_second, 1), "p50_ms": round(self.p50_ms, 2),
-            "p95_ms": round(self.p95_ms, 2), "p99_ms": round(self.p99_ms, 2), "mean_ms": round(self.mean_ms, 2),
+            "name": self.name,
+            "requests": self.requests,
+            "errors": self.errors,
+            "seconds": round(self.seconds, 3),
+            "per_second": round(self.per_second, 1),
+            "p50_ms": round(self.p50_ms, 2),
+            "p95_ms": round(self.p95_ms, 2),
+            "p99_ms": round(self.p99_ms, 2),
+            "mean_ms": round(self.mean_ms, 2),
         }
 
 

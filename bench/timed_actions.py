@@ -41,11 +41,18 @@ def main() -> None:
         if request.headers.get("Content-Encoding") == "deflate":  # COMPRESS_ACTION_SERVER_REQUEST
             body = zlib.decompress(body)
         call = json.loads(body or b"{}")
-        out.write(json.dumps({
-            "conversation": (call.get("tracker") or {}).get("sender_id", "-"),
-            "what": call.get("next_action", "?"), "status": response.status, "start": wall,
-            "ms": round((time.perf_counter() - started) * 1000, 3),
-        }) + "\n")
+        out.write(
+            json.dumps(
+                {
+                    "conversation": (call.get("tracker") or {}).get("sender_id", "-"),
+                    "what": call.get("next_action", "?"),
+                    "status": response.status,
+                    "start": wall,
+                    "ms": round((time.perf_counter() - started) * 1000, 3),
+                }
+            )
+            + "\n"
+        )
 
     app.run("127.0.0.1", args.port, workers=1, access_log=False)
 

@@ -44,11 +44,18 @@ class RequestTimer:
             headers = dict(scope.get("headers") or [])
             # Starlette's router writes the matched route into the scope: group by its template.
             route = getattr(scope.get("route"), "path", None) or scope["path"]
-            self.out.write(json.dumps({
-                "conversation": headers.get(b"x-conversation-id", b"-").decode(errors="replace"),
-                "what": f"{scope['method']} {route}", "status": status, "start": wall,
-                "ms": round((time.perf_counter() - started) * 1000, 3),
-            }) + "\n")
+            self.out.write(
+                json.dumps(
+                    {
+                        "conversation": headers.get(b"x-conversation-id", b"-").decode(errors="replace"),
+                        "what": f"{scope['method']} {route}",
+                        "status": status,
+                        "start": wall,
+                        "ms": round((time.perf_counter() - started) * 1000, 3),
+                    }
+                )
+                + "\n"
+            )
 
 
 def create_app() -> Any:

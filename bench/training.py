@@ -15,9 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.stack import RASA_BIN, ROOT
-
 from bench.processes import BARE_PROJECT
+from tests.e2e.stack import RASA_BIN, ROOT
 
 BARE_MODEL = ROOT / "var/bench/bare.tar.gz"
 BARE_RECORD = ROOT / "var/bench/bare_training.json"  # {"inputs": sha256, "seconds": ..., "trained_at": ...}
@@ -26,7 +25,11 @@ BARE_RECORD = ROOT / "var/bench/bare_training.json"  # {"inputs": sha256, "secon
 def bare_inputs_digest() -> str:
     """Everything the bare model is trained from: its project, the NLU data, our NLU component."""
     digest = hashlib.sha256()
-    files = [*BARE_PROJECT.rglob("*.yml"), *(ROOT / "data/nlu").rglob("*.yml"), *(ROOT / "bot/components").rglob("*.py")]
+    files = [
+        *BARE_PROJECT.rglob("*.yml"),
+        *(ROOT / "data/nlu").rglob("*.yml"),
+        *(ROOT / "bot/components").rglob("*.py"),
+    ]
     for path in sorted(files):
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
@@ -35,13 +38,35 @@ def bare_inputs_digest() -> str:
 
 def rasa_train(config: Path, domain: Path, data: list[Path], out_dir: Path, name: str) -> float:
     """`rasa train` without the cache; seconds taken. Raises CalledProcessError with its output."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
-           "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "RASA_MAX_CACHE_SIZE": "0"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "RASA_MAX_CACHE_SIZE": "0",
+    }
     started = time.monotonic()
     completed = subprocess.run(
-        [str(RASA_BIN / "rasa"), "train", "--config", str(config), "--domain", str(domain),
-         "--data", *map(str, data), "--out", str(out_dir), "--fixed-model-name", name, "--quiet"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        [
+            str(RASA_BIN / "rasa"),
+            "train",
+            "--config",
+            str(config),
+            "--domain",
+            str(domain),
+            "--data",
+            *map(str, data),
+            "--out",
+            str(out_dir),
+            "--fixed-model-name",
+            name,
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if completed.returncode != 0:
         raise RuntimeError(f"rasa train failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
@@ -56,8 +81,13 @@ def ensure_bare_model() -> dict[str, Any]:
         return {**record, "trained_now": False}
     print("[bench] training the bare model (bench/bare_rasa, about 2 minutes)...", flush=True)
     BARE_MODEL.parent.mkdir(parents=True, exist_ok=True)
-    seconds = rasa_train(BARE_PROJECT / "config.yml", BARE_PROJECT / "domain.yml",
-                         [ROOT / "data/nlu", BARE_PROJECT / "data"], BARE_MODEL.parent, "bare")
+    seconds = rasa_train(
+        BARE_PROJECT / "config.yml",
+        BARE_PROJECT / "domain.yml",
+        [ROOT / "data/nlu", BARE_PROJECT / "data"],
+        BARE_MODEL.parent,
+        "bare",
+    )
     record = {"inputs": digest, "seconds": round(seconds, 1), "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     BARE_RECORD.write_text(json.dumps(record, indent=2))
     print(f"[bench] bare model trained in {seconds:.0f} s", flush=True)

@@ -45,9 +45,16 @@ async def call(http: httpx.AsyncClient, rasa_url: str, customer: Customer, resul
     call_sid = "CA" + secrets.token_hex(16)
     url = rasa_url + VOICE_PATH
     for press in call_script(customer):
-        form = {"CallSid": call_sid, "AccountSid": DEFAULT_ACCOUNT_SID, "From": customer.phone,
-                "To": DEFAULT_OUR_NUMBER, "Direction": "inbound", "ApiVersion": "2010-04-01",
-                "CallStatus": "in-progress", **press.form}
+        form = {
+            "CallSid": call_sid,
+            "AccountSid": DEFAULT_ACCOUNT_SID,
+            "From": customer.phone,
+            "To": DEFAULT_OUR_NUMBER,
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
+            "CallStatus": "in-progress",
+            **press.form,
+        }
         wall, started = time.time(), time.perf_counter()
         error, next_url = "", ""
         try:
@@ -72,8 +79,9 @@ async def call(http: httpx.AsyncClient, rasa_url: str, customer: Customer, resul
         url = next_url
 
 
-async def run_voice_step(rasa_url: str, callers: int, seconds: float,
-                         next_customer: Callable[[], Customer]) -> tuple[list[TurnResult], float]:
+async def run_voice_step(
+    rasa_url: str, callers: int, seconds: float, next_customer: Callable[[], Customer]
+) -> tuple[list[TurnResult], float]:
     """`callers` concurrent callers placing calls back to back for `seconds`."""
     results: list[TurnResult] = []
     stop_at = time.perf_counter() + seconds

@@ -63,6 +63,9 @@ class SplitCardBuffer:
                 await self.store.delete(key)
             return False
         except Exception as exc:  # the store must never break a turn; the digits are never logged
-            log.warning("[conversation=%s] split card number check skipped: store failed (%s)",
-                        conversation_id, type(exc).__name__)
+            log.warning(
+                "[conversation=%s] split card number check skipped: store failed (%s)",
+                conversation_id,
+                type(exc).__name__,
+            )
             return False

@@ -134,7 +134,7 @@ class ChannelSettings:
     @classmethod
     def from_env(
         cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
-    ) -> "ChannelSettings":
+    ) -> ChannelSettings:
         """Each field from its upper-case environment variable (empty counts as unset);
         `overrides` (credentials.yml) win over the environment when they are not empty."""
         env = os.environ if env is None else env

@@ -233,7 +233,7 @@ class RedisStore:
     async def keys(self, prefix: str) -> list[str]:
         """The keys starting with `prefix` (SCAN, so Redis is never blocked); `prefix` holds no glob characters."""
         found = [key async for key in self._redis.scan_iter(match=KEY_PREFIX + prefix + "*", count=500)]
-        return [key[len(KEY_PREFIX):] for key in found]
+        return [key[len(KEY_PREFIX) :] for key in found]
 
     async def close(self) -> None:
         await self._redis.close()

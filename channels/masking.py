@@ -66,18 +66,31 @@ _UNITS = {
 }
 UNIT_WORDS = {word: digit for digit, words in _UNITS.items() for word in words.split()}
 TEEN_WORDS = {
-    "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
-    "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "thirteen": "13",
+    "fourteen": "14",
+    "fifteen": "15",
+    "sixteen": "16",
+    "seventeen": "17",
+    "eighteen": "18",
+    "nineteen": "19",
 }
 TENS_WORDS = {
-    "twenty": "2", "thirty": "3", "forty": "4", "fourty": "4", "fifty": "5", "sixty": "6",
-    "seventy": "7", "eighty": "8", "ninety": "9",
+    "twenty": "2",
+    "thirty": "3",
+    "forty": "4",
+    "fourty": "4",
+    "fifty": "5",
+    "sixty": "6",
+    "seventy": "7",
+    "eighty": "8",
+    "ninety": "9",
 }
 REPEAT_WORDS = {"double": 2, "triple": 3}
 # Words that may stand between two groups of one number ("four one one one dash one one ...").
-FILLER_WORDS = frozenset(
-    "and then dash hyphen space slash dot point star pound hash comma next y guion".split()
-)
+FILLER_WORDS = frozenset("and then dash hyphen space slash dot point star pound hash comma next y guion".split())
 
 _ALL_WORDS = sorted([*UNIT_WORDS, *TEEN_WORDS, *TENS_WORDS, *REPEAT_WORDS], key=len, reverse=True)
 _TOKEN = re.compile(r"\d+|\b(?:" + "|".join(_ALL_WORDS) + r")\b")
@@ -120,7 +133,7 @@ def _amounts(text: str) -> list[tuple[int, int]]:
         before = _NEIGHBOUR_BEFORE.search(text[offset:start])
         if before and not in_amount(offset + before.start(1)):
             continue
-        after = _NEIGHBOUR_AFTER.match(text[end:end + 4])
+        after = _NEIGHBOUR_AFTER.match(text[end : end + 4])
         if after and not in_amount(end + after.end() - 1):
             continue
         kept.append((start, end))
@@ -256,9 +269,15 @@ def _tokens(text: str) -> list[_Token]:
         else:
             digit = UNIT_WORDS[word]
             previous = tokens[-1] if tokens else None
-            if (digit != "0" and previous is not None and previous.spoken and previous.digits.endswith("0")
-                    and len(previous.digits) == 2 and text[previous.start:previous.end] in TENS_WORDS
-                    and text[previous.end:match.start()] in (" ", "-", "")):
+            if (
+                digit != "0"
+                and previous is not None
+                and previous.spoken
+                and previous.digits.endswith("0")
+                and len(previous.digits) == 2
+                and text[previous.start : previous.end] in TENS_WORDS
+                and text[previous.end : match.start()] in (" ", "-", "")
+            ):
                 tokens[-1] = _Token(previous.digits[0] + digit, previous.start, match.end(), spoken=True)
             else:
                 tokens.append(_Token(digit, match.start(), match.end(), spoken=True))
@@ -274,7 +293,7 @@ def _chains_with_gaps(text: str) -> list[tuple[list[_Group], str, str]]:
     pending_repeat: tuple[int, int] | None = None  # ("double" seen: how many, where it started)
     previous_end = -1
     for token in _tokens(text):
-        if previous_end >= 0 and not _joinable(text[previous_end:token.start]):
+        if previous_end >= 0 and not _joinable(text[previous_end : token.start]):
             if current:
                 chains.append((current, chain_start, previous_end))
             current = []
@@ -408,6 +427,7 @@ def _groups_of(chain: list[_Group]) -> tuple[str, ...]:
 def _date_shaped(digits: str) -> bool:
     """A date of birth typed or said without separators (MMDDYY, MMDDYYYY, DDMMYYYY, YYYYMMDD): the
     second factor our verification asks for, one message after the card's last 4."""
+
     def plausible(month: str, day: str) -> bool:
         return 1 <= int(month) <= 12 and 1 <= int(day) <= 31
 
@@ -416,7 +436,9 @@ def _date_shaped(digits: str) -> bool:
     if len(digits) == 8:
         if digits[:2] in ("19", "20") and plausible(digits[4:6], digits[6:]):
             return True
-        return digits[4:6] in ("19", "20") and (plausible(digits[:2], digits[2:4]) or plausible(digits[2:4], digits[:2]))
+        return digits[4:6] in ("19", "20") and (
+            plausible(digits[:2], digits[2:4]) or plausible(digits[2:4], digits[:2])
+        )
     return False
 
 
@@ -483,8 +505,11 @@ def next_buffer(previous: list[str], fragments: Fragments) -> list[str]:
 # --- logs ----------------------------------------------------------------------------------------
 
 _NUMBER_WORDS = re.compile(
-    r"\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|niner|" + "|".join(TEEN_WORDS) + "|"
-    + "|".join(TENS_WORDS) + r"|double|triple)\b",
+    r"\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|niner|"
+    + "|".join(TEEN_WORDS)
+    + "|"
+    + "|".join(TENS_WORDS)
+    + r"|double|triple)\b",
     re.IGNORECASE,
 )
 
@@ -492,6 +517,9 @@ _NUMBER_WORDS = re.compile(
 def redact_digits(text: str) -> str:
     """`text` for a log line: every digit (of any script, keycaps too) and every unambiguous digit
     word becomes "#", so no card fragment, date of birth or ZIP code reaches a log."""
-    text = "".join("#" if unicodedata.category(c) == "Nd" or _normalize_char(c).isdigit() else c
-                   for c in (text or "") if not _dropped(c))
+    text = "".join(
+        "#" if unicodedata.category(c) == "Nd" or _normalize_char(c).isdigit() else c
+        for c in (text or "")
+        if not _dropped(c)
+    )
     return _NUMBER_WORDS.sub("#", text)

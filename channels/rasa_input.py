@@ -14,9 +14,8 @@ from typing import Any
 from rasa.shared.constants import INTENT_MESSAGE_PREFIX
 from rasa.shared.core.constants import EXTERNAL_MESSAGE_PREFIX
 
-from contracts.channel_facts import FACTS_KEY, ChannelFacts, sign
-
 from channels.config import ChannelSettings
+from contracts.channel_facts import FACTS_KEY, ChannelFacts, sign
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ def neutralize(text: str | None) -> str:
         rest = text[start:]
         external = _EXTERNAL.match(rest)
         if external:
-            rest = rest[external.end():]
+            rest = rest[external.end() :]
         if rest == text:
             return text
         text = rest
@@ -60,17 +59,24 @@ class FactsSigner:
     def __init__(self, settings: ChannelSettings, connector: str) -> None:
         self.key = settings.facts_key
         if not self.key:
-            log.error("CHANNEL_FACTS_KEY is %s in %s: the %s connector refuses every message",
-                      "empty" if not settings.channel_facts_key else "the development key",
-                      settings.evenkeel_env, connector)
+            log.error(
+                "CHANNEL_FACTS_KEY is %s in %s: the %s connector refuses every message",
+                "empty" if not settings.channel_facts_key else "the development key",
+                settings.evenkeel_env,
+                connector,
+            )
 
     @property
     def usable(self) -> bool:
         return bool(self.key)
 
     def metadata(
-        self, metadata: Mapping[str, Any], channel: str, conversation_id: str,
-        phone: str | None = None, call_sid: str | None = None,
+        self,
+        metadata: Mapping[str, Any],
+        channel: str,
+        conversation_id: str,
+        phone: str | None = None,
+        call_sid: str | None = None,
     ) -> dict[str, Any]:
         """`metadata` with the signed facts at FACTS_KEY (whatever was there is dropped)."""
         if not self.key:

@@ -27,17 +27,17 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, Optional
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.config import ChannelSettings
-from channels.rasa_input import FactsSigner
 from channels.card_buffer import SplitCardBuffer
+from channels.config import ChannelSettings
 from channels.dedupe import build_store
+from channels.rasa_input import FactsSigner
 from channels.twilio_common import user_text_in_conversation
 from channels.webchat import valid_timezone
 
@@ -67,7 +67,7 @@ class TokenRestInput(InputChannel):
         return CHANNEL
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "TokenRestInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TokenRestInput:
         return cls(ChannelSettings.from_env(overrides=credentials or {}))
 
     def __init__(self, settings: ChannelSettings) -> None:
@@ -75,11 +75,13 @@ class TokenRestInput(InputChannel):
         self.token = settings.rest_token
         self.facts = FactsSigner(settings, CHANNEL)
         # A card number split across messages: a short digit buffer per conversation (channels/card_buffer.py).
-        self.card_buffer = SplitCardBuffer(build_store(settings.channels_redis_url, settings.channels_dedupe_ttl_seconds))
+        self.card_buffer = SplitCardBuffer(
+            build_store(settings.channels_redis_url, settings.channels_dedupe_ttl_seconds)
+        )
         if not self.token:
             log.error("the REST channel is disabled (%s): every request is refused", settings.evenkeel_env)
 
-    def refusal(self, request: Request) -> Optional[HTTPResponse]:
+    def refusal(self, request: Request) -> HTTPResponse | None:
         """Why this request may not talk to the assistant, as the answer to give; None if it may."""
         if not self.token:
             return _error(403, "the REST channel is disabled here")
@@ -124,10 +126,15 @@ class TokenRestInput(InputChannel):
             log.debug("[conversation=%s] REST: %s", conversation, prepared.loggable)
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(
-                    prepared.text, collector, conversation, input_channel=CHANNEL,
-                    metadata=self.facts.metadata(metadata, CHANNEL, conversation),
-                ))
+                await on_new_message(
+                    UserMessage(
+                        prepared.text,
+                        collector,
+                        conversation,
+                        input_channel=CHANNEL,
+                        metadata=self.facts.metadata(metadata, CHANNEL, conversation),
+                    )
+                )
             except Exception as exc:  # the text stays out of ERROR logs: it may hold what masking missed
                 log.error("[conversation=%s] REST turn failed: %s", conversation, type(exc).__name__)
                 log.debug("[conversation=%s] REST turn failure", conversation, exc_info=True)

@@ -74,8 +74,12 @@ class Inconvenient:
     text: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return {"not_before": self.not_before, "not_after": self.not_after, "places": list(self.places),
-                "text": self.text}
+        return {
+            "not_before": self.not_before,
+            "not_after": self.not_after,
+            "places": list(self.places),
+            "text": self.text,
+        }
 
 
 @dataclass(frozen=True)
@@ -156,8 +160,10 @@ _EN = Phrases(
     morning=r"\b(?:in the )?mornings?\b",
     evening=r"\b(?:in the )?evenings?\b|\bat night\b",
     time_context=r"\b(?:not|don't|never|no|stop|only|can't|cannot)\b",
-    place_refused=(r"\b(?:don't|do not|never|stop|no)\b[^.?!,]{{0,30}}?\b(?:at|to|on|in|during|while at) (?:{place})\b"
-                   r"|\bnot (?:at |to |in )?(?:{place})\b(?! (?:right )?now| today| at the moment| yet)"),
+    place_refused=(
+        r"\b(?:don't|do not|never|stop|no)\b[^.?!,]{{0,30}}?\b(?:at|to|on|in|during|while at) (?:{place})\b"
+        r"|\bnot (?:at |to |in )?(?:{place})\b(?! (?:right )?now| today| at the moment| yet)"
+    ),
     contact_verbs=r"\b(?:call|text|contact|reach|email|message|phone|ring)",
 )
 
@@ -220,7 +226,7 @@ def _media_named(phrase: str, words: dict[str, str]) -> set[str]:
 
 
 def _clock(raw: str, *, ending: bool) -> str | None:
-    """"6pm" → "18:00"; "noon" → "12:00"; without am/pm, the hour a consumer means: an end ("not
+    """ "6pm" → "18:00"; "noon" → "12:00"; without am/pm, the hour a consumer means: an end ("not
     after 8") is in the afternoon or evening, a start ("not before 9") from 7 in the morning."""
     raw = raw.replace(".", "").replace(" ", "")
     if raw in ("noon", "midday"):
@@ -245,14 +251,15 @@ def _clock(raw: str, *, ending: bool) -> str | None:
 def _inconvenient(text: str, table: Phrases, original: str) -> Inconvenient | None:
     if not re.search(table.time_context, text):
         return None
-    places = tuple(place for place, words in table.places.items()
-                   if re.search(table.place_refused.format(place=words), text))
+    places = tuple(
+        place for place, words in table.places.items() if re.search(table.place_refused.format(place=words), text)
+    )
     not_before = not_after = None
     for pattern in table.not_before:
         found = re.search(pattern.format(time=_TIME), text)
         if found:
             not_before = _clock(found.group("time"), ending=False)
-            text = text[:found.start()] + " " + text[found.end():]  # "only after 5" is no "after 5" end
+            text = text[: found.start()] + " " + text[found.end() :]  # "only after 5" is no "after 5" end
             break
     for pattern in table.not_after:
         found = re.search(pattern.format(time=_TIME), text)
@@ -299,8 +306,12 @@ def _match(text: str, channel: str, table: Phrases) -> Revocation | None:
             media.add(own)
     # A time or a place counts when it is about contact: a stop phrase, a contact verb, or the
     # short answer "not at work", "only after 5".
-    about_contact = bool(media or cease or normalized.startswith(("not ", "only ", "no ", "never "))
-                         or re.search(table.contact_verbs, normalized))
+    about_contact = bool(
+        media
+        or cease
+        or normalized.startswith(("not ", "only ", "no ", "never "))
+        or re.search(table.contact_verbs, normalized)
+    )
     inconvenient = _inconvenient(normalized, table, text) if about_contact else None
     if said_cease or (cease and inconvenient is None):
         return Revocation(("all",), True, inconvenient)
@@ -320,18 +331,42 @@ def _match(text: str, channel: str, table: Phrases) -> Revocation | None:
 # collection messages held meanwhile). In a listening conversation the assistant handles them.
 REPORT_PHRASES: dict[str, tuple[str, ...]] = {
     "attorney": (r"\b(?:lawyers?|attorneys?|atty|counsel|legal representation)\b",),
-    "bankruptcy": (r"\bbankrupt(?:cy)?\b", r"\bch(?:apter|\.)? ?(?:7|13|seven|thirteen)\b", r"\bdischarged\b",
-                   r"\bautomatic stay\b", r"\btrustee\b"),
-    "deceased": (r"\bpassed away\b", r"\b(?:died|deceased|is dead)\b", r"\bdeath\b", r"\bexecutor\b",
-                 r"(?<!real )\bestate\b", r"\b(?:my|his|her|our) late\b",
-                 r"\b(?:mom|dad|mother|father|husband|wife|brother|sister|son|daughter|partner|he|she) passed\b"),
+    "bankruptcy": (
+        r"\bbankrupt(?:cy)?\b",
+        r"\bch(?:apter|\.)? ?(?:7|13|seven|thirteen)\b",
+        r"\bdischarged\b",
+        r"\bautomatic stay\b",
+        r"\btrustee\b",
+    ),
+    "deceased": (
+        r"\bpassed away\b",
+        r"\b(?:died|deceased|is dead)\b",
+        r"\bdeath\b",
+        r"\bexecutor\b",
+        r"(?<!real )\bestate\b",
+        r"\b(?:my|his|her|our) late\b",
+        r"\b(?:mom|dad|mother|father|husband|wife|brother|sister|son|daughter|partner|he|she) passed\b",
+    ),
     "dispute": (
-        r"\bdisput", r"\bnot (?:my|our) (?:debt|charges?|account|card)\b", r"\b(?:isn't|is not|ain't) mine\b",
-        r"\bnever (?:made|opened|authorized|signed up)\b", r"\bdidn't make\b", r"\bfraud", r"\bidentity theft\b",
-        r"\bstole my identity\b", r"\bdon't recognize\b", r"\bvalidat(?:e|ion)\b", r"\bprove i owe\b",
-        r"\bproof (?:that i owe|of (?:this|the) debt)\b", r"\b(?:balance|amount|bill|fees?|charges?|interest) "
-        r"(?:is|are|r|you have is) (?:wrong|incorrect)\b", r"\b(?:is|it's|this is) (?:incorrect|not right)\b",
-        r"\bdon't owe\b", r"\bway off\b", r"\bshouldn't have\b", r"\b(?:that's|thats) not my charge\b",
+        r"\bdisput",
+        r"\bnot (?:my|our) (?:debt|charges?|account|card)\b",
+        r"\b(?:isn't|is not|ain't) mine\b",
+        r"\bnever (?:made|opened|authorized|signed up)\b",
+        r"\bdidn't make\b",
+        r"\bfraud",
+        r"\bidentity theft\b",
+        r"\bstole my identity\b",
+        r"\bdon't recognize\b",
+        r"\bvalidat(?:e|ion)\b",
+        r"\bprove i owe\b",
+        r"\bproof (?:that i owe|of (?:this|the) debt)\b",
+        r"\b(?:balance|amount|bill|fees?|charges?|interest) "
+        r"(?:is|are|r|you have is) (?:wrong|incorrect)\b",
+        r"\b(?:is|it's|this is) (?:incorrect|not right)\b",
+        r"\bdon't owe\b",
+        r"\bway off\b",
+        r"\bshouldn't have\b",
+        r"\b(?:that's|thats) not my charge\b",
     ),
 }
 
@@ -346,8 +381,10 @@ def match_report(text: str) -> str | None:
     return None
 
 
-REPORT_RECORDED_TEXT = ("Thank you, we've recorded that. A person from our team will review it, and we'll hold "
-                        "collection messages on the account until they have.")
+REPORT_RECORDED_TEXT = (
+    "Thank you, we've recorded that. A person from our team will review it, and we'll hold "
+    "collection messages on the account until they have."
+)
 
 
 # --- what the customer is told -------------------------------------------------------------------
@@ -362,15 +399,21 @@ def _joined(words: list[str]) -> str:
 def confirmation(revocation: Revocation) -> str:
     """The words a recorded revocation is confirmed with (the one message a cease allows)."""
     if revocation.cease:
-        return ("We've recorded your request that we stop contacting you. We won't call, text or email you "
-                "about this account again, except where the law requires us to tell you something.")
+        return (
+            "We've recorded your request that we stop contacting you. We won't call, text or email you "
+            "about this account again, except where the law requires us to tell you something."
+        )
     parts = []
     if revocation.media:
-        parts.append(f"We've recorded that you don't want {_joined([_MEDIUM_WORDS[m] for m in revocation.media])} "
-                     "from us, and we won't send them.")
+        parts.append(
+            f"We've recorded that you don't want {_joined([_MEDIUM_WORDS[m] for m in revocation.media])} "
+            "from us, and we won't send them."
+        )
     if revocation.inconvenient is not None:
-        parts.append(f"We've noted that {_when(revocation.inconvenient)} is not a good time for you, and we won't "
-                     "contact you then.")
+        parts.append(
+            f"We've noted that {_when(revocation.inconvenient)} is not a good time for you, and we won't "
+            "contact you then."
+        )
     return " ".join(parts)
 
 
@@ -387,13 +430,17 @@ def _when(window: Inconvenient) -> str:
 
 def pending_text(revocation: Revocation) -> str:
     asked = "to stop contacting you" if revocation.cease else "about how we contact you"
-    return (f"We're recording your request {asked}, but our system didn't confirm it yet; we'll keep trying. "
-            f"To be sure, you can reach a person at {PHONE_FOR_A_PERSON}, 8am-9pm.")
+    return (
+        f"We're recording your request {asked}, but our system didn't confirm it yet; we'll keep trying. "
+        f"To be sure, you can reach a person at {PHONE_FOR_A_PERSON}, 8am-9pm."
+    )
 
 
 def not_recordable_text() -> str:
-    return (f"I can't record that here because I don't know which account or number it's for. To stop contact, "
-            f"reply STOP to any text from us, or call {PHONE_FOR_A_PERSON} to reach a person.")
+    return (
+        f"I can't record that here because I don't know which account or number it's for. To stop contact, "
+        f"reply STOP to any text from us, or call {PHONE_FOR_A_PERSON} to reach a person."
+    )
 
 
 # --- recording it --------------------------------------------------------------------------------
@@ -441,8 +488,12 @@ class PaymentsRevocationLedger:
                     if reply.status == 201:
                         return RECORDED
                     if 400 <= reply.status < 500:
-                        log.error("[conversation=%s] %s refused by the payments service: HTTP %s",
-                                  _shown(str(body.get("conversation_id") or "")), url.rsplit("/", 1)[-1], reply.status)
+                        log.error(
+                            "[conversation=%s] %s refused by the payments service: HTTP %s",
+                            _shown(str(body.get("conversation_id") or "")),
+                            url.rsplit("/", 1)[-1],
+                            reply.status,
+                        )
                         return REFUSED
                     return UNAVAILABLE
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
@@ -507,32 +558,46 @@ class RevocationDesk:
         if self.store is None:
             self.store = InMemoryStore(ttl_seconds=3600.0)
 
-    async def handle(self, text: str, *, channel: str, conversation_id: str, phone: str | None = None,
-                     account_id: str | None = None) -> Answer | None:
+    async def handle(
+        self, text: str, *, channel: str, conversation_id: str, phone: str | None = None, account_id: str | None = None
+    ) -> Answer | None:
         revocation = match_revocation(text, channel)
         if revocation is None:
             return None
         if not (phone or account_id):
-            log.info("[conversation=%s] revocation with no number or account to record it against", _shown(conversation_id))
+            log.info(
+                "[conversation=%s] revocation with no number or account to record it against", _shown(conversation_id)
+            )
             return Answer(not_recordable_text())
         summary = mask_card_numbers((text or "").strip())[0][:300]
         body: dict[str, Any] = {
-            "phone": phone or None, "account_id": account_id or None, "conversation_id": conversation_id,
-            "channel": channel, "media": list(revocation.media), "cease": revocation.cease,
+            "phone": phone or None,
+            "account_id": account_id or None,
+            "conversation_id": conversation_id,
+            "channel": channel,
+            "media": list(revocation.media),
+            "cease": revocation.cease,
             "inconvenient": revocation.inconvenient.as_json() if revocation.inconvenient else None,
             "summary": summary,
         }
         outcome = await self._first_attempt("revocation", body)
-        log.info("[conversation=%s] revocation (media %s, cease %s, inconvenient %s): %s", _shown(conversation_id),
-                 list(revocation.media), revocation.cease, revocation.inconvenient is not None, outcome)
+        log.info(
+            "[conversation=%s] revocation (media %s, cease %s, inconvenient %s): %s",
+            _shown(conversation_id),
+            list(revocation.media),
+            revocation.cease,
+            revocation.inconvenient is not None,
+            outcome,
+        )
         if outcome == RECORDED:
             return Answer(confirmation(revocation), revocation.cease)
         if outcome == REFUSED:
             return Answer(not_recordable_text())
         return Answer(pending_text(revocation), revocation.cease)
 
-    async def report(self, text: str, *, channel: str, conversation_id: str, phone: str | None = None,
-                     account_id: str | None = None) -> Answer | None:
+    async def report(
+        self, text: str, *, channel: str, conversation_id: str, phone: str | None = None, account_id: str | None = None
+    ) -> Answer | None:
         """A dispute, lawyer, bankruptcy or death said in a paused conversation: `POST /api/reports`
         (reported by "unknown": the speaker is not proven). None when the words make no report."""
         kind = match_report(text)
@@ -540,16 +605,24 @@ class RevocationDesk:
             return None
         if not (phone or account_id):
             return None  # a report needs an account or a number to point at; the transcript keeps the words
-        body = {"kind": kind, "account_id": account_id or None, "phone": phone or None,
-                "conversation_id": conversation_id, "channel": channel, "reported_by": "unknown",
-                "summary": mask_card_numbers((text or "").strip())[0][:300]}
+        body = {
+            "kind": kind,
+            "account_id": account_id or None,
+            "phone": phone or None,
+            "conversation_id": conversation_id,
+            "channel": channel,
+            "reported_by": "unknown",
+            "summary": mask_card_numbers((text or "").strip())[0][:300],
+        }
         outcome = await self._first_attempt("report", body)
         log.info("[conversation=%s] %s report from a paused conversation: %s", _shown(conversation_id), kind, outcome)
         if outcome == RECORDED:
             return Answer(REPORT_RECORDED_TEXT)
         if outcome == UNAVAILABLE:
-            return Answer(f"We're recording this, but our system didn't confirm it yet; we'll keep trying. You can "
-                          f"also reach a person at {PHONE_FOR_A_PERSON}, 8am-9pm.")
+            return Answer(
+                f"We're recording this, but our system didn't confirm it yet; we'll keep trying. You can "
+                f"also reach a person at {PHONE_FOR_A_PERSON}, 8am-9pm."
+            )
         return None
 
     # --- the durable queue ---------------------------------------------------------------------
@@ -571,13 +644,23 @@ class RevocationDesk:
         Recorded or refused: the item is deleted. Unavailable: it stays, due after the first delay."""
         item_id = uuid.uuid4().hex
         now = self.clock()
-        item = {"id": item_id, "kind": kind, "body": body, "created_at": now, "attempts": 0, "next_at": now,
-                "alerted": False}
-        durable = await self._store_op("store", self._lease, item_id) and await self._store_op(
-            "store", self._put, item)
+        item = {
+            "id": item_id,
+            "kind": kind,
+            "body": body,
+            "created_at": now,
+            "attempts": 0,
+            "next_at": now,
+            "alerted": False,
+        }
+        durable = await self._store_op("store", self._lease, item_id) and await self._store_op("store", self._put, item)
         if not durable:
-            log.error("[conversation=%s] %s %s could not be written to the channel store: kept in this process only",
-                      _shown(body["conversation_id"]), kind, item_id)
+            log.error(
+                "[conversation=%s] %s %s could not be written to the channel store: kept in this process only",
+                _shown(body["conversation_id"]),
+                kind,
+                item_id,
+            )
         outcome = await self._send(item)
         if outcome == UNAVAILABLE:
             item["attempts"], item["next_at"] = 1, now + self._delay(1)
@@ -694,8 +777,15 @@ class RevocationDesk:
         else the seconds until its next attempt (`item` updated; the caller counts the attempt)."""
         shown, kind, item_id = _shown(str(item["body"].get("conversation_id") or "")), item["kind"], item["id"]
         if self._expired(item):
-            log.error("[conversation=%s] %s %s NOT recorded after %.0f days and %d attempts: dropped; a person must "
-                      "record it", shown, kind, item_id, self.max_age_seconds / 86400, item["attempts"])
+            log.error(
+                "[conversation=%s] %s %s NOT recorded after %.0f days and %d attempts: dropped; a person must "
+                "record it",
+                shown,
+                kind,
+                item_id,
+                self.max_age_seconds / 86400,
+                item["attempts"],
+            )
             if not local:
                 await self._forget(item_id)
             return None
@@ -704,8 +794,13 @@ class RevocationDesk:
         if outcome == RECORDED:
             log.info("[conversation=%s] %s %s recorded on retry %d", shown, kind, item_id, attempt)
         elif outcome == REFUSED:
-            log.error("[conversation=%s] %s %s refused by the payments service on retry %d: a person must record it",
-                      shown, kind, item_id, attempt)
+            log.error(
+                "[conversation=%s] %s %s refused by the payments service on retry %d: a person must record it",
+                shown,
+                kind,
+                item_id,
+                attempt,
+            )
         if outcome != UNAVAILABLE:
             if not local:
                 await self._forget(item_id)
@@ -714,8 +809,15 @@ class RevocationDesk:
         item["next_at"] = self.clock() + delay
         if attempt >= len(self.retry_delays) and not item.get("alerted"):
             item["alerted"] = True
-            log.error("[conversation=%s] %s %s NOT recorded after %d retries: still retrying every %.0fs; a person "
-                      "should record it", shown, kind, item_id, attempt, delay)
+            log.error(
+                "[conversation=%s] %s %s NOT recorded after %d retries: still retrying every %.0fs; a person "
+                "should record it",
+                shown,
+                kind,
+                item_id,
+                attempt,
+                delay,
+            )
         return delay
 
     def start(self) -> None:
@@ -757,8 +859,12 @@ class RevocationDesk:
         except Exception:
             log.exception("revocation outbox: the drain task failed")
         if self._local:
-            log.error("revocation outbox: %d item(s) the channel store never took are lost with this process: a person "
-                      "must record them (ids %s)", len(self._local), ", ".join(self._local))
+            log.error(
+                "revocation outbox: %d item(s) the channel store never took are lost with this process: a person "
+                "must record them (ids %s)",
+                len(self._local),
+                ", ".join(self._local),
+            )
 
     async def drain(self) -> None:
         """Retry until nothing is left, or what is left has been tried after every listed delay
@@ -795,9 +901,13 @@ def drain_with_server(blueprint: Any, desk_of: Callable[[], RevocationDesk]) -> 
             await started.pop().stop()
 
 
-def desk_for(payments_url: str, service_token: str, timeout_seconds: float = 5.0,
-             store: ChannelStore | None = None) -> RevocationDesk:
+def desk_for(
+    payments_url: str, service_token: str, timeout_seconds: float = 5.0, store: ChannelStore | None = None
+) -> RevocationDesk:
     """The desk a connector uses in production: the payments service's ledger, and the
     connector's channel store for what is not recorded yet (none: this process's memory)."""
-    return RevocationDesk(PaymentsRevocationLedger(payments_url, service_token, timeout_seconds), store=store,
-                          lease_seconds=max(60.0, 4 * timeout_seconds))
+    return RevocationDesk(
+        PaymentsRevocationLedger(payments_url, service_token, timeout_seconds),
+        store=store,
+        lease_seconds=max(60.0, 4 * timeout_seconds),
+    )

@@ -71,8 +71,10 @@ ATTACHMENT_IGNORED_TEXT = "(I can't open attachments, so I read only your text.)
 EMPTY_TEXT = "I didn't get any text. How can I help? Reply HELP for help."
 TRUNCATED_TEXT = "(Your message was long, so I read only the first part.)"
 TROUBLE_TEXT = "Sorry, something went wrong on our side. Please try again in a few minutes."
-NO_ANSWER_TEXT = ("Sorry, something went wrong on our side and I couldn't answer. Please try again in a few "
-                  "minutes, or call us at 1-800-555-0199.")
+NO_ANSWER_TEXT = (
+    "Sorry, something went wrong on our side and I couldn't answer. Please try again in a few "
+    "minutes, or call us at 1-800-555-0199."
+)
 
 
 # --- keywords ------------------------------------------------------------------------------------
@@ -120,7 +122,7 @@ def render_message(message: dict[str, Any]) -> str:
 
 
 def _hard_split(word: str, limit: int) -> list[str]:
-    return [word[i:i + limit] for i in range(0, len(word), limit)]
+    return [word[i : i + limit] for i in range(0, len(word), limit)]
 
 
 def _pack(pieces: Iterable[str], separator: str, limit: int, split_further: Callable[[str], list[str]]) -> list[str]:
@@ -226,17 +228,27 @@ class PaymentsComplianceLedger:
                     async with session.post(self.settings.payments_url + path, json=body, headers=headers) as reply:
                         if reply.status < 300:
                             data = await reply.json()
-                            log.info("%s for %s recorded: accounts %s", path.rsplit("/", 1)[-1], mask_phone(phone),
-                                     data.get("account_ids"))
+                            log.info(
+                                "%s for %s recorded: accounts %s",
+                                path.rsplit("/", 1)[-1],
+                                mask_phone(phone),
+                                data.get("account_ids"),
+                            )
                             return True
                         if reply.status < 500:
-                            log.error("%s for %s refused by the payments service: HTTP %s",
-                                      path, mask_phone(phone), reply.status)
+                            log.error(
+                                "%s for %s refused by the payments service: HTTP %s",
+                                path,
+                                mask_phone(phone),
+                                reply.status,
+                            )
                             return False
                         problem = f"HTTP {reply.status}"
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 problem = type(exc).__name__
-            log.warning("%s for %s failed (attempt %d/%d): %s", path, mask_phone(phone), attempt, self.attempts, problem)
+            log.warning(
+                "%s for %s failed (attempt %d/%d): %s", path, mask_phone(phone), attempt, self.attempts, problem
+            )
             if attempt < self.attempts:
                 await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
         log.error("%s for %s NOT recorded after %d attempts", path, mask_phone(phone), self.attempts)
@@ -378,7 +390,11 @@ class TwilioSmsInput(TwilioInput):
             await self.sender.send_sms(phone, TROUBLE_TEXT, params.get("To") or None)
 
     async def _handle(
-        self, sid: str, phone: str, params: dict[str, str], on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        self,
+        sid: str,
+        phone: str,
+        params: dict[str, str],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
         app: Any = None,
     ) -> None:
         our_number = params.get("To") or None
@@ -433,8 +449,13 @@ class TwilioSmsInput(TwilioInput):
         if payload:
             text = payload
         if prepared.card_number_removed:
-            log.info("SMS %s from %s held a card number: sent to Rasa as %s; masked: %s",
-                     sid, mask_phone(phone), text, prepared.loggable)
+            log.info(
+                "SMS %s from %s held a card number: sent to Rasa as %s; masked: %s",
+                sid,
+                mask_phone(phone),
+                text,
+                prepared.loggable,
+            )
         else:
             log.debug("SMS %s from %s: %s", sid, mask_phone(phone), prepared.loggable)
 

@@ -24,12 +24,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+from channels.card_buffer import SplitCardBuffer
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore, build_store
-from channels.card_buffer import SplitCardBuffer
 from channels.masking import MASK, mask_card_numbers, redact_digits
-from channels.revocation import desk_for
 from channels.rasa_input import FactsSigner, neutralize
+from channels.revocation import desk_for
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,6 @@ def mask_phone(value: str | None) -> str:
     return f"{value[:5]}***{value[-4:]}"
 
 
-
 class SignatureValidator:
     """Checks `X-Twilio-Signature` of a webhook request."""
 
@@ -108,8 +107,11 @@ class SignatureValidator:
         self.settings = settings
         self._validator = RequestValidator(settings.twilio_auth_token or "")
         if settings.signature_problem:
-            log.error("%s (%s): every Twilio webhook will be refused with 403",
-                      settings.signature_problem, settings.evenkeel_env)
+            log.error(
+                "%s (%s): every Twilio webhook will be refused with 403",
+                settings.signature_problem,
+                settings.evenkeel_env,
+            )
 
     def url(self, request: Request) -> str:
         return public_url(request, self.settings.twilio_public_base_url)
@@ -206,13 +208,16 @@ class TwilioInput(InputChannel):
         self.settings = settings
         self.validator = SignatureValidator(settings)
         self.facts = FactsSigner(settings, self.name())
-        self.store: ChannelStore = store or build_store(settings.channels_redis_url, settings.channels_dedupe_ttl_seconds)
+        self.store: ChannelStore = store or build_store(
+            settings.channels_redis_url, settings.channels_dedupe_ttl_seconds
+        )
         self.card_buffer = SplitCardBuffer(self.store)
         # Revocations and reports in the customer's words, recorded before Rasa sees them; those not
         # yet recorded wait in this connector's store (Redis with CHANNELS_REDIS_URL), so a restart
         # keeps them, and the drain task retries them (channels/revocation.py).
-        self.revocations = desk_for(settings.payments_url, settings.payments_service_token,
-                                    settings.payments_timeout_seconds, store=self.store)
+        self.revocations = desk_for(
+            settings.payments_url, settings.payments_service_token, settings.payments_timeout_seconds, store=self.store
+        )
         self.sender: SmsSender = sender or TwilioRestSender(settings)
         self._tasks: set[asyncio.Future[Any]] = set()
 
@@ -312,7 +317,9 @@ _STATE_TIMEZONES = {
 STATE_TIMEZONE = {state: zone for zone, states in _STATE_TIMEZONES.items() for state in states.split()}
 
 
-def timezone_for(params: Mapping[str, str], country_key: str = "FromCountry", state_key: str = "FromState") -> str | None:
+def timezone_for(
+    params: Mapping[str, str], country_key: str = "FromCountry", state_key: str = "FromState"
+) -> str | None:
     """The caller's time zone from Twilio's geographic lookup of the number, when it knows one."""
     if params.get(country_key, "US") not in ("US", "PR", "VI"):
         return None

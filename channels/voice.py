@@ -47,13 +47,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from contracts.notices import with_opt_out
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore
-from channels.sms import button_payload, pack_messages, render_message
+from channels.masking import MASK
 from channels.rasa_state import rasa_tracker
 from channels.revocation import drain_with_server
-from channels.masking import MASK
+from channels.sms import button_payload, pack_messages, render_message
 from channels.twilio_common import (
     CARD_NUMBER_SHARED,
     SmsSender,
@@ -66,6 +65,7 @@ from channels.twilio_common import (
     twilio_params,
     user_text_for_rasa,
 )
+from contracts.notices import with_opt_out
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +85,20 @@ CALL_STATE_SECONDS = 4 * 3600  # Twilio's longest call
 LIVE_SECONDS = 60  # a call that called back this recently is live: pushed messages wait for it
 HOLD_PAUSE_SECONDS = 20
 HOLD_MAX_LOOPS = 45  # 15 minutes on hold, then apologise and end the call
-DEFAULT_HINTS = ("agent", "representative", "a person", "yes", "no", "balance", "make a payment",
-                 "payment plan", "settlement", "hardship", "wrong number", "repeat")
+DEFAULT_HINTS = (
+    "agent",
+    "representative",
+    "a person",
+    "yes",
+    "no",
+    "balance",
+    "make a payment",
+    "payment plan",
+    "settlement",
+    "hardship",
+    "wrong number",
+    "repeat",
+)
 
 # Connector wording (not bot responses: Rasa is not asked for these turns).
 SILENCE_LEAD = "Sorry, I didn't hear anything."
@@ -106,8 +118,8 @@ WHISPER_INTRO = "Incoming call from the Lakeside Bank assistant."
 # --- speakable text ------------------------------------------------------------------------------
 
 _EMOJI = re.compile(
-    "[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U00002B00-\U00002BFF\U0000FE0F\U0000200D"
-    "\U000020E3\U0001F1E6-\U0001F1FF\U00002190-\U000021FF\U00002300-\U000023FF]+"
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U00002b00-\U00002bff\U0000fe0f\U0000200d"
+    "\U000020e3\U0001f1e6-\U0001f1ff\U00002190-\U000021ff\U00002300-\U000023ff]+"
 )
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
@@ -238,19 +250,31 @@ class PaymentsVerificationSessions:
         url = f"{self.settings.payments_url}/api/verification-sessions/end"
         try:
             async with aiohttp.ClientSession(timeout=timeout) as session:
-                async with session.post(url, json={"conversation_id": conversation_id, "reason": reason},
-                                        headers=headers) as reply:
+                async with session.post(
+                    url, json={"conversation_id": conversation_id, "reason": reason}, headers=headers
+                ) as reply:
                     if reply.status < 300:
-                        log.info("[conversation=%s] verification sessions ended (%s): %s",
-                                 conversation_id, reason, (await reply.json()).get("ended"))
+                        log.info(
+                            "[conversation=%s] verification sessions ended (%s): %s",
+                            conversation_id,
+                            reason,
+                            (await reply.json()).get("ended"),
+                        )
                         return True
                     if reply.status == 404:
-                        log.info("[conversation=%s] the payments service has no verification-sessions/end", conversation_id)
+                        log.info(
+                            "[conversation=%s] the payments service has no verification-sessions/end", conversation_id
+                        )
                     else:
-                        log.warning("[conversation=%s] ending verification sessions refused: HTTP %s",
-                                    conversation_id, reply.status)
+                        log.warning(
+                            "[conversation=%s] ending verification sessions refused: HTTP %s",
+                            conversation_id,
+                            reply.status,
+                        )
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-            log.warning("[conversation=%s] ending verification sessions failed: %s", conversation_id, type(exc).__name__)
+            log.warning(
+                "[conversation=%s] ending verification sessions failed: %s", conversation_id, type(exc).__name__
+            )
         return False
 
 
@@ -275,7 +299,9 @@ class TwilioVoiceOutput(OutputChannel):
             return
         phone = recipient_id if is_phone_number(recipient_id) else await self.store.get(_caller_key(recipient_id))
         if not phone:
-            log.warning("message for voice conversation %r dropped: no live call and no number to text", recipient_id[:48])
+            log.warning(
+                "message for voice conversation %r dropped: no live call and no number to text", recipient_id[:48]
+            )
             return
         # A text after the call is a message we start: it carries the opt-out (12 CFR 1006.6(e)).
         for body in pack_messages([with_opt_out(render_message(message))]):
@@ -418,8 +444,11 @@ class TwilioVoiceInput(TwilioInput):
             return await turn.finish(turn.hold(queued, 0, lead=DIAL_FAILED_TEXT))
         if after == "pay":
             if queued:
-                log.info("call %s: %d pushed message(s) dropped after <Pay> (the payments service spoke the outcome)",
-                         turn.call_sid, len(queued))
+                log.info(
+                    "call %s: %d pushed message(s) dropped after <Pay> (the payments service spoke the outcome)",
+                    turn.call_sid,
+                    len(queued),
+                )
             return await turn.finish(turn.gather([AFTER_PAY_PROMPT], []), prompt=AFTER_PAY_PROMPT, buttons=[])
         if after == "hold":
             loop = _int(request.args.get("hold"), 1)
@@ -446,16 +475,18 @@ class TwilioVoiceInput(TwilioInput):
             if kind == "speech" and not card_number_removed:
                 # "Stop calling me", "don't text me": recorded and answered here, before Rasa, so a
                 # paused conversation is no exception. After a cease the call ends.
-                answer = await self.revocations.handle(speech, channel="voice", conversation_id=sender,
-                                                       phone=normalize_phone(params.get("From")) or None)
+                answer = await self.revocations.handle(
+                    speech, channel="voice", conversation_id=sender, phone=normalize_phone(params.get("From")) or None
+                )
                 if answer is not None:
                     if answer.cease:
                         reply = VoiceResponse()
                         turn.say(reply, [answer.text, AGENT_CALL_DONE_TEXT])
                         reply.hangup()
                         return await turn.finish(reply, state=state, live=False)
-                    return await turn.finish(turn.gather([answer.text, FALLBACK_PROMPT], []), state=state,
-                                             prompt=FALLBACK_PROMPT, buttons=[])
+                    return await turn.finish(
+                        turn.gather([answer.text, FALLBACK_PROMPT], []), state=state, prompt=FALLBACK_PROMPT, buttons=[]
+                    )
         else:
             state["silences"] = int(state.get("silences") or 0) + 1
             if state["silences"] <= MAX_REPROMPTS:
@@ -466,17 +497,33 @@ class TwilioVoiceInput(TwilioInput):
             text, kind, loggable = REQUEST_AGENT, "silence", REQUEST_AGENT
 
         if card_number_removed:
-            log.info("call %s from %s (%s) held a card number: sent to Rasa as %s; masked: %s",
-                     turn.call_sid, mask_phone(normalize_phone(params.get("From"))), kind, text, loggable)
+            log.info(
+                "call %s from %s (%s) held a card number: sent to Rasa as %s; masked: %s",
+                turn.call_sid,
+                mask_phone(normalize_phone(params.get("From"))),
+                kind,
+                text,
+                loggable,
+            )
         else:  # what callers say (dates of birth, ZIP codes) stays out of INFO logs
             log.info("call %s from %s: %s turn", turn.call_sid, mask_phone(normalize_phone(params.get("From"))), kind)
             log.debug("call %s (%s): %s", turn.call_sid, kind, loggable)
         collector = VoiceTurnCollector()
-        await on_new_message(UserMessage(
-            text, collector, sender, input_channel=CHANNEL,
-            metadata=self.facts.metadata(turn.metadata(kind, card_number_removed), "voice", sender,
-                                         phone=normalize_phone(params.get("From")), call_sid=turn.call_sid),
-        ))
+        await on_new_message(
+            UserMessage(
+                text,
+                collector,
+                sender,
+                input_channel=CHANNEL,
+                metadata=self.facts.metadata(
+                    turn.metadata(kind, card_number_removed),
+                    "voice",
+                    sender,
+                    phone=normalize_phone(params.get("From")),
+                    call_sid=turn.call_sid,
+                ),
+            )
+        )
         if not collector.messages:
             if await self.paused(request, sender):
                 return await turn.finish(turn.hold(queued, 0), state=state)
@@ -517,7 +564,9 @@ def _texts_and_buttons(messages: list[dict[str, Any]]) -> tuple[list[str], list[
     buttons: list[dict[str, Any]] = []
     for message in messages:
         if message.get("buttons"):
-            buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in message["buttons"]]
+            buttons = [
+                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in message["buttons"]
+            ]
     return texts, buttons
 
 
@@ -572,8 +621,12 @@ class _Turn:
         return str(reply)
 
     def metadata(self, kind: str, card_number_removed: bool) -> dict[str, Any]:
-        metadata: dict[str, Any] = {"channel": "voice", "to": self.params.get("To", ""), "call_sid": self.call_sid,
-                                    "input": kind}
+        metadata: dict[str, Any] = {
+            "channel": "voice",
+            "to": self.params.get("To", ""),
+            "call_sid": self.call_sid,
+            "input": kind,
+        }
         phone = normalize_phone(self.params.get("From"))
         if phone:
             metadata["phone"] = phone
@@ -597,9 +650,14 @@ class _Turn:
         reply = VoiceResponse()
         hints = [b["title"] for b in buttons if b.get("title")] + list(DEFAULT_HINTS)
         options: dict[str, Any] = {
-            "input": "dtmf speech", "action": self.url(), "method": "POST", "barge_in": True,
-            "hints": ", ".join(dict.fromkeys(hints)), "speech_timeout": "auto",
-            "language": self.settings.twilio_voice_language, "action_on_empty_result": True,
+            "input": "dtmf speech",
+            "action": self.url(),
+            "method": "POST",
+            "barge_in": True,
+            "hints": ", ".join(dict.fromkeys(hints)),
+            "speech_timeout": "auto",
+            "language": self.settings.twilio_voice_language,
+            "action_on_empty_result": True,
         }
         digits = _digits_expected(texts[-1] if texts else "", buttons)
         if digits:
@@ -610,8 +668,9 @@ class _Turn:
         self.say(gather, texts)
         return reply
 
-    def reprompt(self, state: dict[str, Any], lead: str | None = None,
-                 queued: list[dict[str, Any]] | None = None) -> VoiceResponse:
+    def reprompt(
+        self, state: dict[str, Any], lead: str | None = None, queued: list[dict[str, Any]] | None = None
+    ) -> VoiceResponse:
         """The last question again (after what was pushed to the call meanwhile)."""
         pushed, _ = _texts_and_buttons(queued or [])
         prompt = state.get("prompt") or FALLBACK_PROMPT
@@ -699,8 +758,14 @@ class _Turn:
         summary = _filled(handoff.get("summary"))[:500]
         if self.settings.twilio_workflow_sid:
             self.say(reply, texts)
-            task = {"type": "evenkeel_handoff", "case_id": case_id, "summary": summary,
-                    "conversation_id": self.sender, "channel": "voice", "call_sid": self.call_sid}
+            task = {
+                "type": "evenkeel_handoff",
+                "case_id": case_id,
+                "summary": summary,
+                "conversation_id": self.sender,
+                "channel": "voice",
+                "call_sid": self.call_sid,
+            }
             reply.enqueue(workflow_sid=self.settings.twilio_workflow_sid).task(json.dumps(task))
             return reply
         if self.settings.twilio_agent_number:
@@ -708,10 +773,15 @@ class _Turn:
             await self.store.set(f"whisper:{token}", {"case_id": case_id, "summary": summary}, 3600)
             self.say(reply, texts)
             dial = reply.dial(action=self.url(after="dial"), method="POST")
-            dial.number(self.settings.twilio_agent_number, url=f"{self.base}{WHISPER_PATH}?" + urlencode({"case": token}),
-                        method="POST")
+            dial.number(
+                self.settings.twilio_agent_number,
+                url=f"{self.base}{WHISPER_PATH}?" + urlencode({"case": token}),
+                method="POST",
+            )
             return reply
-        log.warning("call %s: handoff with neither TWILIO_WORKFLOW_SID nor TWILIO_AGENT_NUMBER: caller put on hold",
-                    self.call_sid)
+        log.warning(
+            "call %s: handoff with neither TWILIO_WORKFLOW_SID nor TWILIO_AGENT_NUMBER: caller put on hold",
+            self.call_sid,
+        )
         hold = self.hold([], 0, lead=" ".join(texts) or None)
         return hold

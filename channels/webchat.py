@@ -46,10 +46,10 @@ import inspect
 import logging
 import re
 import secrets
-from functools import lru_cache
-from pathlib import Path
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Optional
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import rasa.core.channels.channel
@@ -61,8 +61,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
-from channels.config import ChannelSettings
 from channels.card_buffer import SplitCardBuffer
+from channels.config import ChannelSettings
 from channels.dedupe import build_store
 from channels.masking import mask_card_numbers
 from channels.rasa_input import FactsSigner, neutralize
@@ -92,8 +92,10 @@ EXTERNAL_PREFIX = "EXTERNAL: "  # rasa.shared.core.constants: text of trigger_in
 
 # Events the page listens to, besides Rasa's `session_confirm` and `bot_uttered`.
 TURN_DONE_EVT = "bot_turn_done"
-NO_ANSWER_TEXT = ("Sorry, something went wrong on our side and I couldn't answer. Please try again in a moment, "
-                  "or call us at 1-800-555-0199.")
+NO_ANSWER_TEXT = (
+    "Sorry, something went wrong on our side and I couldn't answer. Please try again in a moment, "
+    "or call us at 1-800-555-0199."
+)
 MASKED_EVT = "message_masked"
 HISTORY_EVT = "history"
 SESSION_TOKEN_EVT = "session_token"
@@ -117,8 +119,12 @@ def session_token(session_id: str, key: str) -> str:
 
 def session_is_bound(session_id: Any, token: Any, key: str) -> bool:
     """The browser holds the token we issued with this id."""
-    return (bool(key) and valid_session_id(session_id) and isinstance(token, str)
-            and hmac.compare_digest(token.encode(), session_token(session_id, key).encode()))
+    return (
+        bool(key)
+        and valid_session_id(session_id)
+        and isinstance(token, str)
+        and hmac.compare_digest(token.encode(), session_token(session_id, key).encode())
+    )
 
 
 @lru_cache(maxsize=512)
@@ -161,7 +167,7 @@ def quick_replies(buttons: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def bot_messages(text: str, buttons: Optional[list[dict[str, Any]]], extra: dict[str, Any]) -> list[dict[str, Any]]:
+def bot_messages(text: str, buttons: list[dict[str, Any]] | None, extra: dict[str, Any]) -> list[dict[str, Any]]:
     """One bot text as the browser gets it: a bubble per paragraph (as Rasa's socket.io channel
     does), the buttons on the last one."""
     parts = [p for p in (text or "").strip().split("\n\n") if p.strip()] or [""]
@@ -234,7 +240,7 @@ class WebChatInput(SocketIOInput):
         return "webchat"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
         return cls(
             user_message_evt=credentials.get("user_message_evt", "user_uttered"),
@@ -254,36 +260,47 @@ class WebChatInput(SocketIOInput):
         self,
         user_message_evt: str = "user_uttered",
         bot_message_evt: str = "bot_uttered",
-        namespace: Optional[str] = None,
+        namespace: str | None = None,
         session_persistence: bool = True,
-        socketio_path: Optional[str] = "/webhooks/webchat/socket.io",
-        jwt_key: Optional[str] = None,
-        jwt_method: Optional[str] = "HS256",
-        metadata_key: Optional[str] = "metadata",
+        socketio_path: str | None = "/webhooks/webchat/socket.io",
+        jwt_key: str | None = None,
+        jwt_method: str | None = "HS256",
+        metadata_key: str | None = "metadata",
         frame_ancestors: str = "'none'",
-        message_queue_url: Optional[str] = None,
-        settings: Optional[ChannelSettings] = None,
+        message_queue_url: str | None = None,
+        settings: ChannelSettings | None = None,
     ) -> None:
         super().__init__(
-            user_message_evt, bot_message_evt, namespace, session_persistence,
-            socketio_path, jwt_key, jwt_method, metadata_key,
+            user_message_evt,
+            bot_message_evt,
+            namespace,
+            session_persistence,
+            socketio_path,
+            jwt_key,
+            jwt_method,
+            metadata_key,
         )
         self.frame_ancestors = frame_ancestors
         self.message_queue_url = message_queue_url
-        self.app: Optional[Sanic] = None
+        self.app: Sanic | None = None
         # The facts key signs each message's channel facts and (domain-separated) binds sessions.
         self.facts = FactsSigner(settings or ChannelSettings.from_env(), self.name())
         # A card number split across messages: a short digit buffer per conversation (channels/card_buffer.py).
         store_settings = settings or ChannelSettings.from_env()
         self.card_buffer = SplitCardBuffer(
-            build_store(store_settings.channels_redis_url, store_settings.channels_dedupe_ttl_seconds))
+            build_store(store_settings.channels_redis_url, store_settings.channels_dedupe_ttl_seconds)
+        )
         # Revocations in the customer's words, recorded before Rasa sees them (channels/revocation.py).
         # What the service has not confirmed yet waits in the same store (Redis with
         # CHANNELS_REDIS_URL), so a restart keeps it; the drain task retries it.
-        self.revocations = desk_for(store_settings.payments_url, store_settings.payments_service_token,
-                                    store_settings.payments_timeout_seconds, store=self.card_buffer.store)
+        self.revocations = desk_for(
+            store_settings.payments_url,
+            store_settings.payments_service_token,
+            store_settings.payments_timeout_seconds,
+            store=self.card_buffer.store,
+        )
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         """For pushed messages (agent replies, `trigger_intent`): emits to the room named by the
         conversation id. None (with Rasa's warning) before the blueprint exists."""
         if self.sio is None:
@@ -302,7 +319,9 @@ class WebChatInput(SocketIOInput):
             if isinstance(event, UserUttered):
                 break
             if isinstance(event, BotUttered):
-                offered |= {str(b.get("payload")) for b in (event.data or {}).get("buttons") or [] if isinstance(b, dict)}
+                offered |= {
+                    str(b.get("payload")) for b in (event.data or {}).get("buttons") or [] if isinstance(b, dict)
+                }
         return offered
 
     async def history(self, sender_id: str) -> list[dict[str, Any]]:
@@ -315,7 +334,7 @@ class WebChatInput(SocketIOInput):
         starts = [i for i, e in enumerate(events) if isinstance(e, SessionStarted)]
         items: list[dict[str, Any]] = []
         titles: dict[str, str] = {}
-        for event in events[starts[-1] if starts else 0:]:
+        for event in events[starts[-1] if starts else 0 :]:
             if isinstance(event, UserUttered):
                 text = event.text or ""
                 if text.startswith(EXTERNAL_PREFIX):
@@ -336,7 +355,7 @@ class WebChatInput(SocketIOInput):
                 items += [{"from": "bot", **m} for m in bot_messages(event.text or "", buttons, extra)]
         return items
 
-    async def revocation_answer(self, session_id: str, text: str) -> tuple[Optional[str], bool]:
+    async def revocation_answer(self, session_id: str, text: str) -> tuple[str | None, bool]:
         """(the answer, whether the conversation is paused) for a revocation in the customer's words
         ("stop calling me"), recorded against the account this conversation verified (web chat has
         no caller ID), before Rasa: also while the conversation is paused, where a dispute, a
@@ -351,10 +370,12 @@ class WebChatInput(SocketIOInput):
             return None, paused
         answer = await self.revocations.handle(text, channel=CHANNEL, conversation_id=session_id, account_id=account)
         if answer is None and paused:
-            answer = await self.revocations.report(text, channel=CHANNEL, conversation_id=session_id, account_id=account)
+            answer = await self.revocations.report(
+                text, channel=CHANNEL, conversation_id=session_id, account_id=account
+            )
         return (answer.text if answer is not None else None), paused
 
-    def user_text(self, data: dict[str, Any], offered: set[str]) -> tuple[str, Optional[str]]:
+    def user_text(self, data: dict[str, Any], offered: set[str]) -> tuple[str, str | None]:
         """(text for Rasa, masked text for the page or None). Empty text: nothing to send."""
         payload = data.get("payload")
         if isinstance(payload, str) and payload in offered:
@@ -369,17 +390,19 @@ class WebChatInput(SocketIOInput):
     # --- the blueprint -------------------------------------------------------------------------
 
     def _security_headers(self, content_type: str) -> dict[str, str]:
-        csp = "; ".join([
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self' data:",
-            "connect-src 'self' ws: wss:",
-            f"frame-ancestors {self.frame_ancestors}",
-            "base-uri 'none'",
-            "form-action 'none'",
-            "object-src 'none'",
-        ])
+        csp = "; ".join(
+            [
+                "default-src 'self'",
+                "script-src 'self'",
+                "style-src 'self'",
+                "img-src 'self' data:",
+                "connect-src 'self' ws: wss:",
+                f"frame-ancestors {self.frame_ancestors}",
+                "base-uri 'none'",
+                "form-action 'none'",
+                "object-src 'none'",
+            ]
+        )
         return {
             "Content-Type": content_type,
             "Content-Security-Policy": csp,
@@ -421,7 +444,7 @@ class WebChatInput(SocketIOInput):
             return response.raw(_read_static(name), headers=self._security_headers(STATIC_FILES[name]))
 
         @sio.on("connect", namespace=namespace)
-        async def connect(sid: str, environ: dict[str, Any], auth: Optional[dict[str, Any]]) -> bool:
+        async def connect(sid: str, environ: dict[str, Any], auth: dict[str, Any] | None) -> bool:
             if not self.facts.usable:
                 return False  # no usable CHANNEL_FACTS_KEY: nothing could be signed (logged at start)
             if not self.jwt_key:
@@ -429,7 +452,8 @@ class WebChatInput(SocketIOInput):
             token = (auth or {}).get("token")
             payload = (
                 rasa.core.channels.channel.decode_bearer_token(token, self.jwt_key, self.jwt_algorithm)
-                if token else None
+                if token
+                else None
             )
             return bool(payload)
 
@@ -446,14 +470,17 @@ class WebChatInput(SocketIOInput):
             if inspect.isawaitable(joined):  # RasaHQ/rasa#13027: a coroutine since python-socketio 5.10
                 await joined
             if not reused:
-                await sio.emit(SESSION_TOKEN_EVT, {"session_id": session_id,
-                                                   "session_token": session_token(session_id, self.facts.key)},
-                               room=sid, namespace=namespace)
+                await sio.emit(
+                    SESSION_TOKEN_EVT,
+                    {"session_id": session_id, "session_token": session_token(session_id, self.facts.key)},
+                    room=sid,
+                    namespace=namespace,
+                )
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
             return session_id, reused
 
         @sio.on("session_request", namespace=namespace)
-        async def session_request(sid: str, data: Optional[dict[str, Any]]) -> None:
+        async def session_request(sid: str, data: dict[str, Any] | None) -> None:
             data = data if isinstance(data, dict) else {}
             session_id, reused = await bind(sid, data)
             if reused and data.get("history"):
@@ -470,17 +497,22 @@ class WebChatInput(SocketIOInput):
             text, masked = self.user_text(data, offered)
             clicked = isinstance(data.get("payload"), str) and text == data.get("payload")
             if not clicked and await self.card_buffer.completes_card(
-                    session_id, text if masked is None else "", has_card=masked is not None):
+                session_id, text if masked is None else "", has_card=masked is not None
+            ):
                 text, masked = CARD_NUMBER_INTENT, CARD_NUMBER_SHOWN
             if masked is not None:
                 logger.info("[conversation=%s] card number removed from a web chat message", session_id)
-                await sio.emit(MASKED_EVT, {"client_id": data.get("client_id"), "text": masked},
-                               room=sid, namespace=namespace)
+                await sio.emit(
+                    MASKED_EVT, {"client_id": data.get("client_id"), "text": masked}, room=sid, namespace=namespace
+                )
             try:
                 if text:
                     output = WebChatOutput(sio, self.bot_message_evt)
-                    revoked, paused = (None, False) if masked is not None or clicked else \
-                        await self.revocation_answer(session_id, text)
+                    revoked, paused = (
+                        (None, False)
+                        if masked is not None or clicked
+                        else await self.revocation_answer(session_id, text)
+                    )
                     if revoked is not None:
                         await output.send_text_message(session_id, revoked)
                         if not paused:  # paused: Rasa still takes the words (silently), for the agent's transcript
@@ -489,9 +521,15 @@ class WebChatInput(SocketIOInput):
                     if masked is not None:
                         fields["card_number_removed"] = True
                     metadata = self.facts.metadata(fields, CHANNEL, session_id)
-                    await on_new_message(UserMessage(
-                        text, output, session_id, input_channel=self.name(), metadata=metadata,
-                    ))
+                    await on_new_message(
+                        UserMessage(
+                            text,
+                            output,
+                            session_id,
+                            input_channel=self.name(),
+                            metadata=metadata,
+                        )
+                    )
                     if not output.sent and await is_listening(self.app, session_id):
                         # Rasa took the message but nothing answered (an action failed, e.g. the
                         # action server is down): say so rather than leave the customer waiting.
@@ -503,10 +541,10 @@ class WebChatInput(SocketIOInput):
         return webchat
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_static(name: str) -> bytes:
     return (STATIC_DIR / name).read_bytes()
 
 
 def _attr(value: str) -> str:
-    return (value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;"))
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")

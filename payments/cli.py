@@ -12,7 +12,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.adapters.db import make_engine, make_session_factory
@@ -20,9 +19,9 @@ from payments.adapters.rasa_client import HttpRasaNotifier
 from payments.adapters.stripe_gateway import StripeGateway
 from payments.adapters.twilio_sms import TwilioSmsSender
 from payments.config import Settings, get_settings
-from payments.logging_setup import configure_logging
 from payments.domain.errors import DomainError
 from payments.domain.policy import load_policy
+from payments.logging_setup import configure_logging
 from payments.seed import DEMO_AGENT, seed_demo_agent, seed_demo_data
 from payments.services.agents import AgentService
 from payments.services.compliance import ComplianceService
@@ -88,16 +87,26 @@ def build_scheduler(settings: Settings, sessions: sessionmaker[Session]) -> Sche
     notifications = NotificationService(
         sessions,
         HttpRasaNotifier(settings.rasa_url, settings.rasa_auth_token),
-        TwilioSmsSender(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from_number,
-                        settings.twilio_api_base),
+        TwilioSmsSender(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            settings.twilio_from_number,
+            settings.twilio_api_base,
+        ),
         max_attempts=settings.notification_max_attempts,
         gate=compliance,  # every attempt, retries included, is checked again at send time
     )
     policy = load_policy(settings.plan_policy_file or None)
     return Scheduler(
-        sessions, notifications, charger=payments, contact=ComplianceContactChecker(compliance),
-        links=payments, expired_links=payments, reminder_days_before_due=settings.reminder_days_before_due,
-        grace_days=policy.grace_days, broken_settlement=policy.settlement_broken,
+        sessions,
+        notifications,
+        charger=payments,
+        contact=ComplianceContactChecker(compliance),
+        links=payments,
+        expired_links=payments,
+        reminder_days_before_due=settings.reminder_days_before_due,
+        grace_days=policy.grace_days,
+        broken_settlement=policy.settlement_broken,
     )
 
 
@@ -112,8 +121,8 @@ async def run_scheduler(settings: Settings, *, once: bool = False) -> None:
                 report = await scheduler.run_once()
                 log.info("scheduler pass: %s", report)
                 if settings.scheduler_heartbeat_file:
-                    Path(settings.scheduler_heartbeat_file).touch()
-            except Exception:  # noqa: BLE001 - one bad pass must not stop the next ones
+                    await asyncio.to_thread(Path(settings.scheduler_heartbeat_file).touch)
+            except Exception:
                 log.exception("scheduler pass failed")
             if once:
                 return
@@ -125,12 +134,13 @@ async def run_scheduler(settings: Settings, *, once: bool = False) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m payments")
     parser.add_argument(
-        "command", choices=["migrate", "seed", "setup", "scheduler", "add-agent"],
+        "command",
+        choices=["migrate", "seed", "setup", "scheduler", "add-agent"],
         help="setup = migrate + seed; scheduler = run installment reminders, charges and the outbox; "
-             "add-agent USERNAME --name NAME = an agent for the console (password: AGENT_PASSWORD or asked)",
+        "add-agent USERNAME --name NAME = an agent for the console (password: AGENT_PASSWORD or asked)",
     )
     parser.add_argument("username", nargs="?", help="add-agent: the sign-in name")
-    parser.add_argument("--name", help="add-agent: the name customers see (\"Sam\")")
+    parser.add_argument("--name", help='add-agent: the name customers see ("Sam")')
     parser.add_argument("--once", action="store_true", help="scheduler: one pass, then exit")
     args = parser.parse_args(argv)
     settings = get_settings()

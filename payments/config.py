@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     @model_validator(mode="after")
-    def _refuse_dev_secrets(self) -> "Settings":
+    def _refuse_dev_secrets(self) -> Settings:
         """In production, refuse to start with any development or empty secret, and without an
         https public URL (Twilio signs the https address it calls; links are sent on it)."""
         if self.evenkeel_env != "production":
@@ -87,6 +87,7 @@ class Settings(BaseSettings):
         if not self.payments_public_url.startswith("https://"):
             raise ValueError("PAYMENTS_PUBLIC_URL must be an https address in production")
         return self
+
 
 @lru_cache
 def get_settings() -> Settings:

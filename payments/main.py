@@ -12,17 +12,15 @@ from payments.adapters.db import make_engine, make_session_factory
 from payments.adapters.rasa_client import RasaConversations
 from payments.adapters.stripe_gateway import StripeGateway
 from payments.api.errors import ERROR_RESPONSES, install_error_handlers
-from payments.api.routers import accounts, health, verification
-from payments.api.routers import plans as plan_routes
+from payments.api.routers import accounts, health, pay_page, receipts, verification, webhooks
 from payments.api.routers import compliance as compliance_routes
-from payments.api.routers import handoffs as handoff_routes
 from payments.api.routers import console as console_routes
-from payments.api.routers import pay_page, receipts
+from payments.api.routers import handoffs as handoff_routes
 from payments.api.routers import payments as payment_routes
-from payments.api.routers import webhooks
+from payments.api.routers import plans as plan_routes
 from payments.config import Settings, get_settings
-from payments.logging_setup import configure_logging, conversation_id_var
 from payments.domain.policy import load_policy
+from payments.logging_setup import configure_logging, conversation_id_var
 from payments.services.accounts import AccountService
 from payments.services.agents import AgentService
 from payments.services.compliance import ComplianceService
@@ -61,7 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.report_service = ReportService(sessions)
         app.state.handoff_service = HandoffService(sessions)
         app.state.agent_service = AgentService(
-            sessions, idle_minutes=settings.console_idle_minutes, max_hours=settings.console_session_hours,
+            sessions,
+            idle_minutes=settings.console_idle_minutes,
+            max_hours=settings.console_session_hours,
             lock_minutes=settings.console_lock_minutes,
         )
         app.state.console_service = ConsoleService(

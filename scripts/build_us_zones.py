@@ -31,42 +31,87 @@ PR, VI, GUAM = "America/Puerto_Rico", "America/St_Thomas", "Pacific/Guam"
 # (first ZIP3, last ZIP3, zones) by USPS state assignment; later entries override earlier ones.
 ZIP3_RANGES: list[tuple[int, int, tuple[str, ...]]] = [
     (5, 5, (ET,)),  # Holtsville NY
-    (6, 7, (PR,)), (9, 9, (PR,)), (8, 8, (VI,)),
+    (6, 7, (PR,)),
+    (9, 9, (PR,)),
+    (8, 8, (VI,)),
     (10, 89, (ET,)),  # New England, New York (100-149 below), New Jersey
-    (100, 149, (ET,)), (150, 196, (ET,)), (197, 199, (ET,)),  # NY, PA, DE
-    (200, 219, (ET,)), (220, 246, (ET,)), (247, 268, (ET,)),  # DC, MD, VA, WV
-    (270, 289, (ET,)), (290, 299, (ET,)), (300, 319, (ET,)), (398, 399, (ET,)),  # NC, SC, GA
-    (320, 339, (ET,)), (341, 349, (ET,)),  # FL (340 is military)
+    (100, 149, (ET,)),
+    (150, 196, (ET,)),
+    (197, 199, (ET,)),  # NY, PA, DE
+    (200, 219, (ET,)),
+    (220, 246, (ET,)),
+    (247, 268, (ET,)),  # DC, MD, VA, WV
+    (270, 289, (ET,)),
+    (290, 299, (ET,)),
+    (300, 319, (ET,)),
+    (398, 399, (ET,)),  # NC, SC, GA
+    (320, 339, (ET,)),
+    (341, 349, (ET,)),  # FL (340 is military)
     (324, 325, (CT,)),  # FL panhandle west of the Apalachicola: Panama City, Pensacola
     (350, 369, (CT,)),  # AL
-    (370, 372, (CT,)), (373, 373, (ET, CT)), (374, 374, (ET,)), (375, 375, (CT,)),
-    (376, 379, (ET,)), (380, 385, (CT,)),  # TN: east Eastern, middle and west Central
+    (370, 372, (CT,)),
+    (373, 373, (ET, CT)),
+    (374, 374, (ET,)),
+    (375, 375, (CT,)),
+    (376, 379, (ET,)),
+    (380, 385, (CT,)),  # TN: east Eastern, middle and west Central
     (386, 397, (CT,)),  # MS
-    (400, 419, (ET,)), (420, 424, (CT,)), (425, 427, (ET, CT)),  # KY
+    (400, 419, (ET,)),
+    (420, 424, (CT,)),
+    (425, 427, (ET, CT)),  # KY
     (430, 459, (ET,)),  # OH
-    (460, 479, (ET,)), (463, 464, (CT,)), (475, 475, (ET, CT)), (476, 477, (CT,)),  # IN
-    (480, 497, (ET,)), (498, 499, (ET, CT)),  # MI: the Upper Peninsula's west is Central
-    (500, 528, (CT,)), (530, 549, (CT,)), (550, 567, (CT,)),  # IA, WI, MN
+    (460, 479, (ET,)),
+    (463, 464, (CT,)),
+    (475, 475, (ET, CT)),
+    (476, 477, (CT,)),  # IN
+    (480, 497, (ET,)),
+    (498, 499, (ET, CT)),  # MI: the Upper Peninsula's west is Central
+    (500, 528, (CT,)),
+    (530, 549, (CT,)),
+    (550, 567, (CT,)),  # IA, WI, MN
     (569, 569, (ET,)),  # DC parcel return
-    (570, 574, (CT,)), (575, 576, (CT, MT)), (577, 577, (MT,)),  # SD
-    (580, 585, (CT,)), (586, 586, (CT, MT)), (587, 587, (CT,)), (588, 588, (CT, MT)),  # ND
+    (570, 574, (CT,)),
+    (575, 576, (CT, MT)),
+    (577, 577, (MT,)),  # SD
+    (580, 585, (CT,)),
+    (586, 586, (CT, MT)),
+    (587, 587, (CT,)),
+    (588, 588, (CT, MT)),  # ND
     (590, 599, (MT,)),  # MT
-    (600, 629, (CT,)), (630, 658, (CT,)),  # IL, MO
-    (660, 679, (CT,)), (677, 678, (CT, MT)),  # KS: Sherman, Wallace, Greeley, Hamilton are Mountain
-    (680, 690, (CT,)), (691, 692, (CT, MT)), (693, 693, (MT,)),  # NE
-    (700, 714, (CT,)), (716, 729, (CT,)), (730, 749, (CT,)),  # LA, AR, OK
-    (750, 799, (CT,)), (798, 799, (MT,)), (885, 885, (MT,)),  # TX: El Paso is Mountain
-    (800, 816, (MT,)), (820, 831, (MT,)),  # CO, WY
-    (832, 834, (MT,)), (835, 835, (MT, PT)), (836, 837, (MT,)), (838, 838, (PT,)),  # ID
+    (600, 629, (CT,)),
+    (630, 658, (CT,)),  # IL, MO
+    (660, 679, (CT,)),
+    (677, 678, (CT, MT)),  # KS: Sherman, Wallace, Greeley, Hamilton are Mountain
+    (680, 690, (CT,)),
+    (691, 692, (CT, MT)),
+    (693, 693, (MT,)),  # NE
+    (700, 714, (CT,)),
+    (716, 729, (CT,)),
+    (730, 749, (CT,)),  # LA, AR, OK
+    (750, 799, (CT,)),
+    (798, 799, (MT,)),
+    (885, 885, (MT,)),  # TX: El Paso is Mountain
+    (800, 816, (MT,)),
+    (820, 831, (MT,)),  # CO, WY
+    (832, 834, (MT,)),
+    (835, 835, (MT, PT)),
+    (836, 837, (MT,)),
+    (838, 838, (PT,)),  # ID
     (840, 847, (MT,)),  # UT
-    (850, 865, (AZ,)), (860, 860, (AZ, MT)), (865, 865, (AZ, MT)),  # AZ: the Navajo Nation keeps DST
+    (850, 865, (AZ,)),
+    (860, 860, (AZ, MT)),
+    (865, 865, (AZ, MT)),  # AZ: the Navajo Nation keeps DST
     (870, 884, (MT,)),  # NM
     (889, 898, (PT,)),  # NV
     (900, 961, (PT,)),  # CA
-    (967, 967, (HI, SAMOA)), (968, 968, (HI,)), (969, 969, (GUAM,)),  # HI (96799 is American Samoa), Guam/MP
-    (970, 978, (PT,)), (979, 979, (PT, MT)),  # OR: Malheur county is Mountain
+    (967, 967, (HI, SAMOA)),
+    (968, 968, (HI,)),
+    (969, 969, (GUAM,)),  # HI (96799 is American Samoa), Guam/MP
+    (970, 978, (PT,)),
+    (979, 979, (PT, MT)),  # OR: Malheur county is Mountain
     (980, 994, (PT,)),  # WA
-    (995, 995, (AK, ADAK)), (996, 999, (AK,)),  # AK: the Aleutians west of 169°30′ keep Hawaii-Aleutian time
+    (995, 995, (AK, ADAK)),
+    (996, 999, (AK,)),  # AK: the Aleutians west of 169°30′ keep Hawaii-Aleutian time
 ]
 
 
@@ -95,9 +140,9 @@ def main() -> None:
     data = {
         "source": {
             "area_codes": f"libphonenumber time zone map (phonenumbers {phonenumbers.__version__}), NANP prefixes "
-                          "merged per area code",
+            "merged per area code",
             "zip3": "USPS ZIP3 state assignment with each state's zone; prefixes that straddle a zone boundary list "
-                    "every zone (scripts/build_us_zones.py)",
+            "every zone (scripts/build_us_zones.py)",
         },
         "area_codes": area_code_table(),
         "zip3": zip3_table(),

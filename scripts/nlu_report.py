@@ -27,31 +27,65 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.monotonic()
         subprocess.run(
-            [str(RASA), "test", "nlu", "--nlu", "data/nlu", "--config", "bot/config.yml", "--cross-validation",
-             "--folds", str(args.folds), "--out", tmp, "--no-plot"],
-            cwd=ROOT, check=True, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)},
+            [
+                str(RASA),
+                "test",
+                "nlu",
+                "--nlu",
+                "data/nlu",
+                "--config",
+                "bot/config.yml",
+                "--cross-validation",
+                "--folds",
+                str(args.folds),
+                "--out",
+                tmp,
+                "--no-plot",
+            ],
+            cwd=ROOT,
+            check=True,
+            env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)},
         )
         seconds = time.monotonic() - started
         report = json.loads(Path(tmp, "intent_report.json").read_text())
-    intents = {k: v for k, v in report.items() if isinstance(v, dict) and "f1-score" in v
-               and k not in ("micro avg", "macro avg", "weighted avg")}
+    intents = {
+        k: v
+        for k, v in report.items()
+        if isinstance(v, dict) and "f1-score" in v and k not in ("micro avg", "macro avg", "weighted avg")
+    }
     rows = sorted(intents.items(), key=lambda kv: kv[1]["f1-score"])
     summary = {
-        "folds": args.folds, "seconds": round(seconds, 1), "accuracy": report.get("accuracy"),
+        "folds": args.folds,
+        "seconds": round(seconds, 1),
+        "accuracy": report.get("accuracy"),
         "macro_f1": report.get("macro avg", {}).get("f1-score"),
         "weighted_f1": report.get("weighted avg", {}).get("f1-score"),
-        "intents": {k: {"f1": round(v["f1-score"], 3), "precision": round(v["precision"], 3),
-                        "recall": round(v["recall"], 3), "support": v["support"]} for k, v in rows},
+        "intents": {
+            k: {
+                "f1": round(v["f1-score"], 3),
+                "precision": round(v["precision"], 3),
+                "recall": round(v["recall"], 3),
+                "support": v["support"],
+            }
+            for k, v in rows
+        },
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "nlu_report.json").write_text(json.dumps(summary, indent=2))
-    lines = [f"## NLU cross-validation ({args.folds} folds, {seconds:.0f} s)", "",
-             f"Accuracy {summary['accuracy']:.3f}, macro F1 {summary['macro_f1']:.3f}, "
-             f"weighted F1 {summary['weighted_f1']:.3f}.", "",
-             "| intent | F1 | precision | recall | examples |", "|---|---|---|---|---|"]
-    lines += [f"| {k} | {v['f1']:.3f} | {v['precision']:.3f} | {v['recall']:.3f} | {v['support']} |"
-              for k, v in summary["intents"].items()]
+    lines = [
+        f"## NLU cross-validation ({args.folds} folds, {seconds:.0f} s)",
+        "",
+        f"Accuracy {summary['accuracy']:.3f}, macro F1 {summary['macro_f1']:.3f}, "
+        f"weighted F1 {summary['weighted_f1']:.3f}.",
+        "",
+        "| intent | F1 | precision | recall | examples |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {k} | {v['f1']:.3f} | {v['precision']:.3f} | {v['recall']:.3f} | {v['support']} |"
+        for k, v in summary["intents"].items()
+    ]
     (out / "nlu_report.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

@@ -155,38 +155,71 @@ class TwilioApiStandIn:
         return app
 
     async def _create_message(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != basic_auth(self.account_sid, self.auth_token) \
-                or request.match_info["account_sid"] != self.account_sid:
+        if (
+            request.headers.get("Authorization") != basic_auth(self.account_sid, self.auth_token)
+            or request.match_info["account_sid"] != self.account_sid
+        ):
             if self.on_refused:
                 self.on_refused(request.match_info["account_sid"], "wrong account SID or auth token (Twilio 20003)")
             return web.json_response(
-                {"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003",
-                 "status": 401}, status=401)
+                {
+                    "code": 20003,
+                    "message": "Authenticate",
+                    "more_info": "https://www.twilio.com/docs/errors/20003",
+                    "status": 401,
+                },
+                status=401,
+            )
         form = await request.post()
         to, body = str(form.get("To", "")), str(form.get("Body", ""))
         if to in self.opted_out:
             if self.on_refused:
                 self.on_refused(to, "the number opted out (Twilio 21610)")
             return web.json_response(
-                {"code": 21610, "message": "Attempt to send to unsubscribed recipient",
-                 "more_info": "https://www.twilio.com/docs/errors/21610", "status": 400}, status=400)
-        message = SentMessage(new_sid("SM"), to, str(form.get("From", "")), body, str(form.get("MessagingServiceSid", "")))
+                {
+                    "code": 21610,
+                    "message": "Attempt to send to unsubscribed recipient",
+                    "more_info": "https://www.twilio.com/docs/errors/21610",
+                    "status": 400,
+                },
+                status=400,
+            )
+        message = SentMessage(
+            new_sid("SM"), to, str(form.get("From", "")), body, str(form.get("MessagingServiceSid", ""))
+        )
         with self._changed:
             self.messages.append(message)
             self._changed.notify_all()
         if self.on_message:
             self.on_message(message)
         now = formatdate(usegmt=True)
-        return web.json_response({
-            "sid": message.sid, "account_sid": self.account_sid, "to": to, "from": message.from_ or None,
-            "messaging_service_sid": message.messaging_service_sid or None, "body": body, "status": "queued",
-            "num_segments": str(max(1, -(-len(body) // 153))), "num_media": "0", "direction": "outbound-api",
-            "api_version": "2010-04-01", "price": None, "price_unit": "USD", "error_code": None, "error_message": None,
-            "date_created": now, "date_updated": now, "date_sent": None,
-            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{message.sid}.json", "subresource_uris": {},
-        }, status=201)
+        return web.json_response(
+            {
+                "sid": message.sid,
+                "account_sid": self.account_sid,
+                "to": to,
+                "from": message.from_ or None,
+                "messaging_service_sid": message.messaging_service_sid or None,
+                "body": body,
+                "status": "queued",
+                "num_segments": str(max(1, -(-len(body) // 153))),
+                "num_media": "0",
+                "direction": "outbound-api",
+                "api_version": "2010-04-01",
+                "price": None,
+                "price_unit": "USD",
+                "error_code": None,
+                "error_message": None,
+                "date_created": now,
+                "date_updated": now,
+                "date_sent": None,
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{message.sid}.json",
+                "subresource_uris": {},
+            },
+            status=201,
+        )
 
-    async def start(self, port: int = 0) -> "TwilioApiStandIn":
+    async def start(self, port: int = 0) -> TwilioApiStandIn:
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -199,7 +232,7 @@ class TwilioApiStandIn:
             await self._runner.cleanup()
             self._runner = None
 
-    def start_in_thread(self, port: int = 0) -> "TwilioApiStandIn":
+    def start_in_thread(self, port: int = 0) -> TwilioApiStandIn:
         """For synchronous callers (a session-wide test fixture): serve from a thread of its own."""
         ready = threading.Event()
 
@@ -250,31 +283,50 @@ class Target:
     def split(self, url: str) -> tuple[str, str]:
         """(URL to request, URL to sign): URLs under the public base are served by the local rasa."""
         if self.public_base and url.startswith(self.public_base):
-            return self.rasa_url + url[len(self.public_base):], url
+            return self.rasa_url + url[len(self.public_base) :], url
         return url, url
 
 
-async def post_signed(session: ClientSession, target: Target, url: str, form: dict[str, str], auth_token: str) -> tuple[int, str]:
+async def post_signed(
+    session: ClientSession, target: Target, url: str, form: dict[str, str], auth_token: str
+) -> tuple[int, str]:
     fetch, signed = target.split(url)
     headers = {"X-Twilio-Signature": sign(signed, form, auth_token)}
     async with session.post(fetch, data=form, headers=headers) as reply:
         return reply.status, await reply.text()
 
 
-def sms_form(body: str, from_: str, to: str, account_sid: str = DEFAULT_ACCOUNT_SID, *, state: str = "TX",
-         media: bool = False) -> dict[str, str]:
+def sms_form(
+    body: str, from_: str, to: str, account_sid: str = DEFAULT_ACCOUNT_SID, *, state: str = "TX", media: bool = False
+) -> dict[str, str]:
     """The form Twilio posts to the SMS webhook for one incoming text (a new MessageSid)."""
     sid = new_sid("SM")
     form = {
-        "ToCountry": "US", "ToState": "CA", "SmsMessageSid": sid, "NumMedia": "1" if media else "0",
-        "ToCity": "", "FromZip": "", "SmsSid": sid, "FromState": state, "SmsStatus": "received",
-        "FromCity": "", "Body": body, "FromCountry": "US", "To": to, "ToZip": "",
-        "NumSegments": str(max(1, -(-len(body) // 153))), "MessageSid": sid, "AccountSid": account_sid,
-        "From": from_, "ApiVersion": "2010-04-01",
+        "ToCountry": "US",
+        "ToState": "CA",
+        "SmsMessageSid": sid,
+        "NumMedia": "1" if media else "0",
+        "ToCity": "",
+        "FromZip": "",
+        "SmsSid": sid,
+        "FromState": state,
+        "SmsStatus": "received",
+        "FromCity": "",
+        "Body": body,
+        "FromCountry": "US",
+        "To": to,
+        "ToZip": "",
+        "NumSegments": str(max(1, -(-len(body) // 153))),
+        "MessageSid": sid,
+        "AccountSid": account_sid,
+        "From": from_,
+        "ApiVersion": "2010-04-01",
     }
     if media:
         form["MediaContentType0"] = "image/jpeg"
-        form["MediaUrl0"] = f"https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media/ME{secrets.token_hex(16)}"
+        form["MediaUrl0"] = (
+            f"https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media/ME{secrets.token_hex(16)}"
+        )
     return form
 
 
@@ -314,15 +366,21 @@ class SmsPhone:
 
     async def deliver(self, session: ClientSession, form: dict[str, str]) -> bool:
         try:
-            status, text = await post_signed(session, self.target, self.target.public_base + SMS_PATH, form, self.args.auth_token)
+            status, text = await post_signed(
+                session, self.target, self.target.public_base + SMS_PATH, form, self.args.auth_token
+            )
         except OSError as exc:
             print(Style.warn(f"[cannot reach rasa at {self.target.rasa_url}: {exc}. Is `make run` running?]"))
             return False
         if status != 200:
             print(Style.warn(f"[rasa answered HTTP {status}: {text[:200]}]"))
             if status == 403:
-                print(Style.warn("[signature refused: rasa's TWILIO_AUTH_TOKEN / TWILIO_PUBLIC_BASE_URL differ from "
-                                 "this script's --auth-token / --public-base]"))
+                print(
+                    Style.warn(
+                        "[signature refused: rasa's TWILIO_AUTH_TOKEN / TWILIO_PUBLIC_BASE_URL differ from "
+                        "this script's --auth-token / --public-base]"
+                    )
+                )
             return False
         return True
 
@@ -331,13 +389,21 @@ class SmsPhone:
         word = re.sub(r"[\s.!?]+$", "", body.strip()).upper()
         if word in OPT_OUT_WORDS:
             self.api.opted_out.add(self.phone)
-            print(Style.note("twilio> You have successfully been unsubscribed. You will not receive any more "
-                             "messages from this number. Reply START to resubscribe.  (Twilio's own reply)"))
+            print(
+                Style.note(
+                    "twilio> You have successfully been unsubscribed. You will not receive any more "
+                    "messages from this number. Reply START to resubscribe.  (Twilio's own reply)"
+                )
+            )
             return True
         if word in OPT_IN_WORDS:
             self.api.opted_out.discard(self.phone)
-            print(Style.note("twilio> You have successfully been re-subscribed to messages from this number. "
-                             "Reply HELP for help. Reply STOP to unsubscribe.  (Twilio's own reply)"))
+            print(
+                Style.note(
+                    "twilio> You have successfully been re-subscribed to messages from this number. "
+                    "Reply HELP for help. Reply STOP to unsubscribe.  (Twilio's own reply)"
+                )
+            )
             return True
         return False
 
@@ -350,16 +416,21 @@ class SmsPhone:
                 await asyncio.wait_for(self.arrived.wait(), timeout)
             except asyncio.TimeoutError:
                 if expect and timeout == 30.0:
-                    print(Style.warn("[no reply within 30 s: is rasa's TWILIO_API_BASE "
-                                     f"{self.api.base_url}? see --help]"))
+                    print(
+                        Style.warn(f"[no reply within 30 s: is rasa's TWILIO_API_BASE {self.api.base_url}? see --help]")
+                    )
                 return
             timeout = 1.5
 
     async def run(self) -> int:
         await self.api.start(self.args.api_port)
         print(Style.note(f"Phone {self.phone} texting {self.args.to} through {self.target.rasa_url}{SMS_PATH}"))
-        print(Style.note(f"Twilio REST API stand-in on {self.api.base_url}: start rasa with "
-                         f"TWILIO_API_BASE={self.api.base_url} (see --help)."))
+        print(
+            Style.note(
+                f"Twilio REST API stand-in on {self.api.base_url}: start rasa with "
+                f"TWILIO_API_BASE={self.api.base_url} (see --help)."
+            )
+        )
         print(Style.note(self.HELP))
         loop = asyncio.get_running_loop()
         async with ClientSession(timeout=ClientTimeout(total=60)) as session:
@@ -380,8 +451,12 @@ class SmsPhone:
                         print(Style.note("[nothing sent yet]"))
                         continue
                     copies = 1 if command == "/dup" else 2
-                    print(Style.note(f"[delivering MessageSid {self.last_form['MessageSid'][:10]}… again ×{copies}: "
-                                     "expect no new reply]"))
+                    print(
+                        Style.note(
+                            f"[delivering MessageSid {self.last_form['MessageSid'][:10]}… again ×{copies}: "
+                            "expect no new reply]"
+                        )
+                    )
                     await asyncio.gather(*(self.deliver(session, self.last_form) for _ in range(copies)))
                     await self.wait_for_replies(expect=False)
                     continue
@@ -407,17 +482,28 @@ class CallEnded(Exception):
 
 
 class VoicePhone:
-    HELP = ("At a prompt: type digits (and * or #) to press keys, words to speak, or just Enter to "
-            "stay silent. /hangup ends the call.")
+    HELP = (
+        "At a prompt: type digits (and * or #) to press keys, words to speak, or just Enter to "
+        "stay silent. /hangup ends the call."
+    )
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.target = Target(args.rasa.rstrip("/"), (args.public_base or args.rasa).rstrip("/"))
         self.call_sid = new_sid("CA")
         self.base = {
-            "AccountSid": args.account_sid, "ApiVersion": "2010-04-01", "CallSid": self.call_sid,
-            "CallStatus": "in-progress", "Called": args.to, "Caller": args.from_, "Direction": "inbound",
-            "From": args.from_, "FromCountry": "US", "FromState": args.state, "To": args.to, "ToCountry": "US",
+            "AccountSid": args.account_sid,
+            "ApiVersion": "2010-04-01",
+            "CallSid": self.call_sid,
+            "CallStatus": "in-progress",
+            "Called": args.to,
+            "Caller": args.from_,
+            "Direction": "inbound",
+            "From": args.from_,
+            "FromCountry": "US",
+            "FromState": args.state,
+            "To": args.to,
+            "ToCountry": "US",
         }
 
     async def ask(self, prompt: str) -> str:
@@ -444,8 +530,12 @@ class VoicePhone:
         print(Style.bot("🔊 ") + (node.text or "").strip())
 
     async def run(self) -> int:
-        print(Style.note(f"Calling {self.args.to} from {self.args.from_} (CallSid {self.call_sid[:10]}…) "
-                         f"through {self.target.rasa_url}{VOICE_PATH}"))
+        print(
+            Style.note(
+                f"Calling {self.args.to} from {self.args.from_} (CallSid {self.call_sid[:10]}…) "
+                f"through {self.target.rasa_url}{VOICE_PATH}"
+            )
+        )
         print(Style.note(self.HELP))
         url, extra = self.target.public_base + VOICE_PATH, {"CallStatus": "ringing"}
         async with ClientSession(timeout=ClientTimeout(total=90)) as session:
@@ -466,8 +556,13 @@ class VoicePhone:
         connector ends the call's verification (channels/voice.py)."""
         url = self.target.public_base + VOICE_STATUS_PATH
         try:
-            status, text = await post_signed(session, self.target, url, {**self.base, "CallStatus": "completed",
-                                                                           "CallDuration": "60"}, self.args.auth_token)
+            status, text = await post_signed(
+                session,
+                self.target,
+                url,
+                {**self.base, "CallStatus": "completed", "CallDuration": "60"},
+                self.args.auth_token,
+            )
         except OSError:
             return
         if status >= 300:
@@ -502,8 +597,12 @@ class VoicePhone:
                 return await self.dial(session, verb, url)
             elif tag == "Enqueue":
                 task = verb.find("Task")
-                print(Style.note(f"[the call waits in Twilio's queue for an agent (TaskRouter workflow "
-                                 f"{verb.get('workflowSid') or verb.text}); task: {task.text if task is not None else '-'}]"))
+                print(
+                    Style.note(
+                        f"[the call waits in Twilio's queue for an agent (TaskRouter workflow "
+                        f"{verb.get('workflowSid') or verb.text}); task: {task.text if task is not None else '-'}]"
+                    )
+                )
                 raise CallEnded("in the agents' queue (beyond this simulator)")
             elif tag == "Hangup":
                 raise CallEnded("the assistant hung up")
@@ -533,10 +632,18 @@ class VoicePhone:
         raise CallEnded("silence after a <Gather> without actionOnEmptyResult: Twilio moves on")
 
     async def pay(self, session: ClientSession, pay: ET.Element, url: str) -> tuple[str, dict[str, str]]:
-        print(Style.note(f"[<Pay> with {pay.get('paymentConnector')}, tokenType {pay.get('tokenType')}, "
-                         f"{'charge ' + pay.get('chargeAmount', '') if pay.get('chargeAmount') else 'tokenize only'}: "
-                         "Twilio would now ask for the card on the keypad, out of the assistant's hearing]"))
-        choice = (await self.ask(Style.note("  (s)ucceed with a test card, (d)eclined card, (f)ail, (h)ang up? "))).strip().lower()
+        print(
+            Style.note(
+                f"[<Pay> with {pay.get('paymentConnector')}, tokenType {pay.get('tokenType')}, "
+                f"{'charge ' + pay.get('chargeAmount', '') if pay.get('chargeAmount') else 'tokenize only'}: "
+                "Twilio would now ask for the card on the keypad, out of the assistant's hearing]"
+            )
+        )
+        choice = (
+            (await self.ask(Style.note("  (s)ucceed with a test card, (d)eclined card, (f)ail, (h)ang up? ")))
+            .strip()
+            .lower()
+        )
         if choice.startswith("h"):
             raise CallEnded("you hung up during <Pay>")
         action = urljoin(url, pay.get("action") or url)
@@ -545,9 +652,15 @@ class VoicePhone:
         else:
             card = DECLINED_CARD if choice.startswith("d") else TEST_CARD
             token = await self.test_payment_method(session, card)
-            result = {"Result": "success", "PaymentToken": token, "PaymentCardType": "visa",
-                      "PaymentCardNumber": "xxxx-xxxx-xxxx-" + card[-4:], "ExpirationDate": "1230",
-                      "PaymentConfirmationCode": "", "PaymentMethod": "credit-card"}
+            result = {
+                "Result": "success",
+                "PaymentToken": token,
+                "PaymentCardType": "visa",
+                "PaymentCardNumber": "xxxx-xxxx-xxxx-" + card[-4:],
+                "ExpirationDate": "1230",
+                "PaymentConfirmationCode": "",
+                "PaymentMethod": "credit-card",
+            }
         print(Style.note(f"[Twilio posts the <Pay> result to {action.split('?')[0]}]"))
         return action, result
 
@@ -555,10 +668,17 @@ class VoicePhone:
         """A Stripe PaymentMethod for a test card from localstripe, standing in for Twilio's Stripe connector."""
         base = setting("STRIPE_API_BASE", "http://127.0.0.1:8420").rstrip("/")
         key = setting("STRIPE_API_KEY", "sk_test_localstripe")
-        form = {"type": "card", "card[number]": card, "card[exp_month]": "12", "card[exp_year]": "2030", "card[cvc]": "123"}
+        form = {
+            "type": "card",
+            "card[number]": card,
+            "card[exp_month]": "12",
+            "card[exp_year]": "2030",
+            "card[cvc]": "123",
+        }
         try:
-            async with session.post(f"{base}/v1/payment_methods", data=form,
-                                    headers={"Authorization": basic_auth(key, "")}) as reply:
+            async with session.post(
+                f"{base}/v1/payment_methods", data=form, headers={"Authorization": basic_auth(key, "")}
+            ) as reply:
                 data = await reply.json(content_type=None)
                 if reply.status == 200 and str(data.get("id", "")).startswith("pm_"):
                     print(Style.note(f"[test card ending {card[-4:]} tokenized by localstripe: {data['id']}]"))
@@ -574,7 +694,9 @@ class VoicePhone:
             print(Style.note(f"[dialing the agent at {target}]"))
             whisper_url = number.get("url")
             if whisper_url:
-                document = await self.post(session, urljoin(url, whisper_url), {"To": target, "Direction": "outbound-dial"})
+                document = await self.post(
+                    session, urljoin(url, whisper_url), {"To": target, "Direction": "outbound-dial"}
+                )
                 for say in document.iter("Say"):
                     print(Style.note("  agent hears first: ") + (say.text or "").strip())
         choice = (await self.ask(Style.note("  (a)gent answers and you talk, or (n)o answer? "))).strip().lower()
@@ -584,8 +706,11 @@ class VoicePhone:
         action = dial.get("action")
         if not action:
             raise CallEnded("the <Dial> ended and nothing follows")
-        return urljoin(url, action), {"DialCallStatus": status, "DialCallSid": new_sid("CA"),
-                                      "DialCallDuration": "95" if status == "completed" else "0"}
+        return urljoin(url, action), {
+            "DialCallStatus": status,
+            "DialCallSid": new_sid("CA"),
+            "DialCallDuration": "95" if status == "completed" else "0",
+        }
 
 
 # --- command line --------------------------------------------------------------------------------
@@ -595,30 +720,60 @@ def parser() -> argparse.ArgumentParser:
     api_base = setting("TWILIO_API_BASE", "")
     api_port = int(m.group(1)) if (m := re.search(r":(\d+)/?$", api_base)) else DEFAULT_API_PORT
     main = argparse.ArgumentParser(
-        prog="phone.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="phone.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--from", dest="from_", default="+15125550101",
-                        help="your phone number, E.164 (default: Maria Lopez's demo number, +15125550101)")
-    common.add_argument("--to", default=setting("TWILIO_FROM_NUMBER", DEFAULT_OUR_NUMBER),
-                        help="the assistant's number (default: TWILIO_FROM_NUMBER or %(default)s)")
+    common.add_argument(
+        "--from",
+        dest="from_",
+        default="+15125550101",
+        help="your phone number, E.164 (default: Maria Lopez's demo number, +15125550101)",
+    )
+    common.add_argument(
+        "--to",
+        default=setting("TWILIO_FROM_NUMBER", DEFAULT_OUR_NUMBER),
+        help="the assistant's number (default: TWILIO_FROM_NUMBER or %(default)s)",
+    )
     common.add_argument("--state", default="TX", help="FromState Twilio reports for your number (default: TX)")
-    common.add_argument("--rasa", default=setting("RASA_URL", "http://127.0.0.1:5005"),
-                        help="the running rasa server (default: RASA_URL or %(default)s)")
-    common.add_argument("--public-base", default=setting("TWILIO_PUBLIC_BASE_URL", ""),
-                        help="the public base URL rasa checks signatures against, if it has one "
-                             "(TWILIO_PUBLIC_BASE_URL); requests still go to --rasa")
-    common.add_argument("--auth-token", default=setting("TWILIO_AUTH_TOKEN", DEFAULT_AUTH_TOKEN),
-                        help="Twilio auth token to sign with (default: TWILIO_AUTH_TOKEN or the local default)")
+    common.add_argument(
+        "--rasa",
+        default=setting("RASA_URL", "http://127.0.0.1:5005"),
+        help="the running rasa server (default: RASA_URL or %(default)s)",
+    )
+    common.add_argument(
+        "--public-base",
+        default=setting("TWILIO_PUBLIC_BASE_URL", ""),
+        help="the public base URL rasa checks signatures against, if it has one "
+        "(TWILIO_PUBLIC_BASE_URL); requests still go to --rasa",
+    )
+    common.add_argument(
+        "--auth-token",
+        default=setting("TWILIO_AUTH_TOKEN", DEFAULT_AUTH_TOKEN),
+        help="Twilio auth token to sign with (default: TWILIO_AUTH_TOKEN or the local default)",
+    )
     common.add_argument("--account-sid", default=setting("TWILIO_ACCOUNT_SID", DEFAULT_ACCOUNT_SID))
     commands = main.add_subparsers(dest="mode", required=True)
-    sms = commands.add_parser("sms", parents=[common], help="text the assistant",
-                              description="Text the assistant; replies arrive through the Twilio REST API stand-in.")
-    sms.add_argument("--api-port", type=int, default=api_port,
-                     help="port of the Twilio REST API stand-in; rasa needs TWILIO_API_BASE=http://127.0.0.1:PORT "
-                          "(default: the port in TWILIO_API_BASE, else %(default)s)")
-    commands.add_parser("voice", parents=[common], help="call the assistant",
-                        description="Call the assistant: hear its TwiML, answer with keys or words.")
+    sms = commands.add_parser(
+        "sms",
+        parents=[common],
+        help="text the assistant",
+        description="Text the assistant; replies arrive through the Twilio REST API stand-in.",
+    )
+    sms.add_argument(
+        "--api-port",
+        type=int,
+        default=api_port,
+        help="port of the Twilio REST API stand-in; rasa needs TWILIO_API_BASE=http://127.0.0.1:PORT "
+        "(default: the port in TWILIO_API_BASE, else %(default)s)",
+    )
+    commands.add_parser(
+        "voice",
+        parents=[common],
+        help="call the assistant",
+        description="Call the assistant: hear its TwiML, answer with keys or words.",
+    )
     return main
 
 

@@ -29,11 +29,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
-import os
 import re
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,12 +158,18 @@ def _patch_localstripe() -> None:
         if key in replies:
             first, status, body = replies[key]
             if first != fingerprint:
-                return server.json_response({"error": {
-                    "type": "idempotency_error",
-                    "message": "Keys for idempotent requests can only be used with the same parameters.",
-                }}, status=400)
-            return web.Response(status=status, body=body, content_type="application/json",
-                                headers={"Idempotent-Replayed": "true"})
+                return server.json_response(
+                    {
+                        "error": {
+                            "type": "idempotency_error",
+                            "message": "Keys for idempotent requests can only be used with the same parameters.",
+                        }
+                    },
+                    status=400,
+                )
+            return web.Response(
+                status=status, body=body, content_type="application/json", headers={"Idempotent-Replayed": "true"}
+            )
         try:
             response = await handler(request)
         except UserError as exc:
@@ -198,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # --------------------------------------------------------------------------- test helpers
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -51,13 +51,13 @@ def main() -> int:
 ==================================================================
  Evenkeel is running.
    Talk to the assistant:  make chat        (in another terminal)
-   REST channel:           POST {env['RASA_URL']}/webhooks/rest/webhook
-                           Authorization: Bearer {env.get('REST_CHANNEL_TOKEN') or 'dev-rest-token'}
+   REST channel:           POST {env["RASA_URL"]}/webhooks/rest/webhook
+                           Authorization: Bearer {env.get("REST_CHANNEL_TOKEN") or "dev-rest-token"}
                            {{"sender": "me", "message": "hi"}}  (conversation rest-me)
-   Web chat page:          {env['RASA_URL']}/webhooks/webchat/
-   Agent console:          {env['PAYMENTS_URL']}/console  (sam / evenkeel-demo-agent)
-   Payments API docs:      {env['PAYMENTS_URL']}/docs
-   Rasa HTTP API:          {env['RASA_URL']}  (token: RASA_AUTH_TOKEN)
+   Web chat page:          {env["RASA_URL"]}/webhooks/webchat/
+   Agent console:          {env["PAYMENTS_URL"]}/console  (sam / evenkeel-demo-agent)
+   Payments API docs:      {env["PAYMENTS_URL"]}/docs
+   Rasa HTTP API:          {env["RASA_URL"]}  (token: RASA_AUTH_TOKEN)
    Demo customer:          card 4821, born 03/14/1985, ZIP 78701
  Ctrl-C stops everything.
 ==================================================================

@@ -10,7 +10,8 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 NEEDS_CHROMIUM = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Chromium is not at /usr/bin/chromium (apt-get install -y chromium)")
+    not CHROMIUM.exists(), reason="Chromium is not at /usr/bin/chromium (apt-get install -y chromium)"
+)
 
 
 @contextmanager
@@ -21,8 +22,14 @@ def headless_chromium() -> Iterator[object]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         try:
             yield chromium

@@ -30,16 +30,48 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.components.numbers import parse_day, parse_int, parse_year
 
 MONTHS = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "febuary": 2, "march": 3, "mar": 3,
-    "april": 4, "apr": 4, "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8,
-    "aug": 8, "september": 9, "sep": 9, "sept": 9, "october": 10, "oct": 10, "november": 11,
-    "nov": 11, "december": 12, "dec": 12,
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "febuary": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sep": 9,
+    "sept": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
 }
 # Full names (and unambiguous short forms) are dates anywhere; "sat", "sun", "wed" and "mon"
 # are English words, so they count only after on/this/next/by (see entities.py).
 WEEKDAYS = {
-    "monday": 0, "tuesday": 1, "tues": 1, "wednesday": 2, "wednsday": 2, "wensday": 2,
-    "weds": 2, "thursday": 3, "thurs": 3, "thur": 3, "friday": 4, "fri": 4, "saturday": 5,
+    "monday": 0,
+    "tuesday": 1,
+    "tues": 1,
+    "wednesday": 2,
+    "wednsday": 2,
+    "wensday": 2,
+    "weds": 2,
+    "thursday": 3,
+    "thurs": 3,
+    "thur": 3,
+    "friday": 4,
+    "fri": 4,
+    "saturday": 5,
     "sunday": 6,
 }
 SHORT_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "sat": 5, "sun": 6}
@@ -103,8 +135,7 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def day_of_month_date(day: int, today: date, month_offset: int | None = None, *,
-                      past: bool = False) -> date | None:
+def day_of_month_date(day: int, today: date, month_offset: int | None = None, *, past: bool = False) -> date | None:
     """`the 15th`: the next 15th, today included, skipping months too short for it.
     With `past` the most recent one, today included ("I sent it on the 3rd").
     With `month_offset` (0 this month, 1 next month) that month's day, past or not."""
@@ -121,9 +152,7 @@ def day_of_month_date(day: int, today: date, month_offset: int | None = None, *,
 
 def month_day_date(month: int, day: int, today: date) -> date | None:
     """`march 3` with no year: the nearest March 3rd to today (ties go forward)."""
-    candidates = [
-        d for year in (today.year - 1, today.year, today.year + 1) if (d := _safe_date(year, month, day))
-    ]
+    candidates = [d for year in (today.year - 1, today.year, today.year + 1) if (d := _safe_date(year, month, day))]
     if not candidates:
         return None
     return min(candidates, key=lambda d: (abs((d - today).days), d < today))
@@ -161,8 +190,22 @@ def simple_relative(words: Sequence[str], today: date) -> date | None:
     phrase = " ".join(w for w in words if w != "the")
     if phrase in ("today", "tonight", "tday", "2day"):
         return today
-    if phrase in ("tomorrow", "tomorow", "tommorow", "tommorrow", "tmrw", "tmr", "tmw", "tmrrw",
-                  "2morrow", "2moro", "2mrw", "tomoro", "tomorrow morning", "tomorrow night"):
+    if phrase in (
+        "tomorrow",
+        "tomorow",
+        "tommorow",
+        "tommorrow",
+        "tmrw",
+        "tmr",
+        "tmw",
+        "tmrrw",
+        "2morrow",
+        "2moro",
+        "2mrw",
+        "tomoro",
+        "tomorrow morning",
+        "tomorrow night",
+    ):
         return today + timedelta(days=1)
     if phrase.startswith("day after"):
         return today + timedelta(days=2)
@@ -205,8 +248,9 @@ def parse_keypad_dob(digits: str, today: date) -> date | None:
     return d if d and is_plausible_birth(d, today) else None
 
 
-def split_day_year(words: Sequence[str], today: date, *, allow_two_digit_year: bool, birth: bool
-                   ) -> tuple[int, int | None, int] | None:
+def split_day_year(
+    words: Sequence[str], today: date, *, allow_two_digit_year: bool, birth: bool
+) -> tuple[int, int | None, int] | None:
     """Read `fourteenth nineteen eighty five`, `14, 1985`, `twenty one 1985`, `3rd` after a
     month name: (day, year or None, words used). The longest day that leaves a valid year (or
     nothing usable) wins; words after the date are left unused."""
@@ -220,7 +264,7 @@ def split_day_year(words: Sequence[str], today: date, *, allow_two_digit_year: b
         rest = words[day_len:]
         skip = 1 if rest[:1] == [","] else 0
         for year_len in range(min(5, len(rest) - skip), 0, -1):
-            year_words = rest[skip:skip + year_len]
+            year_words = rest[skip : skip + year_len]
             ends_message = skip + year_len == len(rest) or rest[skip + year_len] in {".", "!", "?"}
             year = parse_year(year_words, two_digit=allow_two_digit_year and ends_message)
             if year is not None:
@@ -258,8 +302,9 @@ def is_birth_date(d: date, today: date, *, birth_context: bool) -> bool:
 
 def parse_small_count(words: Sequence[str]) -> int | None:
     """Counts in `in N days`: a number, `a`/`an`/`one`, `a couple (of)`."""
-    words = [w for w in words if w not in ("of", "like", "about", "around", "another", "maybe",
-                                            "just", "only", "roughly")]
+    words = [
+        w for w in words if w not in ("of", "like", "about", "around", "another", "maybe", "just", "only", "roughly")
+    ]
     if words in (["a"], ["an"]):
         return 1
     if words in (["couple"], ["a", "couple"]):

@@ -35,66 +35,191 @@ DISTRESS = "distress"
 
 _NOT = ("don't", "dont", "do not", "dnt", "don't really", "dont really", "do not really")
 _WANT = ("want to", "wanna", "want 2", "wana")
-_NOT_WANT_OBJECTS = ("live", "be alive", "be here anymore", "be here no more", "exist",
-                     "wake up", "go on", "go on living", "keep living")
+_NOT_WANT_OBJECTS = (
+    "live",
+    "be alive",
+    "be here anymore",
+    "be here no more",
+    "exist",
+    "wake up",
+    "go on",
+    "go on living",
+    "keep living",
+)
 _CANT = ("can't", "cant", "cannot", "can not", "can't really", "cant really")
-_REFLEXIVE_VERBS = ("kill", "killing", "killed", "kil", "hurt", "hurting", "harm", "harming",
-                    "cut", "cutting", "hang", "hanging", "shoot", "shooting", "unalive",
-                    "unaliving", "drown", "drowning", "poison", "poisoning", "end")
+_REFLEXIVE_VERBS = (
+    "kill",
+    "killing",
+    "killed",
+    "kil",
+    "hurt",
+    "hurting",
+    "harm",
+    "harming",
+    "cut",
+    "cutting",
+    "hang",
+    "hanging",
+    "shoot",
+    "shooting",
+    "unalive",
+    "unaliving",
+    "drown",
+    "drowning",
+    "poison",
+    "poisoning",
+    "end",
+)
 _REFLEXIVES = ("myself", "my self", "meself", "mysef", "myslef", "mself")
 _MY_LIFE_VERBS = ("end", "ending", "ended", "take", "taking", "took")
 
 SELF_HARM_PHRASES = (
-    "suicide", "suicidal", "sucide", "suicde", "suiside", "suicidle", "sucidal", "suicidial",
-    "kms", "unalive", "self harm", "self-harm", "selfharm", "self harming", "self-harming",
-    "end it all", "ending it all", "end it all now",
-    "reason to live", "reason to keep living", "nothing to live for",
-    "point of living", "point in living", "point to living", "no point living",
-    "point of being alive", "point in going on", "not worth living",
-    "isn't worth living", "isnt worth living", "tired of living", "tired of being alive",
-    "sick of living", "done with life", "done with living",
-    "better off dead", "better off without me", "better without me",
-    "wish i was dead", "wish i were dead", "wish i wasn't alive", "wish i was never born",
-    "rather be dead", "want to be dead", "wanna be dead",
-    "overdose", "overdosing", "slit my wrists", "jump off a bridge", "jump off the bridge",
-    "jump in front of a train", "step in front of a train",
-) + tuple(f"{c} go on" for c in _CANT) + tuple(
-    f"{n} {w} {o}" for n, w, o in product(_NOT, _WANT, _NOT_WANT_OBJECTS)
-) + tuple(
-    f"{v} {r}" for v, r in product(_REFLEXIVE_VERBS, _REFLEXIVES)
-) + tuple(
-    f"{v} my {own}life" for v, own in product(_MY_LIFE_VERBS, ("", "own "))
+    (
+        "suicide",
+        "suicidal",
+        "sucide",
+        "suicde",
+        "suiside",
+        "suicidle",
+        "sucidal",
+        "suicidial",
+        "kms",
+        "unalive",
+        "self harm",
+        "self-harm",
+        "selfharm",
+        "self harming",
+        "self-harming",
+        "end it all",
+        "ending it all",
+        "end it all now",
+        "reason to live",
+        "reason to keep living",
+        "nothing to live for",
+        "point of living",
+        "point in living",
+        "point to living",
+        "no point living",
+        "point of being alive",
+        "point in going on",
+        "not worth living",
+        "isn't worth living",
+        "isnt worth living",
+        "tired of living",
+        "tired of being alive",
+        "sick of living",
+        "done with life",
+        "done with living",
+        "better off dead",
+        "better off without me",
+        "better without me",
+        "wish i was dead",
+        "wish i were dead",
+        "wish i wasn't alive",
+        "wish i was never born",
+        "rather be dead",
+        "want to be dead",
+        "wanna be dead",
+        "overdose",
+        "overdosing",
+        "slit my wrists",
+        "jump off a bridge",
+        "jump off the bridge",
+        "jump in front of a train",
+        "step in front of a train",
+    )
+    + tuple(f"{c} go on" for c in _CANT)
+    + tuple(f"{n} {w} {o}" for n, w, o in product(_NOT, _WANT, _NOT_WANT_OBJECTS))
+    + tuple(f"{v} {r}" for v, r in product(_REFLEXIVE_VERBS, _REFLEXIVES))
+    + tuple(f"{v} my {own}life" for v, own in product(_MY_LIFE_VERBS, ("", "own ")))
 )
 
 DISTRESS_PHRASES = (
-    "panic attack", "panic attacks", "panicking", "anxiety attack", "anxiety attacks",
-    "can't breathe", "cant breathe", "cannot breathe",
-    "can't stop crying", "cant stop crying", "cannot stop crying", "crying my eyes out",
-    "broke down crying", "broke down in tears", "in tears",
-    "nervous breakdown", "mental breakdown", "emotional breakdown", "having a breakdown",
-    "falling apart", "losing my mind", "end of my rope", "at my wits end", "at my wit's end",
-    "hopeless", "freaking out", "depressed", "heart is racing", "heart racing",
-    "i'm shaking", "im shaking", "i am shaking", "i'm crying", "im crying", "i am crying", "been crying",
+    "panic attack",
+    "panic attacks",
+    "panicking",
+    "anxiety attack",
+    "anxiety attacks",
+    "can't breathe",
+    "cant breathe",
+    "cannot breathe",
+    "can't stop crying",
+    "cant stop crying",
+    "cannot stop crying",
+    "crying my eyes out",
+    "broke down crying",
+    "broke down in tears",
+    "in tears",
+    "nervous breakdown",
+    "mental breakdown",
+    "emotional breakdown",
+    "having a breakdown",
+    "falling apart",
+    "losing my mind",
+    "end of my rope",
+    "at my wits end",
+    "at my wit's end",
+    "hopeless",
+    "freaking out",
+    "depressed",
+    "heart is racing",
+    "heart racing",
+    "i'm shaking",
+    "im shaking",
+    "i am shaking",
+    "i'm crying",
+    "im crying",
+    "i am crying",
+    "been crying",
 ) + tuple(
-    f"{c} {rest}" for c, rest in product(
-        _CANT, ("cope", "take it anymore", "take this anymore", "take it any more",
-                "handle this anymore", "handle it anymore", "do this anymore", "keep going",
-                "calm down", "stop shaking")
+    f"{c} {rest}"
+    for c, rest in product(
+        _CANT,
+        (
+            "cope",
+            "take it anymore",
+            "take this anymore",
+            "take it any more",
+            "handle this anymore",
+            "handle it anymore",
+            "do this anymore",
+            "keep going",
+            "calm down",
+            "stop shaking",
+        ),
     )
 )
 
-_FILLER = ["just", "really", "honestly", "fucking", "fuckin", "literally", "kinda", "so",
-           "actually", "uh", "um", "simply", "basically", "sometimes", "only", "truly"]
+_FILLER = [
+    "just",
+    "really",
+    "honestly",
+    "fucking",
+    "fuckin",
+    "literally",
+    "kinda",
+    "so",
+    "actually",
+    "uh",
+    "um",
+    "simply",
+    "basically",
+    "sometimes",
+    "only",
+    "truly",
+]
 
 # Matcher patterns for what a phrase list cannot say: words in between, or a word whose
 # neighbours decide (checked in `_keep`).
 SELF_HARM_PATTERNS = [
     # "i want to die", "i just wanna die", "i wish i could die" is left to the phrase list
-    [{"LOWER": {"IN": ["want", "wanna", "wants", "wanted", "wish", "ready"]}},
-     {"LOWER": {"IN": _FILLER}, "OP": "*"},
-     {"LOWER": {"IN": ["to", "2"]}, "OP": "?"},
-     {"LOWER": {"IN": _FILLER}, "OP": "*"},
-     {"LOWER": {"IN": ["die", "dieee", "dye"]}}],
+    [
+        {"LOWER": {"IN": ["want", "wanna", "wants", "wanted", "wish", "ready"]}},
+        {"LOWER": {"IN": _FILLER}, "OP": "*"},
+        {"LOWER": {"IN": ["to", "2"]}, "OP": "?"},
+        {"LOWER": {"IN": _FILLER}, "OP": "*"},
+        {"LOWER": {"IN": ["die", "dieee", "dye"]}},
+    ],
 ]
 # "this fee is killing me" is frustration about money, not a crisis: it is left to the
 # classifier, so an angry customer is not handed off for a figure of speech.
@@ -112,13 +237,29 @@ _NOT_AFTER = {
     "life": {"savings", "insurance", "policy", "'s", "story"},
     "breaking": set(),
 }
-_BREAKING_DOWN_NEXT = {"crying", "in", "right", "here", "now", "and", "again", "completely",
-                       "inside", "emotionally", "over", "so", "because", "but", "today", "lol"}
+_BREAKING_DOWN_NEXT = {
+    "crying",
+    "in",
+    "right",
+    "here",
+    "now",
+    "and",
+    "again",
+    "completely",
+    "inside",
+    "emotionally",
+    "over",
+    "so",
+    "because",
+    "but",
+    "today",
+    "lol",
+}
 
 
 @dataclass(frozen=True)
 class DistressHit:
-    kind: str          # SELF_HARM or DISTRESS
+    kind: str  # SELF_HARM or DISTRESS
     start_char: int
     end_char: int
     text: str

@@ -50,16 +50,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any
 
 import spacy
-from spacy.language import Language
-from spacy.matcher import Matcher
-from spacy.tokens import Doc
-from spacy.util import compile_suffix_regex
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -80,6 +76,10 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+from spacy.util import compile_suffix_regex
 
 from bot.components import dates, numbers
 from bot.components.distress import SELF_HARM, DistressHit, DistressMatcher
@@ -87,7 +87,14 @@ from bot.components.distress import SELF_HARM, DistressHit, DistressMatcher
 logger = logging.getLogger(__name__)
 
 AMOUNT, DATE, DOB, CARD_LAST4, ZIP, MONTHS, PLAN_CHOICE, SELF_HARM_ENTITY = (
-    "amount", "date", "dob", "card_last4", "zip", "months", "plan_choice", "self_harm",
+    "amount",
+    "date",
+    "dob",
+    "card_last4",
+    "zip",
+    "months",
+    "plan_choice",
+    "self_harm",
 )
 ENTITY_TYPES = (AMOUNT, DATE, DOB, CARD_LAST4, ZIP, MONTHS, PLAN_CHOICE, SELF_HARM_ENTITY)
 DISTRESS_INTENT = "distress"
@@ -98,6 +105,7 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": 
 
 
 # --- token patterns ---------------------------------------------------------------------
+
 
 def _re(source: str, op: str | None = None) -> dict:
     token: dict = {"LOWER": {"REGEX": f"^(?:{source})$"}}
@@ -127,56 +135,266 @@ ORDINAL = _re(f"{numbers.ORDINAL_WORD_RE}|{numbers.ORDINAL_DIGITS_RE}")
 TENS = _in(set(numbers.TENS), "?")
 DAY = _re(rf"{numbers.ORDINAL_WORD_RE}|{numbers.ORDINAL_DIGITS_RE}|{numbers.NUMBER_WORD_RE}|\d{{1,2}}")
 DAY_MORE = _re(rf"{numbers.ORDINAL_WORD_RE}|{numbers.ORDINAL_DIGITS_RE}|{numbers.NUMBER_WORD_RE}|\d{{1,4}}|-", "*")
-YEAR_MORE = _re(rf"{numbers.ORDINAL_WORD_RE}|{numbers.ORDINAL_DIGITS_RE}|{numbers.NUMBER_WORD_RE}|\d{{1,4}}|oh|o|and|,|-", "*")
+YEAR_MORE = _re(
+    rf"{numbers.ORDINAL_WORD_RE}|{numbers.ORDINAL_DIGITS_RE}|{numbers.NUMBER_WORD_RE}|\d{{1,4}}|oh|o|and|,|-", "*"
+)
 _DIGIT_WORD_RE = "|".join([*numbers.UNITS, *numbers.TEENS, *numbers.TENS, "oh", "o", "double", "triple"])
 
-_PAY_WORDS = {"pay", "paying", "pays", "paid", "send", "sending", "sent", "afford", "offer",
-              "offering", "deposit", "depositing", "transfer", "put", "putting", "give",
-              "giving", "manage", "payment", "amount", "spare", "pmt", "settle", "settling"}
-_PAY_FILLERS = {"you", "u", "ya", "about", "around", "like", "maybe", "only", "just", "is",
-                "of", "up", "to", "at", "least", "most", "another", "a", "an", "extra",
-                "additional", "me", "them", "probably", "abt", "approximately", "roughly",
-                "back", "down", "over", "off", "it", "'d", "be", "was", "will", "for", "the"}
+_PAY_WORDS = {
+    "pay",
+    "paying",
+    "pays",
+    "paid",
+    "send",
+    "sending",
+    "sent",
+    "afford",
+    "offer",
+    "offering",
+    "deposit",
+    "depositing",
+    "transfer",
+    "put",
+    "putting",
+    "give",
+    "giving",
+    "manage",
+    "payment",
+    "amount",
+    "spare",
+    "pmt",
+    "settle",
+    "settling",
+}
+_PAY_FILLERS = {
+    "you",
+    "u",
+    "ya",
+    "about",
+    "around",
+    "like",
+    "maybe",
+    "only",
+    "just",
+    "is",
+    "of",
+    "up",
+    "to",
+    "at",
+    "least",
+    "most",
+    "another",
+    "a",
+    "an",
+    "extra",
+    "additional",
+    "me",
+    "them",
+    "probably",
+    "abt",
+    "approximately",
+    "roughly",
+    "back",
+    "down",
+    "over",
+    "off",
+    "it",
+    "'d",
+    "be",
+    "was",
+    "will",
+    "for",
+    "the",
+}
 _NOT_AN_AMOUNT_AFTER = {
-    "day", "days", "week", "weeks", "wk", "wks", "month", "months", "mo", "mos", "year", "years",
-    "yr", "yrs", "time", "times", "payment", "payments", "installment", "installments", "bill",
-    "bills", "kid", "kids", "child", "children", "people", "card", "cards", "account",
-    "accounts", "of", "%", "percent", "am", "pm", "a.m.", "p.m.", "oclock", "o'clock", "hours",
-    "hour", "hrs", "minutes", "mins", "min", "loans", "loan", "items", "/", "th", "st", "nd", "rd",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "wk",
+    "wks",
+    "month",
+    "months",
+    "mo",
+    "mos",
+    "year",
+    "years",
+    "yr",
+    "yrs",
+    "time",
+    "times",
+    "payment",
+    "payments",
+    "installment",
+    "installments",
+    "bill",
+    "bills",
+    "kid",
+    "kids",
+    "child",
+    "children",
+    "people",
+    "card",
+    "cards",
+    "account",
+    "accounts",
+    "of",
+    "%",
+    "percent",
+    "am",
+    "pm",
+    "a.m.",
+    "p.m.",
+    "oclock",
+    "o'clock",
+    "hours",
+    "hour",
+    "hrs",
+    "minutes",
+    "mins",
+    "min",
+    "loans",
+    "loan",
+    "items",
+    "/",
+    "th",
+    "st",
+    "nd",
+    "rd",
 }
 _MONTH_UNITS = r"months?|mos?|mths?|mnths?|mons"
 _YEAR_UNITS = r"years?|yrs?"
-_YEAR_PREPS = {"over", "within", "in", "across", "spread", "under", "about", "around", "than",
-               "into"}
-_NOT_A_PLAN_LENGTH_AFTER = {"ago", "behind", "late", "overdue", "past", "old", "since", "later",
-                            "back", "now", "straight", "in", "running"}
-_NOT_A_PLAN_LENGTH_BEFORE = {"per", "each", "every", "once", "twice", "last", "past", "previous",
-                             "first"}
-_DATE_PREPS = {"on", "by", "before", "after", "until", "till", "til", "from", "starting", "due",
-               "around", "for"}
-_WEEKDAY_MODIFIERS = {"this", "next", "coming", "on", "by", "until", "till", "before", "last",
-                      "past", "til"}
-_CLAUSE_END_OK = {"please", "pls", "plz", "then", "thanks", "thank", "i", "one", "option",
-                  "is", "works", "sounds", "ok", "okay"}
-_WHOLE_MESSAGE_FILLERS = {"please", "pls", "plz", "ok", "okay", "um", "umm", "uh", "uhh", "er",
-                          "the", "number", "option", "choice", "plan", "#", "i", "'ll", "ll",
-                          "take", "choose", "pick", "go", "with", "let", "'s", "lets", "me",
-                          "want", "no", "yes", "yeah", "yep", "just", "thanks", "thank", "you",
-                          "one", "like", "would", "'d"}
+_YEAR_PREPS = {"over", "within", "in", "across", "spread", "under", "about", "around", "than", "into"}
+_NOT_A_PLAN_LENGTH_AFTER = {
+    "ago",
+    "behind",
+    "late",
+    "overdue",
+    "past",
+    "old",
+    "since",
+    "later",
+    "back",
+    "now",
+    "straight",
+    "in",
+    "running",
+}
+_NOT_A_PLAN_LENGTH_BEFORE = {"per", "each", "every", "once", "twice", "last", "past", "previous", "first"}
+_DATE_PREPS = {"on", "by", "before", "after", "until", "till", "til", "from", "starting", "due", "around", "for"}
+_WEEKDAY_MODIFIERS = {"this", "next", "coming", "on", "by", "until", "till", "before", "last", "past", "til"}
+_CLAUSE_END_OK = {
+    "please",
+    "pls",
+    "plz",
+    "then",
+    "thanks",
+    "thank",
+    "i",
+    "one",
+    "option",
+    "is",
+    "works",
+    "sounds",
+    "ok",
+    "okay",
+}
+_WHOLE_MESSAGE_FILLERS = {
+    "please",
+    "pls",
+    "plz",
+    "ok",
+    "okay",
+    "um",
+    "umm",
+    "uh",
+    "uhh",
+    "er",
+    "the",
+    "number",
+    "option",
+    "choice",
+    "plan",
+    "#",
+    "i",
+    "'ll",
+    "ll",
+    "take",
+    "choose",
+    "pick",
+    "go",
+    "with",
+    "let",
+    "'s",
+    "lets",
+    "me",
+    "want",
+    "no",
+    "yes",
+    "yeah",
+    "yep",
+    "just",
+    "thanks",
+    "thank",
+    "you",
+    "one",
+    "like",
+    "would",
+    "'d",
+}
 _NEGATORS = {"not", "n't", "nt", "never", "cannot", "unable", "without"}
-_NEGATING_PAIRS = {("no", "way"), ("instead", "of"), ("rather", "than"), ("less", "than"),
-                   ("other", "than"), ("more", "than")}
+_NEGATING_PAIRS = {
+    ("no", "way"),
+    ("instead", "of"),
+    ("rather", "than"),
+    ("less", "than"),
+    ("other", "than"),
+    ("more", "than"),
+}
 _CLAUSE_BREAKS = {"but", "so", "then", "and"}
-_YEAR_CONTEXT_BEFORE = {"in", "since", "year", "born", "from", "until", "till", "by", "of",
-                        "before", "after", "circa", "around", "til"}
+_YEAR_CONTEXT_BEFORE = {
+    "in",
+    "since",
+    "year",
+    "born",
+    "from",
+    "until",
+    "till",
+    "by",
+    "of",
+    "before",
+    "after",
+    "circa",
+    "around",
+    "til",
+}
 _CARD_WORDS = {"card", "ending", "ends", "digits", "last4", "cc"}
 # Numbers that are someone else's identifiers, not a ZIP or a last-4.
-_OTHER_NUMBER_WORDS = {"case", "phone", "reference", "ref", "confirmation", "claim", "docket",
-                       "routing", "ssn", "social", "tracking", "order", "policy", "member", "id",
-                       "extension", "ext", "ticket", "invoice", "check", "cheque"}
+_OTHER_NUMBER_WORDS = {
+    "case",
+    "phone",
+    "reference",
+    "ref",
+    "confirmation",
+    "claim",
+    "docket",
+    "routing",
+    "ssn",
+    "social",
+    "tracking",
+    "order",
+    "policy",
+    "member",
+    "id",
+    "extension",
+    "ext",
+    "ticket",
+    "invoice",
+    "check",
+    "cheque",
+}
 # A payment already made: a bare weekday or day of the month then looks back.
-_DONE_WORDS = {"paid", "payed", "sent", "mailed", "made", "did", "already", "submitted",
-               "transferred", "deposited"}
+_DONE_WORDS = {"paid", "payed", "sent", "mailed", "made", "did", "already", "submitted", "transferred", "deposited"}
 # A history ("I've been out of work for three months"): a duration that is not a plan length.
 _HISTORY_WORDS = _DONE_WORDS | {"been", "'ve", "was", "were", "had"}
 
@@ -195,22 +413,43 @@ PATTERNS: dict[str, list[list[dict]]] = {
     ],
     "money_context": [
         [_in(_PAY_WORDS), _in(_PAY_FILLERS, "?"), _in(_PAY_FILLERS, "?"), _in(_PAY_FILLERS, "?"), NUM, NUM_MORE],
-        [_in(["can", "could", "'ll", "will", "'d", "would"]), {"LOWER": "do"}, _in(_PAY_FILLERS, "?"),
-         _in(_PAY_FILLERS, "?"), NUM, NUM_MORE],
+        [
+            _in(["can", "could", "'ll", "will", "'d", "would"]),
+            {"LOWER": "do"},
+            _in(_PAY_FILLERS, "?"),
+            _in(_PAY_FILLERS, "?"),
+            NUM,
+            NUM_MORE,
+        ],
     ],
     "months": [
         [_in(["a", "an"], "?"), NUM, NUM_MORE, HYPHEN, _re(_MONTH_UNITS)],
         [NUM, NUM_MORE, {"LOWER": "monthly"}, _re(r"payments?|installments?|instalments?")],
         [_in(_YEAR_PREPS), _re(f"a|an|{_NUM_RE}"), NUM_MORE, HYPHEN, _re(_YEAR_UNITS)],
-        [_in(_YEAR_PREPS, "?"), _re(f"a|an|{_NUM_RE}", "?"), _re(_YEAR_UNITS), {"LOWER": "and"},
-         {"LOWER": "a"}, {"LOWER": "half"}],
-        [_re(f"a|an|{_NUM_RE}"), NUM_MORE, HYPHEN, _re(_YEAR_UNITS),
-         _re(r"plan|one|option|term|program|arrangement|payment|deal")],
+        [
+            _in(_YEAR_PREPS, "?"),
+            _re(f"a|an|{_NUM_RE}", "?"),
+            _re(_YEAR_UNITS),
+            {"LOWER": "and"},
+            {"LOWER": "a"},
+            {"LOWER": "half"},
+        ],
+        [
+            _re(f"a|an|{_NUM_RE}"),
+            NUM_MORE,
+            HYPHEN,
+            _re(_YEAR_UNITS),
+            _re(r"plan|one|option|term|program|arrangement|payment|deal"),
+        ],
         [{"LOWER": "half"}, _in(["a", "an"], "?"), _re(r"years?")],
     ],
     "date_word": [
-        [_re(r"today|tonight|tday|2day|tomorrow|tomorow|tommorow|tommorrow|tmrw|tmr|tmw|tmrrw"
-             r"|2morrow|2moro|2mrw|tomoro|yesterday")],
+        [
+            _re(
+                r"today|tonight|tday|2day|tomorrow|tomorow|tommorow|tommorrow|tmrw|tmr|tmw|tmrrw"
+                r"|2morrow|2moro|2mrw|tomoro|yesterday"
+            )
+        ],
         [THE, {"LOWER": "day"}, {"LOWER": "after"}, _re(r"tomorrow|tomorow|tommorow|tmrw|tmr|2morrow")],
     ],
     "weekday": [
@@ -219,11 +458,23 @@ PATTERNS: dict[str, list[list[dict]]] = {
         [_re(rf"(?:{dates.WEEKDAY_RE})\.?"), {"LOWER": "next"}, {"LOWER": "week"}],
     ],
     "date_relative": [
-        [_in(["in", "within"]), _in(["like", "about", "around", "another", "maybe", "just", "only"], "?"),
-         _re(f"a|an|couple|{_NUM_RE}"), NUM_MORE, {"LOWER": "couple", "OP": "?"}, {"LOWER": "of", "OP": "?"},
-         _re(r"days?|weeks?|wks?|months?|fortnight")],
-        [_re(f"a|an|couple|{_NUM_RE}"), NUM_MORE, {"LOWER": "of", "OP": "?"}, _re(r"days?|weeks?|wks?|months?"),
-         {"LOWER": "from"}, _re(r"now|today|tomorrow|tmrw")],
+        [
+            _in(["in", "within"]),
+            _in(["like", "about", "around", "another", "maybe", "just", "only"], "?"),
+            _re(f"a|an|couple|{_NUM_RE}"),
+            NUM_MORE,
+            {"LOWER": "couple", "OP": "?"},
+            {"LOWER": "of", "OP": "?"},
+            _re(r"days?|weeks?|wks?|months?|fortnight"),
+        ],
+        [
+            _re(f"a|an|couple|{_NUM_RE}"),
+            NUM_MORE,
+            {"LOWER": "of", "OP": "?"},
+            _re(r"days?|weeks?|wks?|months?"),
+            {"LOWER": "from"},
+            _re(r"now|today|tomorrow|tmrw"),
+        ],
     ],
     "date_calendar": [
         [{"LOWER": "next"}, _re(r"week|wk|month")],
@@ -238,25 +489,47 @@ PATTERNS: dict[str, list[list[dict]]] = {
     "day_first": [[THE, DAY, DAY_MORE, {"LOWER": "of", "OP": "?"}, MONTH, YEAR_MORE]],
     "day_of_month": [
         [_in(_DATE_PREPS, "?"), THE, TENS, HYPHEN, ORDINAL],
-        [_in(_DATE_PREPS, "?"), THE, TENS, HYPHEN, ORDINAL, {"LOWER": "of"}, _in(["the", "this", "next"]),
-         {"LOWER": "month"}],
+        [
+            _in(_DATE_PREPS, "?"),
+            THE,
+            TENS,
+            HYPHEN,
+            ORDINAL,
+            {"LOWER": "of"},
+            _in(["the", "this", "next"]),
+            {"LOWER": "month"},
+        ],
         [_in(_DATE_PREPS), {"LOWER": "the"}, _re(rf"\d{{1,2}}|{numbers.NUMBER_WORD_RE}"), NUM_MORE],
     ],
     "plan_ordinal": [
-        [THE, _re(r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|[1-9](?:st|nd|rd|th)"),
-         _re(r"one|option|plan|choice|offer|1")],
+        [
+            THE,
+            _re(r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|[1-9](?:st|nd|rd|th)"),
+            _re(r"one|option|plan|choice|offer|1"),
+        ],
     ],
     "plan_number": [
-        [_re(r"option|plan|choice|number|num|nr|#"), {"ORTH": "#", "OP": "?"},
-         _re(r"[1-9]|one|two|three|four|five|six|seven|eight|nine")],
+        [
+            _re(r"option|plan|choice|number|num|nr|#"),
+            {"ORTH": "#", "OP": "?"},
+            _re(r"[1-9]|one|two|three|four|five|six|seven|eight|nine"),
+        ],
         [{"LOWER": "no"}, {"ORTH": "."}, _re(r"[1-9]")],
     ],
     "plan_past_due": [
         [_in(["the", "just", "only", "pay", "paying"]), {"LOWER": "past"}, HYPHEN, {"LOWER": "due"}],
-        [_in(["the", "just", "only", "pay", "paying"], "?"), {"LOWER": "past"}, HYPHEN, {"LOWER": "due"},
-         _re(r"amount|balance|part|portion|one|payment|bit")],
-        [_in(["the", "just", "only", "pay", "paying"], "?"), _re(r"pastdue|overdue"),
-         _re(r"amount|balance|part|portion|one|payment|bit")],
+        [
+            _in(["the", "just", "only", "pay", "paying"], "?"),
+            {"LOWER": "past"},
+            HYPHEN,
+            {"LOWER": "due"},
+            _re(r"amount|balance|part|portion|one|payment|bit"),
+        ],
+        [
+            _in(["the", "just", "only", "pay", "paying"], "?"),
+            _re(r"pastdue|overdue"),
+            _re(r"amount|balance|part|portion|one|payment|bit"),
+        ],
         [_in(["the", "just", "only", "pay", "paying"]), _re(r"pastdue|overdue")],
         [{"LOWER": {"IN": ["what", "whats"]}}, _in(["'s", "is"], "?"), {"LOWER": "past"}, HYPHEN, {"LOWER": "due"}],
     ],
@@ -265,7 +538,12 @@ PATTERNS: dict[str, list[list[dict]]] = {
         [_in(["pay", "paying"]), {"LOWER": "it"}, {"LOWER": "all"}, {"LOWER": "off", "OP": "?"}],
         [_in(["pay", "paying"]), {"LOWER": "it"}, {"LOWER": "off"}],
         [_in(["pay", "paying"]), _in(["everything", "all"])],
-        [_in(["pay", "paying"]), {"LOWER": "off"}, _in(["the", "my", "this"], "?"), _re(r"balance|debt|card|account|whole|entire")],
+        [
+            _in(["pay", "paying"]),
+            {"LOWER": "off"},
+            _in(["the", "my", "this"], "?"),
+            _re(r"balance|debt|card|account|whole|entire"),
+        ],
         [_re(r"full|whole|entire|total|complete"), _re(r"balance|amount|thing|payoff|debt|payment")],
         [{"LOWER": "all"}, {"LOWER": "of"}, {"LOWER": "it"}],
         [{"LOWER": "payoff"}, _re(r"amount|balance|quote")],
@@ -283,6 +561,7 @@ PATTERNS: dict[str, list[list[dict]]] = {
 
 # --- extraction -------------------------------------------------------------------------
 
+
 @dataclass
 class _Candidate:
     entity: str
@@ -298,8 +577,8 @@ class _Context:
     doc: Doc
     today: date
     birth: bool  # the message talks about birth: full dates are dates of birth
-    card: bool   # ... about the card: a 4-digit year-like number is still a last-4
-    past: bool   # ... about something already done: bare weekdays and days look back
+    card: bool  # ... about the card: a 4-digit year-like number is still a last-4
+    past: bool  # ... about something already done: bare weekdays and days look back
     words: list[str] = field(default_factory=list)
 
 
@@ -313,8 +592,29 @@ def build_nlp() -> Language:
     """`spacy.blank("en")` whose tokenizer also splits units glued to digits (`200dollars`,
     `6mo`, `5k`, `10days`), so the matcher sees the number and the unit as tokens."""
     nlp = spacy.blank("en")
-    units = ["dollars", "dollar", "bucks", "usd", "months", "month", "mos", "mo", "mths", "k",
-             "days", "day", "weeks", "week", "wks", "wk", "years", "year", "yrs", "yr", "grand"]
+    units = [
+        "dollars",
+        "dollar",
+        "bucks",
+        "usd",
+        "months",
+        "month",
+        "mos",
+        "mo",
+        "mths",
+        "k",
+        "days",
+        "day",
+        "weeks",
+        "week",
+        "wks",
+        "wk",
+        "years",
+        "year",
+        "yrs",
+        "yr",
+        "grand",
+    ]
     ci = ["".join(f"[{c.lower()}{c.upper()}]" for c in unit) for unit in units]
     suffixes = [*nlp.Defaults.suffixes, rf"(?<=[0-9])(?:{'|'.join(ci)})"]
     nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
@@ -331,22 +631,38 @@ class EntityFinder:
             self.matcher.add(key, patterns, greedy="LONGEST")
         self.distress = DistressMatcher(self.nlp)
         self._handlers: dict[str, Callable[[_Context, int, int], list[_Candidate]]] = {
-            "money": self._money, "money_context": self._money_context, "months": self._months,
-            "date_word": self._date_word, "weekday": self._weekday,
-            "date_relative": self._date_relative, "date_calendar": self._date_calendar,
-            "date_numeric": self._date_numeric, "month_first": self._month_first,
-            "day_first": self._day_first, "day_of_month": self._day_of_month,
-            "plan_ordinal": self._plan_ordinal, "plan_number": self._plan_number,
+            "money": self._money,
+            "money_context": self._money_context,
+            "months": self._months,
+            "date_word": self._date_word,
+            "weekday": self._weekday,
+            "date_relative": self._date_relative,
+            "date_calendar": self._date_calendar,
+            "date_numeric": self._date_numeric,
+            "month_first": self._month_first,
+            "day_first": self._day_first,
+            "day_of_month": self._day_of_month,
+            "plan_ordinal": self._plan_ordinal,
+            "plan_number": self._plan_number,
             "digits": self._digits,
-            **{key: self._plan_named for key in PATTERNS if key.startswith("plan_") and key not in
-               ("plan_ordinal", "plan_number")},
+            **{
+                key: self._plan_named
+                for key in PATTERNS
+                if key.startswith("plan_") and key not in ("plan_ordinal", "plan_number")
+            },
         }
 
     def find(self, text: str, today: date) -> Findings:
         doc = self.nlp(text.translate(_QUOTES))
         words = [t.lower_ for t in doc]
-        ctx = _Context(doc, today, birth=bool(dates.BIRTH_WORDS & set(words)),
-                       card=bool(_CARD_WORDS & set(words)), past=bool(_DONE_WORDS & set(words)), words=words)
+        ctx = _Context(
+            doc,
+            today,
+            birth=bool(dates.BIRTH_WORDS & set(words)),
+            card=bool(_CARD_WORDS & set(words)),
+            past=bool(_DONE_WORDS & set(words)),
+            words=words,
+        )
         candidates: list[_Candidate] = []
         for match_id, start, end in self.matcher(doc):
             key = self.nlp.vocab.strings[match_id]
@@ -365,7 +681,7 @@ class EntityFinder:
 
     @staticmethod
     def _entity(doc: Doc, c: _Candidate) -> dict:
-        span = doc[c.start:c.end]
+        span = doc[c.start : c.end]
         return _entity_dict(c.entity, c.value, span.start_char, span.end_char)
 
     # money ------------------------------------------------------------------------------
@@ -392,14 +708,17 @@ class EntityFinder:
         value, used = parsed
         run = _number_run_length(ctx, start + first)
         if used < run:  # "pay one fifty": not "one" but the spoken shorthand, or nothing
-            value = numbers.parse_dollars(words[first:first + run], colloquial=True)
+            value = numbers.parse_dollars(words[first : first + run], colloquial=True)
             if value is None:
                 return []
             used = run
         after = start + first + used
         span_start = start + first - (1 if words[first - 1] in ("a", "an") else 0)  # "pay a hundred"
-        if after < len(ctx.doc) and (ctx.words[after] in _NOT_AN_AMOUNT_AFTER | numbers.CURRENCY_WORDS
-                                     or ctx.words[after] in _MONTH_NAMES or ctx.doc[after].text == "/"):
+        if after < len(ctx.doc) and (
+            ctx.words[after] in _NOT_AN_AMOUNT_AFTER | numbers.CURRENCY_WORDS
+            or ctx.words[after] in _MONTH_NAMES
+            or ctx.doc[after].text == "/"
+        ):
             return []
         cents = numbers.to_cents(value)
         if not cents:
@@ -513,23 +832,25 @@ class EntityFinder:
         if before is None:
             return []
         day, used_before = before
-        rest = words[month_index + 1:]
+        rest = words[month_index + 1 :]
         year, used_after = None, 0
         skip = 1 if rest[:1] == [","] else 0
         for year_len in range(min(5, len(rest) - skip), 0, -1):
             after = start + month_index + 1 + skip + year_len
             ends = after >= len(ctx.doc) or ctx.doc[after].is_punct
-            year = numbers.parse_year(rest[skip:skip + year_len], two_digit=ends)
+            year = numbers.parse_year(rest[skip : skip + year_len], two_digit=ends)
             if year is not None:
                 year = dates.full_year(year, ctx.today, birth=ctx.birth) if year < 100 else year
                 used_after = skip + year_len
                 break
         first = start + month_index - used_before
-        return self._month_day_year(ctx, dates.month_number(words[month_index]), day, year, first,
-                                    start + month_index + 1 + used_after)
+        return self._month_day_year(
+            ctx, dates.month_number(words[month_index]), day, year, first, start + month_index + 1 + used_after
+        )
 
-    def _month_day_year(self, ctx: _Context, month: int, day: int, year: int | None,
-                        start: int, end: int) -> list[_Candidate]:
+    def _month_day_year(
+        self, ctx: _Context, month: int, day: int, year: int | None, start: int, end: int
+    ) -> list[_Candidate]:
         if year is None:
             d = dates.month_day_date(month, day, ctx.today)
             return [_Candidate(DATE, d.isoformat(), start, end, P_DATE)] if d else []
@@ -592,17 +913,18 @@ class EntityFinder:
     # plan choices -----------------------------------------------------------------------
 
     def _plan_ordinal(self, ctx: _Context, start: int, end: int) -> list[_Candidate]:
-        ordinal = numbers.parse_ordinal(ctx.words[end - 2:end - 1])
+        ordinal = numbers.parse_ordinal(ctx.words[end - 2 : end - 1])
         if ordinal is None or not 1 <= ordinal <= 9:
             return []
         return [_Candidate(PLAN_CHOICE, str(ordinal), start, end, P_PLAN_EXPLICIT)]
 
     def _plan_number(self, ctx: _Context, start: int, end: int) -> list[_Candidate]:
-        choice = numbers.small_choice(ctx.words[end - 1:end])
+        choice = numbers.small_choice(ctx.words[end - 1 : end])
         if choice is None:
             return []
-        if end < len(ctx.doc) and (ctx.words[end] in _NOT_AN_AMOUNT_AFTER | numbers.CURRENCY_WORDS
-                                   or _is_number_token(ctx.doc[end])):
+        if end < len(ctx.doc) and (
+            ctx.words[end] in _NOT_AN_AMOUNT_AFTER | numbers.CURRENCY_WORDS or _is_number_token(ctx.doc[end])
+        ):
             return []  # "plan 6 months", "number 5 5 5"
         return [_Candidate(PLAN_CHOICE, str(choice), start, end, P_PLAN)]
 
@@ -626,8 +948,7 @@ class EntityFinder:
 
     def _lone_number(self, ctx: _Context) -> list[_Candidate]:
         """`2`, `two`, `2 please`, `second`: the whole message is one small number."""
-        content = [i for i, t in enumerate(ctx.doc)
-                   if not t.is_punct and ctx.words[i] not in _WHOLE_MESSAGE_FILLERS]
+        content = [i for i, t in enumerate(ctx.doc) if not t.is_punct and ctx.words[i] not in _WHOLE_MESSAGE_FILLERS]
         if len(content) != 1:
             if len(content) == 0 and ctx.words.count("one") == 1:
                 content = [ctx.words.index("one")]
@@ -646,8 +967,11 @@ class EntityFinder:
         doc, words = ctx.doc, ctx.words
         if start > 0 and words[start - 1] == "last" and words[start] in ("four", "4"):
             start += 1  # "last four 4821"
-        while start < end and words[start] in ("-", "oh", "o") and not (
-                words[start] in ("oh", "o") and start + 1 < end and words[start + 1] in numbers.NUMBER_WORDS):
+        while (
+            start < end
+            and words[start] in ("-", "oh", "o")
+            and not (words[start] in ("oh", "o") and start + 1 < end and words[start + 1] in numbers.NUMBER_WORDS)
+        ):
             start += 1
         while end > start and words[end - 1] == "-":
             end -= 1
@@ -661,17 +985,19 @@ class EntityFinder:
             return []  # "4111 1111 1111 1111", "512 555 1234": never part of a longer number
         if len({len(t.text) for t in typed_groups}) > 1:
             return []  # "11 2 72" is a date typed with spaces, not a ZIP
-        if start > 0 and words[start - 1] in ("$", "#") or (end < len(doc) and words[end] in
-                                                            _NOT_AN_AMOUNT_AFTER | numbers.CURRENCY_WORDS):
+        if (
+            start > 0
+            and words[start - 1] in ("$", "#")
+            or (end < len(doc) and words[end] in _NOT_AN_AMOUNT_AFTER | numbers.CURRENCY_WORDS)
+        ):
             return []
-        if _OTHER_NUMBER_WORDS & set(words[max(0, start - 4):start]):
+        if _OTHER_NUMBER_WORDS & set(words[max(0, start - 4) : start]):
             return []  # "my case number is ..."
         digits = numbers.parse_digit_string([t.lower_ for t in tokens])
         if digits is None:
             return []
         if len(digits) == 4:
-            if (start > 0 and words[start - 1] in _YEAR_CONTEXT_BEFORE and 1900 <= int(digits) <= 2099
-                    and not ctx.card):
+            if start > 0 and words[start - 1] in _YEAR_CONTEXT_BEFORE and 1900 <= int(digits) <= 2099 and not ctx.card:
                 return []  # "since 2019"
             return [_Candidate(CARD_LAST4, digits, start, end, P_DIGITS)]
         if len(digits) == 5:
@@ -682,8 +1008,16 @@ class EntityFinder:
 
     def _zip_plus_four(self, ctx: _Context, start: int, end: int) -> list[_Candidate]:
         span = ctx.doc[start:end]
-        if len(span) == 3 and len(span[0].text) == 5 and span[1].text == "-" and len(span[2].text) == 4 \
-                and not span[0].whitespace_ and not span[1].whitespace_ and span[0].is_digit and span[2].is_digit:
+        if (
+            len(span) == 3
+            and len(span[0].text) == 5
+            and span[1].text == "-"
+            and len(span[2].text) == 4
+            and not span[0].whitespace_
+            and not span[1].whitespace_
+            and span[0].is_digit
+            and span[2].is_digit
+        ):
             return [_Candidate(ZIP, span[0].text, start, end, P_DIGITS)]
         return []
 
@@ -702,8 +1036,10 @@ def _is_number_token(token) -> bool:
 def _number_run_length(ctx: _Context, start: int) -> int:
     """How many tokens from `start` are number words or typed numbers (or `-` between)."""
     end = start
-    while end < len(ctx.doc) and (_is_number_token(ctx.doc[end]) or (
-            ctx.words[end] == "-" and end + 1 < len(ctx.doc) and _is_number_token(ctx.doc[end + 1]))):
+    while end < len(ctx.doc) and (
+        _is_number_token(ctx.doc[end])
+        or (ctx.words[end] == "-" and end + 1 < len(ctx.doc) and _is_number_token(ctx.doc[end + 1]))
+    ):
         end += 1
     return end - start
 
@@ -738,8 +1074,7 @@ def _resolve(candidates: list[_Candidate]) -> list[_Candidate]:
     for c in sorted(candidates, key=lambda c: (c.priority, -(c.end - c.start), c.start)):
         if c.end <= c.start:
             continue
-        clash = any(c.start < a.end and a.start < c.end and (c.group is None or c.group != a.group)
-                    for a in accepted)
+        clash = any(c.start < a.end and a.start < c.end and (c.group is None or c.group != a.group) for a in accepted)
         duplicate = any(c.entity == a.entity and c.start == a.start and c.end == a.end for a in accepted)
         if not clash and not duplicate:
             accepted.append(c)
@@ -758,6 +1093,7 @@ def _entity_dict(entity: str, value: Any, start: int, end: int) -> dict:
 
 # --- the Rasa component -----------------------------------------------------------------
 
+
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER],
     is_trainable=False,
@@ -767,28 +1103,28 @@ class EvenkeelEntityExtractor(GraphComponent, EntityExtractorMixin, IntentClassi
     the `distress` intent override (see the module docstring)."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"default_timezone": "America/New_York"}
 
     @staticmethod
-    def supported_languages() -> Optional[List[Text]]:
+    def supported_languages() -> list[str] | None:
         return ["en"]
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["spacy"]
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> EvenkeelEntityExtractor:
         return cls(config)
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         self.component_config = {**self.get_default_config(), **config}
         name = self.component_config["default_timezone"]
         default_zone = dates.zone(name) if isinstance(name, str) else None
@@ -799,25 +1135,25 @@ class EvenkeelEntityExtractor(GraphComponent, EntityExtractorMixin, IntentClassi
         self._default_zone = default_zone
         self._finder = EntityFinder()
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
             if not text:
                 continue
             try:
                 findings = self._finder.find(text, self._today(message))
-            except Exception as error:  # noqa: BLE001 - one odd message must still get a reply
+            except Exception as error:
                 # The text is not logged: it may hold what the customer should not have typed.
-                logger.error("entity extraction failed (%s); message kept without our entities",
-                             type(error).__name__)
+                logger.error("entity extraction failed (%s); message kept without our entities", type(error).__name__)
                 continue
             ours = self.add_extractor_name(findings.entities)
             kept = [e for e in message.get(ENTITIES, []) if not _replaced_by(e, ours)]
             message.set(ENTITIES, kept + ours, add_to_output=True)
             if findings.distress:
                 _override_intent(message)
-                logger.debug("distress phrasing (%s) found; intent set to %s",
-                             findings.distress[0].kind, DISTRESS_INTENT)
+                logger.debug(
+                    "distress phrasing (%s) found; intent set to %s", findings.distress[0].kind, DISTRESS_INTENT
+                )
         return messages
 
     def _today(self, message: Message) -> date:
@@ -836,8 +1172,12 @@ def _replaced_by(entity: dict, ours: list[dict]) -> bool:
     start, end = entity.get(ENTITY_ATTRIBUTE_START), entity.get(ENTITY_ATTRIBUTE_END)
     if start is None or end is None:
         return False
-    return any(o[ENTITY_ATTRIBUTE_TYPE] == entity[ENTITY_ATTRIBUTE_TYPE]
-               and start < o[ENTITY_ATTRIBUTE_END] and o[ENTITY_ATTRIBUTE_START] < end for o in ours)
+    return any(
+        o[ENTITY_ATTRIBUTE_TYPE] == entity[ENTITY_ATTRIBUTE_TYPE]
+        and start < o[ENTITY_ATTRIBUTE_END]
+        and o[ENTITY_ATTRIBUTE_START] < end
+        for o in ours
+    )
 
 
 def _override_intent(message: Message) -> None:

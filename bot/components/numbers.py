@@ -15,25 +15,67 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4,
-    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
 }
 TEENS = {
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
 TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "ninty": 90,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fourty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "ninty": 90,
 }
 SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 # "oh"/"o" are zeros only inside spoken digit strings and years ("seven oh one", "twenty oh five").
 ZEROES = {"oh", "o"}
 ORDINALS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-    "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "twelth": 12,
-    "thirteenth": 13, "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17,
-    "eighteenth": 18, "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "twelth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+    "thirtieth": 30,
 }
 NUMBER_WORDS = {**UNITS, **TEENS, **TENS, **SCALES}
 
@@ -73,8 +115,8 @@ def parse_number_prefix(words: Sequence[str]) -> tuple[Decimal, int] | None:
     A typed number never combines with a following number (`200 5` reads as 200), and two
     small numbers never add up (`one two` reads as 1): those are digit strings, not cardinals.
     """
-    total = Decimal(0)       # completed thousands/millions
-    group = Decimal(0)       # the part below the last scale word
+    total = Decimal(0)  # completed thousands/millions
+    group = Decimal(0)  # the part below the last scale word
     last: str | None = None  # kind of the previous word
     last_scale = 10**9
     best: tuple[Decimal, int] | None = None
@@ -277,8 +319,19 @@ def small_choice(words: Sequence[str]) -> int | None:
     return value if value is not None and 1 <= value <= 9 else None
 
 
-CURRENCY_WORDS = {"dollars", "dollar", "bucks", "buck", "usd", "dollaz", "dolla", "dollers",
-                  "doller", "dolars", "dolar"}
+CURRENCY_WORDS = {
+    "dollars",
+    "dollar",
+    "bucks",
+    "buck",
+    "usd",
+    "dollaz",
+    "dolla",
+    "dollers",
+    "doller",
+    "dolars",
+    "dolar",
+}
 CENT_WORDS = {"cents", "cent", "pennies"}
 THOUSANDS_WORDS = {"k", "grand"}
 
@@ -314,7 +367,7 @@ def read_money(words: Sequence[str]) -> tuple[int, int, int] | None:
             return None
         used = currency + 1
         if cent is not None and cent > currency + 1:
-            cent_words = body[currency + 1:cent]
+            cent_words = body[currency + 1 : cent]
             cents = parse_int(cent_words[1:] if cent_words[0] == "and" else cent_words)
             if cents is not None and cents <= 99:
                 value += Decimal(cents) / 100
@@ -323,7 +376,7 @@ def read_money(words: Sequence[str]) -> tuple[int, int, int] | None:
         before = body[:cent]
         if dollar_sign and "and" in before:
             split = len(before) - 1 - before[::-1].index("and")
-            dollars, cents = parse_dollars(before[:split]), parse_int(before[split + 1:])
+            dollars, cents = parse_dollars(before[:split]), parse_int(before[split + 1 :])
             if dollars is None or cents is None or cents > 99:
                 return None
             value = dollars + Decimal(cents) / 100

@@ -53,7 +53,9 @@ class FlagRepository:
         return result.rowcount > 0  # type: ignore[attr-defined]
 
     def account_ids_with_phone(self, phone: str) -> list[str]:
-        return list(self.session.scalars(select(AccountRow.id).where(AccountRow.phone == phone).order_by(AccountRow.id)))
+        return list(
+            self.session.scalars(select(AccountRow.id).where(AccountRow.phone == phone).order_by(AccountRow.id))
+        )
 
     def account_exists(self, account_id: str) -> bool:
         return self.session.scalar(select(AccountRow.id).where(AccountRow.id == account_id)) is not None
@@ -79,10 +81,15 @@ class ContactEventRepository:
     def find(self, account_id: str, medium: Medium, kind: ContactKind, conversation_id: str) -> int | None:
         """The id of this conversation's event of this kind, if one was recorded already."""
         return self.session.scalar(
-            select(ContactEventRow.id).where(
-                ContactEventRow.account_id == account_id, ContactEventRow.medium == medium.value,
-                ContactEventRow.kind == kind.value, ContactEventRow.conversation_id == conversation_id,
-            ).order_by(ContactEventRow.id).limit(1)
+            select(ContactEventRow.id)
+            .where(
+                ContactEventRow.account_id == account_id,
+                ContactEventRow.medium == medium.value,
+                ContactEventRow.kind == kind.value,
+                ContactEventRow.conversation_id == conversation_id,
+            )
+            .order_by(ContactEventRow.id)
+            .limit(1)
         )
 
     def between(self, account_id: str, medium: Medium, since: datetime, until: datetime) -> list[ContactEvent]:
@@ -96,9 +103,7 @@ class ContactEventRepository:
             )
             .order_by(ContactEventRow.at, ContactEventRow.id)
         )
-        return [
-            ContactEvent(Medium(r.medium), ContactKind(r.kind), Direction(r.direction), r.at) for r in rows
-        ]
+        return [ContactEvent(Medium(r.medium), ContactKind(r.kind), Direction(r.direction), r.at) for r in rows]
 
 
 PENDING_REVIEW = "pending_review"
@@ -114,8 +119,9 @@ class ReportRepository:
 
     def pending_kinds(self, account_id: str) -> list[ReportKind]:
         rows = self.session.scalars(
-            select(AccountReportRow.kind)
-            .where(AccountReportRow.account_id == account_id, AccountReportRow.status == PENDING_REVIEW)
+            select(AccountReportRow.kind).where(
+                AccountReportRow.account_id == account_id, AccountReportRow.status == PENDING_REVIEW
+            )
         )
         return [ReportKind(k) for k in rows]
 
@@ -128,18 +134,24 @@ class ReportRepository:
             conditions.append(AccountReportRow.conversation_id == conversation_id)
         if not conditions:
             return []
-        return list(self.session.scalars(
-            select(AccountReportRow)
-            .where(AccountReportRow.status == PENDING_REVIEW, or_(*conditions))
-            .order_by(AccountReportRow.id)
-        ))
+        return list(
+            self.session.scalars(
+                select(AccountReportRow)
+                .where(AccountReportRow.status == PENDING_REVIEW, or_(*conditions))
+                .order_by(AccountReportRow.id)
+            )
+        )
 
     def all_pending(self, limit: int) -> list[AccountReportRow]:
         """Every pending row, oldest first: reports no case points to must still reach a person."""
-        return list(self.session.scalars(
-            select(AccountReportRow).where(AccountReportRow.status == PENDING_REVIEW)
-            .order_by(AccountReportRow.id).limit(limit)
-        ))
+        return list(
+            self.session.scalars(
+                select(AccountReportRow)
+                .where(AccountReportRow.status == PENDING_REVIEW)
+                .order_by(AccountReportRow.id)
+                .limit(limit)
+            )
+        )
 
     def get(self, row_id: int) -> AccountReportRow | None:
         return self.session.get(AccountReportRow, row_id)

@@ -4,6 +4,7 @@ act on one case at once the database decides, and exactly one of them changes it
 from __future__ import annotations
 
 from datetime import datetime
+
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -36,8 +37,11 @@ class HandoffRepository:
         """The open or claimed verification lock-out case of an account, from any conversation."""
         return self.session.scalars(
             select(HandoffRow)
-            .where(HandoffRow.account_id == account_id, HandoffRow.reason == "verification_locked",
-                   HandoffRow.status.in_(_ACTIVE))
+            .where(
+                HandoffRow.account_id == account_id,
+                HandoffRow.reason == "verification_locked",
+                HandoffRow.status.in_(_ACTIVE),
+            )
             .order_by(HandoffRow.created_at, HandoffRow.id)
             .limit(1)
         ).first()
@@ -73,8 +77,11 @@ class HandoffRepository:
         """Back to the queue at its old place: `waiting_since` is kept, the customer is still waiting."""
         result = self.session.execute(
             update(HandoffRow)
-            .where(HandoffRow.id == case_id, HandoffRow.status == HandoffStatus.CLAIMED.value,
-                   HandoffRow.claimed_by == agent)
+            .where(
+                HandoffRow.id == case_id,
+                HandoffRow.status == HandoffStatus.CLAIMED.value,
+                HandoffRow.claimed_by == agent,
+            )
             .values(status=HandoffStatus.OPEN.value, claimed_by=None, claimed_at=None)
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
@@ -82,8 +89,11 @@ class HandoffRepository:
     def resolve(self, case_id: str, agent: str, outcome: str, at: datetime) -> bool:
         result = self.session.execute(
             update(HandoffRow)
-            .where(HandoffRow.id == case_id, HandoffRow.status == HandoffStatus.CLAIMED.value,
-                   HandoffRow.claimed_by == agent)
+            .where(
+                HandoffRow.id == case_id,
+                HandoffRow.status == HandoffStatus.CLAIMED.value,
+                HandoffRow.claimed_by == agent,
+            )
             .values(status=HandoffStatus.RESOLVED.value, resolved_at=at, outcome=outcome)
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
@@ -117,4 +127,3 @@ class HandoffRepository:
             )
         )
         return int(ahead or 0) + 1
-

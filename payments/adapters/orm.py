@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -66,7 +79,7 @@ class AccountRow(Base):
     statement_fees_cents: Mapped[int] = mapped_column(Integer)
     statement_payments_cents: Mapped[int] = mapped_column(Integer)
 
-    flags: Mapped[list["AccountFlagRow"]] = relationship(
+    flags: Mapped[list[AccountFlagRow]] = relationship(
         back_populates="account", cascade="all, delete-orphan", lazy="selectin"
     )
 
@@ -175,7 +188,7 @@ class PlanRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    installments: Mapped[list["InstallmentRow"]] = relationship(
+    installments: Mapped[list[InstallmentRow]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", lazy="selectin", order_by="InstallmentRow.seq"
     )
 
@@ -300,7 +313,7 @@ class HandoffRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
-    notes: Mapped[list["HandoffNoteRow"]] = relationship(
+    notes: Mapped[list[HandoffNoteRow]] = relationship(
         back_populates="handoff", cascade="all, delete-orphan", lazy="selectin", order_by="HandoffNoteRow.id"
     )
 

@@ -53,23 +53,31 @@ class PaymentRepository:
 
     def links_past_expiry(self, now: datetime, limit: int) -> list[PaymentRow]:
         """Pending link payments whose link ran out (not yet marked expired)."""
-        return list(self.session.scalars(
-            select(PaymentRow)
-            .where(PaymentRow.status == "pending", PaymentRow.method == "link", PaymentRow.link_expires_at <= now)
-            .order_by(PaymentRow.link_expires_at)
-            .limit(limit)
-        ))
+        return list(
+            self.session.scalars(
+                select(PaymentRow)
+                .where(PaymentRow.status == "pending", PaymentRow.method == "link", PaymentRow.link_expires_at <= now)
+                .order_by(PaymentRow.link_expires_at)
+                .limit(limit)
+            )
+        )
 
     def expired_intents_to_cancel(self, limit: int) -> list[PaymentRow]:
         """Expired (or cancelled: e.g. the account settled meanwhile) link payments whose
         PaymentIntent Stripe has not cancelled yet."""
-        return list(self.session.scalars(
-            select(PaymentRow)
-            .where(PaymentRow.status.in_(("expired", "canceled")), PaymentRow.method == "link",
-                   PaymentRow.stripe_payment_intent_id.is_not(None), PaymentRow.stripe_intent_canceled_at.is_(None))
-            .order_by(PaymentRow.updated_at)
-            .limit(limit)
-        ))
+        return list(
+            self.session.scalars(
+                select(PaymentRow)
+                .where(
+                    PaymentRow.status.in_(("expired", "canceled")),
+                    PaymentRow.method == "link",
+                    PaymentRow.stripe_payment_intent_id.is_not(None),
+                    PaymentRow.stripe_intent_canceled_at.is_(None),
+                )
+                .order_by(PaymentRow.updated_at)
+                .limit(limit)
+            )
+        )
 
     def for_installment(self, installment_id: int) -> list[PaymentRow]:
         """Payments made for an installment, newest first."""

@@ -54,19 +54,22 @@ class RasaConversations:
 
     async def events(self, conversation_id: str) -> list[dict[str, Any]]:
         """Every event of the conversation, oldest first (all sessions)."""
-        tracker = await self._request("GET", self._url(conversation_id, "tracker"),
-                                      params={"include_events": "ALL"})
+        tracker = await self._request("GET", self._url(conversation_id, "tracker"), params={"include_events": "ALL"})
         return list(tracker.get("events") or [])
 
     async def append(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
         """Add events; a bot event is also sent to the customer on the channel they last used."""
         await self._request(
-            "POST", self._url(conversation_id, "tracker/events"),
-            params={"output_channel": "latest", "execute_side_effects": "true"}, json=events,
+            "POST",
+            self._url(conversation_id, "tracker/events"),
+            params={"output_channel": "latest", "execute_side_effects": "true"},
+            json=events,
         )
 
     async def trigger_intent(self, conversation_id: str, intent: str, entities: dict[str, Any] | None = None) -> None:
         await self._request(
-            "POST", self._url(conversation_id, "trigger_intent"),
-            params={"output_channel": "latest"}, json={"name": intent, "entities": entities or {}},
+            "POST",
+            self._url(conversation_id, "trigger_intent"),
+            params={"output_channel": "latest"},
+            json={"name": intent, "entities": entities or {}},
         )

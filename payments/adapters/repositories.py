@@ -67,12 +67,21 @@ class VerificationAttemptRepository:
         self.session = session
 
     def add(
-        self, subject: str, channel: str, account_id: str | None, succeeded: bool, at: datetime,
+        self,
+        subject: str,
+        channel: str,
+        account_id: str | None,
+        succeeded: bool,
+        at: datetime,
         conversation_id: str | None = None,
     ) -> None:
         self.session.add(
             VerificationAttemptRow(
-                subject=subject, channel=channel, account_id=account_id, succeeded=succeeded, at=at,
+                subject=subject,
+                channel=channel,
+                account_id=account_id,
+                succeeded=succeeded,
+                at=at,
                 conversation_id=conversation_id,
             )
         )

@@ -169,9 +169,11 @@ class StripeGateway:
         intent = await self.retrieve_payment_intent(payment_intent_id)
         if intent.status in ("succeeded", "processing", "canceled"):
             return intent  # nothing to cancel: a success is the webhook's to report
-        return _intent_view(await self._call(
-            self._client.v1.payment_intents.cancel, payment_intent_id, options={"idempotency_key": idempotency_key}
-        ))
+        return _intent_view(
+            await self._call(
+                self._client.v1.payment_intents.cancel, payment_intent_id, options={"idempotency_key": idempotency_key}
+            )
+        )
 
     async def charge_off_session(
         self,

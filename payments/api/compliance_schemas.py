@@ -6,11 +6,27 @@ import json
 from datetime import date, datetime, timezone
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from payments.api.schemas import Phone, iso_text
 from payments.domain.accounts import AccountFlag
-from payments.domain.compliance import ACTOR_PATTERN, ContactKind, ContactRule, Direction, HandoffReason, HandoffStatus, Medium
+from payments.domain.compliance import (
+    ACTOR_PATTERN,
+    ContactKind,
+    ContactRule,
+    Direction,
+    HandoffReason,
+    HandoffStatus,
+    Medium,
+)
 from payments.domain.standing import MediumUse, PauseReason, ReportKind, Standing
 from payments.domain.verification import Channel
 from payments.services.compliance import AuditEntry, ContactCheck, FlagState
@@ -54,9 +70,11 @@ class FlagsOut(BaseModel):
     changed: bool
 
     @classmethod
-    def of(cls, state: FlagState) -> "FlagsOut":
+    def of(cls, state: FlagState) -> FlagsOut:
         return cls(
-            account_id=state.account_id, flags=sorted(state.flags), collection_allowed=state.collection_allowed,
+            account_id=state.account_id,
+            flags=sorted(state.flags),
+            collection_allowed=state.collection_allowed,
             changed=state.changed,
         )
 
@@ -70,7 +88,7 @@ class AuditEventOut(BaseModel):
     detail: dict[str, Any]
 
     @classmethod
-    def of(cls, entry: AuditEntry) -> "AuditEventOut":
+    def of(cls, entry: AuditEntry) -> AuditEventOut:
         return cls(**entry.__dict__)
 
 
@@ -103,11 +121,17 @@ class ContactCheckOut(BaseModel):
     recorded_event_id: int | None
 
     @classmethod
-    def of(cls, check: ContactCheck) -> "ContactCheckOut":
+    def of(cls, check: ContactCheck) -> ContactCheckOut:
         d = check.decision
         return cls(
-            account_id=check.account_id, medium=check.medium, at=check.at, allowed=d.allowed, rule=d.rule,
-            detail=d.detail, next_allowed_at=d.next_allowed_at, recorded_event_id=check.recorded_event_id,
+            account_id=check.account_id,
+            medium=check.medium,
+            at=check.at,
+            allowed=d.allowed,
+            rule=d.rule,
+            detail=d.detail,
+            next_allowed_at=d.next_allowed_at,
+            recorded_event_id=check.recorded_event_id,
         )
 
 
@@ -238,7 +262,7 @@ class CaseListOut(BaseModel):
     cases: list[CaseSummaryOut]
 
     @classmethod
-    def of(cls, status: HandoffStatus, cases: list[Case]) -> "CaseListOut":
+    def of(cls, status: HandoffStatus, cases: list[Case]) -> CaseListOut:
         return cls(status=status, cases=[CaseSummaryOut.of(c) for c in cases])
 
 
@@ -275,22 +299,34 @@ class StandingOut(BaseModel):
     media: dict[Medium, MediumUse]
 
     @classmethod
-    def of(cls, standing: Standing) -> "StandingOut":
+    def of(cls, standing: Standing) -> StandingOut:
         plan, promise = standing.active_plan, standing.pending_promise
         nxt = plan.next_installment if plan else None
         return cls(
-            account_id=standing.account_id, status=standing.status,  # type: ignore[arg-type]
+            account_id=standing.account_id,
+            status=standing.status,  # type: ignore[arg-type]
             collection="allowed" if standing.collection_allowed else "paused",
             pause_reasons=list(standing.pause_reasons),
             active_plan=ActivePlanOut(
-                plan_id=plan.plan_id, kind=plan.kind, status=plan.status,  # type: ignore[arg-type]
-                next_installment=MoneyDueOut(amount_cents=nxt.amount.amount_cents, currency=nxt.amount.currency,
-                                             due_date=nxt.due_date) if nxt else None,
-            ) if plan else None,
+                plan_id=plan.plan_id,
+                kind=plan.kind,
+                status=plan.status,  # type: ignore[arg-type]
+                next_installment=MoneyDueOut(
+                    amount_cents=nxt.amount.amount_cents, currency=nxt.amount.currency, due_date=nxt.due_date
+                )
+                if nxt
+                else None,
+            )
+            if plan
+            else None,
             pending_promise=PendingPromiseOut(
-                promise_id=promise.promise_id, amount_cents=promise.amount.amount_cents,
-                currency=promise.amount.currency, due_date=promise.due_date,
-            ) if promise else None,
+                promise_id=promise.promise_id,
+                amount_cents=promise.amount.amount_cents,
+                currency=promise.amount.currency,
+                due_date=promise.due_date,
+            )
+            if promise
+            else None,
             media=dict(standing.media),
         )
 
@@ -321,8 +357,9 @@ class ReportOut(BaseModel):
 class InconvenientIn(BaseModel):
     not_before: ClockTime | None = None
     not_after: ClockTime | None = None
-    places: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(default_factory=list,
-                                                                                           max_length=10)
+    places: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=10
+    )
     text: MaskedText | None = None
 
     @model_validator(mode="after")

@@ -39,7 +39,7 @@ class PaymentOut(BaseModel):
     processing_note: str  # plain words for "I already paid"
 
     @classmethod
-    def of(cls, payment: Payment) -> "PaymentOut":
+    def of(cls, payment: Payment) -> PaymentOut:
         return cls(
             id=payment.id,
             account_id=payment.account_id,
@@ -93,7 +93,12 @@ class PaymentResultOut(BaseModel):
     account_settled: bool = False
 
     @classmethod
-    def of(cls, payment: Payment, *, account_settled: bool = False) -> "PaymentResultOut":
-        return cls(id=payment.id, amount_cents=payment.amount.amount_cents, currency=payment.amount.currency,
-                   status=payment.status.value, conversation_id=payment.conversation_id or "",
-                   account_settled=account_settled and payment.status.value == "succeeded")
+    def of(cls, payment: Payment, *, account_settled: bool = False) -> PaymentResultOut:
+        return cls(
+            id=payment.id,
+            amount_cents=payment.amount.amount_cents,
+            currency=payment.amount.currency,
+            status=payment.status.value,
+            conversation_id=payment.conversation_id or "",
+            account_settled=account_settled and payment.status.value == "succeeded",
+        )

@@ -28,7 +28,7 @@ class OfferOut(BaseModel):
     schedule: list[ScheduledPaymentOut]
 
     @classmethod
-    def of(cls, offer: Offer) -> "OfferOut":
+    def of(cls, offer: Offer) -> OfferOut:
         return cls(
             id=offer.id,
             kind=offer.kind.value,
@@ -82,7 +82,7 @@ class PlanOut(BaseModel):
     receipt_url: str | None = None
 
     @classmethod
-    def of(cls, plan: PlanRow, receipt_url: str | None = None) -> "PlanOut":
+    def of(cls, plan: PlanRow, receipt_url: str | None = None) -> PlanOut:
         return cls(
             id=plan.id,
             account_id=plan.account_id,
@@ -100,7 +100,9 @@ class PlanOut(BaseModel):
             ended_at=plan.ended_at,
             schedule=[
                 InstallmentOut(
-                    seq=i.seq, due_date=i.due_date, amount=MoneyOut.of(Money(i.amount_cents, plan.currency)),
+                    seq=i.seq,
+                    due_date=i.due_date,
+                    amount=MoneyOut.of(Money(i.amount_cents, plan.currency)),
                     status=i.status,
                 )
                 for i in plan.installments
@@ -132,7 +134,7 @@ class PromiseOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, promise: PromiseRow) -> "PromiseOut":
+    def of(cls, promise: PromiseRow) -> PromiseOut:
         return cls(
             id=promise.id,
             account_id=promise.account_id,

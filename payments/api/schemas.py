@@ -46,7 +46,7 @@ class MoneyOut(BaseModel):
     currency: str
 
     @classmethod
-    def of(cls, money: Money) -> "MoneyOut":
+    def of(cls, money: Money) -> MoneyOut:
         return cls(amount_cents=money.amount_cents, currency=money.currency)
 
 

@@ -199,7 +199,7 @@ class _Hours:
     any_hour_places: tuple[str, ...] = ()  # inconvenient at every hour: no contact is ever allowed
 
     @classmethod
-    def of(cls, policy: ContactPolicy, windows: Sequence[ContactWindow], places: Iterable[str] = ()) -> "_Hours":
+    def of(cls, policy: ContactPolicy, windows: Sequence[ContactWindow], places: Iterable[str] = ()) -> _Hours:
         earliest, latest = policy.earliest, policy.latest
         for w in windows:
             earliest = max(earliest, w.not_before or earliest)
@@ -209,15 +209,18 @@ class _Hours:
 
 
 def _first_timed_refusal(
-    calls: list[ContactEvent], zones: tuple[ZoneInfo, ...], medium: Medium, at: datetime, policy: ContactPolicy,
+    calls: list[ContactEvent],
+    zones: tuple[ZoneInfo, ...],
+    medium: Medium,
+    at: datetime,
+    policy: ContactPolicy,
     hours: _Hours,
 ) -> tuple[ContactRule | None, str]:
     home = zones[0]
     if medium is Medium.VOICE:
         if _frequency_clear_at(calls, home, at, policy) > at:
             return ContactRule.CALL_FREQUENCY, (
-                f"{policy.max_call_attempts} call attempts already placed within "
-                f"{policy.window_days} consecutive days"
+                f"{policy.max_call_attempts} call attempts already placed within {policy.window_days} consecutive days"
             )
         if _conversation_clear_at(calls, home, at, policy) > at:
             return ContactRule.RECENT_CONVERSATION, (
@@ -225,10 +228,10 @@ def _first_timed_refusal(
             )
     outside = [z for z in zones if not _within(z, at, hours.policy)]
     if outside:
-        return ContactRule.OUTSIDE_HOURS, "; ".join(
-            f"it is {at.astimezone(z):%H:%M} in {z.key}" for z in outside
-        ) + (f": contact only {policy.earliest:%H:%M}-{policy.latest:%H:%M} local time in every place the "
-             f"consumer may be ({', '.join(z.key for z in zones)})")
+        return ContactRule.OUTSIDE_HOURS, "; ".join(f"it is {at.astimezone(z):%H:%M} in {z.key}" for z in outside) + (
+            f": contact only {policy.earliest:%H:%M}-{policy.latest:%H:%M} local time in every place the "
+            f"consumer may be ({', '.join(z.key for z in zones)})"
+        )
     if hours.consumer is None or any(not _within(z, at, hours.consumer) for z in zones):
         return ContactRule.INCONVENIENT_TIME, "the consumer told us this time is inconvenient"
     if hours.any_hour_places:
@@ -251,7 +254,11 @@ def _joined(names: Sequence[str]) -> str:
 
 
 def _next_allowed(
-    calls: list[ContactEvent], zones: tuple[ZoneInfo, ...], medium: Medium, at: datetime, policy: ContactPolicy,
+    calls: list[ContactEvent],
+    zones: tuple[ZoneInfo, ...],
+    medium: Medium,
+    at: datetime,
+    policy: ContactPolicy,
     hours: _Hours,
 ) -> datetime | None:
     """The earliest moment every time-based rule passes together (each can push the others); None
@@ -291,8 +298,11 @@ def _frequency_clear_at(calls: list[ContactEvent], zone: ZoneInfo, at: datetime,
     counted attempts leave the window."""
     today = at.astimezone(zone).date()
     attempt_days = sorted(
-        (e.at.astimezone(zone).date() for e in calls
-         if e.kind is ContactKind.ATTEMPT and e.direction is Direction.OUTBOUND),
+        (
+            e.at.astimezone(zone).date()
+            for e in calls
+            if e.kind is ContactKind.ATTEMPT and e.direction is Direction.OUTBOUND
+        ),
         reverse=True,
     )
     counted = [d for d in attempt_days if d >= _window_start(today, policy)]

@@ -27,13 +27,17 @@ def schedule_text(offer: Offer) -> str:
 
 def canonical_consent(offer: Offer) -> str:
     """What the assistant reads back before booking `offer`, with the question the customer answers."""
-    return (f"Here is the plan: {offer.description} Payments: {schedule_text(offer)}. "
-            f"Do you agree to this plan, {CHARGE_WORDS}?")
+    return (
+        f"Here is the plan: {offer.description} Payments: {schedule_text(offer)}. "
+        f"Do you agree to this plan, {CHARGE_WORDS}?"
+    )
 
 
 def authorization_summary(total: Money, payments: int, first_due: str, last_due: str) -> str:
     """One sentence for the receipt page: what the customer authorized us to charge."""
     if payments == 1:
         return f"You authorized one card payment of {total.display()} on {first_due}."
-    return (f"You authorized {payments} card payments, {total.display()} in all, on the dates below, "
-            f"from {first_due} to {last_due}.")
+    return (
+        f"You authorized {payments} card payments, {total.display()} in all, on the dates below, "
+        f"from {first_due} to {last_due}."
+    )

@@ -13,18 +13,20 @@ class Money:
     def __post_init__(self) -> None:
         if not isinstance(self.amount_cents, int) or isinstance(self.amount_cents, bool):
             raise TypeError("amount_cents must be an int")
-        if not (len(self.currency) == 3 and self.currency.isascii() and self.currency.isalpha() and self.currency.isupper()):
+        if not (
+            len(self.currency) == 3 and self.currency.isascii() and self.currency.isalpha() and self.currency.isupper()
+        ):
             raise ValueError(f"not an ISO 4217 code: {self.currency!r}")
 
-    def __add__(self, other: "Money") -> "Money":
+    def __add__(self, other: Money) -> Money:
         self._same_currency(other)
         return Money(self.amount_cents + other.amount_cents, self.currency)
 
-    def __sub__(self, other: "Money") -> "Money":
+    def __sub__(self, other: Money) -> Money:
         self._same_currency(other)
         return Money(self.amount_cents - other.amount_cents, self.currency)
 
-    def _same_currency(self, other: "Money") -> None:
+    def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
             raise ValueError(f"cannot mix {self.currency} and {other.currency}")
 

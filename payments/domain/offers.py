@@ -82,7 +82,7 @@ def monthly(amounts: list[int], start: date, currency: str) -> tuple[ScheduledPa
 def describe_monthly(schedule: tuple[ScheduledPayment, ...]) -> str:
     first, last = schedule[0], schedule[-1]
     n = len(schedule)
-    total = sum((p.amount.amount_cents for p in schedule))
+    total = sum(p.amount.amount_cents for p in schedule)
     total_text = Money(total, first.amount.currency).display()
     if all(p.amount == first.amount for p in schedule):
         return (
@@ -113,7 +113,9 @@ def compute_offers(
 
     currency = account.balance.currency
     balance, past_due, minimum = (
-        account.balance.amount_cents, account.past_due.amount_cents, account.minimum_due.amount_cents
+        account.balance.amount_cents,
+        account.past_due.amount_cents,
+        account.minimum_due.amount_cents,
     )
     offers: list[Offer] = []
 
@@ -123,39 +125,67 @@ def compute_offers(
 
     # A charged-off account cannot be brought current: its whole balance is due.
     if policy.offer_past_due and account.status is not AccountStatus.CHARGED_OFF:
-        pay_now("past_due", OfferKind.PAY_PAST_DUE, past_due,
-                f"Pay the past-due {Money(past_due, currency).display()} today to bring your account current.")
+        pay_now(
+            "past_due",
+            OfferKind.PAY_PAST_DUE,
+            past_due,
+            f"Pay the past-due {Money(past_due, currency).display()} today to bring your account current.",
+        )
     if policy.offer_full_balance:
-        pay_now("full", OfferKind.PAY_IN_FULL, balance,
-                f"Pay the full balance of {Money(balance, currency).display()} today.")
+        pay_now(
+            "full",
+            OfferKind.PAY_IN_FULL,
+            balance,
+            f"Pay the full balance of {Money(balance, currency).display()} today.",
+        )
     if policy.offer_minimum_due:
-        pay_now("minimum", OfferKind.PAY_MINIMUM, minimum,
-                f"Pay the minimum due of {Money(minimum, currency).display()} today.")
+        pay_now(
+            "minimum",
+            OfferKind.PAY_MINIMUM,
+            minimum,
+            f"Pay the minimum due of {Money(minimum, currency).display()} today.",
+        )
 
     spread = balance if account.status is AccountStatus.CHARGED_OFF else past_due
     for months in policy.installment_months:
         if spread > 0 and spread // months >= policy.installment_min_payment_cents:
             schedule = monthly(split_evenly(spread, months), start, currency)
-            offers.append(Offer(f"installments_{months}", OfferKind.INSTALLMENTS, schedule,
-                                f"Pay {Money(spread, currency).display()} in " + describe_monthly(schedule)))
+            offers.append(
+                Offer(
+                    f"installments_{months}",
+                    OfferKind.INSTALLMENTS,
+                    schedule,
+                    f"Pay {Money(spread, currency).display()} in " + describe_monthly(schedule),
+                )
+            )
 
     if account.days_past_due(today) >= policy.settlement_min_days_past_due:
         lump = percent_of(balance, policy.settlement_lump_sum_percent)
-        offers.append(Offer(
-            "settlement_lump", OfferKind.SETTLEMENT_LUMP_SUM, (ScheduledPayment(today, Money(lump, currency)),),
-            f"Settle the {Money(balance, currency).display()} balance with one payment of "
-            f"{Money(lump, currency).display()} today; the rest is forgiven.",
-            settles_balance=True,
-        ))
+        offers.append(
+            Offer(
+                "settlement_lump",
+                OfferKind.SETTLEMENT_LUMP_SUM,
+                (ScheduledPayment(today, Money(lump, currency)),),
+                f"Settle the {Money(balance, currency).display()} balance with one payment of "
+                f"{Money(lump, currency).display()} today; the rest is forgiven.",
+                settles_balance=True,
+            )
+        )
         n = policy.settlement_installments
-        schedule = monthly(split_evenly(percent_of(balance, policy.settlement_installments_total_percent), n),
-                           start, currency)
-        offers.append(Offer(
-            f"settlement_{n}", OfferKind.SETTLEMENT_INSTALLMENTS, schedule,
-            f"Settle the {Money(balance, currency).display()} balance with " + describe_monthly(schedule)
-            + " The rest is forgiven.",
-            settles_balance=True,
-        ))
+        schedule = monthly(
+            split_evenly(percent_of(balance, policy.settlement_installments_total_percent), n), start, currency
+        )
+        offers.append(
+            Offer(
+                f"settlement_{n}",
+                OfferKind.SETTLEMENT_INSTALLMENTS,
+                schedule,
+                f"Settle the {Money(balance, currency).display()} balance with "
+                + describe_monthly(schedule)
+                + " The rest is forgiven.",
+                settles_balance=True,
+            )
+        )
 
     if hardship:
         payment = max(percent_of(balance, policy.hardship_percent_of_balance), policy.hardship_min_payment_cents)
@@ -166,9 +196,14 @@ def compute_offers(
             amounts.append(min(payment, left))
             left -= amounts[-1]
         schedule = monthly(amounts, start, currency)
-        offers.append(Offer(
-            f"hardship_{policy.hardship_months}", OfferKind.HARDSHIP, schedule,
-            "Reduced payments while things are hard: " + describe_monthly(schedule)
-            + " Then we review your situation together.",
-        ))
+        offers.append(
+            Offer(
+                f"hardship_{policy.hardship_months}",
+                OfferKind.HARDSHIP,
+                schedule,
+                "Reduced payments while things are hard: "
+                + describe_monthly(schedule)
+                + " Then we review your situation together.",
+            )
+        )
     return offers

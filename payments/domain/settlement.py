@@ -40,8 +40,9 @@ def apply_payment(balance: int, past_due: int, minimum_due: int, amount: int) ->
 
 
 def pay(balances: Balances, amount_cents: int) -> Balances:
-    return Balances(*apply_payment(balances.balance_cents, balances.past_due_cents, balances.minimum_due_cents,
-                                   amount_cents))
+    return Balances(
+        *apply_payment(balances.balance_cents, balances.past_due_cents, balances.minimum_due_cents, amount_cents)
+    )
 
 
 @dataclass(frozen=True)
@@ -99,26 +100,32 @@ class SettlementLedger:
     forgiven_cents: int = 0
     rule: BrokenSettlementRule = field(default=BrokenSettlementRule.VOID)
 
-    def payment_succeeded(self, payment_id: str, seq: int | None, amount_cents: int) -> "SettlementLedger":
+    def payment_succeeded(self, payment_id: str, seq: int | None, amount_cents: int) -> SettlementLedger:
         """A payment reported as succeeded (Stripe is the truth: also after a break or a close)."""
         if payment_id in self.applied_payments:
             return self  # a replayed event: the money moved once
         after = pay(self.balances, amount_cents)
         applied = min(amount_cents, self.balances.balance_cents)
-        state = replace(self, balances=after, applied_payments=self.applied_payments | {payment_id},
-                        paid_cents=self.paid_cents + applied,
-                        overpaid_cents=self.overpaid_cents + amount_cents - applied)
+        state = replace(
+            self,
+            balances=after,
+            applied_payments=self.applied_payments | {payment_id},
+            paid_cents=self.paid_cents + applied,
+            overpaid_cents=self.overpaid_cents + amount_cents - applied,
+        )
         if self.status is not LedgerStatus.ACTIVE or seq is None or not 1 <= seq <= len(self.installments):
             return state
         state = replace(state, paid_seqs=state.paid_seqs | {seq})
-        if settlement_paid(True, ("paid" if s in state.paid_seqs else "open"
-                                  for s in range(1, len(self.installments) + 1))):
+        if settlement_paid(
+            True, ("paid" if s in state.paid_seqs else "open" for s in range(1, len(self.installments) + 1))
+        ):
             closed = settle(state.balances)
-            return replace(state, balances=closed.balances, status=LedgerStatus.SETTLED,
-                           forgiven_cents=closed.forgiven_cents)
+            return replace(
+                state, balances=closed.balances, status=LedgerStatus.SETTLED, forgiven_cents=closed.forgiven_cents
+            )
         return state
 
-    def broken(self) -> "SettlementLedger":
+    def broken(self) -> SettlementLedger:
         if self.status is not LedgerStatus.ACTIVE:
             return self
         return replace(self, balances=after_broken_settlement(self.balances, self.rule), status=LedgerStatus.BROKEN)

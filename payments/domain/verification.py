@@ -86,6 +86,7 @@ def lock_state(failures: list[datetime], now: datetime, max_failures: int, windo
     recent = [t for t in counted if now - t <= window] if locked_until is None else []
     return LockState(locked_until=None, attempts_left=max_failures - len(recent))
 
+
 # Lock-outs repeated within this long of each other double the next one's length (issue 11:
 # growing delays), up to `MAX_LOCK`: 30 minutes, then 1 h, 2 h, 4 h ... capped at a day.
 REPEAT_LOCK_WINDOW = timedelta(hours=24)

@@ -22,8 +22,15 @@ TABLE = Path(__file__).with_name("us_zones.json")
 # Every zone a US consumer may be in (the 50 states, DC, Puerto Rico and the US Virgin Islands);
 # when nothing is known about the consumer, a contact must be convenient in all of them.
 US_ZONES: tuple[str, ...] = (
-    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
-    "America/Anchorage", "America/Adak", "Pacific/Honolulu", "America/Puerto_Rico",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "America/Adak",
+    "Pacific/Honolulu",
+    "America/Puerto_Rico",
 )
 
 

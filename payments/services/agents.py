@@ -89,8 +89,13 @@ class SignInThrottle:
     DAY = timedelta(hours=24)
 
     def __init__(
-        self, *, max_failures: int = 5, lock: timedelta = timedelta(minutes=15), address_free: int = 10,
-        address_window: timedelta = timedelta(minutes=15), max_delay: timedelta = timedelta(minutes=15),
+        self,
+        *,
+        max_failures: int = 5,
+        lock: timedelta = timedelta(minutes=15),
+        address_free: int = 10,
+        address_window: timedelta = timedelta(minutes=15),
+        max_delay: timedelta = timedelta(minutes=15),
     ) -> None:
         self.max_failures = max_failures
         self.lock = lock
@@ -139,8 +144,11 @@ class SignInThrottle:
         if len(self._pairs) + len(self._addresses) < 10_000:
             return
         self._addresses = {a: ts for a, ts in self._addresses.items() if ts and now - ts[-1] <= self.DAY}
-        self._pairs = {k: f for k, f in self._pairs.items()
-                       if (f.times and now - f.times[-1] <= self.DAY) or (f.locks and now - f.locks[-1] <= self.DAY)}
+        self._pairs = {
+            k: f
+            for k, f in self._pairs.items()
+            if (f.times and now - f.times[-1] <= self.DAY) or (f.locks and now - f.locks[-1] <= self.DAY)
+        }
 
 
 def token_hash(token: str) -> str:
@@ -175,12 +183,18 @@ class AgentService:
         with self.sessions.begin() as session:
             if session.scalar(select(AgentRow.id).where(AgentRow.username == username)) is not None:
                 raise Conflict(f"agent {username} exists", code="agent_exists")
-            row = AgentRow(username=username, display_name=display_name.strip()[:100],
-                           password_hash=_hasher.hash(password), active=True, created_at=now)
+            row = AgentRow(
+                username=username,
+                display_name=display_name.strip()[:100],
+                password_hash=_hasher.hash(password),
+                active=True,
+                created_at=now,
+            )
             session.add(row)
             session.flush()
-            AuditLog(session).record("agent_created", at=now, actor="system", channel=CONSOLE,
-                                     detail={"agent": username})
+            AuditLog(session).record(
+                "agent_created", at=now, actor="system", channel=CONSOLE, detail={"agent": username}
+            )
             return _agent(row)
 
     def sign_in(self, username: str, password: str, client: str = "unknown") -> tuple[str, ConsoleSession]:
@@ -195,24 +209,48 @@ class AgentService:
             # Every attempt costs one hash check, refused or not, known username or not.
             matches = _password_matches(row.password_hash if row is not None else _DUMMY_HASH, password)
             if refused_because is not None:
-                audit.record("agent_sign_in_refused", at=now, actor=f"agent:{username}", channel=CONSOLE,
-                             detail={"why": refused_because, "client": client})
+                audit.record(
+                    "agent_sign_in_refused",
+                    at=now,
+                    actor=f"agent:{username}",
+                    channel=CONSOLE,
+                    detail={"why": refused_because, "client": client},
+                )
             elif row is None or not matches or not row.active:
                 if self.throttle.failed(username, client, now):
-                    audit.record("agent_locked_out", at=now, actor=f"agent:{username}", channel=CONSOLE,
-                                 detail={"client": client})
-                audit.record("agent_sign_in_failed", at=now, actor=f"agent:{username}", channel=CONSOLE,
-                             detail={"client": client})
+                    audit.record(
+                        "agent_locked_out",
+                        at=now,
+                        actor=f"agent:{username}",
+                        channel=CONSOLE,
+                        detail={"client": client},
+                    )
+                audit.record(
+                    "agent_sign_in_failed",
+                    at=now,
+                    actor=f"agent:{username}",
+                    channel=CONSOLE,
+                    detail={"client": client},
+                )
             else:
                 self.throttle.succeeded(username, client)
                 if _hasher.check_needs_rehash(row.password_hash):
                     row.password_hash = _hasher.hash(password)
                 token = secrets.token_urlsafe(32)
                 csrf = secrets.token_urlsafe(32)
-                session.add(AgentSessionRow(token_hash=token_hash(token), agent_id=row.id, csrf_token=csrf,
-                                            created_at=now, last_seen_at=now, expires_at=now + self.max_age))
-                audit.record("agent_signed_in", at=now, actor=f"agent:{row.username}", channel=CONSOLE,
-                             detail={"client": client})
+                session.add(
+                    AgentSessionRow(
+                        token_hash=token_hash(token),
+                        agent_id=row.id,
+                        csrf_token=csrf,
+                        created_at=now,
+                        last_seen_at=now,
+                        expires_at=now + self.max_age,
+                    )
+                )
+                audit.record(
+                    "agent_signed_in", at=now, actor=f"agent:{row.username}", channel=CONSOLE, detail={"client": client}
+                )
                 return token, ConsoleSession(_agent(row), csrf, now + self.max_age)
         # A refusal is written (audit) and committed before it is raised.
         raise SignInFailed()
@@ -236,8 +274,9 @@ class AgentService:
                 return None
             if row.expires_at <= now or row.last_seen_at + self.idle <= now:
                 row.ended_at = now
-                AuditLog(session).record("agent_session_expired", at=now, actor=f"agent:{agent.username}",
-                                         channel=CONSOLE)
+                AuditLog(session).record(
+                    "agent_session_expired", at=now, actor=f"agent:{agent.username}", channel=CONSOLE
+                )
                 return None
             row.last_seen_at = now
             return ConsoleSession(_agent(agent), row.csrf_token, row.expires_at)
@@ -248,11 +287,13 @@ class AgentService:
             row = session.get(AgentSessionRow, token_hash(token))
             if row is None or row.ended_at is not None:
                 return
-            session.execute(update(AgentSessionRow).where(AgentSessionRow.token_hash == row.token_hash)
-                            .values(ended_at=now))
+            session.execute(
+                update(AgentSessionRow).where(AgentSessionRow.token_hash == row.token_hash).values(ended_at=now)
+            )
             agent = session.get(AgentRow, row.agent_id)
-            AuditLog(session).record("agent_signed_out", at=now, actor=f"agent:{agent.username if agent else '?'}",
-                                     channel=CONSOLE)
+            AuditLog(session).record(
+                "agent_signed_out", at=now, actor=f"agent:{agent.username if agent else '?'}", channel=CONSOLE
+            )
 
 
 def _password_matches(password_hash: str, password: str) -> bool:

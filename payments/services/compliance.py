@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.masking import mask_card_numbers
-
 from payments.adapters.compliance_repository import (
     ContactEventRepository,
     ContactWindowRepository,
@@ -36,9 +35,9 @@ from payments.domain.compliance import (
     is_valid_actor,
     may_clear_flag,
 )
+from payments.domain.errors import InvalidRequest, NotFound, PolicyRefused
 from payments.domain.standing import PauseReason, Purpose
 from payments.domain.zones import consumer_zones
-from payments.domain.errors import InvalidRequest, NotFound, PolicyRefused
 from payments.services.clock import Clock, utc_now
 from payments.services.notifications import Verdict
 from payments.services.standing import standing_in
@@ -126,8 +125,13 @@ def set_flag_in(
         return False
     flags.add(account_id, flag, at)
     AuditLog(session).record(
-        "flag_set", at=at, actor=actor, channel=channel, account_id=account_id,
-        conversation_id=conversation_id, detail={"flag": flag.value, **(detail or {})},
+        "flag_set",
+        at=at,
+        actor=actor,
+        channel=channel,
+        account_id=account_id,
+        conversation_id=conversation_id,
+        detail={"flag": flag.value, **(detail or {})},
     )
     return True
 
@@ -163,8 +167,14 @@ class ComplianceService:
             serialize_writes(session, f"account:{account_id}")
             _require_account(session, account_id)
             changed = set_flag_in(
-                session, account_id, flag, actor=actor, channel=channel, at=now,
-                conversation_id=conversation_id, detail=_note(note),
+                session,
+                account_id,
+                flag,
+                actor=actor,
+                channel=channel,
+                at=now,
+                conversation_id=conversation_id,
+                detail=_note(note),
             )
             flags = FlagRepository(session).flags_of(account_id)
         return FlagState(account_id, flags, changed)
@@ -195,8 +205,13 @@ class ComplianceService:
             changed = repo.remove(account_id, flag)
             if changed:
                 AuditLog(session).record(
-                    "flag_cleared", at=now, actor=actor, channel=channel, account_id=account_id,
-                    conversation_id=conversation_id, detail={"flag": flag.value, **_note(note)},
+                    "flag_cleared",
+                    at=now,
+                    actor=actor,
+                    channel=channel,
+                    account_id=account_id,
+                    conversation_id=conversation_id,
+                    detail={"flag": flag.value, **_note(note)},
                 )
             flags = repo.flags_of(account_id)
         return FlagState(account_id, flags, changed)
@@ -205,24 +220,35 @@ class ComplianceService:
         self, phone: str, medium: Medium, *, channel: str | None = "sms", conversation_id: str | None = None
     ) -> PhoneConsentChange:
         """STOP from a phone when no account is known: stop `medium` on every account with the number."""
-        return self._flag_by_phone(phone, medium.stop_flag, channel, conversation_id, set_it=True, source="phone_opt_out")
+        return self._flag_by_phone(
+            phone, medium.stop_flag, channel, conversation_id, set_it=True, source="phone_opt_out"
+        )
 
     def opt_in_phone(
         self, phone: str, medium: Medium, *, channel: str | None = "sms", conversation_id: str | None = None
     ) -> PhoneConsentChange:
         """START from a phone: clear stop_<medium> on every account with the number."""
-        return self._flag_by_phone(phone, medium.stop_flag, channel, conversation_id, set_it=False, source="phone_opt_in")
+        return self._flag_by_phone(
+            phone, medium.stop_flag, channel, conversation_id, set_it=False, source="phone_opt_in"
+        )
 
     def mark_wrong_number_phone(
         self, phone: str, *, channel: str | None = "sms", conversation_id: str | None = None
     ) -> PhoneConsentChange:
         """Whoever answers this number is not the cardholder: flag `wrong_number` on every account
         with it, so the contact check refuses SMS and calls to it (the person is not told anything)."""
-        return self._flag_by_phone(phone, AccountFlag.WRONG_NUMBER, channel, conversation_id, set_it=True,
-                                   source="phone_wrong_number")
+        return self._flag_by_phone(
+            phone, AccountFlag.WRONG_NUMBER, channel, conversation_id, set_it=True, source="phone_wrong_number"
+        )
 
     def _flag_by_phone(
-        self, phone: str, flag: AccountFlag, channel: str | None, conversation_id: str | None, *, set_it: bool,
+        self,
+        phone: str,
+        flag: AccountFlag,
+        channel: str | None,
+        conversation_id: str | None,
+        *,
+        set_it: bool,
         source: str,
     ) -> PhoneConsentChange:
         """Set or clear `flag` on every account with `phone`, as the customer. Audited per account
@@ -237,18 +263,39 @@ class ComplianceService:
             for account_id in account_ids:  # sorted: locks are always taken in the same order
                 serialize_writes(session, f"account:{account_id}")
                 if set_it:
-                    did = set_flag_in(session, account_id, flag, actor="customer", channel=channel, at=now,
-                                      conversation_id=conversation_id, detail={"source": source})
+                    did = set_flag_in(
+                        session,
+                        account_id,
+                        flag,
+                        actor="customer",
+                        channel=channel,
+                        at=now,
+                        conversation_id=conversation_id,
+                        detail={"source": source},
+                    )
                 else:
                     did = repo.remove(account_id, flag)
                     if did:
-                        audit.record("flag_cleared", at=now, actor="customer", channel=channel, account_id=account_id,
-                                     conversation_id=conversation_id, detail={"flag": flag.value, "source": source})
+                        audit.record(
+                            "flag_cleared",
+                            at=now,
+                            actor="customer",
+                            channel=channel,
+                            account_id=account_id,
+                            conversation_id=conversation_id,
+                            detail={"flag": flag.value, "source": source},
+                        )
                 if did:
                     changed.append(account_id)
             if not account_ids:
-                audit.record(f"{source}_unmatched", at=now, actor="customer", channel=channel,
-                             conversation_id=conversation_id, detail={"flag": flag.value})
+                audit.record(
+                    f"{source}_unmatched",
+                    at=now,
+                    actor="customer",
+                    channel=channel,
+                    conversation_id=conversation_id,
+                    detail={"flag": flag.value},
+                )
         return PhoneConsentChange(tuple(account_ids), tuple(changed))
 
     def events(self, account_id: str, limit: int = 50) -> list[AuditEntry]:
@@ -291,22 +338,38 @@ class ComplianceService:
             decision = evaluate_contact(
                 flags=FlagRepository(session).flags_of(account_id),
                 time_zone=consumer_zones(account.time_zone, account.zip_code, account.phone),
-                medium=medium, at=at, history=history, policy=self.policy,
+                medium=medium,
+                at=at,
+                history=history,
+                policy=self.policy,
                 pauses=_pauses(session, account),
                 windows=ContactWindowRepository(session).windows_of(account_id),
                 places=_places_of(session, account_id),
             )
             audit = AuditLog(session)
             audit.record(
-                "contact_check", at=self.clock(), actor=actor, channel=medium.value, account_id=account_id,
+                "contact_check",
+                at=self.clock(),
+                actor=actor,
+                channel=medium.value,
+                account_id=account_id,
                 conversation_id=conversation_id,
-                detail={"medium": medium.value, "at": at.isoformat(), "allowed": decision.allowed,
-                        "rule": decision.rule.value if decision.rule else None},
+                detail={
+                    "medium": medium.value,
+                    "at": at.isoformat(),
+                    "allowed": decision.allowed,
+                    "rule": decision.rule.value if decision.rule else None,
+                },
             )
             event_id = None
             if decision.allowed and record_attempt:
-                event_id = self._record(session, account_id, ContactEvent(medium, ContactKind.ATTEMPT, Direction.OUTBOUND, at),
-                                        actor=actor, conversation_id=conversation_id)
+                event_id = self._record(
+                    session,
+                    account_id,
+                    ContactEvent(medium, ContactKind.ATTEMPT, Direction.OUTBOUND, at),
+                    actor=actor,
+                    conversation_id=conversation_id,
+                )
         return ContactCheck(account_id, medium, at, decision, event_id)
 
     def check_agent_message(
@@ -337,9 +400,12 @@ class ComplianceService:
                         return ContactDecision(False, ContactRule.OPTED_OUT, "the customer opted out of texts")
             return ContactDecision(True, None, "a reply within a conversation the customer is having")
         if account_id:
-            return self.check_contact(account_id, Medium.SMS, now, actor=actor, conversation_id=conversation_id).decision
-        return evaluate_contact(flags=(), time_zone=consumer_zones(None, None, phone), medium=Medium.SMS, at=now,
-                                policy=self.policy)
+            return self.check_contact(
+                account_id, Medium.SMS, now, actor=actor, conversation_id=conversation_id
+            ).decision
+        return evaluate_contact(
+            flags=(), time_zone=consumer_zones(None, None, phone), medium=Medium.SMS, at=now, policy=self.policy
+        )
 
     def outbox_verdict(self, account_id: str, medium: Medium, purpose: Purpose, at: datetime) -> Verdict:
         """The outbox's check before each attempt (`OutboxGate`). A collection message needs the
@@ -388,8 +454,13 @@ class ComplianceService:
                 existing = ContactEventRepository(session).find(account_id, medium, kind, conversation_id)
                 if existing is not None:
                     return existing
-            return self._record(session, account_id, ContactEvent(medium, kind, direction, now),
-                                actor=actor, conversation_id=conversation_id)
+            return self._record(
+                session,
+                account_id,
+                ContactEvent(medium, kind, direction, now),
+                actor=actor,
+                conversation_id=conversation_id,
+            )
 
     # --- revocation ------------------------------------------------------------------------
 
@@ -423,29 +494,68 @@ class ComplianceService:
             if account_id and repo.account_exists(account_id):
                 ids.add(account_id)
             detail: dict[str, Any] = {
-                "media": [m.value for m in stops], "cease": cease, "unknown_account": bool(account_id) and account_id not in ids,
+                "media": [m.value for m in stops],
+                "cease": cease,
+                "unknown_account": bool(account_id) and account_id not in ids,
                 **({"summary": summary[:NOTE_MAX]} if summary else {}),
-                **({"inconvenient": {"not_before": inconvenient.not_before, "not_after": inconvenient.not_after,
-                                     "places": list(inconvenient.places)}} if inconvenient else {}),
+                **(
+                    {
+                        "inconvenient": {
+                            "not_before": inconvenient.not_before,
+                            "not_after": inconvenient.not_after,
+                            "places": list(inconvenient.places),
+                        }
+                    }
+                    if inconvenient
+                    else {}
+                ),
             }
             audit = AuditLog(session)
             for target in sorted(ids):  # sorted: locks are always taken in the same order
                 serialize_writes(session, f"account:{target}")
                 flags = [m.stop_flag for m in stops] + ([AccountFlag.CEASE_COMMUNICATION] if cease else [])
                 for flag in flags:
-                    set_flag_in(session, target, flag, actor="customer", channel=channel, at=now,
-                                conversation_id=conversation_id, detail={"source": "revocation"})
+                    set_flag_in(
+                        session,
+                        target,
+                        flag,
+                        actor="customer",
+                        channel=channel,
+                        at=now,
+                        conversation_id=conversation_id,
+                        detail={"source": "revocation"},
+                    )
                 if inconvenient:
-                    ContactWindowRepository(session).add(ContactWindowRow(
-                        account_id=target, not_before=inconvenient.not_before, not_after=inconvenient.not_after,
-                        places=list(inconvenient.places), text=(inconvenient.text or None) and inconvenient.text[:NOTE_MAX],
-                        channel=channel, conversation_id=conversation_id, created_at=now,
-                    ))
-                audit.record("revocation", at=now, actor="customer", channel=channel, account_id=target,
-                             conversation_id=conversation_id, detail=detail)
+                    ContactWindowRepository(session).add(
+                        ContactWindowRow(
+                            account_id=target,
+                            not_before=inconvenient.not_before,
+                            not_after=inconvenient.not_after,
+                            places=list(inconvenient.places),
+                            text=(inconvenient.text or None) and inconvenient.text[:NOTE_MAX],
+                            channel=channel,
+                            conversation_id=conversation_id,
+                            created_at=now,
+                        )
+                    )
+                audit.record(
+                    "revocation",
+                    at=now,
+                    actor="customer",
+                    channel=channel,
+                    account_id=target,
+                    conversation_id=conversation_id,
+                    detail=detail,
+                )
             if not ids:
-                audit.record("revocation_unmatched", at=now, actor="customer", channel=channel,
-                             conversation_id=conversation_id, detail=detail)
+                audit.record(
+                    "revocation_unmatched",
+                    at=now,
+                    actor="customer",
+                    channel=channel,
+                    conversation_id=conversation_id,
+                    detail=detail,
+                )
         return Revocation(stops, cease, tuple(sorted(ids)))
 
     def _record(
@@ -453,10 +563,18 @@ class ComplianceService:
     ) -> int:
         event_id = ContactEventRepository(session).add(account_id, event, conversation_id)
         AuditLog(session).record(
-            "contact_event", at=event.at, actor=actor, channel=event.medium.value, account_id=account_id,
+            "contact_event",
+            at=event.at,
+            actor=actor,
+            channel=event.medium.value,
+            account_id=account_id,
             conversation_id=conversation_id,
-            detail={"event_id": event_id, "medium": event.medium.value, "kind": event.kind.value,
-                    "direction": event.direction.value},
+            detail={
+                "event_id": event_id,
+                "medium": event.medium.value,
+                "kind": event.kind.value,
+                "direction": event.direction.value,
+            },
         )
         return event_id
 

@@ -46,7 +46,9 @@ class Conversations(Protocol):
 
     async def append(self, conversation_id: str, events: list[dict[str, Any]]) -> None: ...
 
-    async def trigger_intent(self, conversation_id: str, intent: str, entities: dict[str, Any] | None = None) -> None: ...
+    async def trigger_intent(
+        self, conversation_id: str, intent: str, entities: dict[str, Any] | None = None
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -163,28 +165,50 @@ class ConsoleService:
         first = not any(line.speaker == "agent" for line in lines)
         if first:
             masked = with_opt_out(masked)
-        await self.conversations.append(case.conversation_id, [
-            {"event": "bot", "text": masked, "metadata": {"agent": agent.display_name}},
-        ])
-        await asyncio.to_thread(self._audit, case, agent, "agent_replied", characters=len(masked),
-                                card_numbers_masked=cards, opt_out_notice=first)
+        await self.conversations.append(
+            case.conversation_id,
+            [
+                {"event": "bot", "text": masked, "metadata": {"agent": agent.display_name}},
+            ],
+        )
+        await asyncio.to_thread(
+            self._audit,
+            case,
+            agent,
+            "agent_replied",
+            characters=len(masked),
+            card_numbers_masked=cards,
+            opt_out_notice=first,
+        )
 
     def _check_contact(self, case: Case, agent: Agent, lines: list[Line]) -> None:
         customer = [line for line in lines if line.speaker == "customer"]
         last = customer[-1] if customer else None
-        answered = last is not None and any(line.speaker == "agent" for line in lines[last.index + 1:])
+        answered = last is not None and any(line.speaker == "agent" for line in lines[last.index + 1 :])
         decision = self.compliance.check_agent_message(
-            account_id=case.account_id, phone=case.conversation_id, last_customer_at=last.at if last else None,
-            answered=answered, actor=f"agent:{agent.username}", conversation_id=case.conversation_id,
+            account_id=case.account_id,
+            phone=case.conversation_id,
+            last_customer_at=last.at if last else None,
+            answered=answered,
+            actor=f"agent:{agent.username}",
+            conversation_id=case.conversation_id,
         )
         if not decision.allowed:
             rule = decision.rule or ContactRule.COLLECTION_PAUSED
             why = decision.detail
             if rule in (ContactRule.OUTSIDE_HOURS, ContactRule.INCONVENIENT_TIME):
-                why = (f"this is not the one answer to a message the customer sent in the last "
-                       f"{RESPONSE_WINDOW.seconds // 60} minutes, so it would start a new contact, and {why}")
-            when = (f" You can write from {decision.next_allowed_at:%Y-%m-%d %H:%M} UTC, or as soon as the "
-                    f"customer writes again.") if decision.next_allowed_at else ""
+                why = (
+                    f"this is not the one answer to a message the customer sent in the last "
+                    f"{RESPONSE_WINDOW.seconds // 60} minutes, so it would start a new contact, and {why}"
+                )
+            when = (
+                (
+                    f" You can write from {decision.next_allowed_at:%Y-%m-%d %H:%M} UTC, or as soon as the "
+                    f"customer writes again."
+                )
+                if decision.next_allowed_at
+                else ""
+            )
             raise PolicyRefused(rule.value, f"Not sent: {why}.{when}")
 
     async def resolve(self, case_id: str, agent: Agent, outcome: str, hand_back: bool) -> Case:
@@ -201,7 +225,8 @@ class ConsoleService:
         if hand_back:
             try:
                 await self.conversations.trigger_intent(
-                    case.conversation_id, HANDED_BACK_INTENT,
+                    case.conversation_id,
+                    HANDED_BACK_INTENT,
                     {"agent_name": agent.display_name, "handoff_reason": case.reason.value},
                 )
             except UpstreamUnavailable as exc:
@@ -222,7 +247,11 @@ class ConsoleService:
     def _audit(self, case: Case, agent: Agent, kind: str, **detail: Any) -> None:
         with self.sessions.begin() as session:
             AuditLog(session).record(
-                kind, at=self.clock(), actor=f"agent:{agent.username}", channel=CONSOLE,
-                account_id=case.account_id, conversation_id=case.conversation_id,
+                kind,
+                at=self.clock(),
+                actor=f"agent:{agent.username}",
+                channel=CONSOLE,
+                account_id=case.account_id,
+                conversation_id=case.conversation_id,
                 detail={"case_id": case.id, **detail},
             )

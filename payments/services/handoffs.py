@@ -33,10 +33,27 @@ from payments.services.compliance import set_flag_in
 MAX_CONTEXT_BYTES = 16 * 1024
 LOCKOUT_LOOKBACK = timedelta(hours=24)
 # Keys whose values are verification answers (or a card): dropped from a case's context, at any depth.
-VERIFICATION_KEYS = frozenset({
-    "dob", "date_of_birth", "birth_date", "birthdate", "zip", "zip_code", "postal_code", "zipcode",
-    "card_last4", "last4", "last_4", "card_number", "card", "pan", "cvc", "cvv", "factors",
-})
+VERIFICATION_KEYS = frozenset(
+    {
+        "dob",
+        "date_of_birth",
+        "birth_date",
+        "birthdate",
+        "zip",
+        "zip_code",
+        "postal_code",
+        "zipcode",
+        "card_last4",
+        "last4",
+        "last_4",
+        "card_number",
+        "card",
+        "pan",
+        "cvc",
+        "cvv",
+        "factors",
+    }
+)
 # 13 to 19 digits, single spaces, dots or dashes between them allowed: a card number or a piece
 # of one, whatever the Luhn check says (the channels' detector is stricter so as not to swallow
 # dates; a case needs none of that precision).
@@ -143,19 +160,36 @@ class HandoffService:
                     serialize_writes(session, f"handoff:lockout:{account_id}")
                     row = repo.active_lockout_for_account(account_id)
                     if row is not None:
-                        repo.add_note(row.id, ASSISTANT_AUTHOR,
-                                      f"Locked out again, from conversation {conversation_id} ({channel}).", now)
+                        repo.add_note(
+                            row.id,
+                            ASSISTANT_AUTHOR,
+                            f"Locked out again, from conversation {conversation_id} ({channel}).",
+                            now,
+                        )
                         return self._case(repo, row), False
             created = row is None
             if row is None:
                 row = HandoffRow(
-                    id=self._new_id(repo), account_id=account_id, conversation_id=conversation_id,
-                    channel=channel, reason=reason.value, priority=priority, status=HandoffStatus.OPEN.value,
-                    verified=verified, summary=summary, context=context, waiting_since=now, created_at=now,
+                    id=self._new_id(repo),
+                    account_id=account_id,
+                    conversation_id=conversation_id,
+                    channel=channel,
+                    reason=reason.value,
+                    priority=priority,
+                    status=HandoffStatus.OPEN.value,
+                    verified=verified,
+                    summary=summary,
+                    context=context,
+                    waiting_since=now,
+                    created_at=now,
                 )
                 repo.add(row)
                 audit.record(
-                    "handoff_created", at=now, actor="system", channel=channel, account_id=account_id,
+                    "handoff_created",
+                    at=now,
+                    actor="system",
+                    channel=channel,
+                    account_id=account_id,
                     conversation_id=conversation_id,
                     detail={"case_id": row.id, "reason": reason.value, "priority": priority, "verified": verified},
                 )
@@ -164,8 +198,14 @@ class HandoffService:
             case_account = row.account_id
             if reason is HandoffReason.DISPUTE and case_account is not None:
                 set_flag_in(
-                    session, case_account, AccountFlag.DISPUTE, actor="customer", channel=channel, at=now,
-                    conversation_id=conversation_id, detail={"source": "handoff", "case_id": row.id},
+                    session,
+                    case_account,
+                    AccountFlag.DISPUTE,
+                    actor="customer",
+                    channel=channel,
+                    at=now,
+                    conversation_id=conversation_id,
+                    detail={"source": "handoff", "case_id": row.id},
                 )
             case = self._case(repo, repo.get(row.id))  # type: ignore[arg-type]
         return case, created
@@ -175,7 +215,9 @@ class HandoffService:
         """The one account this conversation's failed verifications were aimed at, if one."""
         attempts = VerificationAttemptRepository(session)
         since = now - LOCKOUT_LOOKBACK
-        targeted = attempts.targeted_accounts(conversation_id, since) or attempts.refused_while_locked(conversation_id, since)
+        targeted = attempts.targeted_accounts(conversation_id, since) or attempts.refused_while_locked(
+            conversation_id, since
+        )
         return targeted[0] if len(targeted) == 1 else None
 
     def _update_existing(
@@ -194,7 +236,11 @@ class HandoffService:
         before = {"from_reason": row.reason, "from_priority": row.priority}
         if repo.raise_priority(row.id, priority, reason.value):
             audit.record(
-                "handoff_escalated", at=now, actor="system", channel=row.channel, account_id=row.account_id or account_id,
+                "handoff_escalated",
+                at=now,
+                actor="system",
+                channel=row.channel,
+                account_id=row.account_id or account_id,
                 conversation_id=row.conversation_id,
                 detail={"case_id": row.id, **before, "to_reason": reason.value, "to_priority": priority},
             )
@@ -214,8 +260,7 @@ class HandoffService:
             rows = HandoffRepository(session).by_status(status, limit)
             open_ = status is HandoffStatus.OPEN
             return [
-                _to_case(row, position=i + 1 if open_ else None, with_notes=with_notes)
-                for i, row in enumerate(rows)
+                _to_case(row, position=i + 1 if open_ else None, with_notes=with_notes) for i, row in enumerate(rows)
             ]
 
     def get(self, case_id: str) -> Case:
@@ -277,8 +322,14 @@ class HandoffService:
             if row.account_id is None:
                 raise Conflict(f"case {case_id} has no verified account to flag", code="no_account")
             set_flag_in(
-                session, row.account_id, AccountFlag.DISPUTE, actor=f"agent:{agent}", channel=CONSOLE, at=now,
-                conversation_id=row.conversation_id, detail={"source": "console", "case_id": row.id},
+                session,
+                row.account_id,
+                AccountFlag.DISPUTE,
+                actor=f"agent:{agent}",
+                channel=CONSOLE,
+                at=now,
+                conversation_id=row.conversation_id,
+                detail={"source": "console", "case_id": row.id},
             )
             repo.add_note(row.id, agent, "Marked as a dispute: collection paused while it is reviewed.", now)
             self._audit(session, "handoff_dispute_marked", row, agent, now)
@@ -298,8 +349,13 @@ class HandoffService:
 
     def _audit(self, session: Session, kind: str, row: HandoffRow, agent: str, now: datetime, **detail: Any) -> None:
         AuditLog(session).record(
-            kind, at=now, actor=f"agent:{agent}", channel=CONSOLE, account_id=row.account_id,
-            conversation_id=row.conversation_id, detail={"case_id": row.id, **detail},
+            kind,
+            at=now,
+            actor=f"agent:{agent}",
+            channel=CONSOLE,
+            account_id=row.account_id,
+            conversation_id=row.conversation_id,
+            detail={"case_id": row.id, **detail},
         )
 
     @staticmethod

@@ -59,33 +59,61 @@ def enqueue_rasa_intent(
     every attempt) or `notice` (the answer to something the customer just did, like a payment's
     result: sent unless the medium may carry nothing).
     """
-    _add(session, NotificationRow(
-        kind=RASA_TRIGGER_INTENT, account_id=account_id, conversation_id=conversation_id, channel=channel,
-        payload={"intent": intent, "entities": entities, "purpose": Purpose(purpose).value}, dedupe_key=dedupe_key,
-        status=PENDING, attempts=0, next_attempt_at=now, created_at=now,
-    ))
+    _add(
+        session,
+        NotificationRow(
+            kind=RASA_TRIGGER_INTENT,
+            account_id=account_id,
+            conversation_id=conversation_id,
+            channel=channel,
+            payload={"intent": intent, "entities": entities, "purpose": Purpose(purpose).value},
+            dedupe_key=dedupe_key,
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        ),
+    )
 
 
 def enqueue_sms(
-    session: Session, *, to: str, body: str, dedupe_key: str, now: datetime, account_id: str | None = None,
+    session: Session,
+    *,
+    to: str,
+    body: str,
+    dedupe_key: str,
+    now: datetime,
+    account_id: str | None = None,
     purpose: Purpose = Purpose.COLLECTION,
 ) -> None:
     """Queue an SMS we start (a reminder, a link, a notice). The body always ends with the
     opt-out notice (12 CFR 1006.6(e)); the outbox checks the contact rules again before each attempt."""
-    _add(session, NotificationRow(
-        kind=SMS, account_id=account_id, channel="sms",
-        payload={"to": to, "body": with_opt_out(body), "purpose": Purpose(purpose).value},
-        dedupe_key=dedupe_key, status=PENDING, attempts=0, next_attempt_at=now, created_at=now,
-    ))
+    _add(
+        session,
+        NotificationRow(
+            kind=SMS,
+            account_id=account_id,
+            channel="sms",
+            payload={"to": to, "body": with_opt_out(body), "purpose": Purpose(purpose).value},
+            dedupe_key=dedupe_key,
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        ),
+    )
 
 
 def release_held(session: Session, account_id: str, now: datetime) -> int:
     """Put the account's held messages (younger than `RELEASE_WITHIN`) back in the queue; they
     are checked again before they go. Returns how many."""
-    rows = session.scalars(select(NotificationRow).where(
-        NotificationRow.account_id == account_id, NotificationRow.status == HELD,
-        NotificationRow.created_at >= now - RELEASE_WITHIN,
-    ))
+    rows = session.scalars(
+        select(NotificationRow).where(
+            NotificationRow.account_id == account_id,
+            NotificationRow.status == HELD,
+            NotificationRow.created_at >= now - RELEASE_WITHIN,
+        )
+    )
     released = 0
     for row in rows:
         row.status, row.next_attempt_at = PENDING, now
@@ -156,12 +184,14 @@ class NotificationService:
         `failed` after `max_attempts`."""
         now = self.clock()
         with self.sessions() as session:
-            due = list(session.scalars(
-                select(NotificationRow)
-                .where(NotificationRow.status == PENDING, NotificationRow.next_attempt_at <= now)
-                .order_by(NotificationRow.id)
-                .limit(limit)
-            ))
+            due = list(
+                session.scalars(
+                    select(NotificationRow)
+                    .where(NotificationRow.status == PENDING, NotificationRow.next_attempt_at <= now)
+                    .order_by(NotificationRow.id)
+                    .limit(limit)
+                )
+            )
         sent = retried = failed = deferred = held = 0
         for row in due:
             verdict = self._verdict(row)

@@ -44,7 +44,7 @@ from payments.adapters.repositories import AccountRepository, AuditLog
 from payments.adapters.stripe_gateway import ChargeOutcome, PaymentGateway, PaymentIntentEvent
 from payments.domain.accounts import AccountStatus
 from payments.domain.compliance import HandoffReason
-from payments.domain.errors import Conflict, Gone, InvalidRequest, NotFound, PolicyRefused, UpstreamUnavailable
+from payments.domain.errors import Conflict, Gone, InvalidRequest, NotFound, UpstreamUnavailable
 from payments.domain.ids import new_public_id
 from payments.domain.money import Money
 from payments.domain.settlement import Balances, apply_payment, settle, settlement_paid
@@ -218,9 +218,15 @@ def _asks_to_save_card(facts: _PageFacts) -> bool:
     PaymentIntent exists (the answer decides `setup_future_usage`). One-off payments, and a
     plan's last payment (a settlement's lump sum), never save a card."""
     payment = facts.payment
-    return (payment.status == PaymentStatus.PENDING and payment.method == PaymentMethod.LINK
-            and payment.plan_id is not None and facts.later_payments and not facts.plan_has_card
-            and facts.save_card is None and facts.payment_intent_id is None)
+    return (
+        payment.status == PaymentStatus.PENDING
+        and payment.method == PaymentMethod.LINK
+        and payment.plan_id is not None
+        and facts.later_payments
+        and not facts.plan_has_card
+        and facts.save_card is None
+        and facts.payment_intent_id is None
+    )
 
 
 class PaymentService:
@@ -268,15 +274,32 @@ class PaymentService:
                     if existing is not None:
                         return self._replay(session, existing, amount_cents, channel, plan_id)
                     row = self._new_payment(
-                        session, account_id, amount_cents, channel, key, conversation_id, plan_id,
-                        installment_id, PaymentMethod.LINK,
+                        session,
+                        account_id,
+                        amount_cents,
+                        channel,
+                        key,
+                        conversation_id,
+                        plan_id,
+                        installment_id,
+                        PaymentMethod.LINK,
                     )
                     token = self._issue_link(row)
                     AuditLog(session).record(
-                        "payment_created", at=row.created_at, actor="assistant", channel=channel,
-                        account_id=account_id, conversation_id=conversation_id,
-                        detail={"payment_id": row.id, "amount_cents": amount_cents, "currency": row.currency,
-                                "method": row.method, "plan_id": row.plan_id, "installment_id": row.installment_id},
+                        "payment_created",
+                        at=row.created_at,
+                        actor="assistant",
+                        channel=channel,
+                        account_id=account_id,
+                        conversation_id=conversation_id,
+                        detail={
+                            "payment_id": row.id,
+                            "amount_cents": amount_cents,
+                            "currency": row.currency,
+                            "method": row.method,
+                            "plan_id": row.plan_id,
+                            "installment_id": row.installment_id,
+                        },
                     )
                     return CreatedPayment(_view(row), self._link_url(token), row.link_expires_at, replayed=False)
             except IntegrityError:
@@ -326,10 +349,19 @@ class PaymentService:
         while repo.exists(payment_id):
             payment_id = new_public_id("PAY")
         row = PaymentRow(
-            id=payment_id, account_id=account_id, plan_id=plan_id, installment_id=installment_id,
-            amount_cents=amount_cents, currency=account.balance.currency, status=PaymentStatus.PENDING.value,
-            method=method.value, channel=channel, conversation_id=conversation_id, idempotency_key=key,
-            created_at=now, updated_at=now,
+            id=payment_id,
+            account_id=account_id,
+            plan_id=plan_id,
+            installment_id=installment_id,
+            amount_cents=amount_cents,
+            currency=account.balance.currency,
+            status=PaymentStatus.PENDING.value,
+            method=method.value,
+            channel=channel,
+            conversation_id=conversation_id,
+            idempotency_key=key,
+            created_at=now,
+            updated_at=now,
         )
         repo.add(row)
         return row
@@ -348,17 +380,20 @@ class PaymentService:
         self, session: Session, row: PaymentRow, amount_cents: int, channel: str, plan_id: str | None
     ) -> CreatedPayment:
         if (row.amount_cents, row.channel, row.plan_id) != (amount_cents, channel, plan_id):
-            raise Conflict(
-                "this idempotency key was used for a different payment", code="idempotency_key_reused"
-            )
+            raise Conflict("this idempotency key was used for a different payment", code="idempotency_key_reused")
         self._expire_if_due(session, row)
         if row.status != PaymentStatus.PENDING or row.method != PaymentMethod.LINK:
             # Final, or being charged another way: no link to give.
             return CreatedPayment(_view(row), None, None, replayed=True)
         token = self._issue_link(row)
         AuditLog(session).record(
-            "payment_link_reissued", at=self.clock(), actor="assistant", channel=row.channel,
-            account_id=row.account_id, conversation_id=row.conversation_id, detail={"payment_id": row.id},
+            "payment_link_reissued",
+            at=self.clock(),
+            actor="assistant",
+            channel=row.channel,
+            account_id=row.account_id,
+            conversation_id=row.conversation_id,
+            detail={"payment_id": row.id},
         )
         session.flush()
         return CreatedPayment(_view(row), self._link_url(token), row.link_expires_at, replayed=True)
@@ -394,8 +429,13 @@ class PaymentService:
             # An SMS thread can be told when the payment lands; web and voice sessions are over by then.
             conversation_id = plan.conversation_id if plan.channel == "sms" else None
         return self.create_payment(
-            account_id, amount, channel, f"installment-link-{installment_id}-{attempt}",
-            conversation_id=conversation_id, plan_id=plan_id, installment_id=installment_id,
+            account_id,
+            amount,
+            channel,
+            f"installment-link-{installment_id}-{attempt}",
+            conversation_id=conversation_id,
+            plan_id=plan_id,
+            installment_id=installment_id,
         )
 
     # ------------------------------------------------------------------ reading
@@ -425,13 +465,20 @@ class PaymentService:
             and row.method == PaymentMethod.LINK
             and row.link_expires_at is not None
             and self.clock() >= row.link_expires_at
-            and PaymentRepository(session).claim_transition(row, PaymentStatus.PENDING.value, PaymentStatus.EXPIRED.value)
+            and PaymentRepository(session).claim_transition(
+                row, PaymentStatus.PENDING.value, PaymentStatus.EXPIRED.value
+            )
         ):
             row.updated_at = self.clock()
             row.completed_at = self.clock()
             AuditLog(session).record(
-                "payment_expired", at=self.clock(), actor="system", channel=row.channel,
-                account_id=row.account_id, conversation_id=row.conversation_id, detail={"payment_id": row.id},
+                "payment_expired",
+                at=self.clock(),
+                actor="system",
+                channel=row.channel,
+                account_id=row.account_id,
+                conversation_id=row.conversation_id,
+                detail={"payment_id": row.id},
             )
 
     async def cancel_expired_intents(self, limit: int = 50) -> int:
@@ -446,8 +493,11 @@ class PaymentService:
                 for row in repo.links_past_expiry(self.clock(), limit):
                     self._expire_if_due(session, row)
                 session.flush()
-                return [(r.id, r.stripe_payment_intent_id) for r in repo.expired_intents_to_cancel(limit)
-                        if r.stripe_payment_intent_id]
+                return [
+                    (r.id, r.stripe_payment_intent_id)
+                    for r in repo.expired_intents_to_cancel(limit)
+                    if r.stripe_payment_intent_id
+                ]
 
         def mark(payment_id: str, status: str) -> None:
             with self.sessions.begin() as session:
@@ -455,8 +505,12 @@ class PaymentService:
                 assert row is not None
                 row.stripe_intent_canceled_at = self.clock()
                 AuditLog(session).record(
-                    "payment_intent_canceled", at=self.clock(), actor="system", channel=row.channel,
-                    account_id=row.account_id, conversation_id=row.conversation_id,
+                    "payment_intent_canceled",
+                    at=self.clock(),
+                    actor="system",
+                    channel=row.channel,
+                    account_id=row.account_id,
+                    conversation_id=row.conversation_id,
                     detail={"payment_id": row.id, "stripe_status": status},
                 )
 
@@ -485,9 +539,16 @@ class PaymentService:
         payment = facts.payment
         client_secret = None
         if payment.status == PaymentStatus.PENDING and _asks_to_save_card(facts):
-            return PageView(payment_id=payment.id, first_name=facts.first_name, card_last4=facts.card_last4,
-                            amount=payment.amount, status=payment.status, client_secret=None,
-                            link_expires_at=facts.link_expires_at, asks_to_save_card=True)
+            return PageView(
+                payment_id=payment.id,
+                first_name=facts.first_name,
+                card_last4=facts.card_last4,
+                amount=payment.amount,
+                status=payment.status,
+                client_secret=None,
+                link_expires_at=facts.link_expires_at,
+                asks_to_save_card=True,
+            )
         saves_card = facts.save_card is True and facts.later_payments
         if payment.status == PaymentStatus.PENDING:
             intent_id = facts.payment_intent_id
@@ -533,8 +594,12 @@ class PaymentService:
             assert row is not None
             row.save_card, row.updated_at = save, self.clock()
             AuditLog(session).record(
-                "card_saving_answered", at=self.clock(), actor="customer", channel=row.channel,
-                account_id=row.account_id, conversation_id=row.conversation_id,
+                "card_saving_answered",
+                at=self.clock(),
+                actor="customer",
+                channel=row.channel,
+                account_id=row.account_id,
+                conversation_id=row.conversation_id,
                 detail={"payment_id": row.id, "plan_id": row.plan_id, "save_card": save},
             )
 
@@ -562,9 +627,13 @@ class PaymentService:
             plan_customer_id=plan.stripe_customer_id if plan else None,
             save_card=row.save_card,
             plan_has_card=bool(plan and plan.stripe_payment_method_id),
-            later_payments=bool(plan and any(
-                i.id != row.installment_id and i.status in ("scheduled", "failed", "missed")
-                for i in plan.installments)),
+            later_payments=bool(
+                plan
+                and any(
+                    i.id != row.installment_id and i.status in ("scheduled", "failed", "missed")
+                    for i in plan.installments
+                )
+            ),
         )
 
     @staticmethod
@@ -656,8 +725,13 @@ class PaymentService:
                 late = row
             else:
                 changed = self._settle(
-                    session, row, target, actor="stripe", failure_code=event.failure_code,
-                    customer_id=event.customer_id, payment_method_id=event.payment_method_id,
+                    session,
+                    row,
+                    target,
+                    actor="stripe",
+                    failure_code=event.failure_code,
+                    customer_id=event.customer_id,
+                    payment_method_id=event.payment_method_id,
                 )
                 overpaid = _overpaid_cents(session, row) if changed and target == PaymentStatus.SUCCEEDED else 0
         if late is not None:
@@ -666,46 +740,81 @@ class PaymentService:
         if overpaid:
             # Money beyond the balance (a link paid after the account settled): owed back, so a
             # person refunds it; never left as a silent credit.
-            self._money_case(row, f"Stripe charged {Money(overpaid, row.currency).display()} more than the balance "
-                                  f"with payment {row.id}. Refund that part in Stripe.",
-                             {"payment_id": row.id, "overpaid_cents": overpaid})
+            self._money_case(
+                row,
+                f"Stripe charged {Money(overpaid, row.currency).display()} more than the balance "
+                f"with payment {row.id}. Refund that part in Stripe.",
+                {"payment_id": row.id, "overpaid_cents": overpaid},
+            )
         return EventOutcome.APPLIED if changed else EventOutcome.IGNORED
 
     def _reject(self, session: Session, row: PaymentRow, event: PaymentIntentEvent, why: str) -> EventOutcome:
         """Audit and alert on an event that contradicts the stored payment; change nothing else."""
         AuditLog(session).record(
-            "stripe_event_rejected", at=self.clock(), actor="stripe", channel=row.channel, account_id=row.account_id,
+            "stripe_event_rejected",
+            at=self.clock(),
+            actor="stripe",
+            channel=row.channel,
+            account_id=row.account_id,
             conversation_id=row.conversation_id,
-            detail={"payment_id": row.id, "event_id": event.id, "event_type": event.type, "why": why,
-                    "event_payment_intent": event.payment_intent_id, "stored_payment_intent": row.stripe_payment_intent_id,
-                    "event_amount_cents": event.amount_cents, "event_currency": event.currency},
+            detail={
+                "payment_id": row.id,
+                "event_id": event.id,
+                "event_type": event.type,
+                "why": why,
+                "event_payment_intent": event.payment_intent_id,
+                "stored_payment_intent": row.stripe_payment_intent_id,
+                "event_amount_cents": event.amount_cents,
+                "event_currency": event.currency,
+            },
         )
         log.error("%s Stripe event %s (%s) rejected for payment %s: %s", ALERT, event.id, event.type, row.id, why)
         return EventOutcome.REJECTED
 
     def _hold_late_success(self, session: Session, row: PaymentRow, event: PaymentIntentEvent) -> None:
         AuditLog(session).record(
-            "payment_late_success_held", at=self.clock(), actor="stripe", channel=row.channel,
-            account_id=row.account_id, conversation_id=row.conversation_id,
-            detail={"payment_id": row.id, "status": row.status, "event_id": event.id,
-                    "payment_intent": event.payment_intent_id, "amount_cents": row.amount_cents,
-                    "currency": row.currency},
+            "payment_late_success_held",
+            at=self.clock(),
+            actor="stripe",
+            channel=row.channel,
+            account_id=row.account_id,
+            conversation_id=row.conversation_id,
+            detail={
+                "payment_id": row.id,
+                "status": row.status,
+                "event_id": event.id,
+                "payment_intent": event.payment_intent_id,
+                "amount_cents": row.amount_cents,
+                "currency": row.currency,
+            },
         )
-        log.error("%s payment %s succeeded at Stripe after it was %s: held for a person to refund or apply",
-                  ALERT, row.id, row.status)
+        log.error(
+            "%s payment %s succeeded at Stripe after it was %s: held for a person to refund or apply",
+            ALERT,
+            row.id,
+            row.status,
+        )
 
     def _late_success_case(self, row: PaymentRow) -> None:
         """A case for a person: refund the late charge at Stripe, or apply it by hand."""
         money = Money(row.amount_cents, row.currency)
-        self._money_case(row, f"Stripe charged {money.display()} for payment {row.id} after it was {row.status}. "
-                              "It was not applied to the balance: refund it in Stripe, or apply it by hand.",
-                         {"payment_id": row.id, "late_success": True})
+        self._money_case(
+            row,
+            f"Stripe charged {money.display()} for payment {row.id} after it was {row.status}. "
+            "It was not applied to the balance: refund it in Stripe, or apply it by hand.",
+            {"payment_id": row.id, "late_success": True},
+        )
 
     def _money_case(self, row: PaymentRow, summary: str, context: dict[str, object]) -> None:
         """A handoff case for money only a person can put right (after the payment's transaction)."""
         HandoffService(self.sessions, clock=self.clock).create(
-            conversation_id=row.conversation_id or f"payment-{row.id}", channel=row.channel,
-            reason=HandoffReason.OTHER, verified=False, account_id=row.account_id, summary=summary, context=context,
+            conversation_id=row.conversation_id or f"payment-{row.id}",
+            channel=row.channel,
+            reason=HandoffReason.OTHER,
+            verified=False,
+            account_id=row.account_id,
+            summary=summary,
+            context=context,
         )
 
     def _settle(
@@ -739,11 +848,23 @@ class PaymentService:
         now = self.clock()
         row.updated_at = now
         audit = AuditLog(session)
-        detail: dict[str, object] = {"payment_id": row.id, "amount_cents": row.amount_cents, "currency": row.currency,
-                                     "method": row.method, "previous_status": current.value}
+        detail: dict[str, object] = {
+            "payment_id": row.id,
+            "amount_cents": row.amount_cents,
+            "currency": row.currency,
+            "method": row.method,
+            "previous_status": current.value,
+        }
         if target == PaymentStatus.PROCESSING:
-            audit.record("payment_processing", at=now, actor=actor, channel=row.channel, account_id=row.account_id,
-                         conversation_id=row.conversation_id, detail=detail)
+            audit.record(
+                "payment_processing",
+                at=now,
+                actor=actor,
+                channel=row.channel,
+                account_id=row.account_id,
+                conversation_id=row.conversation_id,
+                detail=detail,
+            )
             return True
 
         row.completed_at = now
@@ -751,8 +872,9 @@ class PaymentService:
             row.failure_code = None
             detail |= self._apply_to_account(session, row)
             if row.plan_id:
-                self._apply_to_plan(session, repo.plan(row.plan_id, for_update=True), row, customer_id,
-                                    payment_method_id, now, actor)
+                self._apply_to_plan(
+                    session, repo.plan(row.plan_id, for_update=True), row, customer_id, payment_method_id, now, actor
+                )
                 detail |= self._close_if_settled(session, row, now, actor)
         else:
             row.failure_code = (failure_code or "card_declined")[:64] if target == PaymentStatus.FAILED else None
@@ -761,17 +883,28 @@ class PaymentService:
                 installment = repo.installment(row.installment_id)
                 if installment is not None and installment.status != "paid":
                     installment.status = "failed"
-        audit.record(f"payment_{target.value}", at=now, actor=actor, channel=row.channel, account_id=row.account_id,
-                     conversation_id=row.conversation_id, detail=detail)
+        audit.record(
+            f"payment_{target.value}",
+            at=now,
+            actor=actor,
+            channel=row.channel,
+            account_id=row.account_id,
+            conversation_id=row.conversation_id,
+            detail=detail,
+        )
         if row.conversation_id and target in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
             enqueue_rasa_intent(
                 session,
                 conversation_id=row.conversation_id,
                 channel=row.channel,
                 intent=f"payment_{target.value}",
-                entities={"payment_id": row.id, "amount_cents": row.amount_cents, "currency": row.currency,
-                          # Only on the payment that closed a settlement, so the bot can say so.
-                          **({"account_settled": True} if detail.get("account_settled") else {})},
+                entities={
+                    "payment_id": row.id,
+                    "amount_cents": row.amount_cents,
+                    "currency": row.currency,
+                    # Only on the payment that closed a settlement, so the bot can say so.
+                    **({"account_settled": True} if detail.get("account_settled") else {}),
+                },
                 dedupe_key=f"payment-{row.id}-{target.value}",
                 now=now,
                 account_id=row.account_id,
@@ -792,13 +925,17 @@ class PaymentService:
             # Paying the past due brings the account current (DESIGN.md, plan policy).
             account.status = AccountStatus.CURRENT.value
             account.delinquent_since = None
-        detail: dict[str, object] = {"balance_before_cents": before, "balance_after_cents": account.balance_cents,
-                                     "past_due_after_cents": account.past_due_cents}
+        detail: dict[str, object] = {
+            "balance_before_cents": before,
+            "balance_after_cents": account.balance_cents,
+            "past_due_after_cents": account.past_due_cents,
+        }
         if row.amount_cents > before:
             # Money that arrived beyond the balance (a late payment on a settled account): owed back.
             detail["overpaid_cents"] = row.amount_cents - before
-            log.warning("payment %s paid %d cents beyond the balance of %s", row.id, row.amount_cents - before,
-                        row.account_id)
+            log.warning(
+                "payment %s paid %d cents beyond the balance of %s", row.id, row.amount_cents - before, row.account_id
+            )
         return detail
 
     def _apply_to_plan(
@@ -820,9 +957,15 @@ class PaymentService:
             # The card was confirmed with setup_future_usage=off_session: keep it for the plan.
             plan.stripe_customer_id = plan.stripe_customer_id or customer_id
             plan.stripe_payment_method_id = payment_method_id
-            audit.record("plan_payment_method_saved", at=now, actor=actor, channel=row.channel,
-                         account_id=row.account_id, conversation_id=row.conversation_id,
-                         detail={"plan_id": plan.id, "payment_id": row.id})
+            audit.record(
+                "plan_payment_method_saved",
+                at=now,
+                actor=actor,
+                channel=row.channel,
+                account_id=row.account_id,
+                conversation_id=row.conversation_id,
+                detail={"plan_id": plan.id, "payment_id": row.id},
+            )
         if row.installment_id is not None:
             installment = PaymentRepository(session).installment(row.installment_id)
             if installment is not None:
@@ -844,26 +987,55 @@ class PaymentService:
         closed = settle(Balances(account.balance_cents, account.past_due_cents, account.minimum_due_cents))
         before_status = account.status
         account.balance_cents, account.past_due_cents, account.minimum_due_cents = (
-            closed.balances.balance_cents, closed.balances.past_due_cents, closed.balances.minimum_due_cents)
+            closed.balances.balance_cents,
+            closed.balances.past_due_cents,
+            closed.balances.minimum_due_cents,
+        )
         account.status, account.delinquent_since = AccountStatus.SETTLED.value, None
         plan.status, plan.ended_at = "completed", now
         paid_cents = sum(i.amount_cents for i in plan.installments)
         audit = AuditLog(session)
-        audit.record("account_settled", at=now, actor=actor, channel=row.channel, account_id=row.account_id,
-                     conversation_id=row.conversation_id,
-                     detail={"plan_id": plan.id, "payment_id": row.id, "paid_cents": paid_cents,
-                             "forgiven_cents": closed.forgiven_cents, "currency": row.currency,
-                             "status_before": before_status})
-        audit.record("plan_completed", at=now, actor=actor, channel=plan.channel, account_id=plan.account_id,
-                     detail={"plan_id": plan.id, "settled": True})
+        audit.record(
+            "account_settled",
+            at=now,
+            actor=actor,
+            channel=row.channel,
+            account_id=row.account_id,
+            conversation_id=row.conversation_id,
+            detail={
+                "plan_id": plan.id,
+                "payment_id": row.id,
+                "paid_cents": paid_cents,
+                "forgiven_cents": closed.forgiven_cents,
+                "currency": row.currency,
+                "status_before": before_status,
+            },
+        )
+        audit.record(
+            "plan_completed",
+            at=now,
+            actor=actor,
+            channel=plan.channel,
+            account_id=plan.account_id,
+            detail={"plan_id": plan.id, "settled": True},
+        )
         # Nothing is owed any more: links and charges still waiting would ask for money we must not take.
         for other in repo.for_account(row.account_id, 50):
-            if other.id != row.id and other.status == PaymentStatus.PENDING and repo.claim_transition(
-                    other, PaymentStatus.PENDING.value, PaymentStatus.CANCELED.value):
+            if (
+                other.id != row.id
+                and other.status == PaymentStatus.PENDING
+                and repo.claim_transition(other, PaymentStatus.PENDING.value, PaymentStatus.CANCELED.value)
+            ):
                 other.updated_at = other.completed_at = now
-                audit.record("payment_canceled", at=now, actor="system", channel=other.channel,
-                             account_id=other.account_id, conversation_id=other.conversation_id,
-                             detail={"payment_id": other.id, "reason": "account_settled"})
+                audit.record(
+                    "payment_canceled",
+                    at=now,
+                    actor="system",
+                    channel=other.channel,
+                    account_id=other.account_id,
+                    conversation_id=other.conversation_id,
+                    detail={"payment_id": other.id, "reason": "account_settled"},
+                )
         return {"account_settled": True, "forgiven_cents": closed.forgiven_cents}
 
     # ------------------------------------------------------------------ charging saved cards and tokens
@@ -903,12 +1075,23 @@ class PaymentService:
                     row = repo.by_idempotency_key(key)
                     if row is None:
                         row = self._new_payment(
-                            session, account_id, amount_cents, channel, key, conversation_id, None, None,
+                            session,
+                            account_id,
+                            amount_cents,
+                            channel,
+                            key,
+                            conversation_id,
+                            None,
+                            None,
                             PaymentMethod.IVR,
                         )
                         AuditLog(session).record(
-                            "payment_created", at=row.created_at, actor="assistant", channel=channel,
-                            account_id=account_id, conversation_id=conversation_id,
+                            "payment_created",
+                            at=row.created_at,
+                            actor="assistant",
+                            channel=channel,
+                            account_id=account_id,
+                            conversation_id=conversation_id,
                             detail={"payment_id": row.id, "amount_cents": amount_cents, "method": row.method},
                         )
                 self._expire_if_due(session, row)
@@ -991,13 +1174,29 @@ class PaymentService:
                     if amount <= 0:
                         raise InvalidRequest("nothing is owed on this account", code="nothing_due")
                     existing = self._new_payment(
-                        session, plan.account_id, amount, plan.channel, f"installment-{installment_id}", None,
-                        plan.id, installment_id, PaymentMethod.OFF_SESSION,
+                        session,
+                        plan.account_id,
+                        amount,
+                        plan.channel,
+                        f"installment-{installment_id}",
+                        None,
+                        plan.id,
+                        installment_id,
+                        PaymentMethod.OFF_SESSION,
                     )
                     AuditLog(session).record(
-                        "payment_created", at=at, actor="scheduler", channel=plan.channel, account_id=plan.account_id,
-                        detail={"payment_id": existing.id, "amount_cents": amount, "method": existing.method,
-                                "plan_id": plan.id, "installment_id": installment_id},
+                        "payment_created",
+                        at=at,
+                        actor="scheduler",
+                        channel=plan.channel,
+                        account_id=plan.account_id,
+                        detail={
+                            "payment_id": existing.id,
+                            "amount_cents": amount,
+                            "method": existing.method,
+                            "plan_id": plan.id,
+                            "installment_id": installment_id,
+                        },
                     )
                 return _view(existing), plan, None
 
@@ -1028,8 +1227,14 @@ class PaymentService:
             if row.stripe_payment_intent_id is None and outcome.payment_intent_id:
                 row.stripe_payment_intent_id = outcome.payment_intent_id
             if outcome.status == "succeeded":
-                self._settle(session, row, PaymentStatus.SUCCEEDED, actor="stripe",
-                             customer_id=outcome.customer_id, payment_method_id=outcome.payment_method_id)
+                self._settle(
+                    session,
+                    row,
+                    PaymentStatus.SUCCEEDED,
+                    actor="stripe",
+                    customer_id=outcome.customer_id,
+                    payment_method_id=outcome.payment_method_id,
+                )
             elif outcome.status == "processing":
                 self._settle(session, row, PaymentStatus.PROCESSING, actor="stripe")
             else:
@@ -1041,11 +1246,15 @@ class PaymentService:
 
 def _overpaid_cents(session: Session, row: PaymentRow) -> int:
     """What the payment's success paid beyond the balance (its `payment_succeeded` audit detail)."""
-    detail = session.scalar(
-        select(AuditEventRow.detail).where(AuditEventRow.kind == "payment_succeeded",
-                                           AuditEventRow.account_id == row.account_id)
-        .order_by(AuditEventRow.id.desc()).limit(1)
-    ) or {}
+    detail = (
+        session.scalar(
+            select(AuditEventRow.detail)
+            .where(AuditEventRow.kind == "payment_succeeded", AuditEventRow.account_id == row.account_id)
+            .order_by(AuditEventRow.id.desc())
+            .limit(1)
+        )
+        or {}
+    )
     if detail.get("payment_id") != row.id:
         return 0
     return int(detail.get("overpaid_cents") or 0)

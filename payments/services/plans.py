@@ -154,12 +154,20 @@ class PlanService:
                 session.add(plan)
                 session.flush()
                 AuditLog(session).record(
-                    "plan_booked", at=now, actor="customer", channel=channel, account_id=account_id,
+                    "plan_booked",
+                    at=now,
+                    actor="customer",
+                    channel=channel,
+                    account_id=account_id,
                     conversation_id=conversation_id,
                     detail={
-                        "plan_id": plan.id, "offer_id": offer.id, "total_cents": plan.total_cents,
-                        "currency": plan.currency, "installments": len(offer.schedule),
-                        "consent_text": consent, "consent_source": source,
+                        "plan_id": plan.id,
+                        "offer_id": offer.id,
+                        "total_cents": plan.total_cents,
+                        "currency": plan.currency,
+                        "installments": len(offer.schedule),
+                        "consent_text": consent,
+                        "consent_source": source,
                     },
                 )
                 return Booking(plan, True, receipt_token)
@@ -182,14 +190,28 @@ class PlanService:
 
     @staticmethod
     def _new_plan(
-        account: Account, offer: Offer, channel: str, key: str, consent: str, conversation_id: str | None,
+        account: Account,
+        offer: Offer,
+        channel: str,
+        key: str,
+        consent: str,
+        conversation_id: str | None,
         now: datetime,
     ) -> PlanRow:
         plan = PlanRow(
-            id=new_public_id("PLN"), account_id=account.id, offer_id=offer.id, kind=offer.kind.value,
-            status=ACTIVE, currency=offer.total.currency, total_cents=offer.total.amount_cents,
-            settles_balance=offer.settles_balance, channel=channel, conversation_id=conversation_id,
-            consent_text=consent, idempotency_key=key, created_at=now,
+            id=new_public_id("PLN"),
+            account_id=account.id,
+            offer_id=offer.id,
+            kind=offer.kind.value,
+            status=ACTIVE,
+            currency=offer.total.currency,
+            total_cents=offer.total.amount_cents,
+            settles_balance=offer.settles_balance,
+            channel=channel,
+            conversation_id=conversation_id,
+            consent_text=consent,
+            idempotency_key=key,
+            created_at=now,
         )
         plan.installments = [
             InstallmentRow(seq=i, due_date=p.due_date, amount_cents=p.amount.amount_cents, status="scheduled")
@@ -199,15 +221,14 @@ class PlanService:
 
     @staticmethod
     def _by_key(session: Session, account_id: str, key: str) -> PlanRow | None:
-        return session.scalar(
-            select(PlanRow).where(PlanRow.account_id == account_id, PlanRow.idempotency_key == key)
-        )
+        return session.scalar(select(PlanRow).where(PlanRow.account_id == account_id, PlanRow.idempotency_key == key))
 
     @staticmethod
     def _active_plan(session: Session, account_id: str) -> PlanRow | None:
         """The account's current plan: active, or suspended while a pause lasts."""
-        return session.scalar(select(PlanRow).where(PlanRow.account_id == account_id,
-                                                    PlanRow.status.in_((ACTIVE, "suspended"))))
+        return session.scalar(
+            select(PlanRow).where(PlanRow.account_id == account_id, PlanRow.status.in_((ACTIVE, "suspended")))
+        )
 
     def receipt(self, token: str) -> Receipt:
         """The plan's recurring-charge authorization for `/receipts/{token}`; `NotFound` otherwise."""
@@ -216,25 +237,37 @@ class PlanService:
             if plan is None:
                 raise NotFound("unknown receipt")
             account = self._account(session, plan.account_id)
-            schedule = [ReceiptLine(i.seq, i.due_date, Money(i.amount_cents, plan.currency), i.status)
-                        for i in plan.installments]
+            schedule = [
+                ReceiptLine(i.seq, i.due_date, Money(i.amount_cents, plan.currency), i.status)
+                for i in plan.installments
+            ]
             total = Money(plan.total_cents, plan.currency)
             return Receipt(
-                plan_id=plan.id, first_name=account.full_name.split()[0], card_last4=account.card_last4,
-                kind=plan.kind, status=plan.status, settles_balance=plan.settles_balance, total=total,
+                plan_id=plan.id,
+                first_name=account.full_name.split()[0],
+                card_last4=account.card_last4,
+                kind=plan.kind,
+                status=plan.status,
+                settles_balance=plan.settles_balance,
+                total=total,
                 schedule=schedule,
-                summary=authorization_summary(total, len(schedule), format_date(schedule[0].due_date),
-                                              format_date(schedule[-1].due_date)),
-                consent_text=plan.consent_text, consent_channel=plan.channel,
-                consent_at=plan.consent_at or plan.created_at, how_to_cancel=HOW_TO_CANCEL,
+                summary=authorization_summary(
+                    total, len(schedule), format_date(schedule[0].due_date), format_date(schedule[-1].due_date)
+                ),
+                consent_text=plan.consent_text,
+                consent_channel=plan.channel,
+                consent_at=plan.consent_at or plan.created_at,
+                how_to_cancel=HOW_TO_CANCEL,
             )
 
     def plans(self, account_id: str) -> list[PlanRow]:
         with self.sessions() as session:
             self._account(session, account_id)
-            return list(session.scalars(
-                select(PlanRow).where(PlanRow.account_id == account_id).order_by(PlanRow.created_at.desc())
-            ))
+            return list(
+                session.scalars(
+                    select(PlanRow).where(PlanRow.account_id == account_id).order_by(PlanRow.created_at.desc())
+                )
+            )
 
     def cancel(self, account_id: str, plan_id: str, *, actor: str, channel: str, reason: str) -> PlanRow:
         """Cancel an active or suspended plan; cancelling twice is a no-op. Audited with who and why."""
@@ -252,7 +285,11 @@ class PlanService:
                 if installment.status in ("scheduled", "failed", "missed"):
                     installment.status = "cancelled"
             AuditLog(session).record(
-                "plan_cancelled", at=now, actor=actor, channel=channel, account_id=account_id,
+                "plan_cancelled",
+                at=now,
+                actor=actor,
+                channel=channel,
+                account_id=account_id,
                 detail={"plan_id": plan_id, "reason": reason},
             )
             return plan
@@ -273,8 +310,11 @@ class PlanService:
         try:
             with self.sessions.begin() as session:
                 serialize_writes(session, f"account:{account_id}")
-                earlier = session.scalar(select(PromiseRow).where(
-                    PromiseRow.account_id == account_id, PromiseRow.idempotency_key == idempotency_key))
+                earlier = session.scalar(
+                    select(PromiseRow).where(
+                        PromiseRow.account_id == account_id, PromiseRow.idempotency_key == idempotency_key
+                    )
+                )
                 if earlier is not None:
                     return earlier, False
                 account = self._account(session, account_id)
@@ -295,22 +335,36 @@ class PlanService:
                 if amount_cents > account.balance.amount_cents:
                     raise PolicyRefused("amount_exceeds_balance", "the amount is more than the balance")
                 promise = PromiseRow(
-                    id=new_public_id("PTP"), account_id=account_id, due_date=due_date, amount_cents=amount_cents,
-                    currency=account.balance.currency, status="pending", channel=channel,
-                    conversation_id=conversation_id, idempotency_key=idempotency_key, created_at=now,
+                    id=new_public_id("PTP"),
+                    account_id=account_id,
+                    due_date=due_date,
+                    amount_cents=amount_cents,
+                    currency=account.balance.currency,
+                    status="pending",
+                    channel=channel,
+                    conversation_id=conversation_id,
+                    idempotency_key=idempotency_key,
+                    created_at=now,
                 )
                 session.add(promise)
                 session.flush()
                 AuditLog(session).record(
-                    "promise_made", at=now, actor="customer", channel=channel, account_id=account_id,
+                    "promise_made",
+                    at=now,
+                    actor="customer",
+                    channel=channel,
+                    account_id=account_id,
                     conversation_id=conversation_id,
                     detail={"promise_id": promise.id, "amount_cents": amount_cents, "due_date": due_date.isoformat()},
                 )
                 return promise, True
         except IntegrityError:
             with self.sessions() as session:
-                earlier = session.scalar(select(PromiseRow).where(
-                    PromiseRow.account_id == account_id, PromiseRow.idempotency_key == idempotency_key))
+                earlier = session.scalar(
+                    select(PromiseRow).where(
+                        PromiseRow.account_id == account_id, PromiseRow.idempotency_key == idempotency_key
+                    )
+                )
             if earlier is None:
                 raise
             return earlier, False
@@ -318,6 +372,8 @@ class PlanService:
     def promises(self, account_id: str) -> list[PromiseRow]:
         with self.sessions() as session:
             self._account(session, account_id)
-            return list(session.scalars(
-                select(PromiseRow).where(PromiseRow.account_id == account_id).order_by(PromiseRow.created_at.desc())
-            ))
+            return list(
+                session.scalars(
+                    select(PromiseRow).where(PromiseRow.account_id == account_id).order_by(PromiseRow.created_at.desc())
+                )
+            )

@@ -15,7 +15,6 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.masking import mask_card_numbers
-
 from payments.adapters.compliance_repository import PENDING_REVIEW, FlagRepository, ReportRepository, serialize_writes
 from payments.adapters.orm import AccountReportRow
 from payments.adapters.repositories import AuditLog
@@ -52,9 +51,19 @@ class PendingReport:
     status: str
 
     @classmethod
-    def of(cls, row: AccountReportRow) -> "PendingReport":
-        return cls(row.id, row.report_id, row.account_id, ReportKind(row.kind), row.reported_by, row.channel,
-                   row.conversation_id, row.summary, row.created_at, row.status)
+    def of(cls, row: AccountReportRow) -> PendingReport:
+        return cls(
+            row.id,
+            row.report_id,
+            row.account_id,
+            ReportKind(row.kind),
+            row.reported_by,
+            row.channel,
+            row.conversation_id,
+            row.summary,
+            row.created_at,
+            row.status,
+        )
 
 
 class ReportService:
@@ -86,21 +95,40 @@ class ReportService:
             targets = sorted(ids)
             for target in targets:
                 serialize_writes(session, f"account:{target}")
-            earlier = [r for r in reports.pending(account_id=None, conversation_id=conversation_id) if r.kind == kind.value]
+            earlier = [
+                r for r in reports.pending(account_id=None, conversation_id=conversation_id) if r.kind == kind.value
+            ]
             if earlier and {r.account_id for r in earlier} >= (set(targets) or {None}):
                 return ReportReceipt(earlier[0].report_id, tuple(targets))
             report_id = new_public_id("RPT")
             for target in targets or [None]:
-                reports.add(AccountReportRow(
-                    report_id=report_id, account_id=target, kind=kind.value, status=PENDING_REVIEW,
-                    reported_by=reported_by, channel=channel, conversation_id=conversation_id,
-                    summary=mask_card_numbers(summary)[0][:500],  # masked by the caller; again, to be sure
-                    created_at=now,
-                ))
-                audit.record("report_received", at=now, actor="customer" if reported_by == "cardholder" else "system",
-                             channel=channel, account_id=target, conversation_id=conversation_id,
-                             detail={"report_id": report_id, "kind": kind.value, "reported_by": reported_by,
-                                     "matched": target is not None})
+                reports.add(
+                    AccountReportRow(
+                        report_id=report_id,
+                        account_id=target,
+                        kind=kind.value,
+                        status=PENDING_REVIEW,
+                        reported_by=reported_by,
+                        channel=channel,
+                        conversation_id=conversation_id,
+                        summary=mask_card_numbers(summary)[0][:500],  # masked by the caller; again, to be sure
+                        created_at=now,
+                    )
+                )
+                audit.record(
+                    "report_received",
+                    at=now,
+                    actor="customer" if reported_by == "cardholder" else "system",
+                    channel=channel,
+                    account_id=target,
+                    conversation_id=conversation_id,
+                    detail={
+                        "report_id": report_id,
+                        "kind": kind.value,
+                        "reported_by": reported_by,
+                        "matched": target is not None,
+                    },
+                )
         return ReportReceipt(report_id, tuple(targets))
 
     def pending(self, *, account_id: str | None, conversation_id: str | None) -> list[PendingReport]:
@@ -138,15 +166,28 @@ class ReportService:
                 raise Conflict(f"report {row.report_id} was {row.status} already", code="report_reviewed")
             if outcome == CONFIRMED:
                 if row.account_id is None:
-                    raise Conflict("the report names no account: find the account, or dismiss it",
-                                   code="report_has_no_account")
-                set_flag_in(session, row.account_id, ReportKind(row.kind).flag, actor=actor, channel="console",
-                            at=now, conversation_id=row.conversation_id,
-                            detail={"source": "report", "report_id": row.report_id})
+                    raise Conflict(
+                        "the report names no account: find the account, or dismiss it", code="report_has_no_account"
+                    )
+                set_flag_in(
+                    session,
+                    row.account_id,
+                    ReportKind(row.kind).flag,
+                    actor=actor,
+                    channel="console",
+                    at=now,
+                    conversation_id=row.conversation_id,
+                    detail={"source": "report", "report_id": row.report_id},
+                )
             row.status, row.reviewed_by, row.reviewed_at = outcome, agent, now
             AuditLog(session).record(
-                f"report_{outcome}", at=now, actor=actor, channel="console", account_id=row.account_id,
-                conversation_id=row.conversation_id, detail={"report_id": row.report_id, "kind": row.kind},
+                f"report_{outcome}",
+                at=now,
+                actor=actor,
+                channel="console",
+                account_id=row.account_id,
+                conversation_id=row.conversation_id,
+                detail={"report_id": row.report_id, "kind": row.kind},
             )
             if outcome == DISMISSED and row.account_id and not reports.pending_kinds(row.account_id):
                 release_held(session, row.account_id, now)

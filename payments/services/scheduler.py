@@ -200,7 +200,7 @@ class Scheduler:
         try:
             delivered = await self.notifications.deliver_due()
             report.notifications_sent = delivered.sent
-        except Exception:  # noqa: BLE001 - the outbox is retried on the next pass
+        except Exception:
             log.exception("scheduler: delivering the outbox failed")
             report.errors += 1
         return report
@@ -209,7 +209,7 @@ class Scheduler:
     def _isolated(what: str, report: RunReport, step: Any, *args: Any) -> None:
         try:
             step(*args)
-        except Exception:  # noqa: BLE001 - one customer's problem never stops the others'
+        except Exception:
             log.exception("scheduler: %s failed; the pass goes on", what)
             report.errors += 1
 
@@ -217,7 +217,7 @@ class Scheduler:
     async def _isolated_async(what: str, report: RunReport, step: Any, *args: Any) -> None:
         try:
             await step(*args)
-        except Exception:  # noqa: BLE001 - one customer's problem never stops the others'
+        except Exception:
             log.exception("scheduler: %s failed; the pass goes on", what)
             report.errors += 1
 
@@ -251,8 +251,17 @@ class Scheduler:
         plans, oldest due first, with the consumer's local dates."""
         with self.sessions() as session:
             rows = session.execute(
-                select(InstallmentRow.id, PlanRow.id, AccountRow.id, AccountRow.time_zone, InstallmentRow.due_date,
-                       PlanRow.created_at, PlanRow.resumed_at, InstallmentRow.status, InstallmentRow.grace_until)
+                select(
+                    InstallmentRow.id,
+                    PlanRow.id,
+                    AccountRow.id,
+                    AccountRow.time_zone,
+                    InstallmentRow.due_date,
+                    PlanRow.created_at,
+                    PlanRow.resumed_at,
+                    InstallmentRow.status,
+                    InstallmentRow.grace_until,
+                )
                 .join(PlanRow, InstallmentRow.plan_id == PlanRow.id)
                 .join(AccountRow, PlanRow.account_id == AccountRow.id)
                 .where(PlanRow.status == "active", InstallmentRow.status.in_(("scheduled", "failed", "missed")))
@@ -261,8 +270,19 @@ class Scheduler:
         out = []
         for i, p, a, tz, due, booked, resumed, status, grace in rows:
             zone = ZoneInfo(tz)
-            out.append(_Open(i, p, a, now.astimezone(zone).date(), due, booked.astimezone(zone).date(),
-                             resumed.astimezone(zone).date() if resumed else None, status, grace))
+            out.append(
+                _Open(
+                    i,
+                    p,
+                    a,
+                    now.astimezone(zone).date(),
+                    due,
+                    booked.astimezone(zone).date(),
+                    resumed.astimezone(zone).date() if resumed else None,
+                    status,
+                    grace,
+                )
+            )
         return out
 
     def _remind(self, installment_id: int, account_id: str, now: datetime, report: RunReport) -> None:
@@ -284,16 +304,33 @@ class Scheduler:
             account = session.get(AccountRow, plan.account_id)
             assert account is not None
             amount = Money(installment.amount_cents, plan.currency)
-            self._tell(session, plan, account, "installment_reminder", {
-                "plan_id": plan.id, "amount_cents": amount.amount_cents, "currency": amount.currency,
-                "due_date": installment.due_date.isoformat(),
-            }, sms_body=(
-                f"Lakeside Bank: your plan payment of {amount.display()} ({plan.id}) is due "
-                f"{format_date(installment.due_date)}. {OPT_OUT}"
-            ), dedupe_key=f"reminder-{installment.id}", now=now)
+            self._tell(
+                session,
+                plan,
+                account,
+                "installment_reminder",
+                {
+                    "plan_id": plan.id,
+                    "amount_cents": amount.amount_cents,
+                    "currency": amount.currency,
+                    "due_date": installment.due_date.isoformat(),
+                },
+                sms_body=(
+                    f"Lakeside Bank: your plan payment of {amount.display()} ({plan.id}) is due "
+                    f"{format_date(installment.due_date)}. {OPT_OUT}"
+                ),
+                dedupe_key=f"reminder-{installment.id}",
+                now=now,
+            )
             installment.reminder_sent_at = now
-            AuditLog(session).record("installment_reminder_queued", at=now, actor="system", channel=plan.channel,
-                                     account_id=account.id, detail={"plan_id": plan.id, "seq": installment.seq})
+            AuditLog(session).record(
+                "installment_reminder_queued",
+                at=now,
+                actor="system",
+                channel=plan.channel,
+                account_id=account.id,
+                detail={"plan_id": plan.id, "seq": installment.seq},
+            )
             report.reminders_sent += 1
 
     async def _collect(self, item: _Open, now: datetime, report: RunReport) -> None:
@@ -330,10 +367,17 @@ class Scheduler:
                 assert row is not None
                 row.status = "failed"
                 AuditLog(session).record(
-                    "installment_charge_failed", at=now, actor="system", channel=row.plan.channel,
+                    "installment_charge_failed",
+                    at=now,
+                    actor="system",
+                    channel=row.plan.channel,
                     account_id=row.plan.account_id,
-                    detail={"plan_id": row.plan_id, "seq": row.seq, "broken_promise": True,
-                            "decline_code": getattr(outcome, "decline_code", None)},
+                    detail={
+                        "plan_id": row.plan_id,
+                        "seq": row.seq,
+                        "broken_promise": True,
+                        "decline_code": getattr(outcome, "decline_code", None),
+                    },
                 )
             await self._send_link(installment_id, "installment_failed", now, report)
         else:
@@ -358,13 +402,23 @@ class Scheduler:
             assert account is not None
             amount = Money(installment.amount_cents, plan.currency)
             lead = "didn't go through" if intent == "installment_failed" else "is due today"
-            self._tell(session, plan, account, intent, {
-                "plan_id": plan.id, "amount_cents": amount.amount_cents, "currency": amount.currency,
-                "link_url": link_url,
-            }, sms_body=(
-                f"Lakeside Bank: your plan payment of {amount.display()} {lead}. "
-                f"Pay securely: {link_url} {OPT_OUT}"
-            ), dedupe_key=dedupe_key, now=now)
+            self._tell(
+                session,
+                plan,
+                account,
+                intent,
+                {
+                    "plan_id": plan.id,
+                    "amount_cents": amount.amount_cents,
+                    "currency": amount.currency,
+                    "link_url": link_url,
+                },
+                sms_body=(
+                    f"Lakeside Bank: your plan payment of {amount.display()} {lead}. Pay securely: {link_url} {OPT_OUT}"
+                ),
+                dedupe_key=dedupe_key,
+                now=now,
+            )
             report.links_sent += 1
 
     async def _miss(self, item: _Open, now: datetime, report: RunReport) -> None:
@@ -386,15 +440,30 @@ class Scheduler:
             grace_until = item.local_today + timedelta(days=self.grace_days)
             installment.status, installment.grace_until = "missed", grace_until
             amount = Money(installment.amount_cents, plan.currency)
-            enqueue_sms(session, to=account.phone, dedupe_key=f"installment_missed-{installment.id}", now=now,
-                        account_id=account.id, body=(
-                            f"Lakeside Bank: your plan payment of {amount.display()} ({plan.id}) was due "
-                            f"{format_date(installment.due_date)} and has not been paid. Pay it by "
-                            f"{format_date(grace_until)} to keep your plan: {link_url} {OPT_OUT}"))
+            enqueue_sms(
+                session,
+                to=account.phone,
+                dedupe_key=f"installment_missed-{installment.id}",
+                now=now,
+                account_id=account.id,
+                body=(
+                    f"Lakeside Bank: your plan payment of {amount.display()} ({plan.id}) was due "
+                    f"{format_date(installment.due_date)} and has not been paid. Pay it by "
+                    f"{format_date(grace_until)} to keep your plan: {link_url} {OPT_OUT}"
+                ),
+            )
             AuditLog(session).record(
-                "installment_missed", at=now, actor="system", channel=plan.channel, account_id=plan.account_id,
-                detail={"plan_id": plan.id, "seq": installment.seq, "grace_until": grace_until.isoformat(),
-                        "broken_promise": True},
+                "installment_missed",
+                at=now,
+                actor="system",
+                channel=plan.channel,
+                account_id=plan.account_id,
+                detail={
+                    "plan_id": plan.id,
+                    "seq": installment.seq,
+                    "grace_until": grace_until.isoformat(),
+                    "broken_promise": True,
+                },
             )
             report.missed += 1
 
@@ -418,21 +487,33 @@ class Scheduler:
                 if later.status == "scheduled":
                     later.status = "cancelled"
             detail: dict[str, Any] = {"plan_id": plan.id, "missed_seq": installment.seq}
-            body = (f"Lakeside Bank: your payment plan {plan.id} has ended because the "
-                    f"{Money(installment.amount_cents, plan.currency).display()} payment due "
-                    f"{format_date(installment.due_date)} was not made.")
+            body = (
+                f"Lakeside Bank: your payment plan {plan.id} has ended because the "
+                f"{Money(installment.amount_cents, plan.currency).display()} payment due "
+                f"{format_date(installment.due_date)} was not made."
+            )
             if plan.settles_balance:
                 owed = after_broken_settlement(
                     Balances(account.balance_cents, account.past_due_cents, account.minimum_due_cents),
-                    self.broken_settlement)
+                    self.broken_settlement,
+                )
                 detail |= {"settlement": self.broken_settlement.value, "balance_owed_cents": owed.balance_cents}
-                body += (f" The settlement no longer applies: your balance of "
-                         f"{Money(owed.balance_cents, account.currency).display()} is owed; the payments you "
-                         f"made count toward it.")
-            enqueue_sms(session, to=account.phone, body=f"{body} Call us or reply to talk about it. {OPT_OUT}",
-                        dedupe_key=f"plan_broken-{plan.id}", now=now, account_id=account.id)
-            AuditLog(session).record("plan_broken", at=now, actor="system", channel=plan.channel,
-                                     account_id=plan.account_id, detail=detail)
+                body += (
+                    f" The settlement no longer applies: your balance of "
+                    f"{Money(owed.balance_cents, account.currency).display()} is owed; the payments you "
+                    f"made count toward it."
+                )
+            enqueue_sms(
+                session,
+                to=account.phone,
+                body=f"{body} Call us or reply to talk about it. {OPT_OUT}",
+                dedupe_key=f"plan_broken-{plan.id}",
+                now=now,
+                account_id=account.id,
+            )
+            AuditLog(session).record(
+                "plan_broken", at=now, actor="system", channel=plan.channel, account_id=plan.account_id, detail=detail
+            )
             report.plans_broken += 1
 
     # ------------------------------------------------------------------ plans
@@ -443,14 +524,24 @@ class Scheduler:
             if plan is None or plan.status != "active":
                 return  # already suspended by an earlier installment of this pass
             plan.status, plan.suspended_reason, plan.suspended_at = "suspended", reason[:32], now
-            AuditLog(session).record("plan_suspended", at=now, actor="system", channel=plan.channel,
-                                     account_id=plan.account_id, detail={"plan_id": plan.id, "reason": reason})
+            AuditLog(session).record(
+                "plan_suspended",
+                at=now,
+                actor="system",
+                channel=plan.channel,
+                account_id=plan.account_id,
+                detail={"plan_id": plan.id, "reason": reason},
+            )
             report.plans_suspended += 1
 
     def _suspended_plans(self) -> list[tuple[str, str]]:
         with self.sessions() as session:
-            return [(p, a) for p, a in session.execute(
-                select(PlanRow.id, PlanRow.account_id).where(PlanRow.status == "suspended").order_by(PlanRow.id))]
+            return [
+                (p, a)
+                for p, a in session.execute(
+                    select(PlanRow.id, PlanRow.account_id).where(PlanRow.status == "suspended").order_by(PlanRow.id)
+                )
+            ]
 
     def _resume_if_lifted(self, plan_id: str, account_id: str, now: datetime, report: RunReport) -> None:
         if self.standing.collection_pause(account_id) is not None:
@@ -460,16 +551,24 @@ class Scheduler:
             if plan is None or plan.status != "suspended":
                 return
             plan.status, plan.resumed_at = "active", now
-            AuditLog(session).record("plan_resumed", at=now, actor="system", channel=plan.channel,
-                                     account_id=plan.account_id,
-                                     detail={"plan_id": plan.id, "suspended_reason": plan.suspended_reason})
+            AuditLog(session).record(
+                "plan_resumed",
+                at=now,
+                actor="system",
+                channel=plan.channel,
+                account_id=plan.account_id,
+                detail={"plan_id": plan.id, "suspended_reason": plan.suspended_reason},
+            )
             plan.suspended_reason = None
             report.plans_resumed += 1
 
     def _plans_to_complete(self) -> list[str]:
         with self.sessions() as session:
-            return [p.id for p in session.scalars(select(PlanRow).where(PlanRow.status == "active"))
-                    if p.installments and all(i.status == "paid" for i in p.installments)]
+            return [
+                p.id
+                for p in session.scalars(select(PlanRow).where(PlanRow.status == "active"))
+                if p.installments and all(i.status == "paid" for i in p.installments)
+            ]
 
     def _complete(self, plan_id: str, now: datetime, report: RunReport) -> None:
         with self.sessions.begin() as session:
@@ -478,8 +577,14 @@ class Scheduler:
                 return
             plan.status, plan.ended_at = "completed", now
             report.plans_completed += 1
-            AuditLog(session).record("plan_completed", at=now, actor="system", channel=plan.channel,
-                                     account_id=plan.account_id, detail={"plan_id": plan.id})
+            AuditLog(session).record(
+                "plan_completed",
+                at=now,
+                actor="system",
+                channel=plan.channel,
+                account_id=plan.account_id,
+                detail={"plan_id": plan.id},
+            )
 
     def _settled_to_tell(self, now: datetime) -> list[tuple[str, str]]:
         """Settlement plans that closed their account recently and whose notice is not queued."""
@@ -487,12 +592,20 @@ class Scheduler:
             rows = session.execute(
                 select(PlanRow.id, PlanRow.account_id)
                 .join(AccountRow, PlanRow.account_id == AccountRow.id)
-                .where(PlanRow.status == "completed", PlanRow.settles_balance.is_(True),
-                       AccountRow.status == AccountStatus.SETTLED.value,
-                       PlanRow.ended_at >= now - SETTLED_NOTICE_WITHIN)
+                .where(
+                    PlanRow.status == "completed",
+                    PlanRow.settles_balance.is_(True),
+                    AccountRow.status == AccountStatus.SETTLED.value,
+                    PlanRow.ended_at >= now - SETTLED_NOTICE_WITHIN,
+                )
             ).all()
-            queued = set(session.scalars(select(NotificationRow.dedupe_key).where(
-                NotificationRow.dedupe_key.in_([f"settled-{p}" for p, _ in rows]))))
+            queued = set(
+                session.scalars(
+                    select(NotificationRow.dedupe_key).where(
+                        NotificationRow.dedupe_key.in_([f"settled-{p}" for p, _ in rows])
+                    )
+                )
+            )
         return [(p, a) for p, a in rows if f"settled-{p}" not in queued]
 
     def _tell_settled(self, plan_id: str, account_id: str, now: datetime, report: RunReport) -> None:
@@ -503,24 +616,48 @@ class Scheduler:
             account = session.get(AccountRow, account_id)
             assert account is not None
             # A notice, not collection: a settled account's standing holds anything that asks for money.
-            enqueue_sms(session, to=account.phone, dedupe_key=f"settled-{plan_id}", now=now, account_id=account_id,
-                        purpose=Purpose.NOTICE, body=(f"Lakeside Bank: your settlement ({plan_id}) is paid. Your account for the card "
-                              f"ending {account.card_last4} is settled and nothing more is owed. {OPT_OUT}"))
-            AuditLog(session).record("settled_notice_queued", at=now, actor="system", account_id=account_id,
-                                     detail={"plan_id": plan_id})
+            enqueue_sms(
+                session,
+                to=account.phone,
+                dedupe_key=f"settled-{plan_id}",
+                now=now,
+                account_id=account_id,
+                purpose=Purpose.NOTICE,
+                body=(
+                    f"Lakeside Bank: your settlement ({plan_id}) is paid. Your account for the card "
+                    f"ending {account.card_last4} is settled and nothing more is owed. {OPT_OUT}"
+                ),
+            )
+            AuditLog(session).record(
+                "settled_notice_queued", at=now, actor="system", account_id=account_id, detail={"plan_id": plan_id}
+            )
             report.settled_notices += 1
 
     @staticmethod
     def _tell(
-        session: Session, plan: PlanRow, account: AccountRow, intent: str, entities: dict[str, Any], *,
-        sms_body: str, dedupe_key: str, now: datetime,
+        session: Session,
+        plan: PlanRow,
+        account: AccountRow,
+        intent: str,
+        entities: dict[str, Any],
+        *,
+        sms_body: str,
+        dedupe_key: str,
+        now: datetime,
     ) -> None:
         """Through the plan's SMS conversation when there is one (the bot's own wording, in the
         thread), else a direct SMS to the number on file. Web and voice conversations cannot be
         reached later, so their reminders go by SMS too."""
         if plan.channel == "sms" and plan.conversation_id:
-            enqueue_rasa_intent(session, conversation_id=plan.conversation_id, channel="sms", intent=intent,
-                                entities=entities, dedupe_key=dedupe_key, now=now, account_id=account.id)
+            enqueue_rasa_intent(
+                session,
+                conversation_id=plan.conversation_id,
+                channel="sms",
+                intent=intent,
+                entities=entities,
+                dedupe_key=dedupe_key,
+                now=now,
+                account_id=account.id,
+            )
         else:
-            enqueue_sms(session, to=account.phone, body=sms_body, dedupe_key=dedupe_key, now=now,
-                        account_id=account.id)
+            enqueue_sms(session, to=account.phone, body=sms_body, dedupe_key=dedupe_key, now=now, account_id=account.id)

@@ -49,22 +49,28 @@ def refuse_unless_collectable(session: Session, account_id: str) -> None:
 
 def _active_plan(session: Session, account_id: str) -> ActivePlan | None:
     plan = session.scalar(
-        select(PlanRow).where(PlanRow.account_id == account_id, PlanRow.status.in_(PLAN_IN_FORCE))
-        .order_by(PlanRow.created_at.desc()).limit(1)
+        select(PlanRow)
+        .where(PlanRow.account_id == account_id, PlanRow.status.in_(PLAN_IN_FORCE))
+        .order_by(PlanRow.created_at.desc())
+        .limit(1)
     )
     if plan is None:
         return None
     due = next((i for i in plan.installments if i.status in OPEN_INSTALLMENT), None)  # ordered by seq
     return ActivePlan(
-        plan_id=plan.id, kind=plan_kind(plan.kind), status=plan.status,
+        plan_id=plan.id,
+        kind=plan_kind(plan.kind),
+        status=plan.status,
         next_installment=NextInstallment(Money(due.amount_cents, plan.currency), due.due_date) if due else None,
     )
 
 
 def _pending_promise(session: Session, account_id: str) -> PendingPromise | None:
     promise = session.scalar(
-        select(PromiseRow).where(PromiseRow.account_id == account_id, PromiseRow.status == "pending")
-        .order_by(PromiseRow.due_date, PromiseRow.created_at).limit(1)
+        select(PromiseRow)
+        .where(PromiseRow.account_id == account_id, PromiseRow.status == "pending")
+        .order_by(PromiseRow.due_date, PromiseRow.created_at)
+        .limit(1)
     )
     if promise is None:
         return None

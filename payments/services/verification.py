@@ -102,7 +102,11 @@ class VerificationService:
         self.clock = clock
 
     def verify(
-        self, channel: Channel, conversation_id: str, factors: Factors, phone: str | None = None,
+        self,
+        channel: Channel,
+        conversation_id: str,
+        factors: Factors,
+        phone: str | None = None,
         disclosure: str | None = None,
     ) -> VerificationResult:
         """Check the factors; record the attempt and an audit event either way. On success, open
@@ -127,18 +131,26 @@ class VerificationService:
             audit = AuditLog(session)
             accounts = AccountRepository(session)
             candidates = (
-                accounts.find_by_phone(phone) if channel.has_caller_id and phone
+                accounts.find_by_phone(phone)
+                if channel.has_caller_id and phone
                 else accounts.find_by_card_last4(factors.card_last4 or "")
             )
             subjects = _subjects(conversation_id, phone if channel.has_caller_id else None, candidates)
             locked_until = self._locked_until(attempts, subjects, now)
             if locked_until is None:
-                result = self._check(session, attempts, audit, subjects, candidates, channel, conversation_id,
-                                     factors, now)
+                result = self._check(
+                    session, attempts, audit, subjects, candidates, channel, conversation_id, factors, now
+                )
                 if result.verified and disclosure:
-                    audit.record("disclosure_given", at=now, actor="assistant", channel=channel.value,
-                                 account_id=result.account_id, conversation_id=conversation_id,
-                                 detail={"mode": disclosure})
+                    audit.record(
+                        "disclosure_given",
+                        at=now,
+                        actor="assistant",
+                        channel=channel.value,
+                        account_id=result.account_id,
+                        conversation_id=conversation_id,
+                        detail={"mode": disclosure},
+                    )
             else:
                 # Recorded and committed before raising: a refused attempt belongs in the audit trail.
                 audit.record(
@@ -194,7 +206,9 @@ class VerificationService:
             else:
                 result = VerificationResult(False, None, min(s.attempts_left for s in states.values()))
         # A failed attempt on SMS/voice names the phone's account, so its audit trail shows it.
-        audited_account = account.id if account else (candidates[0].id if channel.has_caller_id and candidates else None)
+        audited_account = (
+            account.id if account else (candidates[0].id if channel.has_caller_id and candidates else None)
+        )
         audit.record(
             "verification_attempt",
             at=now,
@@ -207,8 +221,14 @@ class VerificationService:
         return result
 
     def _end_on_lockout(
-        self, session: Session, audit: AuditLog, subjects: dict[str, str | None], locked: list[str],
-        channel: Channel, conversation_id: str, now: datetime,
+        self,
+        session: Session,
+        audit: AuditLog,
+        subjects: dict[str, str | None],
+        locked: list[str],
+        channel: Channel,
+        conversation_id: str,
+        now: datetime,
     ) -> None:
         repo = VerificationSessionRepository(session)
         repo.end_open(now, "lockout", conversation_id=conversation_id)
@@ -216,9 +236,15 @@ class VerificationService:
             account_id = subjects[subject]
             if subject.startswith("account:") and account_id is not None:
                 repo.end_open(now, "lockout", account_id=account_id)
-            audit.record("verification_locked_out", at=now, actor="system", channel=channel.value,
-                         account_id=account_id, conversation_id=conversation_id,
-                         detail={"subject": subject.split(":", 1)[0]})
+            audit.record(
+                "verification_locked_out",
+                at=now,
+                actor="system",
+                channel=channel.value,
+                account_id=account_id,
+                conversation_id=conversation_id,
+                detail={"subject": subject.split(":", 1)[0]},
+            )
 
     def _open_session(
         self, session: Session, channel: Channel, conversation_id: str, account_id: str, now: datetime
@@ -227,10 +253,17 @@ class VerificationService:
         repo.end_open(now, "reverified", conversation_id=conversation_id)
         session_id = secrets.token_urlsafe(32)
         expires_at = now + self.session_max
-        repo.add(VerificationSessionRow(
-            id_hash=session_id_hash(session_id), channel=channel.value, conversation_id=conversation_id,
-            account_id=account_id, created_at=now, last_used_at=now, expires_at=expires_at,
-        ))
+        repo.add(
+            VerificationSessionRow(
+                id_hash=session_id_hash(session_id),
+                channel=channel.value,
+                conversation_id=conversation_id,
+                account_id=account_id,
+                created_at=now,
+                last_used_at=now,
+                expires_at=expires_at,
+            )
+        )
         return session_id, expires_at
 
     def check_session(
@@ -265,8 +298,13 @@ class VerificationService:
         with self.sessions.begin() as session:
             ended = VerificationSessionRepository(session).end_open(now, reason, conversation_id=conversation_id)
             if ended:
-                AuditLog(session).record("verification_session_ended", at=now, actor="system",
-                                         conversation_id=conversation_id, detail={"reason": reason, "ended": ended})
+                AuditLog(session).record(
+                    "verification_session_ended",
+                    at=now,
+                    actor="system",
+                    conversation_id=conversation_id,
+                    detail={"reason": reason, "ended": ended},
+                )
         return ended
 
     def _locked_until(

@@ -16,8 +16,8 @@ from actions.payments_client import (
     AccountSummary,
     BookedPlan,
     HandoffCase,
-    OfferSummary,
     Offers,
+    OfferSummary,
     PaymentLink,
     PaymentStatus,
     PaymentsUnavailable,
@@ -39,13 +39,14 @@ TODAY = date(2026, 3, 2)
 
 
 def plan_offer(months: int, first: int, rest: int) -> OfferSummary:
-    schedule = tuple(
-        ScheduledPayment(date(2026, 3 + i, 2), first if i == 0 else rest) for i in range(months)
-    )
+    schedule = tuple(ScheduledPayment(date(2026, 3 + i, 2), first if i == 0 else rest) for i in range(months))
     return OfferSummary(
-        id=f"installments_{months}", kind="installments",
-        description=f"Pay $310.00 in {months} monthly payments.", currency="USD",
-        total_cents=first + rest * (months - 1), schedule=schedule,
+        id=f"installments_{months}",
+        kind="installments",
+        description=f"Pay $310.00 in {months} monthly payments.",
+        currency="USD",
+        total_cents=first + rest * (months - 1),
+        schedule=schedule,
     )
 
 
@@ -60,8 +61,14 @@ MARIA_OFFERS = (
     plan_offer(3, 10334, 10333),
     plan_offer(6, 5170, 5166),
 )
-HARDSHIP_OFFER = OfferSummary("hardship_6", "hardship", "Reduced payments.", "USD", 15000,
-                              tuple(ScheduledPayment(date(2026, 3 + i, 2), 2500) for i in range(6)))
+HARDSHIP_OFFER = OfferSummary(
+    "hardship_6",
+    "hardship",
+    "Reduced payments.",
+    "USD",
+    15000,
+    tuple(ScheduledPayment(date(2026, 3 + i, 2), 2500) for i in range(6)),
+)
 
 MARIA = AccountSummary(
     id="A1001",
@@ -120,8 +127,9 @@ class FakePaymentsClient:
         if self.locked:
             raise VerificationLocked(1800)
         if self.verify_outcome.verified:
-            return VerificationOutcome(True, self.verify_outcome.account_id, self.verify_outcome.attempts_left,
-                                       self.session)
+            return VerificationOutcome(
+                True, self.verify_outcome.account_id, self.verify_outcome.attempts_left, self.session
+            )
         return self.verify_outcome
 
     async def get_account(self, account_id: str, *, conversation_id: str, session: str | None) -> AccountSummary:
@@ -138,9 +146,7 @@ class FakePaymentsClient:
             raise AccountNotFound(account_id)
         return Standing.from_account(self.accounts[account_id])
 
-    async def get_offers(
-        self, account_id: str, *, hardship: bool, conversation_id: str, session: str | None
-    ) -> Offers:
+    async def get_offers(self, account_id: str, *, hardship: bool, conversation_id: str, session: str | None) -> Offers:
         self._c2("get_offers", account_id=account_id, hardship=hardship, session=session)
         offers = MARIA_OFFERS + ((HARDSHIP_OFFER,) if hardship else ())
         return Offers(self.collection_allowed, offers if self.collection_allowed else ())
@@ -225,8 +231,13 @@ def public_url(path: str) -> str:
     return get_settings().payments_public_url + path
 
 
-def signed(channel: str, sender_id: str = "conv-1", phone: str | None = None, call_sid: str | None = None,
-           key: str | None = None) -> dict[str, Any]:
+def signed(
+    channel: str,
+    sender_id: str = "conv-1",
+    phone: str | None = None,
+    call_sid: str | None = None,
+    key: str | None = None,
+) -> dict[str, Any]:
     """Message metadata as our connector signs it (C0) for `channel` (a Rasa input channel name)."""
     facts = ChannelFacts(SIGNED_CHANNEL[channel], sender_id, phone, call_sid)
     return {FACTS_KEY: sign(facts, key or get_settings().channel_facts_key)}
@@ -253,10 +264,16 @@ def tracker(
         slots.setdefault("verification_session", FakePaymentsClient.session)
     latest = {"text": text, "intent": {"name": intent}, "entities": entities or [], "metadata": metadata or {}}
     events = [
-        {"event": "user", "text": f"earlier {i}", "input_channel": channel, "metadata": earlier_metadata or {},
-         "parse_data": {"intent": {"name": i}}}
+        {
+            "event": "user",
+            "text": f"earlier {i}",
+            "input_channel": channel,
+            "metadata": earlier_metadata or {},
+            "parse_data": {"intent": {"name": i}},
+        }
         for i in earlier_intents
     ]
-    events.append({"event": "user", "text": text, "input_channel": channel, "metadata": metadata or {},
-                   "parse_data": latest})
+    events.append(
+        {"event": "user", "text": text, "input_channel": channel, "metadata": metadata or {}, "parse_data": latest}
+    )
     return Tracker(sender_id, slots, latest, events, False, None, {}, "action_listen")

@@ -47,15 +47,36 @@ def payments_service(work: Path, token: str) -> Iterator[str]:
         pytest.fail(".venv/payments is missing: run `make envs`")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "EVENKEEL_ENV": "test", "PAYMENTS_SERVICE_TOKEN": token,
-           "DATABASE_URL": f"sqlite:///{work}/payments.db", "PAYMENTS_PUBLIC_URL": url,
-           "STRIPE_API_BASE": f"http://127.0.0.1:{free_port()}"}
-    subprocess.run([str(PAYMENTS_PY), "-m", "payments", "setup"], cwd=ROOT, env=env, check=True,
-                   capture_output=True, timeout=120)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "EVENKEEL_ENV": "test",
+        "PAYMENTS_SERVICE_TOKEN": token,
+        "DATABASE_URL": f"sqlite:///{work}/payments.db",
+        "PAYMENTS_PUBLIC_URL": url,
+        "STRIPE_API_BASE": f"http://127.0.0.1:{free_port()}",
+    }
+    subprocess.run(
+        [str(PAYMENTS_PY), "-m", "payments", "setup"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120
+    )
     log = (work / "payments.log").open("w")
-    process = subprocess.Popen([str(PAYMENTS_PY), "-m", "uvicorn", "--factory", "payments.main:create_app",
-                                "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [
+            str(PAYMENTS_PY),
+            "-m",
+            "uvicorn",
+            "--factory",
+            "payments.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_healthy(f"{url}/health", process, (work / "payments.log").read_text)
         yield url

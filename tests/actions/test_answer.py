@@ -8,10 +8,18 @@ from actions.conversation import ActionAnswer
 from tests.actions.fakes import FakePaymentsClient, tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
-CHOOSING = {**VERIFIED, names.AWAITING: names.AWAITING_OFFER_CHOICE,
-            names.OFFER_IDS: ["installments_3", "installments_6"], names.OFFER_KIND: "plan"}
-CONFIRMING = {**VERIFIED, names.AWAITING: names.AWAITING_CONFIRMATION, names.OFFER_KIND: "plan",
-              names.PENDING: {"type": "payment", "amount_cents": 31000, "key": "pay-key-1"}}
+CHOOSING = {
+    **VERIFIED,
+    names.AWAITING: names.AWAITING_OFFER_CHOICE,
+    names.OFFER_IDS: ["installments_3", "installments_6"],
+    names.OFFER_KIND: "plan",
+}
+CONFIRMING = {
+    **VERIFIED,
+    names.AWAITING: names.AWAITING_CONFIRMATION,
+    names.OFFER_KIND: "plan",
+    names.PENDING: {"type": "payment", "amount_cents": 31000, "key": "pay-key-1"},
+}
 
 
 async def answer(slots: dict, intent: str, text: str = "", client: FakePaymentsClient | None = None):  # type: ignore[no-untyped-def]

@@ -21,8 +21,11 @@ async def test_states_exact_figures_for_a_past_due_account() -> None:
     [message] = dispatcher.messages
     assert message["response"] == names.UTTER_BALANCE_PAST_DUE
     assert {k: message[k] for k in ("balance", "past_due", "days_past_due", "minimum_due", "due_date")} == {
-        "balance": "$2,450.00", "past_due": "$310.00", "days_past_due": 45,
-        "minimum_due": "$95.00", "due_date": "December 2, 2026",
+        "balance": "$2,450.00",
+        "past_due": "$310.00",
+        "days_past_due": 45,
+        "minimum_due": "$95.00",
+        "due_date": "December 2, 2026",
     }
     assert client.calls == [
         ("get_standing", {"account_id": "A1001", "conversation_id": "c7", "session": "VS-TEST22"}),
@@ -38,8 +41,11 @@ async def test_current_account_uses_the_current_wording() -> None:
 
 
 async def test_unverified_caller_is_refused_before_any_service_call() -> None:
-    for slots in ({}, {names.VERIFICATION_STATUS: names.RETRY, names.ACCOUNT_ID: "A1001"},
-                  {names.VERIFICATION_STATUS: names.VERIFIED}):
+    for slots in (
+        {},
+        {names.VERIFICATION_STATUS: names.RETRY, names.ACCOUNT_ID: "A1001"},
+        {names.VERIFICATION_STATUS: names.VERIFIED},
+    ):
         client = FakePaymentsClient()
         dispatcher = CollectingDispatcher()
         assert await ActionTellBalance(client).run(dispatcher, tracker(slots), {}) == []
@@ -57,18 +63,21 @@ def paused(*reasons: str) -> Standing:
     return Standing("A1001", "settled" if "settled" in reasons else "open", "paused", reasons)
 
 
-@pytest.mark.parametrize("reasons, notice, person", [
-    (("bankruptcy",), names.UTTER_STANDING_BANKRUPTCY, True),
-    (("dispute",), names.UTTER_STANDING_DISPUTE, True),
-    (("attorney",), names.UTTER_STANDING_ATTORNEY, True),
-    (("deceased",), names.UTTER_STANDING_DECEASED, True),
-    (("cease",), names.UTTER_STANDING_CEASE, True),
-    (("pending_review",), names.UTTER_STANDING_PENDING_REVIEW, True),
-    (("hardship_hold",), names.UTTER_STANDING_HARDSHIP_HOLD, True),
-    (("settled",), names.UTTER_STANDING_SETTLED, False),
-    (("pending_review", "bankruptcy"), names.UTTER_STANDING_BANKRUPTCY, True),  # the weightier reason
-    ((), names.UTTER_COLLECTION_PAUSED, True),
-])
+@pytest.mark.parametrize(
+    "reasons, notice, person",
+    [
+        (("bankruptcy",), names.UTTER_STANDING_BANKRUPTCY, True),
+        (("dispute",), names.UTTER_STANDING_DISPUTE, True),
+        (("attorney",), names.UTTER_STANDING_ATTORNEY, True),
+        (("deceased",), names.UTTER_STANDING_DECEASED, True),
+        (("cease",), names.UTTER_STANDING_CEASE, True),
+        (("pending_review",), names.UTTER_STANDING_PENDING_REVIEW, True),
+        (("hardship_hold",), names.UTTER_STANDING_HARDSHIP_HOLD, True),
+        (("settled",), names.UTTER_STANDING_SETTLED, False),
+        (("pending_review", "bankruptcy"), names.UTTER_STANDING_BANKRUPTCY, True),  # the weightier reason
+        ((), names.UTTER_COLLECTION_PAUSED, True),
+    ],
+)
 async def test_a_paused_account_hears_its_notice_and_no_amount(reasons, notice, person) -> None:
     client = FakePaymentsClient(standing=paused(*reasons))
     dispatcher = CollectingDispatcher()
@@ -94,14 +103,22 @@ async def test_bankruptcy_flag_pauses_when_the_service_has_no_standing_route_yet
 
 
 async def test_an_active_plan_and_a_pending_promise_come_before_the_figures() -> None:
-    standing = Standing("A1001", "open", "allowed", (),
-                        ActivePlan("PLN-AAA111", "installments", "active", DueAmount(5170, "USD", date(2026, 12, 10))),
-                        DueAmount(9500, "USD", date(2026, 12, 9)))
+    standing = Standing(
+        "A1001",
+        "open",
+        "allowed",
+        (),
+        ActivePlan("PLN-AAA111", "installments", "active", DueAmount(5170, "USD", date(2026, 12, 10))),
+        DueAmount(9500, "USD", date(2026, 12, 9)),
+    )
     dispatcher = CollectingDispatcher()
     await ActionTellBalance(FakePaymentsClient(standing=standing)).run(dispatcher, tracker(VERIFIED), {})
     plan, promise, balance = dispatcher.messages
     assert plan["response"] == names.UTTER_STANDING_ACTIVE_PLAN
     assert (plan["plan_id"], plan["amount"], plan["due_date"]) == ("PLN-AAA111", "$51.70", "December 10, 2026")
     assert (promise["response"], promise["amount"], promise["date"]) == (
-        names.UTTER_STANDING_PENDING_PROMISE, "$95.00", "December 9, 2026")
+        names.UTTER_STANDING_PENDING_PROMISE,
+        "$95.00",
+        "December 9, 2026",
+    )
     assert balance["response"] == names.UTTER_BALANCE_PAST_DUE

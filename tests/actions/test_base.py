@@ -25,13 +25,16 @@ def test_signed_facts_give_the_channel_and_caller_id() -> None:
     assert (service_channel(web), caller_phone(web)) == ("web", None)
 
 
-@pytest.mark.parametrize("metadata", [
-    {"phone": PHONE},  # the old, unsigned claim (issue 11: REST metadata.phone + input_channel)
-    signed("twilio_sms", sender_id="someone-else", phone=PHONE),  # signed for another conversation
-    signed("twilio_sms", phone=PHONE, key="not-our-key"),
-    {"evenkeel_facts": {**signed("twilio_sms", phone=PHONE)["evenkeel_facts"], "phone": "+15125550199"}},  # altered
-    {"evenkeel_facts": "sms"},
-])
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"phone": PHONE},  # the old, unsigned claim (issue 11: REST metadata.phone + input_channel)
+        signed("twilio_sms", sender_id="someone-else", phone=PHONE),  # signed for another conversation
+        signed("twilio_sms", phone=PHONE, key="not-our-key"),
+        {"evenkeel_facts": {**signed("twilio_sms", phone=PHONE)["evenkeel_facts"], "phone": "+15125550199"}},  # altered
+        {"evenkeel_facts": "sms"},
+    ],
+)
 def test_anything_else_is_rest_with_no_caller_id(metadata: dict) -> None:
     claimed = tracker(channel="twilio_sms", metadata=metadata)
     assert (service_channel(claimed), caller_phone(claimed)) == ("rest", None)
@@ -43,14 +46,16 @@ def test_a_web_chat_fact_never_carries_a_caller_id() -> None:
 
 
 def test_an_external_intent_uses_the_latest_signed_message() -> None:
-    triggered = tracker(intent="installment_due", earlier_intents=("greet",),
-                        earlier_metadata=signed("twilio_sms", phone=PHONE))
+    triggered = tracker(
+        intent="installment_due", earlier_intents=("greet",), earlier_metadata=signed("twilio_sms", phone=PHONE)
+    )
     assert (service_channel(triggered), caller_phone(triggered)) == ("sms", PHONE)
 
 
 def test_a_customer_turn_never_borrows_earlier_facts() -> None:
-    unsigned_now = tracker(intent="stop_contact", earlier_intents=("greet",),
-                           earlier_metadata=signed("twilio_sms", phone=PHONE))
+    unsigned_now = tracker(
+        intent="stop_contact", earlier_intents=("greet",), earlier_metadata=signed("twilio_sms", phone=PHONE)
+    )
     assert (service_channel(unsigned_now), caller_phone(unsigned_now)) == ("rest", None)
 
 
@@ -61,7 +66,10 @@ async def test_an_ended_session_makes_the_customer_verify_again_keeping_the_requ
     assert [m["response"] for m in dispatcher.messages] == [names.UTTER_VERIFY_AGAIN]
     set_to = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert {k: set_to[k] for k in (names.VERIFICATION_STATUS, names.ACCOUNT_ID, names.VERIFICATION_SESSION)} == {
-        names.VERIFICATION_STATUS: None, names.ACCOUNT_ID: None, names.VERIFICATION_SESSION: None}
+        names.VERIFICATION_STATUS: None,
+        names.ACCOUNT_ID: None,
+        names.VERIFICATION_SESSION: None,
+    }
     assert set_to[names.GOAL] == "check_balance"
     assert events[-1] == {"event": "followup", "timestamp": None, "name": names.VERIFICATION_FORM}
 
@@ -77,8 +85,13 @@ async def test_nothing_said_before_the_refusal_reaches_the_customer() -> None:
             self.session_ended = True
             return await super().get_account(account_id, conversation_id=conversation_id, session=session)
 
-    standing = Standing("A1001", "open", "allowed", (),
-                        ActivePlan("PLN-1", "installments", "active", DueAmount(100, "USD", date(2026, 1, 1))))
+    standing = Standing(
+        "A1001",
+        "open",
+        "allowed",
+        (),
+        ActivePlan("PLN-1", "installments", "active", DueAmount(100, "USD", date(2026, 1, 1))),
+    )
     dispatcher = CollectingDispatcher()
     await ActionTellBalance(RefusesFigures(standing=standing)).run(dispatcher, tracker(VERIFIED), {})
     assert [m["response"] for m in dispatcher.messages] == [names.UTTER_VERIFY_AGAIN]
@@ -87,5 +100,6 @@ async def test_nothing_said_before_the_refusal_reaches_the_customer() -> None:
 async def test_a_session_of_another_conversation_is_refused_too() -> None:
     dispatcher = CollectingDispatcher()
     await ActionTellBalance(FakePaymentsClient()).run(
-        dispatcher, tracker({**VERIFIED, names.VERIFICATION_SESSION: "VS-FORGED"}), {})
+        dispatcher, tracker({**VERIFIED, names.VERIFICATION_SESSION: "VS-FORGED"}), {}
+    )
     assert [m["response"] for m in dispatcher.messages] == [names.UTTER_VERIFY_AGAIN]

@@ -15,7 +15,9 @@ def slots(events: list[dict]) -> dict[str, object]:
 
 async def test_request_before_verification_is_remembered() -> None:
     dispatcher = CollectingDispatcher()
-    events = await ActionRememberGoal(FakePaymentsClient()).run(dispatcher, tracker({}, intent="request_payment_plan"), {})
+    events = await ActionRememberGoal(FakePaymentsClient()).run(
+        dispatcher, tracker({}, intent="request_payment_plan"), {}
+    )
     assert slots(events) == {names.GOAL: "request_payment_plan"}
     assert [m["response"] for m in dispatcher.messages] == [names.UTTER_VERIFY_FIRST]
 
@@ -30,7 +32,8 @@ async def test_hardship_is_acknowledged_before_asking_to_verify() -> None:
 async def test_after_verification_the_plan_request_continues() -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionContinueGoal(FakePaymentsClient()).run(
-        dispatcher, tracker({**VERIFIED, names.GOAL: "request_payment_plan"}, text="78701"), {})
+        dispatcher, tracker({**VERIFIED, names.GOAL: "request_payment_plan"}, text="78701"), {}
+    )
     assert slots(events)[names.GOAL] is None
     assert slots(events)[names.OFFER_IDS] == ["installments_3", "installments_6"]
 
@@ -43,8 +46,11 @@ async def test_without_a_request_the_menu_is_offered() -> None:
 
 async def test_reprompt_repeats_the_open_question_or_stays_quiet() -> None:
     dispatcher = CollectingDispatcher()
-    await ActionReprompt(FakePaymentsClient()).run(dispatcher, tracker(
-        {names.AWAITING: names.AWAITING_CONFIRMATION, names.PENDING: {"type": "plan", "readback": "R."}}), {})
+    await ActionReprompt(FakePaymentsClient()).run(
+        dispatcher,
+        tracker({names.AWAITING: names.AWAITING_CONFIRMATION, names.PENDING: {"type": "plan", "readback": "R."}}),
+        {},
+    )
     assert dispatcher.messages[0] == {**dispatcher.messages[0], "response": names.UTTER_CONFIRM_PLAN, "readback": "R."}
     quiet = CollectingDispatcher()
     await ActionReprompt(FakePaymentsClient()).run(quiet, tracker({}), {})
@@ -53,7 +59,8 @@ async def test_reprompt_repeats_the_open_question_or_stays_quiet() -> None:
 
 async def test_a_card_number_before_verification_means_they_want_to_pay() -> None:
     events = await ActionRememberGoal(FakePaymentsClient()).run(
-        CollectingDispatcher(), tracker({}, intent="card_number_shared"), {})
+        CollectingDispatcher(), tracker({}, intent="card_number_shared"), {}
+    )
     assert slots(events) == {names.GOAL: "make_payment"}
 
 
@@ -62,8 +69,7 @@ async def test_after_a_paused_accounts_notice_nothing_more_is_offered() -> None:
 
     client = FakePaymentsClient(standing=Standing("A1001", "settled", "paused", ("settled",)))
     dispatcher = CollectingDispatcher()
-    events = await ActionContinueGoal(client).run(
-        dispatcher, tracker({**VERIFIED, names.GOAL: "make_payment"}), {})
+    events = await ActionContinueGoal(client).run(dispatcher, tracker({**VERIFIED, names.GOAL: "make_payment"}), {})
     assert dispatcher.messages == [] and slots(events) == {names.GOAL: None}
     assert client.called("get_offers") == []
 
@@ -73,8 +79,13 @@ async def test_with_an_active_plan_and_no_request_the_menu_is_not_repeated() -> 
 
     from actions.payments_client import ActivePlan, DueAmount, Standing
 
-    standing = Standing("A1001", "open", "allowed", (),
-                        ActivePlan("PLN-1", "installments", "active", DueAmount(5170, "USD", date(2026, 12, 10))))
+    standing = Standing(
+        "A1001",
+        "open",
+        "allowed",
+        (),
+        ActivePlan("PLN-1", "installments", "active", DueAmount(5170, "USD", date(2026, 12, 10))),
+    )
     dispatcher = CollectingDispatcher()
     await ActionContinueGoal(FakePaymentsClient(standing=standing)).run(dispatcher, tracker(VERIFIED), {})
     assert dispatcher.messages == []

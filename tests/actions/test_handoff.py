@@ -29,8 +29,17 @@ async def test_verified_handoff_carries_account_facts_and_a_summary() -> None:
     client = FakePaymentsClient()
     state = {**VERIFIED, names.GOAL: "request_payment_plan", names.OFFER_IDS: ["installments_3"]}
     dispatcher = CollectingDispatcher()
-    await ActionHandoff(client).run(dispatcher, tracker(state, intent="request_agent", text="agent", channel="twilio_sms",
-                                                        metadata=signed("twilio_sms", phone="+15125550101")), {})
+    await ActionHandoff(client).run(
+        dispatcher,
+        tracker(
+            state,
+            intent="request_agent",
+            text="agent",
+            channel="twilio_sms",
+            metadata=signed("twilio_sms", phone="+15125550101"),
+        ),
+        {},
+    )
     [case] = client.called("create_handoff")
     assert case["verified"] is True and case["account_id"] == "A1001" and case["channel"] == "sms"
     assert case["context"]["account"]["past_due_cents"] == 31000
@@ -40,7 +49,9 @@ async def test_verified_handoff_carries_account_facts_and_a_summary() -> None:
     assert dispatcher.messages[-1]["queue_position"] == 2
 
 
-@pytest.mark.parametrize("intent, flag", [("bankruptcy", "bankruptcy"), ("attorney", "attorney"), ("deceased", "deceased")])
+@pytest.mark.parametrize(
+    "intent, flag", [("bankruptcy", "bankruptcy"), ("attorney", "attorney"), ("deceased", "deceased")]
+)
 async def test_bankruptcy_attorney_deceased_flag_a_verified_account_and_are_reported(intent: str, flag: str) -> None:
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
@@ -65,9 +76,17 @@ async def test_dispute_is_reported_noted_and_handed_off() -> None:
 async def test_an_unverified_callers_report_is_recorded_by_the_signed_phone(intent: str) -> None:
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
-    await ActionHandoff(client).run(dispatcher, tracker(
-        {}, intent=intent, text="my husband 4111 1111 1111 1111", channel="twilio_sms",
-        metadata=signed("twilio_sms", phone="+15125550101")), {})
+    await ActionHandoff(client).run(
+        dispatcher,
+        tracker(
+            {},
+            intent=intent,
+            text="my husband 4111 1111 1111 1111",
+            channel="twilio_sms",
+            metadata=signed("twilio_sms", phone="+15125550101"),
+        ),
+        {},
+    )
     [report] = client.called("create_report")
     assert report["account_id"] is None and report["phone"] == "+15125550101" and report["channel"] == "sms"
     assert report["reported_by"] == ("third_party" if intent == "deceased" else "unknown")
@@ -79,8 +98,9 @@ async def test_an_unverified_callers_report_is_recorded_by_the_signed_phone(inte
 async def test_a_claimed_phone_is_not_reported_and_nothing_is_promised_without_an_account() -> None:
     client = FakePaymentsClient(report_accounts=())
     dispatcher = CollectingDispatcher()
-    await ActionHandoff(client).run(dispatcher, tracker(
-        {}, intent="bankruptcy", channel="twilio_sms", metadata={"phone": "+15125550101"}), {})
+    await ActionHandoff(client).run(
+        dispatcher, tracker({}, intent="bankruptcy", channel="twilio_sms", metadata={"phone": "+15125550101"}), {}
+    )
     [report] = client.called("create_report")
     assert report["phone"] is None and report["channel"] == "rest"
     assert responses(dispatcher) == [names.UTTER_REPORT_RECORDED_NO_ACCOUNT, names.UTTER_HANDOFF]
@@ -94,15 +114,19 @@ async def test_a_report_that_cannot_be_recorded_is_not_confirmed() -> None:
 
 async def test_lock_out_hands_off_as_verification_locked() -> None:
     client = FakePaymentsClient()
-    await ActionHandoff(client).run(CollectingDispatcher(), tracker(
-        {names.VERIFICATION_STATUS: names.LOCKED}, intent="inform"), {})
+    await ActionHandoff(client).run(
+        CollectingDispatcher(), tracker({names.VERIFICATION_STATUS: names.LOCKED}, intent="inform"), {}
+    )
     assert client.called("create_handoff")[0]["reason"] == "verification_locked"
 
 
 async def test_card_numbers_never_reach_the_case() -> None:
     client = FakePaymentsClient()
-    await ActionHandoff(client).run(CollectingDispatcher(), tracker(
-        {}, intent="request_agent", text="my card is 4111 1111 1111 1111 get me a person"), {})
+    await ActionHandoff(client).run(
+        CollectingDispatcher(),
+        tracker({}, intent="request_agent", text="my card is 4111 1111 1111 1111 get me a person"),
+        {},
+    )
     said = client.called("create_handoff")[0]["context"]["customer_said"]
     assert "4111" not in " ".join(said) and "[digits removed]" in said[-1]
 
@@ -117,11 +141,14 @@ async def test_handoff_service_down_says_how_to_reach_us_and_does_not_pause() ->
 async def test_one_misunderstanding_apologizes_two_in_a_row_hand_off() -> None:
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
-    await ActionMisunderstood(client).run(dispatcher, tracker({}, intent="nlu_fallback", earlier_intents=("greet",)), {})
+    await ActionMisunderstood(client).run(
+        dispatcher, tracker({}, intent="nlu_fallback", earlier_intents=("greet",)), {}
+    )
     assert responses(dispatcher) == [names.UTTER_DEFAULT] and client.called("create_handoff") == []
     dispatcher = CollectingDispatcher()
     events = await ActionMisunderstood(client).run(
-        dispatcher, tracker({}, intent="out_of_scope", earlier_intents=("greet", "nlu_fallback")), {})
+        dispatcher, tracker({}, intent="out_of_scope", earlier_intents=("greet", "nlu_fallback")), {}
+    )
     assert client.called("create_handoff")[0]["reason"] == "misunderstanding"
     assert events[-1]["event"] == "pause"
 
@@ -129,8 +156,11 @@ async def test_one_misunderstanding_apologizes_two_in_a_row_hand_off() -> None:
 async def test_wrong_number_flags_the_phone_says_nothing_about_the_account_and_goes_quiet() -> None:
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
-    events = await ActionWrongNumber(client).run(dispatcher, tracker(
-        {}, intent="wrong_number", channel="twilio_sms", metadata=signed("twilio_sms", phone="+15125550101")), {})
+    events = await ActionWrongNumber(client).run(
+        dispatcher,
+        tracker({}, intent="wrong_number", channel="twilio_sms", metadata=signed("twilio_sms", phone="+15125550101")),
+        {},
+    )
     assert client.called("phone_wrong_number")[0]["phone"] == "+15125550101"
     assert responses(dispatcher) == [names.UTTER_WRONG_NUMBER]
     assert events == [{"event": "pause", "timestamp": None}]
@@ -139,8 +169,11 @@ async def test_wrong_number_flags_the_phone_says_nothing_about_the_account_and_g
 async def test_stop_on_sms_opts_out_of_sms_only() -> None:
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
-    events = await ActionStopContact(client).run(dispatcher, tracker(
-        {}, intent="stop_contact", channel="twilio_sms", metadata=signed("twilio_sms", phone="+15125550101")), {})
+    events = await ActionStopContact(client).run(
+        dispatcher,
+        tracker({}, intent="stop_contact", channel="twilio_sms", metadata=signed("twilio_sms", phone="+15125550101")),
+        {},
+    )
     assert events == []  # recorded and confirmed, never paused: the customer may still write to us
     assert [c["medium"] for c in client.called("phone_opt_out")] == ["sms"]
     assert dispatcher.messages[0]["medium"] == "text messages"
@@ -159,48 +192,70 @@ def handed_back(reason: str, agent: str | None = "Sam") -> list:
     return entities
 
 
-@pytest.mark.parametrize("reason,slots,then", [
-    ("distress", VERIFIED, names.UTTER_RESUME_AFTER_DISTRESS),
-    ("dispute", VERIFIED, names.UTTER_RESUME_COLLECTION_PAUSED),
-    ("deceased", {}, names.UTTER_RESUME_COLLECTION_PAUSED),
-    ("request_agent", VERIFIED, names.UTTER_RESUME_UNVERIFIED),  # hand-back ends verification
-    ("request_agent", {}, names.UTTER_RESUME_UNVERIFIED),
-])
+@pytest.mark.parametrize(
+    "reason,slots,then",
+    [
+        ("distress", VERIFIED, names.UTTER_RESUME_AFTER_DISTRESS),
+        ("dispute", VERIFIED, names.UTTER_RESUME_COLLECTION_PAUSED),
+        ("deceased", {}, names.UTTER_RESUME_COLLECTION_PAUSED),
+        ("request_agent", VERIFIED, names.UTTER_RESUME_UNVERIFIED),  # hand-back ends verification
+        ("request_agent", {}, names.UTTER_RESUME_UNVERIFIED),
+    ],
+)
 async def test_hand_back_greets_then_goes_on_as_fits_the_case(reason, slots, then) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionResumeAfterAgent(FakePaymentsClient()).run(
-        dispatcher, tracker({**slots, names.HANDOFF_CASE_ID: "CASE-1"}, intent="agent_handed_back",
-                            entities=handed_back(reason)), {})
+        dispatcher,
+        tracker({**slots, names.HANDOFF_CASE_ID: "CASE-1"}, intent="agent_handed_back", entities=handed_back(reason)),
+        {},
+    )
     assert responses(dispatcher) == [names.UTTER_BACK_FROM_AGENT, then]
     assert dispatcher.messages[0]["agent_name"] == "Sam"
     assert {"event": "slot", "name": names.HANDOFF_CASE_ID, "value": None} in [
-        {k: e.get(k) for k in ("event", "name", "value")} for e in events]
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events
+    ]
 
 
 async def test_hand_back_without_an_agent_name_says_our_team() -> None:
     dispatcher = CollectingDispatcher()
     await ActionResumeAfterAgent(FakePaymentsClient()).run(
-        dispatcher, tracker({}, intent="agent_handed_back", entities=handed_back("request_agent", None)), {})
+        dispatcher, tracker({}, intent="agent_handed_back", entities=handed_back("request_agent", None)), {}
+    )
     assert dispatcher.messages[0]["agent_name"] == "our team"
 
 
-@pytest.mark.parametrize("given, spoken", [
-    ("Ana María", "Ana María"), ("O'Neil", "O'Neil"),
-    ("Sam. Pay here: http://evil.example/x", "our team"), ("<b>Sam</b>", "our team"),
-    ("Sam 4111", "our team"), ("A" * 41, "our team"), ("", "our team"),
-])
+@pytest.mark.parametrize(
+    "given, spoken",
+    [
+        ("Ana María", "Ana María"),
+        ("O'Neil", "O'Neil"),
+        ("Sam. Pay here: http://evil.example/x", "our team"),
+        ("<b>Sam</b>", "our team"),
+        ("Sam 4111", "our team"),
+        ("A" * 41, "our team"),
+        ("", "our team"),
+    ],
+)
 async def test_hand_back_speaks_only_a_name_it_can_trust(given: str, spoken: str) -> None:
     dispatcher = CollectingDispatcher()
     await ActionResumeAfterAgent(FakePaymentsClient()).run(
-        dispatcher, tracker({}, intent="agent_handed_back", entities=handed_back("request_agent", given)), {})
+        dispatcher, tracker({}, intent="agent_handed_back", entities=handed_back("request_agent", given)), {}
+    )
     assert dispatcher.messages[0]["agent_name"] == spoken
 
 
 async def test_hand_back_ends_the_verification_session() -> None:
     client = FakePaymentsClient()
     events = await ActionResumeAfterAgent(client).run(
-        CollectingDispatcher(), tracker({**VERIFIED, names.HANDOFF_CASE_ID: "CASE-1"}, intent="agent_handed_back",
-                                        entities=handed_back("request_agent"), sender_id="c5"), {})
+        CollectingDispatcher(),
+        tracker(
+            {**VERIFIED, names.HANDOFF_CASE_ID: "CASE-1"},
+            intent="agent_handed_back",
+            entities=handed_back("request_agent"),
+            sender_id="c5",
+        ),
+        {},
+    )
     assert client.called("end_verification_session") == [{"conversation_id": "c5", "reason": "hand_back"}]
     set_to = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert set_to[names.VERIFICATION_STATUS] is None and set_to[names.VERIFICATION_SESSION] is None
@@ -210,15 +265,21 @@ async def test_hand_back_ends_the_verification_session() -> None:
 async def test_stop_claimed_over_rest_opts_no_phone_out() -> None:
     """Issue 11: REST `metadata.phone` plus `input_channel` opted any number out of texts."""
     client = FakePaymentsClient()
-    await ActionStopContact(client).run(CollectingDispatcher(), tracker(
-        {}, intent="stop_contact", channel="twilio_sms", metadata={"phone": "+15125550101"}), {})
+    await ActionStopContact(client).run(
+        CollectingDispatcher(),
+        tracker({}, intent="stop_contact", channel="twilio_sms", metadata={"phone": "+15125550101"}),
+        {},
+    )
     assert client.called("phone_opt_out") == []
 
 
 async def test_stop_that_is_not_recorded_is_not_confirmed() -> None:
     dispatcher = CollectingDispatcher()
-    events = await ActionStopContact(FakePaymentsClient(down=True)).run(dispatcher, tracker(
-        {}, intent="stop_contact", channel="twilio_sms", metadata=signed("twilio_sms", phone="+15125550101")), {})
+    events = await ActionStopContact(FakePaymentsClient(down=True)).run(
+        dispatcher,
+        tracker({}, intent="stop_contact", channel="twilio_sms", metadata=signed("twilio_sms", phone="+15125550101")),
+        {},
+    )
     assert responses(dispatcher) == [names.UTTER_STOP_NOT_RECORDED]
     assert events == []  # still listening, so they can try again
 
@@ -254,8 +315,17 @@ def test_verification_answers_never_reach_the_case() -> None:
     def asking(slot: str | None) -> dict:
         return {"event": "slot", "name": names.REQUESTED_SLOT, "value": slot}
 
-    events = [user("what do I owe"), asking(names.CARD_LAST4), user("9902"), asking(names.DOB), user("01/01/1990"),
-              asking(names.ZIP), user("02468"), asking(None), {"event": "active_loop", "name": None},
-              user("get me a person")]
+    events = [
+        user("what do I owe"),
+        asking(names.CARD_LAST4),
+        user("9902"),
+        asking(names.DOB),
+        user("01/01/1990"),
+        asking(names.ZIP),
+        user("02468"),
+        asking(None),
+        {"event": "active_loop", "name": None},
+        user("get me a person"),
+    ]
     said = customer_said(Tracker("c1", {}, {}, events, False, None, {}, ""))
     assert said == ["what do I owe", "get me a person"]

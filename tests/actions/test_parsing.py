@@ -9,9 +9,18 @@ TODAY = date(2026, 11, 22)
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("4821", "4821"), ("it's 4821", "4821"), ("ends in 1190.", "1190"), ("four eight two one", "4821"),
-     ("Seven seven three four", "7734"), ("482", None), ("48211", None), ("4821 and 1190", None), ("", None),
-     ("four", None)],
+    [
+        ("4821", "4821"),
+        ("it's 4821", "4821"),
+        ("ends in 1190.", "1190"),
+        ("four eight two one", "4821"),
+        ("Seven seven three four", "7734"),
+        ("482", None),
+        ("48211", None),
+        ("4821 and 1190", None),
+        ("", None),
+        ("four", None),
+    ],
 )
 def test_card_last4(text: str, expected: str | None) -> None:
     assert parse_card_last4(text) == expected
@@ -19,8 +28,15 @@ def test_card_last4(text: str, expected: str | None) -> None:
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("78701", "78701"), ("my zip is 10027", "10027"), ("78701-1234", "78701"),
-     ("seven eight seven zero one", "78701"), ("7870", None), ("787012", None), ("zip", None)],
+    [
+        ("78701", "78701"),
+        ("my zip is 10027", "10027"),
+        ("78701-1234", "78701"),
+        ("seven eight seven zero one", "78701"),
+        ("7870", None),
+        ("787012", None),
+        ("zip", None),
+    ],
 )
 def test_zip(text: str, expected: str | None) -> None:
     assert parse_zip(text) == expected

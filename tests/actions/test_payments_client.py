@@ -12,15 +12,28 @@ import pytest
 from actions.payments_client import AccountNotFound, HttpPaymentsClient, Standing, VerificationRequired
 
 ACCOUNT = {
-    "id": "A1004", "first_name": "Robert", "status": "delinquent",
-    "balance": {"amount_cents": 320000, "currency": "USD"}, "past_due": {"amount_cents": 80000, "currency": "USD"},
-    "minimum_due": {"amount_cents": 80000, "currency": "USD"}, "payment_due_date": "2026-12-20",
-    "days_past_due": 95, "flags": ["bankruptcy"], "collection_allowed": False,
+    "id": "A1004",
+    "first_name": "Robert",
+    "status": "delinquent",
+    "balance": {"amount_cents": 320000, "currency": "USD"},
+    "past_due": {"amount_cents": 80000, "currency": "USD"},
+    "minimum_due": {"amount_cents": 80000, "currency": "USD"},
+    "payment_due_date": "2026-12-20",
+    "days_past_due": 95,
+    "flags": ["bankruptcy"],
+    "collection_allowed": False,
 }
 STANDING = {
-    "account_id": "A1001", "status": "open", "collection": "allowed", "pause_reasons": [],
-    "active_plan": {"plan_id": "PLN-AAA111", "kind": "installments", "status": "active",
-                    "next_installment": {"amount_cents": 5170, "currency": "USD", "due_date": "2026-12-10"}},
+    "account_id": "A1001",
+    "status": "open",
+    "collection": "allowed",
+    "pause_reasons": [],
+    "active_plan": {
+        "plan_id": "PLN-AAA111",
+        "kind": "installments",
+        "status": "active",
+        "next_installment": {"amount_cents": 5170, "currency": "USD", "due_date": "2026-12-10"},
+    },
     "pending_promise": {"promise_id": "PTP-1", "amount_cents": 9500, "currency": "USD", "due_date": "2026-12-09"},
     "media": {"sms": "collection", "voice": "collection", "email": "collection"},
 }
@@ -34,21 +47,33 @@ def client_answering(handler) -> tuple[HttpPaymentsClient, list[httpx.Request]]:
         return handler(request)
 
     client = HttpPaymentsClient("http://payments.test", "svc-token", 5)
-    client._http = httpx.AsyncClient(base_url="http://payments.test", transport=httpx.MockTransport(record),
-                                     headers={"Authorization": "Bearer svc-token"})
+    client._http = httpx.AsyncClient(
+        base_url="http://payments.test",
+        transport=httpx.MockTransport(record),
+        headers={"Authorization": "Bearer svc-token"},
+    )
     return client, seen
 
 
 async def test_verify_returns_the_session_and_account_calls_carry_it() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/api/verify":
-            return httpx.Response(200, json={"verified": True, "account_id": "A1004", "attempts_left": 3,
-                                             "verification_session": "VS-1", "session_expires_at": "2026-12-02T07:00:00Z"})
+            return httpx.Response(
+                200,
+                json={
+                    "verified": True,
+                    "account_id": "A1004",
+                    "attempts_left": 3,
+                    "verification_session": "VS-1",
+                    "session_expires_at": "2026-12-02T07:00:00Z",
+                },
+            )
         return httpx.Response(200, json=ACCOUNT)
 
     client, seen = client_answering(answer)
-    outcome = await client.verify(channel="web", conversation_id="web-1", phone=None, card_last4="3056",
-                                  dob=date(1968, 1, 30), zip_code="60614")
+    outcome = await client.verify(
+        channel="web", conversation_id="web-1", phone=None, card_last4="3056", dob=date(1968, 1, 30), zip_code="60614"
+    )
     assert outcome.session == "VS-1"
     await client.get_account("A1004", conversation_id="web-1", session=outcome.session)
     assert seen[1].headers["X-Verification-Session"] == "VS-1"
@@ -61,8 +86,9 @@ async def test_verification_required_is_a_typed_error() -> None:
     with pytest.raises(VerificationRequired):
         await client.get_account("A1001", conversation_id="c", session="VS-old")
     with pytest.raises(VerificationRequired):
-        await client.create_payment("A1001", amount_cents=100, channel="web", idempotency_key="k",
-                                    conversation_id="c", session=None)
+        await client.create_payment(
+            "A1001", amount_cents=100, channel="web", idempotency_key="k", conversation_id="c", session=None
+        )
 
 
 async def test_standing_is_read_from_its_route() -> None:
@@ -106,29 +132,53 @@ def test_settled_and_cease_flags_pause() -> None:
 async def test_reports_and_session_end_send_the_contract_bodies() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/api/reports":
-            return httpx.Response(201, json={"report_id": "RPT-1", "account_ids": ["A1001"], "status": "pending_review"})
+            return httpx.Response(
+                201, json={"report_id": "RPT-1", "account_ids": ["A1001"], "status": "pending_review"}
+            )
         return httpx.Response(200, json={"ended": 2})
 
     client, seen = client_answering(answer)
-    report = await client.create_report(kind="deceased", account_id=None, phone="+15125550101", conversation_id="c",
-                                        channel="sms", reported_by="third_party", summary="he passed")
+    report = await client.create_report(
+        kind="deceased",
+        account_id=None,
+        phone="+15125550101",
+        conversation_id="c",
+        channel="sms",
+        reported_by="third_party",
+        summary="he passed",
+    )
     assert report.account_ids == ("A1001",)
     assert json.loads(seen[0].content) == {
-        "kind": "deceased", "account_id": None, "phone": "+15125550101", "conversation_id": "c",
-        "channel": "sms", "reported_by": "third_party", "summary": "he passed"}
+        "kind": "deceased",
+        "account_id": None,
+        "phone": "+15125550101",
+        "conversation_id": "c",
+        "channel": "sms",
+        "reported_by": "third_party",
+        "summary": "he passed",
+    }
     assert await client.end_verification_session(conversation_id="c", reason="sign_off") == 2
     assert seen[1].url.path == "/api/verification-sessions/end"
     assert json.loads(seen[1].content) == {"conversation_id": "c", "reason": "sign_off"}
 
 
 async def test_a_booked_plan_has_its_receipt_and_the_consent_is_sent() -> None:
-    body = {"id": "PLN-1", "total": {"amount_cents": 300, "currency": "USD"},
-            "schedule": [{"due_date": "2026-12-02", "amount": {"amount_cents": 300, "currency": "USD"}}],
-            "receipt_url": "http://127.0.0.1:8000/plans/PLN-1/receipt?t=x"}
+    body = {
+        "id": "PLN-1",
+        "total": {"amount_cents": 300, "currency": "USD"},
+        "schedule": [{"due_date": "2026-12-02", "amount": {"amount_cents": 300, "currency": "USD"}}],
+        "receipt_url": "http://127.0.0.1:8000/plans/PLN-1/receipt?t=x",
+    }
     client, seen = client_answering(lambda r: httpx.Response(201, json=body))
-    plan = await client.book_plan("A1001", offer_id="installments_3", channel="web", idempotency_key="k",
-                                  consent_text="Here is the plan: ... and to us charging your card on these dates?",
-                                  conversation_id="c", session="VS-1")
+    plan = await client.book_plan(
+        "A1001",
+        offer_id="installments_3",
+        channel="web",
+        idempotency_key="k",
+        consent_text="Here is the plan: ... and to us charging your card on these dates?",
+        conversation_id="c",
+        session="VS-1",
+    )
     assert plan.receipt_url == body["receipt_url"]
     assert json.loads(seen[0].content)["consent_text"].endswith("and to us charging your card on these dates?")
     assert seen[0].headers["X-Verification-Session"] == "VS-1"

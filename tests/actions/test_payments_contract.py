@@ -60,9 +60,15 @@ async def test_standing_of_a_paused_and_a_healthy_account(client: HttpPaymentsCl
 
 
 async def test_a_report_from_an_unverified_caller_pauses_the_account_it_points_to(client: HttpPaymentsClient) -> None:
-    report = await client.create_report(kind="deceased", account_id=None, phone="+14045550105",
-                                        conversation_id="+14045550105", channel="sms", reported_by="third_party",
-                                        summary="my sister passed away")
+    report = await client.create_report(
+        kind="deceased",
+        account_id=None,
+        phone="+14045550105",
+        conversation_id="+14045550105",
+        channel="sms",
+        reported_by="third_party",
+        summary="my sister passed away",
+    )
     assert report.account_ids == ("A1005",)
     dana = await verified(client, "web-contract-4", DANA)
     standing = await client.get_standing("A1005", conversation_id="web-contract-4", session=dana.session)
@@ -76,14 +82,23 @@ async def test_sign_off_ends_the_session(client: HttpPaymentsClient) -> None:
         await client.get_account("A1001", conversation_id="web-contract-5", session=outcome.session)
 
 
-async def test_a_booked_plan_keeps_the_consent_and_gives_a_receipt(client: HttpPaymentsClient, payments_url: str) -> None:
+async def test_a_booked_plan_keeps_the_consent_and_gives_a_receipt(
+    client: HttpPaymentsClient, payments_url: str
+) -> None:
     outcome = await verified(client, "web-contract-6", MARIA)
     session = outcome.session
     offers = await client.get_offers("A1001", hardship=False, conversation_id="web-contract-6", session=session)
     plan_offer = next(o for o in offers.offers if o.kind == "installments")
     shown = f"Here is the plan: {plan_offer.description} Do you agree to this plan, and to us charging your card on these dates?"
-    plan = await client.book_plan("A1001", offer_id=plan_offer.id, channel="web", idempotency_key="contract-plan-1",
-                                  consent_text=shown, conversation_id="web-contract-6", session=session)
+    plan = await client.book_plan(
+        "A1001",
+        offer_id=plan_offer.id,
+        channel="web",
+        idempotency_key="contract-plan-1",
+        consent_text=shown,
+        conversation_id="web-contract-6",
+        session=session,
+    )
     assert plan.receipt_url and plan.receipt_url.startswith(payments_url + "/")
     standing = await client.get_standing("A1001", conversation_id="web-contract-6", session=session)
     assert standing.active_plan is not None and standing.active_plan.plan_id == plan.id

@@ -24,7 +24,8 @@ def responses(dispatcher: CollectingDispatcher) -> list[str]:
 async def test_plan_request_lists_installments_with_numbered_buttons() -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionOfferPlans(FakePaymentsClient()).run(
-        dispatcher, tracker(VERIFIED, intent="request_payment_plan"), {})
+        dispatcher, tracker(VERIFIED, intent="request_payment_plan"), {}
+    )
     assert slots(events)[names.OFFER_IDS] == ["installments_3", "installments_6"]
     assert slots(events)[names.AWAITING] == names.AWAITING_OFFER_CHOICE
     [message] = dispatcher.messages
@@ -37,7 +38,8 @@ async def test_plan_request_lists_installments_with_numbered_buttons() -> None:
 async def test_settlement_request_without_settlement_falls_back_to_plans() -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionOfferPlans(FakePaymentsClient()).run(
-        dispatcher, tracker(VERIFIED, intent="request_settlement"), {})
+        dispatcher, tracker(VERIFIED, intent="request_settlement"), {}
+    )
     assert responses(dispatcher) == [names.UTTER_NO_SETTLEMENT, names.UTTER_OFFER_LIST]
     assert slots(events)[names.OFFER_KIND] == "plan"
 
@@ -61,14 +63,19 @@ async def test_hardship_is_acknowledged_and_its_plan_offered_first() -> None:
 
 
 async def test_choice_by_number_reads_back_the_whole_schedule() -> None:
-    state = {**VERIFIED, names.OFFER_IDS: ["installments_3", "installments_6"], names.OFFER_KIND: "plan",
-             names.AWAITING: names.AWAITING_OFFER_CHOICE}
+    state = {
+        **VERIFIED,
+        names.OFFER_IDS: ["installments_3", "installments_6"],
+        names.OFFER_KIND: "plan",
+        names.AWAITING: names.AWAITING_OFFER_CHOICE,
+    }
     dispatcher = CollectingDispatcher()
     events = await ActionChooseOffer(FakePaymentsClient()).run(dispatcher, tracker(state, text="1"), {})
     [message] = dispatcher.messages
     assert message["response"] == names.UTTER_CONFIRM_PLAN
     assert message["readback"].endswith(
-        "Payments: $103.34 on March 2, 2026; $103.33 on April 2, 2026; $103.33 on May 2, 2026.")
+        "Payments: $103.34 on March 2, 2026; $103.33 on April 2, 2026; $103.33 on May 2, 2026."
+    )
     pending = slots(events)[names.PENDING]
     assert pending["type"] == "plan" and pending["offer_id"] == "installments_3" and pending["key"]
     assert slots(events)[names.AWAITING] == names.AWAITING_CONFIRMATION
@@ -77,7 +84,8 @@ async def test_choice_by_number_reads_back_the_whole_schedule() -> None:
 async def test_choice_by_months_entity() -> None:
     state = {**VERIFIED, names.OFFER_IDS: ["installments_3", "installments_6"], names.OFFER_KIND: "plan"}
     events = await ActionChooseOffer(FakePaymentsClient()).run(
-        CollectingDispatcher(), tracker(state, text="the 6 month one", entities=[{"entity": "months", "value": 6}]), {})
+        CollectingDispatcher(), tracker(state, text="the 6 month one", entities=[{"entity": "months", "value": 6}]), {}
+    )
     assert slots(events)[names.PENDING]["offer_id"] == "installments_6"
 
 
@@ -89,14 +97,24 @@ async def test_unclear_choice_asks_again_without_booking() -> None:
     assert dispatcher.messages[0]["count"] == 2
 
 
-@pytest.mark.parametrize("channel, starts", [
-    ("webchat", "Here is the plan: Pay $310.00"), ("twilio_sms", "Pay $310.00"), ("twilio_voice", "Here is the plan. Pay"),
-])
+@pytest.mark.parametrize(
+    "channel, starts",
+    [
+        ("webchat", "Here is the plan: Pay $310.00"),
+        ("twilio_sms", "Pay $310.00"),
+        ("twilio_voice", "Here is the plan. Pay"),
+    ],
+)
 async def test_the_read_back_keeps_the_exact_words_shown_as_consent(channel: str, starts: str) -> None:
-    state = {**VERIFIED, names.OFFER_IDS: ["installments_3", "installments_6"], names.OFFER_KIND: "plan",
-             names.AWAITING: names.AWAITING_OFFER_CHOICE}
+    state = {
+        **VERIFIED,
+        names.OFFER_IDS: ["installments_3", "installments_6"],
+        names.OFFER_KIND: "plan",
+        names.AWAITING: names.AWAITING_OFFER_CHOICE,
+    }
     events = await ActionChooseOffer(FakePaymentsClient()).run(
-        CollectingDispatcher(), tracker(state, text="1", channel=channel), domain())
+        CollectingDispatcher(), tracker(state, text="1", channel=channel), domain()
+    )
     shown = slots(events)[names.PENDING]["shown"]
     assert shown.startswith(starts) and "{" not in shown
     assert "$103.34 on March 2, 2026; $103.33 on April 2, 2026; $103.33 on May 2, 2026." in shown
@@ -105,12 +123,18 @@ async def test_the_read_back_keeps_the_exact_words_shown_as_consent(channel: str
 
 async def test_yes_books_with_the_kept_key_and_consent_then_sends_the_first_link() -> None:
     shown = "Here is the plan: Pay $310.00 in 3 monthly payments. Do you agree to this plan, and to us charging your card on these dates?"
-    pending = {"type": "plan", "offer_id": "installments_3", "readback": "Pay $310.00 in 3 monthly payments.",
-               "shown": shown, "key": "plan-conv-1-abc"}
+    pending = {
+        "type": "plan",
+        "offer_id": "installments_3",
+        "readback": "Pay $310.00 in 3 monthly payments.",
+        "shown": shown,
+        "key": "plan-conv-1-abc",
+    }
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
     events = await ActionConfirm(client).run(
-        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, text="yes I agree", intent="affirm"), {})
+        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, text="yes I agree", intent="affirm"), {}
+    )
     [booking] = client.called("book_plan")
     assert booking["idempotency_key"] == "plan-conv-1-abc"
     assert booking["consent_text"] == shown  # C5: exactly what the customer was shown
@@ -126,23 +150,33 @@ async def test_service_down_on_yes_keeps_the_pending_key_for_a_retry() -> None:
     pending = {"type": "plan", "offer_id": "installments_3", "readback": "x", "key": "plan-key-1"}
     dispatcher = CollectingDispatcher()
     events = await ActionConfirm(FakePaymentsClient(down=True)).run(
-        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {})
+        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {}
+    )
     assert events == [] and responses(dispatcher) == [names.UTTER_SERVICE_UNAVAILABLE]
 
 
 async def test_a_receipt_on_our_host_is_shown_after_booking() -> None:
     pending = {"type": "plan", "offer_id": "installments_3", "readback": "x", "shown": "x?", "key": "plan-key-9"}
-    for receipt, shown in ((public_url("/plans/PLN-TEST22/receipt?t=abc"), True),
-                           ("http://evil.example/receipt", False), (None, False)):
+    for receipt, shown in (
+        (public_url("/plans/PLN-TEST22/receipt?t=abc"), True),
+        ("http://evil.example/receipt", False),
+        (None, False),
+    ):
         dispatcher = CollectingDispatcher()
         await ActionConfirm(FakePaymentsClient(receipt_url=receipt)).run(
-            dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {})
+            dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {}
+        )
         receipts = [m for m in dispatcher.messages if m["response"] == names.UTTER_PLAN_RECEIPT]
         assert [m["receipt_url"] for m in receipts] == ([receipt] if shown else [])
 
 
-WITH_PLAN = Standing("A1001", "open", "allowed", (),
-                     ActivePlan("PLN-AAA111", "installments", "active", DueAmount(5170, "USD", date(2026, 12, 10))))
+WITH_PLAN = Standing(
+    "A1001",
+    "open",
+    "allowed",
+    (),
+    ActivePlan("PLN-AAA111", "installments", "active", DueAmount(5170, "USD", date(2026, 12, 10))),
+)
 
 
 async def test_an_active_plan_is_mentioned_instead_of_new_plans() -> None:
@@ -155,10 +189,16 @@ async def test_an_active_plan_is_mentioned_instead_of_new_plans() -> None:
 
 
 async def test_an_active_plan_is_mentioned_before_any_new_plan_read_back() -> None:
-    state = {**VERIFIED, names.OFFER_IDS: ["installments_3", "installments_6"], names.OFFER_KIND: "plan",
-             names.AWAITING: names.AWAITING_OFFER_CHOICE}
+    state = {
+        **VERIFIED,
+        names.OFFER_IDS: ["installments_3", "installments_6"],
+        names.OFFER_KIND: "plan",
+        names.AWAITING: names.AWAITING_OFFER_CHOICE,
+    }
     dispatcher = CollectingDispatcher()
-    events = await ActionChooseOffer(FakePaymentsClient(standing=WITH_PLAN)).run(dispatcher, tracker(state, text="1"), {})
+    events = await ActionChooseOffer(FakePaymentsClient(standing=WITH_PLAN)).run(
+        dispatcher, tracker(state, text="1"), {}
+    )
     assert responses(dispatcher) == [names.UTTER_STANDING_ACTIVE_PLAN]
     assert slots(events)[names.PENDING] is None
 
@@ -166,9 +206,11 @@ async def test_an_active_plan_is_mentioned_before_any_new_plan_read_back() -> No
 async def test_a_paused_account_gets_no_offers_and_no_read_back() -> None:
     paused = Standing("A1001", "open", "paused", ("attorney",))
     state = {**VERIFIED, names.OFFER_IDS: ["installments_3"], names.OFFER_KIND: "plan"}
-    for action, t in ((ActionOfferPlans, tracker(VERIFIED, intent="request_payment_plan")),
-                      (ActionHardship, tracker(VERIFIED, intent="hardship")),
-                      (ActionChooseOffer, tracker(state, text="1"))):
+    for action, t in (
+        (ActionOfferPlans, tracker(VERIFIED, intent="request_payment_plan")),
+        (ActionHardship, tracker(VERIFIED, intent="hardship")),
+        (ActionChooseOffer, tracker(state, text="1")),
+    ):
         client = FakePaymentsClient(standing=paused)
         dispatcher = CollectingDispatcher()
         await action(client).run(dispatcher, t, {})
@@ -181,13 +223,18 @@ async def test_second_active_plan_is_explained() -> None:
     pending = {"type": "plan", "offer_id": "installments_3", "readback": "x", "key": "plan-key-2"}
     dispatcher = CollectingDispatcher()
     await ActionConfirm(FakePaymentsClient(refuse_with="plan_already_active")).run(
-        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {})
+        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {}
+    )
     assert responses(dispatcher) == [names.UTTER_PLAN_ALREADY_ACTIVE]
 
 
 async def test_no_to_the_read_back_books_nothing_and_lists_again() -> None:
-    state = {**VERIFIED, names.PENDING: {"type": "plan"}, names.AWAITING: names.AWAITING_CONFIRMATION,
-             names.OFFER_KIND: "plan"}
+    state = {
+        **VERIFIED,
+        names.PENDING: {"type": "plan"},
+        names.AWAITING: names.AWAITING_CONFIRMATION,
+        names.OFFER_KIND: "plan",
+    }
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
     await ActionDecline(client).run(dispatcher, tracker(state, intent="deny"), {})

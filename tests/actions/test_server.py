@@ -26,10 +26,20 @@ TOKEN = "test-action-token-7f3a"
 def action_call(action: str, slots: dict | None = None) -> dict:
     """The body rasa posts to /webhook (rasa/core/actions/action.py RemoteAction)."""
     return {
-        "next_action": action, "sender_id": "forged-1", "version": "3.6.21", "domain": {},
-        "tracker": {"sender_id": "forged-1", "slots": slots or {}, "latest_message": {"intent": {"name": "greet"}},
-                    "events": [], "paused": False, "followup_action": None, "active_loop": {},
-                    "latest_action_name": "action_listen"},
+        "next_action": action,
+        "sender_id": "forged-1",
+        "version": "3.6.21",
+        "domain": {},
+        "tracker": {
+            "sender_id": "forged-1",
+            "slots": slots or {},
+            "latest_message": {"intent": {"name": "greet"}},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        },
     }
 
 
@@ -37,13 +47,20 @@ def action_call(action: str, slots: dict | None = None) -> dict:
 def running_action_server(token: str, **env: str) -> Iterator[str]:
     """`python -m actions.server` on a free loopback port with `token` (and `env`); its URL."""
     port = free_port()
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), "ACTIONS_PORT": str(port), "ACTION_SERVER_TOKEN": token,
-                   # Nothing listens here: an action that ran would answer "service unavailable".
-                   "PAYMENTS_URL": f"http://127.0.0.1:{free_port()}", **env}
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ACTIONS_PORT": str(port),
+        "ACTION_SERVER_TOKEN": token,
+        # Nothing listens here: an action that ran would answer "service unavailable".
+        "PAYMENTS_URL": f"http://127.0.0.1:{free_port()}",
+        **env,
+    }
     environment.pop("ACTIONS_HOST", None)
     with tempfile.TemporaryFile() as output:  # a file, not a pipe: a full pipe would block the server
-        process = subprocess.Popen([sys.executable, "-m", "actions.server"], cwd=ROOT, env=environment,
-                                   stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "actions.server"], cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT
+        )
 
         def logged() -> str:
             output.seek(0)
@@ -68,11 +85,14 @@ def test_health_is_open(server: str) -> None:
     assert httpx.get(f"{server}/health").json() == {"status": "ok"}
 
 
-@pytest.mark.parametrize("params", [{}, {"token": "wrong"}, {"token": ""}, {"token": TOKEN[:-1]},
-                                    {"auth_token": TOKEN}])
+@pytest.mark.parametrize(
+    "params", [{}, {"token": "wrong"}, {"token": ""}, {"token": TOKEN[:-1]}, {"auth_token": TOKEN}]
+)
 def test_webhook_without_the_token_is_refused_before_any_action(server: str, params: dict) -> None:
-    forged = action_call("action_tell_balance", {"verification_status": "verified", "account_id": "A1003",
-                                                 "verification_session": "VS-guess"})
+    forged = action_call(
+        "action_tell_balance",
+        {"verification_status": "verified", "account_id": "A1003", "verification_session": "VS-guess"},
+    )
     answer = httpx.post(f"{server}/webhook", params=params, json=forged)
     assert answer.status_code == 403
     assert answer.json() == {"error": "forbidden"}
@@ -80,8 +100,9 @@ def test_webhook_without_the_token_is_refused_before_any_action(server: str, par
 
 
 def test_a_token_in_a_header_is_not_enough(server: str) -> None:
-    answer = httpx.post(f"{server}/webhook", headers={"Authorization": f"Bearer {TOKEN}"},
-                        json=action_call("action_reprompt"))
+    answer = httpx.post(
+        f"{server}/webhook", headers={"Authorization": f"Bearer {TOKEN}"}, json=action_call("action_reprompt")
+    )
     assert answer.status_code == 403
 
 
@@ -121,10 +142,17 @@ def test_token_comparison() -> None:
 
 
 def test_production_with_the_development_token_does_not_start() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "EVENKEEL_ENV": "production", "ACTIONS_PORT": str(free_port()),
-           "CHANNEL_FACTS_KEY": "a-real-key-of-its-own", "PAYMENTS_SERVICE_TOKEN": "a-real-service-token",
-           "ACTION_SERVER_TOKEN": "dev-action-token"}
-    result = subprocess.run([sys.executable, "-m", "actions.server"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "EVENKEEL_ENV": "production",
+        "ACTIONS_PORT": str(free_port()),
+        "CHANNEL_FACTS_KEY": "a-real-key-of-its-own",
+        "PAYMENTS_SERVICE_TOKEN": "a-real-service-token",
+        "ACTION_SERVER_TOKEN": "dev-action-token",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "actions.server"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "ACTION_SERVER_TOKEN must be set" in result.stderr

@@ -1,6 +1,5 @@
 from datetime import date
 
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
@@ -25,15 +24,22 @@ async def test_success_sets_account_and_gives_disclosure() -> None:
     events = await ActionVerifyIdentity(client).run(dispatcher, tracker(FACTORS, sender_id="c9"), {})
 
     assert slot_events(events) == {
-        names.CARD_LAST4: None, names.DOB: None, names.ZIP: None,
-        names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001",
+        names.CARD_LAST4: None,
+        names.DOB: None,
+        names.ZIP: None,
+        names.VERIFICATION_STATUS: names.VERIFIED,
+        names.ACCOUNT_ID: "A1001",
         names.VERIFICATION_SESSION: "VS-TEST22",  # C2: carried by every later account call
     }
     assert sent(dispatcher) == [names.UTTER_VERIFIED, names.UTTER_DISCLOSURE_FIRST_PARTY]
     _, call = client.calls[0]
     assert call == {
-        "channel": "rest", "conversation_id": "c9", "phone": None,
-        "card_last4": "4821", "dob": date(1985, 3, 14), "zip_code": "78701",
+        "channel": "rest",
+        "conversation_id": "c9",
+        "phone": None,
+        "card_last4": "4821",
+        "dob": date(1985, 3, 14),
+        "zip_code": "78701",
     }
 
 
@@ -62,7 +68,10 @@ async def test_failure_asks_again_with_attempts_left_and_discloses_nothing() -> 
 
 
 async def test_last_failure_and_locked_service_both_lock() -> None:
-    for client in (FakePaymentsClient(verify_outcome=VerificationOutcome(False, None, 0)), FakePaymentsClient(locked=True)):
+    for client in (
+        FakePaymentsClient(verify_outcome=VerificationOutcome(False, None, 0)),
+        FakePaymentsClient(locked=True),
+    ):
         dispatcher = CollectingDispatcher()
         events = await ActionVerifyIdentity(client).run(dispatcher, tracker(FACTORS), {})
         assert slot_events(events)[names.VERIFICATION_STATUS] == names.LOCKED
@@ -88,7 +97,10 @@ async def test_form_asks_zip_on_web_but_not_with_caller_id() -> None:
     form = ValidateVerificationForm()
     web = await form.required_slots([], CollectingDispatcher(), tracker(), {})
     sms = await form.required_slots(
-        [], CollectingDispatcher(), tracker(channel="twilio_sms", metadata=signed("twilio_sms", phone="+15125550101")), {}
+        [],
+        CollectingDispatcher(),
+        tracker(channel="twilio_sms", metadata=signed("twilio_sms", phone="+15125550101")),
+        {},
     )
     assert web == [names.CARD_LAST4, names.DOB, names.ZIP]
     assert sms == [names.CARD_LAST4, names.DOB]
@@ -122,7 +134,10 @@ async def test_a_claimed_sms_channel_verifies_like_web_chat() -> None:
     """REST metadata `phone` and an `input_channel` of twilio_sms, unsigned: three factors, no phone."""
     claimed = tracker(FACTORS, channel="twilio_sms", metadata={"phone": "+15125550101"})
     assert await ValidateVerificationForm().required_slots([], CollectingDispatcher(), claimed, {}) == [
-        names.CARD_LAST4, names.DOB, names.ZIP]
+        names.CARD_LAST4,
+        names.DOB,
+        names.ZIP,
+    ]
     client = FakePaymentsClient()
     await ActionVerifyIdentity(client).run(CollectingDispatcher(), claimed, {})
     _, call = client.calls[0]
@@ -134,8 +149,13 @@ async def test_sign_off_ends_the_session_and_forgets_verification() -> None:
 
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
-    events = await ActionSignOff(client).run(dispatcher, tracker(
-        {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}, intent="goodbye", sender_id="c3"), {})
+    events = await ActionSignOff(client).run(
+        dispatcher,
+        tracker(
+            {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}, intent="goodbye", sender_id="c3"
+        ),
+        {},
+    )
     assert client.called("end_verification_session") == [{"conversation_id": "c3", "reason": "sign_off"}]
     assert sent(dispatcher) == [names.UTTER_GOODBYE]
     cleared = slot_events(events)
@@ -149,17 +169,27 @@ async def test_sign_off_when_unverified_or_with_the_service_down_still_says_good
     await ActionSignOff(quiet).run(CollectingDispatcher(), tracker({}, intent="goodbye"), {})
     assert quiet.called("end_verification_session") == []
     dispatcher = CollectingDispatcher()
-    await ActionSignOff(FakePaymentsClient(down=True)).run(dispatcher, tracker(
-        {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}, intent="goodbye"), {})
+    await ActionSignOff(FakePaymentsClient(down=True)).run(
+        dispatcher,
+        tracker({names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}, intent="goodbye"),
+        {},
+    )
     assert sent(dispatcher) == [names.UTTER_GOODBYE]
 
 
 async def test_a_verified_call_is_recorded_in_the_call_ledger_and_a_chat_is_not() -> None:
     """12 CFR 1006.14(b)(2): the 7-days-after-a-conversation limit must see our own calls."""
     voice = FakePaymentsClient()
-    await ActionVerifyIdentity(voice).run(CollectingDispatcher(), tracker(
-        FACTORS, sender_id="voice-CA1", channel="twilio_voice",
-        metadata=signed("twilio_voice", sender_id="voice-CA1", phone="+15125550101", call_sid="CA1")), {})
+    await ActionVerifyIdentity(voice).run(
+        CollectingDispatcher(),
+        tracker(
+            FACTORS,
+            sender_id="voice-CA1",
+            channel="twilio_voice",
+            metadata=signed("twilio_voice", sender_id="voice-CA1", phone="+15125550101", call_sid="CA1"),
+        ),
+        {},
+    )
     assert voice.called("record_call_conversation") == [{"account_id": "A1001", "conversation_id": "voice-CA1"}]
 
     web = FakePaymentsClient()

@@ -12,8 +12,12 @@ def turn(name: str, sender: str, start: float, seconds: float, error: str = "") 
 
 
 def test_summarize_counts_failures_as_errors_not_latencies() -> None:
-    results = [turn("greet", "a", 0, 0.1), turn("greet", "b", 0, 0.3), turn("greet", "c", 0, 0.2),
-               turn("choose", "a", 1, 5.0, "timeout")]
+    results = [
+        turn("greet", "a", 0, 0.1),
+        turn("greet", "b", 0, 0.3),
+        turn("greet", "c", 0, 0.2),
+        turn("choose", "a", 1, 5.0, "timeout"),
+    ]
     summary = summarize(results, elapsed=2.0, turn_order=["greet", "choose"])
     assert summary["all"]["requests"] == 3 and summary["all"]["errors"] == 1
     assert summary["all"]["p50_ms"] == 200.0 and summary["all"]["per_second"] == 1.5
@@ -39,7 +43,10 @@ def test_breakdown_matches_server_lines_to_the_turn_by_conversation_and_time() -
     assert parts["payments_routes_ms"] == {"GET /api/accounts/{account_id}": 20.0, "POST /api/payments": 100.0}
     slowest = slowest_step({"confirm": parts})
     assert (slowest["turn"], slowest["largest_part"], slowest["top_payments_route"]) == (
-        "confirm", "rasa", "POST /api/payments")
+        "confirm",
+        "rasa",
+        "POST /api/payments",
+    )
 
 
 def test_ratio_is_none_without_a_bare_number() -> None:
@@ -48,9 +55,17 @@ def test_ratio_is_none_without_a_bare_number() -> None:
 
 
 def test_actions_per_turn_counts_the_actions_after_each_user_message() -> None:
-    events = [{"event": "action", "name": "action_session_start"}, {"event": "action", "name": "action_listen"},
-              {"event": "user", "text": "hi"}, {"event": "action", "name": "utter_greet"}, {"event": "slot"},
-              {"event": "action", "name": "action_listen"},
-              {"event": "user", "text": "bye"}, {"event": "action", "name": "utter_goodbye"}]
+    events = [
+        {"event": "action", "name": "action_session_start"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "hi"},
+        {"event": "action", "name": "utter_greet"},
+        {"event": "slot"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "bye"},
+        {"event": "action", "name": "utter_goodbye"},
+    ]
     assert actions_per_turn(events, ["greet", "bye"]) == {
-        "greet": {"actions": 2, "events_before": 2}, "bye": {"actions": 1, "events_before": 6}}
+        "greet": {"actions": 2, "events_before": 2},
+        "bye": {"actions": 1, "events_before": 6},
+    }

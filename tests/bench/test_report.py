@@ -14,32 +14,69 @@ def summary(p50: float, errors: int = 0) -> dict[str, Any]:
 
 def report() -> dict[str, Any]:
     step = lambda server, load, p50: {  # noqa: E731
-        "server": server, "concurrency": load, "elapsed_s": 10.0, "all": summary(p50),
-        "turns": {"greet": summary(p50)}, "errors": {}, "error_samples": [], "peak_rss_bytes": {}}
-    parts = {"confirm_link": {"turns": 3, "total_ms": 300.0, "rasa_ms": 100.0, "actions_ms": 20.0, "payments_ms": 180.0,
-                              "action_calls": 1.0, "payments_routes_ms": {"POST /api/payments": 150.0},
-                              "actions_run": {"action_answer": 3}}}
+        "server": server,
+        "concurrency": load,
+        "elapsed_s": 10.0,
+        "all": summary(p50),
+        "turns": {"greet": summary(p50)},
+        "errors": {},
+        "error_samples": [],
+        "peak_rss_bytes": {},
+    }
+    parts = {
+        "confirm_link": {
+            "turns": 3,
+            "total_ms": 300.0,
+            "rasa_ms": 100.0,
+            "actions_ms": 20.0,
+            "payments_ms": 180.0,
+            "action_calls": 1.0,
+            "payments_routes_ms": {"POST /api/payments": 150.0},
+            "actions_run": {"action_answer": 3},
+        }
+    }
     return {
-        "date": "2026-11-22 12:00:00 UTC", "bench_seconds": 1200.0,
+        "date": "2026-11-22 12:00:00 UTC",
+        "bench_seconds": 1200.0,
         "machine": {"cpus": 2, "platform": "Linux"},
         "settings": {"seconds_per_step": 40, "levels": [1, 50], "voice_levels": [1]},
         "steps": [step("ours", 1, 200.0), step("bare", 1, 50.0), step("ours", 50, 4000.0), step("bare", 50, 1000.0)],
         "ratios": [{"concurrency": 1, "p50_ms": 4.0, "p95_ms": 4.0}, {"concurrency": 50, "p50_ms": 4.0, "p95_ms": 4.0}],
         "voice": [{"concurrency": 1, "elapsed_s": 30.0, "all": summary(150.0), "turns": {}}],
         "breakdown": {"1": parts},
-        "slowest": {"1": {"turn": "confirm_link", "total_ms": 300.0, "largest_part": "payments",
-                          "largest_part_ms": 180.0, "top_payments_route": "POST /api/payments",
-                          "top_payments_route_ms": 150.0}},
-        "training": {"bare": {"seconds": 120.0, "trained_at": "2026-11-22T11:00:00", "trained_now": False},
-                     "real": {"seconds": 290.0}},
+        "slowest": {
+            "1": {
+                "turn": "confirm_link",
+                "total_ms": 300.0,
+                "largest_part": "payments",
+                "largest_part_ms": 180.0,
+                "top_payments_route": "POST /api/payments",
+                "top_payments_route_ms": 150.0,
+            }
+        },
+        "training": {
+            "bare": {"seconds": 120.0, "trained_at": "2026-11-22T11:00:00", "trained_now": False},
+            "real": {"seconds": 290.0},
+        },
         "model_bytes": {"ours": 35_000_000, "bare": 30_000_000},
-        "memory": {"at_rest": {"ours/rasa": 2**30, "bare/rasa": 2**29},
-                   "peak_under_load": {"ours/rasa": 2 * 2**30}, "peak_load": 50},
-        "nlu": {"folds": 3, "seconds": 300.0, "accuracy": 0.9, "macro_f1": 0.85, "weighted_f1": 0.9,
-                "intents": {"hardship": {"f1": 0.5, "precision": 0.5, "recall": 0.5, "support": 10}}},
+        "memory": {
+            "at_rest": {"ours/rasa": 2**30, "bare/rasa": 2**29},
+            "peak_under_load": {"ours/rasa": 2 * 2**30},
+            "peak_load": 50,
+        },
+        "nlu": {
+            "folds": 3,
+            "seconds": 300.0,
+            "accuracy": 0.9,
+            "macro_f1": 0.85,
+            "weighted_f1": 0.9,
+            "intents": {"hardship": {"f1": 0.5, "precision": 0.5, "recall": 0.5, "support": 10}},
+        },
         "payments_api": None,
-        "rasa_costs": {"ours": {"confirm_link": {"nlu_ms": 20.0, "actions": 4, "events_before": 60}},
-                       "bare": {"confirm_link": {"nlu_ms": 20.0, "actions": 2, "events_before": 20}}},
+        "rasa_costs": {
+            "ours": {"confirm_link": {"nlu_ms": 20.0, "actions": 4, "events_before": 60}},
+            "bare": {"confirm_link": {"nlu_ms": 20.0, "actions": 2, "events_before": 20}},
+        },
     }
 
 

@@ -26,7 +26,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get("EVENKEEL_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("EVENKEEL_TEST_REDIS_URL")
-needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="EVENKEEL_TEST_POSTGRES_URL is not set: PostgreSQL tests need a server")
+needs_postgres = pytest.mark.skipif(
+    not POSTGRES_URL, reason="EVENKEEL_TEST_POSTGRES_URL is not set: PostgreSQL tests need a server"
+)
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="EVENKEEL_TEST_REDIS_URL is not set: Redis tests need a server")
 
 
@@ -55,8 +57,11 @@ async def test_embedded_default_is_sqlite_and_in_memory(
 ) -> None:
     endpoints = load_endpoints(
         "endpoints.yml",
-        {"ACTION_ENDPOINT_URL": "http://127.0.0.1:1/webhook", "ACTION_SERVER_TOKEN": "t",
-         "TRACKER_SQLITE_PATH": str(tmp_path / "tracker.db")},
+        {
+            "ACTION_ENDPOINT_URL": "http://127.0.0.1:1/webhook",
+            "ACTION_SERVER_TOKEN": "t",
+            "TRACKER_SQLITE_PATH": str(tmp_path / "tracker.db"),
+        },
         monkeypatch,
     )
     store = TrackerStore.create(endpoints.tracker_store, domain)
@@ -78,11 +83,22 @@ async def test_rasa_calls_the_action_server_with_its_token(
 
     token = f"contract-token-{uuid.uuid4().hex[:6]}"
     with running_action_server(token) as url:
-        endpoints = load_endpoints(name, {
-            "ACTION_ENDPOINT_URL": f"{url}/webhook", "ACTION_SERVER_TOKEN": token,
-            "TRACKER_SQLITE_PATH": str(tmp_path / "t.db"), "TRACKER_DB_HOST": "h", "TRACKER_DB_PORT": "1",
-            "TRACKER_DB_NAME": "d", "TRACKER_DB_USER": "u", "TRACKER_DB_PASSWORD": "p", "REDIS_HOST": "h",
-            "REDIS_PORT": "1"}, monkeypatch)
+        endpoints = load_endpoints(
+            name,
+            {
+                "ACTION_ENDPOINT_URL": f"{url}/webhook",
+                "ACTION_SERVER_TOKEN": token,
+                "TRACKER_SQLITE_PATH": str(tmp_path / "t.db"),
+                "TRACKER_DB_HOST": "h",
+                "TRACKER_DB_PORT": "1",
+                "TRACKER_DB_NAME": "d",
+                "TRACKER_DB_USER": "u",
+                "TRACKER_DB_PASSWORD": "p",
+                "REDIS_HOST": "h",
+                "REDIS_PORT": "1",
+            },
+            monkeypatch,
+        )
         action = endpoints.action
         assert action is not None and action.token == token and action.token_name == "token"
         answer = await action.request(json=action_call("action_reprompt"), method="post", timeout=10)

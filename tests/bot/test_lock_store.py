@@ -39,11 +39,12 @@ pytestmark = pytest.mark.skipif(UNAVAILABLE is not None, reason=str(UNAVAILABLE)
 
 def store_for(prefix: str) -> AtomicRedisLockStore:
     url = urlparse(REDIS_URL)
-    return AtomicRedisLockStore(EndpointConfig(
-        url=url.hostname, port=url.port or 6379, db=int(url.path.strip("/") or 0), key_prefix=prefix))
+    return AtomicRedisLockStore(
+        EndpointConfig(url=url.hostname, port=url.port or 6379, db=int(url.path.strip("/") or 0), key_prefix=prefix)
+    )
 
 
-def replica(prefix: str, turns: int, results: "multiprocessing.Queue[dict[str, int]]") -> None:
+def replica(prefix: str, turns: int, results: multiprocessing.Queue[dict[str, int]]) -> None:
     """One rasa server: `turns` rounds of two messages of one conversation in flight at once.
     Counts turns that ran while another held the lock, and turns that waited over 2 s."""
     store = store_for(prefix)

@@ -25,8 +25,14 @@ def test_every_action_exists(domain: Domain) -> None:
 
 def test_every_slot_and_form_exists(domain: Domain) -> None:
     slots = {s.name for s in domain.slots}
-    for value in (names.CARD_LAST4, names.DOB, names.ZIP, names.VERIFICATION_STATUS, names.ACCOUNT_ID,
-                  names.VERIFICATION_SESSION):
+    for value in (
+        names.CARD_LAST4,
+        names.DOB,
+        names.ZIP,
+        names.VERIFICATION_STATUS,
+        names.ACCOUNT_ID,
+        names.VERIFICATION_SESSION,
+    ):
         assert value in slots
     assert names.VERIFICATION_FORM in domain.form_names
 

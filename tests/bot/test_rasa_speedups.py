@@ -11,8 +11,10 @@ from bot import rasa_speedups
 
 GOOD = [
     {"events": [], "responses": []},
-    {"events": [{"event": "slot", "timestamp": None, "name": "account_id", "value": "A1001"}],
-     "responses": [{"text": "Thank you, you're verified.", "buttons": []}]},
+    {
+        "events": [{"event": "slot", "timestamp": None, "name": "account_id", "value": "A1001"}],
+        "responses": [{"text": "Thank you, you're verified.", "buttons": []}],
+    },
     {},
 ]
 BAD = [

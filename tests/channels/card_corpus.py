@@ -44,8 +44,19 @@ JCB = "3530111333300000"
 UNIONPAY_19 = "6212345678901234569"
 MAESTRO_19 = "6034730000000000000"
 
-CARD_NUMBERS = (VISA, VISA_STRIPE, VISA_13, MASTERCARD, MASTERCARD_2, AMEX, DISCOVER, DINERS, JCB,
-                UNIONPAY_19, MAESTRO_19)
+CARD_NUMBERS = (
+    VISA,
+    VISA_STRIPE,
+    VISA_13,
+    MASTERCARD,
+    MASTERCARD_2,
+    AMEX,
+    DISCOVER,
+    DINERS,
+    JCB,
+    UNIONPAY_19,
+    MAESTRO_19,
+)
 
 _KEYCAP = "\ufe0f\u20e3"
 
@@ -100,27 +111,49 @@ CARD_FORMS: tuple[CardForm, ...] = (
     _one("oh for zero", "spoken", "three oh five six nine three oh nine oh two five nine oh four", DINERS),
     _one("o for zero", "spoken", "six o one one one one one one one one one one one one one seven", DISCOVER),
     _one("niner", "spoken", "three oh five six niner three oh niner oh two five niner oh four", DINERS),
-    _one("double", "spoken",
-         "double five double five double five double five double five double five four four four four", MASTERCARD),
+    _one(
+        "double",
+        "spoken",
+        "double five double five double five double five double five double five four four four four",
+        MASTERCARD,
+    ),
     _one("triple", "spoken", "four triple one triple one triple one triple one one one one", VISA),
     _one("teens and tens", "spoken", "forty one eleven eleven eleven eleven eleven eleven eleven", VISA),
-    _one("tens with units", "spoken", "forty two forty two forty two forty two forty two forty two forty two forty two",
-         VISA_STRIPE),
-    _one("hyphenated tens", "spoken", "forty-two forty-two forty-two forty-two forty-two forty-two forty-two forty-two",
-         VISA_STRIPE),
-    _one("dash words", "spoken", "four one one one dash one one one one dash one one one one dash one one one one", VISA),
+    _one(
+        "tens with units",
+        "spoken",
+        "forty two forty two forty two forty two forty two forty two forty two forty two",
+        VISA_STRIPE,
+    ),
+    _one(
+        "hyphenated tens",
+        "spoken",
+        "forty-two forty-two forty-two forty-two forty-two forty-two forty-two forty-two",
+        VISA_STRIPE,
+    ),
+    _one(
+        "dash words", "spoken", "four one one one dash one one one one dash one one one one dash one one one one", VISA
+    ),
     _one("capitalized", "spoken", "Four One One One One One One One One One One One One One One One", VISA),
     _one("words and digits", "spoken", "4111 one one one one 1111 1111", VISA),
     _one("spanish", "spoken", "cuatro uno uno uno uno uno uno uno uno uno uno uno uno uno uno uno", VISA),
-    _one("then expiry in one breath", "spoken",
-         "four one one one one one one one one one one one one one one one one two two six", VISA),
+    _one(
+        "then expiry in one breath",
+        "spoken",
+        "four one one one one one one one one one one one one one one one one two two six",
+        VISA,
+    ),
     # --- unicode tricks --------------------------------------------------------------------------
     _one("fullwidth digits", "unicode", "４１１１ １１１１ １１１１ １１１１", VISA),
     _one("zero-width spaces between groups", "unicode", "4111\u200b1111\u200b1111\u200b1111", VISA),
     _one("zero-width characters inside groups", "unicode", "4\u200b1\u200d1\u200c1 1111 11\u20601\u200b1 1111", VISA),
     _one("keycap emoji", "unicode", "".join(d + _KEYCAP for d in VISA), VISA),
-    _one("keycap emoji in groups", "unicode",
-         " ".join("".join(d + _KEYCAP for d in VISA_STRIPE[i:i + 4]) for i in range(0, 16, 4)), VISA_STRIPE),
+    _one(
+        "keycap emoji in groups",
+        "unicode",
+        " ".join("".join(d + _KEYCAP for d in VISA_STRIPE[i : i + 4]) for i in range(0, 16, 4)),
+        VISA_STRIPE,
+    ),
     _one("arabic-indic digits", "unicode", "٤١١١١١١١١١١١١١١١", VISA),
     _one("devanagari digits", "unicode", "४१११ ११११ ११११ ११११", VISA),
     _one("mathematical bold digits", "unicode", "𝟒𝟏𝟏𝟏 𝟏𝟏𝟏𝟏 𝟏𝟏𝟏𝟏 𝟏𝟏𝟏𝟏", VISA),
@@ -139,8 +172,9 @@ CARD_FORMS: tuple[CardForm, ...] = (
     CardForm("amex in three", "split", ("3782", "822463", "10005"), AMEX),
     CardForm("four groups in four messages", "split", ("4111", "1111", "1111", "1111"), VISA),
     CardForm("after words", "split", ("my card is 4111 1111", "1111 1111"), VISA),
-    CardForm("spoken over two turns", "split", ("four one one one one one one one", "one one one one one one one one"),
-             VISA),
+    CardForm(
+        "spoken over two turns", "split", ("four one one one one one one one", "one one one one one one one one"), VISA
+    ),
     CardForm("keyed over two turns", "split", ("4111*1111", "1111*1111"), VISA),
     CardForm("fullwidth then ascii", "split", ("４１１１ １１１１", "1111 1111"), VISA),
     CardForm("with dots over two", "split", ("6011.1111", "1111.1117"), DISCOVER),

@@ -65,7 +65,7 @@ class FakeRasa:
     fail: bool = False
     received: list[UserMessage] = field(default_factory=list)
 
-    def reply(self, *messages: dict[str, Any]) -> "FakeRasa":
+    def reply(self, *messages: dict[str, Any]) -> FakeRasa:
         self.turns.append(list(messages))
         return self
 
@@ -155,7 +155,7 @@ class Served:
     async def post_url(self, absolute_url: str, form: dict[str, str]) -> httpx.Response:
         """Follow a URL from TwiML: sign it as given, send it to this server."""
         path = absolute_url.split("://", 1)[1]
-        path = path[path.index("/"):]
+        path = path[path.index("/") :]
         return await self.post(path, form, sign_url=absolute_url)
 
 
@@ -167,8 +167,9 @@ async def serve() -> AsyncIterator[ServeFn]:
     """serve(channel, on_new_message, public_base="") → Served; everything stops after the test."""
     started: list[tuple[Any, httpx.AsyncClient]] = []
 
-    async def start(channel: InputChannel, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                    public_base: str = "") -> Served:
+    async def start(
+        channel: InputChannel, on_new_message: Callable[[UserMessage], Awaitable[Any]], public_base: str = ""
+    ) -> Served:
         # Test mode: Sanic's start-up "touch-up" rewrites its HTTP class in place, which works once
         # per process unless the original is kept aside (Sanic 21.12 does that in test mode).
         Sanic.test_mode = True

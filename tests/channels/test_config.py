@@ -23,11 +23,18 @@ def test_defaults_work_on_a_laptop() -> None:
 
 
 def test_each_field_reads_its_upper_case_variable() -> None:
-    settings = ChannelSettings.from_env({
-        "TWILIO_AUTH_TOKEN": "tok", "TWILIO_API_BASE": "http://127.0.0.1:8787/", "PAYMENTS_URL": "http://pay:8000/",
-        "PAYMENTS_TIMEOUT_SECONDS": "2.5", "CHANNELS_DEDUPE_TTL_SECONDS": "60", "TWILIO_WORKFLOW_SID": "WW1",
-        "TWILIO_PUBLIC_BASE_URL": "https://bot.example.com/", "PAYMENTS_PUBLIC_URL": "https://pay.example.com/",
-    })
+    settings = ChannelSettings.from_env(
+        {
+            "TWILIO_AUTH_TOKEN": "tok",
+            "TWILIO_API_BASE": "http://127.0.0.1:8787/",
+            "PAYMENTS_URL": "http://pay:8000/",
+            "PAYMENTS_TIMEOUT_SECONDS": "2.5",
+            "CHANNELS_DEDUPE_TTL_SECONDS": "60",
+            "TWILIO_WORKFLOW_SID": "WW1",
+            "TWILIO_PUBLIC_BASE_URL": "https://bot.example.com/",
+            "PAYMENTS_PUBLIC_URL": "https://pay.example.com/",
+        }
+    )
     assert settings.twilio_auth_token == "tok"
     assert settings.twilio_api_url == "http://127.0.0.1:8787"
     assert settings.payments_url == "http://pay:8000"
@@ -55,19 +62,27 @@ def test_unknown_credentials_and_bad_urls_are_refused() -> None:
         ChannelSettings.from_env({"PAYMENTS_URL": "payments:8000"})
 
 
-PRODUCTION = {"EVENKEEL_ENV": "production", "TWILIO_AUTH_TOKEN": "real", "TWILIO_PUBLIC_BASE_URL": "https://bot.example.com",
-              "CHANNEL_FACTS_KEY": "real-facts-key", "REST_CHANNEL_TOKEN": "real-rest-token",
-              "PAYMENTS_SERVICE_TOKEN": "real-service-token"}
+PRODUCTION = {
+    "EVENKEEL_ENV": "production",
+    "TWILIO_AUTH_TOKEN": "real",
+    "TWILIO_PUBLIC_BASE_URL": "https://bot.example.com",
+    "CHANNEL_FACTS_KEY": "real-facts-key",
+    "REST_CHANNEL_TOKEN": "real-rest-token",
+    "PAYMENTS_SERVICE_TOKEN": "real-service-token",
+}
 
 
-@pytest.mark.parametrize("variable, value", [
-    ("TWILIO_AUTH_TOKEN", DEV_TWILIO_AUTH_TOKEN),
-    ("TWILIO_AUTH_TOKEN", ""),
-    ("TWILIO_PUBLIC_BASE_URL", ""),
-    ("CHANNEL_FACTS_KEY", DEV_CHANNEL_FACTS_KEY),
-    ("CHANNEL_FACTS_KEY", ""),  # empty counts as unset: the development default
-    ("PAYMENTS_SERVICE_TOKEN", "dev-service-token"),
-])
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("TWILIO_AUTH_TOKEN", DEV_TWILIO_AUTH_TOKEN),
+        ("TWILIO_AUTH_TOKEN", ""),
+        ("TWILIO_PUBLIC_BASE_URL", ""),
+        ("CHANNEL_FACTS_KEY", DEV_CHANNEL_FACTS_KEY),
+        ("CHANNEL_FACTS_KEY", ""),  # empty counts as unset: the development default
+        ("PAYMENTS_SERVICE_TOKEN", "dev-service-token"),
+    ],
+)
 def test_production_refuses_to_start_with_a_development_secret(variable: str, value: str) -> None:
     with pytest.raises(ValueError, match=variable):
         ChannelSettings.from_env({**PRODUCTION, variable: value})
@@ -80,8 +95,14 @@ def test_production_with_real_secrets_starts() -> None:
 
 def test_the_refusals_also_hold_at_request_time() -> None:
     """Settings built directly (not through from_env) still fail closed."""
-    assert "development token" in ChannelSettings(evenkeel_env="production", twilio_public_base_url="https://b.example",
-                                                  twilio_auth_token=DEV_TWILIO_AUTH_TOKEN).signature_problem
+    assert (
+        "development token"
+        in ChannelSettings(
+            evenkeel_env="production",
+            twilio_public_base_url="https://b.example",
+            twilio_auth_token=DEV_TWILIO_AUTH_TOKEN,
+        ).signature_problem
+    )
     assert not ChannelSettings(twilio_auth_token="").signatures_usable
     no_base = ChannelSettings(evenkeel_env="production", twilio_auth_token="real")
     assert not no_base.signatures_usable and "TWILIO_PUBLIC_BASE_URL" in no_base.signature_problem
@@ -106,7 +127,9 @@ def test_credentials_yml_registers_both_connectors(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("PAYMENTS_URL", "http://payments.test:8000")
     monkeypatch.setenv("PAYMENTS_SERVICE_TOKEN", "from-env-token")
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "t")
-    channels = {channel.name(): channel for channel in create_http_input_channels(None, str(ROOT / "bot/credentials.yml"))}
+    channels = {
+        channel.name(): channel for channel in create_http_input_channels(None, str(ROOT / "bot/credentials.yml"))
+    }
     assert {"twilio_sms", "twilio_voice", "rest"} <= set(channels)
     assert type(channels["rest"]).__name__ == "TokenRestInput"  # never Rasa's bare `rest:`
     for name in ("twilio_sms", "twilio_voice"):

@@ -210,7 +210,7 @@ def test_luhn_invalid_numbers_are_not_masked(name: str) -> None:
 def test_luhn_invalid_16_digits_in_groups_of_4_are_not_masked(name: str) -> None:
     wrong = break_check_digit(CARDS[name])
     for separator in (" ", "-"):
-        written = separator.join(wrong[i:i + 4] for i in range(0, 16, 4))
+        written = separator.join(wrong[i : i + 4] for i in range(0, 16, 4))
         assert mask_card_numbers(written) == (written, 0), written
 
 
@@ -280,8 +280,17 @@ def test_numbers_separated_by_ordinary_words_do_not_join() -> None:
 
 @pytest.mark.parametrize(
     "written",
-    ["4111/1111/1111/1111", "4111.1111.1111.1111", "4111_1111_1111_1111", "4111 x 1111 x 1111 x 1111",
-     "4111a1111b1111c1111", "4111 1111 and then 1111 1111", "4111*1111*1111*1111", "4111#1111#1111#1111", "4111 / 1111 / 1111 / 1111"],
+    [
+        "4111/1111/1111/1111",
+        "4111.1111.1111.1111",
+        "4111_1111_1111_1111",
+        "4111 x 1111 x 1111 x 1111",
+        "4111a1111b1111c1111",
+        "4111 1111 and then 1111 1111",
+        "4111*1111*1111*1111",
+        "4111#1111#1111#1111",
+        "4111 / 1111 / 1111 / 1111",
+    ],
 )
 def test_numbers_separated_by_any_separator_join(written: str) -> None:
     assert mask_card_numbers(f"card {written} ok") == (f"card {MASK} ok", 1)
@@ -326,8 +335,16 @@ def test_mask_keeps_the_text_around_a_unicode_card_number() -> None:
     assert mask_card_numbers("a ４１１１ １１１１ １１１１ １１１１ b") == (f"a {MASK} b", 1)
 
 
-@pytest.mark.parametrize("text", ["03/14/1985 78701", "3/14/85 78701 4821", "1985-03-14 78701 4821",
-                                  "$1,234.56 $2,345.67 $3,456.78", "+1 512 555 0101 4821"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "03/14/1985 78701",
+        "3/14/85 78701 4821",
+        "1985-03-14 78701 4821",
+        "$1,234.56 $2,345.67 $3,456.78",
+        "+1 512 555 0101 4821",
+    ],
+)
 def test_dates_amounts_and_phones_never_join_their_neighbours(text: str) -> None:
     assert mask_card_numbers(text) == (text, 0)
 
@@ -369,14 +386,24 @@ def test_next_buffer_keeps_whole_groups_up_to_18_digits() -> None:
     assert next_buffer(previous, card_fragments("78701")) == []
 
 
-@pytest.mark.parametrize("text", ["$4111111111111111", "$4111 1111 1111 1111", "4111 1111 1111 1111.00",
-                                  "4111111111111111.00", "$95.00 4242 4242 4242 4242"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$4111111111111111",
+        "$4111 1111 1111 1111",
+        "4111 1111 1111 1111.00",
+        "4111111111111111.00",
+        "$95.00 4242 4242 4242 4242",
+    ],
+)
 def test_an_amount_sign_or_cents_do_not_hide_a_card_number(text: str) -> None:
     masked, count = mask_card_numbers(text)
     assert count == 1 and "4111111111111111" not in re.sub(r"\D", "", masked)
     assert "4242424242424242" not in re.sub(r"\D", "", masked)
 
 
-@pytest.mark.parametrize("text", ["1,234.56 5,678.90 9,999.99", "$1,234.56 $2,345.67 $3,456.78", "$2,450.00 and $3,100.99"])
+@pytest.mark.parametrize(
+    "text", ["1,234.56 5,678.90 9,999.99", "$1,234.56 $2,345.67 $3,456.78", "$2,450.00 and $3,100.99"]
+)
 def test_amounts_next_to_amounts_stay_amounts(text: str) -> None:
     assert mask_card_numbers(text) == (text, 0)

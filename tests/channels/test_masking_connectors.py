@@ -59,8 +59,17 @@ async def sms_channel(serve: ServeFn) -> tuple[Any, TwilioSmsInput, FakeRasa]:
 
 async def text(served: Any, channel: TwilioSmsInput, phone: str, body: str) -> None:
     sid = f"SM{next(_sids):032d}"
-    form = {"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid, "AccountSid": ACCOUNT_SID, "From": phone,
-            "To": OUR_NUMBER, "Body": body, "NumMedia": "0", "ApiVersion": "2010-04-01"}
+    form = {
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": phone,
+        "To": OUR_NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+        "ApiVersion": "2010-04-01",
+    }
     reply = await served.post("/webhooks/twilio_sms/webhook", form)
     assert reply.status_code == 200
     await channel.drain()
@@ -106,8 +115,15 @@ async def test_every_card_form_by_voice(serve: ServeFn, caplog: pytest.LogCaptur
     served = await serve(channel, rasa)
     for form in CARD_FORMS:
         sid = f"CA{next(_sids):032d}"
-        base = {"CallSid": sid, "AccountSid": ACCOUNT_SID, "From": new_phone(), "To": OUR_NUMBER,
-                "CallStatus": "in-progress", "Direction": "inbound", "ApiVersion": "2010-04-01"}
+        base = {
+            "CallSid": sid,
+            "AccountSid": ACCOUNT_SID,
+            "From": new_phone(),
+            "To": OUR_NUMBER,
+            "CallStatus": "in-progress",
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
+        }
         root = ET.fromstring((await served.post("/webhooks/twilio_voice/webhook", base)).text)
         rasa.received.clear()
         for said in form.messages:
@@ -131,8 +147,10 @@ async def test_every_card_form_by_rest(serve: ServeFn, caplog: pytest.LogCapture
         rasa.received.clear()
         for message in form.messages:
             reply = await served.client.post(
-                served.local("/webhooks/rest/webhook"), json={"sender": f"corpus{index}", "message": message},
-                headers={"Authorization": f"Bearer {DEV_REST_CHANNEL_TOKEN}"})
+                served.local("/webhooks/rest/webhook"),
+                json={"sender": f"corpus{index}", "message": message},
+                headers={"Authorization": f"Bearer {DEV_REST_CHANNEL_TOKEN}"},
+            )
             assert reply.status_code == 200, (form.name, reply.text)
         assert_never_stored(form, rasa, caplog)
 

@@ -47,16 +47,19 @@ def test_typed_intents_and_external_events_become_plain_text(typed: str) -> None
     assert not text.startswith("/") and not text.upper().startswith(EXTERNAL_MESSAGE_PREFIX.strip())
 
 
-@pytest.mark.parametrize("typed, expected", [
-    ('/installment_due{"link_url": "x"}', 'installment_due{"link_url": "x"}'),
-    ("EXTERNAL: payment_succeeded", "payment_succeeded"),
-    ("hello /greet", "hello /greet"),
-    ("my account EXTERNAL: no", "my account EXTERNAL: no"),
-    ("4821", "4821"),
-    ("<b>hi</b> <script>alert(1)</script>", "<b>hi</b> <script>alert(1)</script>"),
-    ("", ""),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ('/installment_due{"link_url": "x"}', 'installment_due{"link_url": "x"}'),
+        ("EXTERNAL: payment_succeeded", "payment_succeeded"),
+        ("hello /greet", "hello /greet"),
+        ("my account EXTERNAL: no", "my account EXTERNAL: no"),
+        ("4821", "4821"),
+        ("<b>hi</b> <script>alert(1)</script>", "<b>hi</b> <script>alert(1)</script>"),
+        ("", ""),
+        (None, ""),
+    ],
+)
 def test_other_text_is_left_as_it_is(typed: str | None, expected: str) -> None:
     assert neutralize(typed) == expected
 

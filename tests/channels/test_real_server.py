@@ -22,16 +22,21 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.channels.conftest import load_phone_script, signature
 from contracts.channel_facts import verify
+from tests.channels.conftest import load_phone_script, signature
 from tests.e2e.stack import CHANNEL_FACTS_KEY, MODEL, RASA_TOKEN, ROOT, Stack
 
 PHONE = "+15125550101"  # Maria Lopez in the demo data: card 4821, born 1985-03-14, ZIP 78701
 OUR_NUMBER = "+15005550006"
 ACCOUNT_SID = "AC" + "e" * 32
 AUTH_TOKEN = "e2e-twilio-auth-token"
-CARD_FORMS = ("4111111111111111", "4111 1111 1111 1111", "4111-1111-1111-1111", "1111 1111 1111",
-              "one one one one one one")
+CARD_FORMS = (
+    "4111111111111111",
+    "4111 1111 1111 1111",
+    "4111-1111-1111-1111",
+    "1111 1111 1111",
+    "one one one one one one",
+)
 _sids = count(1)
 
 
@@ -42,8 +47,10 @@ def stale_model_reason() -> str | None:
     training = [ROOT / "bot/config.yml", *ROOT.glob("bot/domain/*.yml"), *ROOT.glob("data/**/*.yml")]
     newer = sorted(str(p.relative_to(ROOT)) for p in training if p.stat().st_mtime > MODEL.stat().st_mtime)
     if newer:
-        return (f"models/evenkeel.tar.gz is older than {len(newer)} training file(s) ({', '.join(newer[:3])}...): "
-                "run `make model`; this test does not retrain")
+        return (
+            f"models/evenkeel.tar.gz is older than {len(newer)} training file(s) ({', '.join(newer[:3])}...): "
+            "run `make model`; this test does not retrain"
+        )
     with tarfile.open(MODEL) as archive:
         member = next((m for m in archive.getmembers() if m.name.endswith("domain_provider/domain.yml")), None)
         domain = archive.extractfile(member).read().decode() if member else ""  # type: ignore[union-attr]
@@ -92,9 +99,22 @@ def stack(twilio_api: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 def sms_form(body: str, sid: str | None = None) -> dict[str, str]:
     sid = sid or f"SM{next(_sids):032d}"
-    return {"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid, "AccountSid": ACCOUNT_SID, "From": PHONE,
-            "To": OUR_NUMBER, "Body": body, "NumMedia": "0", "FromState": "TX", "FromCountry": "US", "ToCity": "",
-            "FromZip": "", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+    return {
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": PHONE,
+        "To": OUR_NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+        "FromState": "TX",
+        "FromCountry": "US",
+        "ToCity": "",
+        "FromZip": "",
+        "SmsStatus": "received",
+        "ApiVersion": "2010-04-01",
+    }
 
 
 def post_signed(stack: Stack, path: str, form: dict[str, str]) -> httpx.Response:
@@ -159,7 +179,8 @@ def test_sms_conversation_with_a_card_number_and_a_pushed_agent_reply(stack: Cha
         # "+" stays as it is: Sanic 21.12 does not unquote path parameters ("%2B..." is another id).
         f"{stack.rasa_url}/conversations/{PHONE}/tracker/events",
         params={"output_channel": "latest", "execute_side_effects": "true", "token": RASA_TOKEN},
-        json={"event": "bot", "text": "Hi, this is Sam from Lakeside Bank. I can help from here."}, timeout=30,
+        json={"event": "bot", "text": "Hi, this is Sam from Lakeside Bank. I can help from here."},
+        timeout=30,
     )
     assert pushed.status_code == 200, pushed.text
     twilio_api.wait_for(lambda _: len(twilio_api.to(PHONE)) > before, timeout=30)
@@ -175,8 +196,17 @@ def test_sms_conversation_with_a_card_number_and_a_pushed_agent_reply(stack: Cha
 
 def test_voice_call_with_a_spoken_card_number(stack: ChannelStack) -> None:
     call_sid = "CA" + "9" * 32
-    form = {"CallSid": call_sid, "AccountSid": ACCOUNT_SID, "From": PHONE, "To": OUR_NUMBER, "CallStatus": "ringing",
-            "Direction": "inbound", "FromState": "TX", "FromCountry": "US", "ApiVersion": "2010-04-01"}
+    form = {
+        "CallSid": call_sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": PHONE,
+        "To": OUR_NUMBER,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+        "FromState": "TX",
+        "FromCountry": "US",
+        "ApiVersion": "2010-04-01",
+    }
     answer = post_signed(stack, "/webhooks/twilio_voice/webhook", form)
     assert answer.status_code == 200, answer.text
     root = ET.fromstring(answer.text)
@@ -185,9 +215,15 @@ def test_voice_call_with_a_spoken_card_number(stack: ChannelStack) -> None:
 
     action = gather.get("action") or ""
     assert action.startswith(stack.rasa_url)
-    spoken = {**form, "CallStatus": "in-progress",
-              "SpeechResult": "four one one one one one one one one one one one one one one one", "Confidence": "0.9"}
-    reply = httpx.post(action, data=spoken, headers={"X-Twilio-Signature": signature(action, spoken, AUTH_TOKEN)}, timeout=60)
+    spoken = {
+        **form,
+        "CallStatus": "in-progress",
+        "SpeechResult": "four one one one one one one one one one one one one one one one",
+        "Confidence": "0.9",
+    }
+    reply = httpx.post(
+        action, data=spoken, headers={"X-Twilio-Signature": signature(action, spoken, AUTH_TOKEN)}, timeout=60
+    )
     assert reply.status_code == 200, reply.text
     said = " ".join(s.text or "" for s in ET.fromstring(reply.text).iter("Say"))
     assert "card number" in said, said
@@ -203,7 +239,6 @@ def test_voice_call_with_a_spoken_card_number(stack: ChannelStack) -> None:
     stored, logged = tracker_db_text(stack), all_logs(stack)
     for digits in CARD_FORMS:
         assert digits not in stored and digits not in logged, digits
-
 
 
 def test_the_same_sms_delivered_three_times_at_once_is_one_turn_and_one_reply(
@@ -224,6 +259,6 @@ def test_the_same_sms_delivered_three_times_at_once_is_one_turn_and_one_reply(
     events = stack.tracker(PHONE)["events"]  # type: ignore[index]
     users = [i for i, e in enumerate(events) if e["event"] == "user"]
     assert len(users) == users_before + 1 and events[users[-1]]["text"] == form["Body"]
-    turn = [e["text"] for e in events[users[-1]:] if e["event"] == "bot"]
+    turn = [e["text"] for e in events[users[-1] :] if e["event"] == "bot"]
     sent = " ".join(m.body for m in twilio_api.to(PHONE)[sent_before:])
     assert turn and all(sent.count(text[:40]) == 1 for text in turn), (turn, sent)

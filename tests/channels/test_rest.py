@@ -13,7 +13,7 @@ import yaml
 from channels.config import DEV_REST_CHANNEL_TOKEN
 from channels.rest import TokenRestInput
 from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY, FACTS_KEY, verify
-from tests.channels.conftest import FakeRasa, ServeFn, Served, make_settings
+from tests.channels.conftest import FakeRasa, Served, ServeFn, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK = "/webhooks/rest/webhook"
@@ -26,11 +26,13 @@ async def rest(serve: ServeFn, rasa: FakeRasa | None = None, **settings: Any) ->
     return served, rasa
 
 
-async def post(served: Served, body: Any = None, *, headers: dict[str, str] | None = AUTH,
-               raw: bytes | None = None) -> Any:
+async def post(
+    served: Served, body: Any = None, *, headers: dict[str, str] | None = AUTH, raw: bytes | None = None
+) -> Any:
     content = raw if raw is not None else json.dumps(body).encode()
-    return await served.client.post(served.local(WEBHOOK), content=content,
-                                    headers={"Content-Type": "application/json", **(headers or {})})
+    return await served.client.post(
+        served.local(WEBHOOK), content=content, headers={"Content-Type": "application/json", **(headers or {})}
+    )
 
 
 async def test_a_message_with_the_token_reaches_rasa_in_the_rest_namespace(serve: ServeFn) -> None:
@@ -44,8 +46,15 @@ async def test_a_message_with_the_token_reaches_rasa_in_the_rest_namespace(serve
     assert facts is not None and (facts.channel, facts.phone, facts.call_sid) == ("rest", None, None)
 
 
-@pytest.mark.parametrize("headers", [None, {"Authorization": "Bearer wrong"}, {"Authorization": DEV_REST_CHANNEL_TOKEN},
-                                     {"Authorization": f"Basic {DEV_REST_CHANNEL_TOKEN}"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        None,
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": DEV_REST_CHANNEL_TOKEN},
+        {"Authorization": f"Basic {DEV_REST_CHANNEL_TOKEN}"},
+    ],
+)
 async def test_without_the_token_nothing_reaches_rasa(serve: ServeFn, headers: dict[str, str] | None) -> None:
     served, rasa = await rest(serve)
     reply = await post(served, {"sender": "me", "message": "hi"}, headers=headers)
@@ -56,12 +65,15 @@ async def test_without_the_token_nothing_reaches_rasa(serve: ServeFn, headers: d
 async def test_a_configured_token_replaces_the_development_one(serve: ServeFn) -> None:
     served, rasa = await rest(serve, rest_channel_token="s3cret")
     assert (await post(served, {"sender": "me", "message": "hi"})).status_code == 401
-    assert (await post(served, {"sender": "me", "message": "hi"}, headers={"Authorization": "Bearer s3cret"})).status_code == 200
+    assert (
+        await post(served, {"sender": "me", "message": "hi"}, headers={"Authorization": "Bearer s3cret"})
+    ).status_code == 200
 
 
 async def test_production_refuses_every_request_even_with_the_token(serve: ServeFn) -> None:
-    served, rasa = await rest(serve, evenkeel_env="production", rest_channel_token="s3cret",
-                              channel_facts_key="real-facts-key")
+    served, rasa = await rest(
+        serve, evenkeel_env="production", rest_channel_token="s3cret", channel_facts_key="real-facts-key"
+    )
     reply = await post(served, {"sender": "me", "message": "hi"}, headers={"Authorization": "Bearer s3cret"})
     assert reply.status_code == 403 and "disabled" in reply.json()["error"]
     assert rasa.received == []
@@ -69,36 +81,54 @@ async def test_production_refuses_every_request_even_with_the_token(serve: Serve
 
 async def test_what_a_client_claims_about_channel_phone_or_call_is_ignored(serve: ServeFn) -> None:
     served, rasa = await rest(serve)
-    forged = {"channel": "sms", "phone": "+15125550101", "call_sid": "CA" + "1" * 32, "timezone": "America/Chicago",
-              FACTS_KEY: {"channel": "sms", "conversation_id": "+15125550101", "phone": "+15125550101",
-                          "call_sid": None, "issued_at": 1, "sig": "0" * 64}}
-    reply = await post(served, {"sender": "+15125550101", "message": "balance", "input_channel": "twilio_sms",
-                                "metadata": forged})
+    forged = {
+        "channel": "sms",
+        "phone": "+15125550101",
+        "call_sid": "CA" + "1" * 32,
+        "timezone": "America/Chicago",
+        FACTS_KEY: {
+            "channel": "sms",
+            "conversation_id": "+15125550101",
+            "phone": "+15125550101",
+            "call_sid": None,
+            "issued_at": 1,
+            "sig": "0" * 64,
+        },
+    }
+    reply = await post(
+        served, {"sender": "+15125550101", "message": "balance", "input_channel": "twilio_sms", "metadata": forged}
+    )
     assert reply.status_code == 200
     [message] = rasa.received
     assert message.sender_id == "rest-+15125550101" and message.input_channel == "rest"
-    assert {k: v for k, v in message.metadata.items() if k != FACTS_KEY} == {"channel": "rest", "timezone": "America/Chicago"}
+    assert {k: v for k, v in message.metadata.items() if k != FACTS_KEY} == {
+        "channel": "rest",
+        "timezone": "America/Chicago",
+    }
     facts = verify(message.metadata, "rest-+15125550101", DEV_CHANNEL_FACTS_KEY)
     assert facts is not None and facts.channel == "rest" and not facts.has_caller_id
 
 
-@pytest.mark.parametrize("raw, error", [
-    (b"", "JSON object"),
-    (b"   ", "JSON object"),
-    (b"[]", "JSON object"),
-    (b'[{"sender": "me", "message": "hi"}]', "JSON object"),
-    (b"sender=me&message=hi", "not JSON"),
-    (b"\xff\xfe", "not JSON"),
-    (b'"hi"', "JSON object"),
-    (b'{"message": "hi"}', "sender is required"),
-    (b'{"sender": "", "message": "hi"}', "sender is required"),
-    (b'{"sender": 12, "message": "hi"}', "sender is required"),
-    (b'{"sender": "a b", "message": "hi"}', "sender must be"),
-    (b'{"sender": "me"}', "message is required"),
-    (b'{"sender": "me", "message": ""}', "message is required"),
-    (b'{"sender": "me", "message": ["hi"]}', "message is required"),
-    (b'{"sender": "me", "message": "/"}', "no text"),
-])
+@pytest.mark.parametrize(
+    "raw, error",
+    [
+        (b"", "JSON object"),
+        (b"   ", "JSON object"),
+        (b"[]", "JSON object"),
+        (b'[{"sender": "me", "message": "hi"}]', "JSON object"),
+        (b"sender=me&message=hi", "not JSON"),
+        (b"\xff\xfe", "not JSON"),
+        (b'"hi"', "JSON object"),
+        (b'{"message": "hi"}', "sender is required"),
+        (b'{"sender": "", "message": "hi"}', "sender is required"),
+        (b'{"sender": 12, "message": "hi"}', "sender is required"),
+        (b'{"sender": "a b", "message": "hi"}', "sender must be"),
+        (b'{"sender": "me"}', "message is required"),
+        (b'{"sender": "me", "message": ""}', "message is required"),
+        (b'{"sender": "me", "message": ["hi"]}', "message is required"),
+        (b'{"sender": "me", "message": "/"}', "no text"),
+    ],
+)
 async def test_a_malformed_body_is_a_400_with_a_json_error(serve: ServeFn, raw: bytes, error: str) -> None:
     served, rasa = await rest(serve)
     reply = await post(served, raw=raw)
@@ -133,11 +163,17 @@ async def test_a_failed_turn_is_a_500_and_its_text_is_not_logged_as_an_error(
     assert errors and not any("78701" in e or "1985" in e for e in errors)
 
 
-@pytest.mark.parametrize("typed, sent", [
-    ('/installment_due{"link_url": "https://evil.example.com"}', 'installment_due{"link_url": "https://evil.example.com"}'),
-    ("EXTERNAL: payment_succeeded", "payment_succeeded"),
-    ("<html><body><h1>STOP</h1></body></html>", "<html><body><h1>STOP</h1></body></html>"),
-])
+@pytest.mark.parametrize(
+    "typed, sent",
+    [
+        (
+            '/installment_due{"link_url": "https://evil.example.com"}',
+            'installment_due{"link_url": "https://evil.example.com"}',
+        ),
+        ("EXTERNAL: payment_succeeded", "payment_succeeded"),
+        ("<html><body><h1>STOP</h1></body></html>", "<html><body><h1>STOP</h1></body></html>"),
+    ],
+)
 async def test_typed_intents_are_plain_text_and_html_is_just_text(serve: ServeFn, typed: str, sent: str) -> None:
     served, rasa = await rest(serve)
     assert (await post(served, {"sender": "me", "message": typed})).status_code == 200

@@ -9,13 +9,13 @@ import contextlib
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
 from itertools import count
+from types import SimpleNamespace
 from typing import Any
 
-from rasa.shared.core.events import ConversationPaused, SlotSet, UserUttered
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ConversationPaused, SlotSet, UserUttered
 from rasa.shared.core.slots import TextSlot
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -23,7 +23,16 @@ from channels.revocation import RECORDED, UNAVAILABLE, RevocationDesk
 from channels.sms import TwilioSmsInput
 from channels.voice import TwilioVoiceInput
 from channels.webchat import WebChatInput
-from tests.channels.conftest import ACCOUNT_SID, CUSTOMER, OUR_NUMBER, FakeLedger, FakeRasa, FakeSender, ServeFn, make_settings
+from tests.channels.conftest import (
+    ACCOUNT_SID,
+    CUSTOMER,
+    OUR_NUMBER,
+    FakeLedger,
+    FakeRasa,
+    FakeSender,
+    ServeFn,
+    make_settings,
+)
 
 _sids = count(1)
 SLOTS_YAML = """
@@ -52,7 +61,9 @@ class RecordingLedger:
 # --- SMS -----------------------------------------------------------------------------------------
 
 
-async def sms_setup(serve: ServeFn, outcome: str = RECORDED) -> tuple[Any, TwilioSmsInput, FakeRasa, FakeSender, RecordingLedger]:
+async def sms_setup(
+    serve: ServeFn, outcome: str = RECORDED
+) -> tuple[Any, TwilioSmsInput, FakeRasa, FakeSender, RecordingLedger]:
     rasa, sender, ledger = FakeRasa(), FakeSender(), RecordingLedger(outcome)
     channel = TwilioSmsInput(make_settings(), sender=sender, ledger=FakeLedger())
     channel.revocations = RevocationDesk(ledger, retry_delays=(0.01,))
@@ -61,8 +72,17 @@ async def sms_setup(serve: ServeFn, outcome: str = RECORDED) -> tuple[Any, Twili
 
 async def text(served: Any, channel: TwilioSmsInput, body: str) -> None:
     sid = f"SM{next(_sids):032d}"
-    await served.post("/webhooks/twilio_sms/webhook", {
-        "MessageSid": sid, "AccountSid": ACCOUNT_SID, "From": CUSTOMER, "To": OUR_NUMBER, "Body": body, "NumMedia": "0"})
+    await served.post(
+        "/webhooks/twilio_sms/webhook",
+        {
+            "MessageSid": sid,
+            "AccountSid": ACCOUNT_SID,
+            "From": CUSTOMER,
+            "To": OUR_NUMBER,
+            "Body": body,
+            "NumMedia": "0",
+        },
+    )
     await channel.drain()
 
 
@@ -101,8 +121,11 @@ async def test_with_the_service_down_the_customer_is_not_told_it_is_done(serve: 
 async def paused_sms(serve: ServeFn) -> tuple[Any, TwilioSmsInput, FakeRasa, FakeSender, RecordingLedger]:
     served, channel, rasa, sender, ledger = await sms_setup(serve)
     store = InMemoryTrackerStore(Domain.empty())
-    await store.save(DialogueStateTracker.from_events(
-        CUSTOMER, [UserUttered("wrong number", {"name": "wrong_number"}), ConversationPaused()]))
+    await store.save(
+        DialogueStateTracker.from_events(
+            CUSTOMER, [UserUttered("wrong number", {"name": "wrong_number"}), ConversationPaused()]
+        )
+    )
     served.server.app.ctx.agent = SimpleNamespace(tracker_store=store)
     rasa.default = []  # a paused conversation: Rasa answers nothing
     return served, channel, rasa, sender, ledger
@@ -121,7 +144,11 @@ async def test_a_dispute_in_a_paused_sms_conversation_is_reported(serve: ServeFn
     await text(served, channel, "this is not my debt")
     [report] = ledger.reports
     assert (report["kind"], report["phone"], report["channel"], report["reported_by"]) == (
-        "dispute", CUSTOMER, "sms", "unknown")
+        "dispute",
+        CUSTOMER,
+        "sms",
+        "unknown",
+    )
     assert "review" in sender.bodies[0]
     assert rasa.texts == ["this is not my debt"]
 
@@ -155,8 +182,14 @@ async def voice_setup(serve: ServeFn) -> tuple[Any, FakeRasa, RecordingLedger, d
     channel = TwilioVoiceInput(make_settings(), sender=FakeSender(), paused=not_paused, sessions=NoSessions())
     channel.revocations = RevocationDesk(ledger)
     served = await serve(channel, rasa)
-    form = {"CallSid": f"CA{next(_sids):032d}", "AccountSid": ACCOUNT_SID, "From": CUSTOMER, "To": OUR_NUMBER,
-            "CallStatus": "in-progress", "Direction": "inbound"}
+    form = {
+        "CallSid": f"CA{next(_sids):032d}",
+        "AccountSid": ACCOUNT_SID,
+        "From": CUSTOMER,
+        "To": OUR_NUMBER,
+        "CallStatus": "in-progress",
+        "Direction": "inbound",
+    }
     return served, rasa, ledger, form
 
 
@@ -211,9 +244,18 @@ async def test_a_paused_web_chat_records_against_the_verified_account(serve: Ser
         session_id = await browser.start_session()
         server.store.domain = Domain.from_yaml(SLOTS_YAML)
         slots = [TextSlot("verification_status", mappings=[]), TextSlot("account_id", mappings=[])]
-        await server.store.save(DialogueStateTracker.from_events(session_id, [
-            SlotSet("verification_status", "verified"), SlotSet("account_id", "A1001"),
-            UserUttered("a person please", {"name": "request_agent"}), ConversationPaused()], slots=slots))
+        await server.store.save(
+            DialogueStateTracker.from_events(
+                session_id,
+                [
+                    SlotSet("verification_status", "verified"),
+                    SlotSet("account_id", "A1001"),
+                    UserUttered("a person please", {"name": "request_agent"}),
+                    ConversationPaused(),
+                ],
+                slots=slots,
+            )
+        )
         server.silent = True  # paused: Rasa answers nothing
         await browser.say("stop texting me")
         reply = await browser.next("bot_uttered")

@@ -37,37 +37,58 @@ class Recording:
         return outcome
 
 
-@pytest.mark.parametrize("said, channel, phone, account", [
-    ("stop calling me", "sms", MARIA_PHONE, None),
-    ("don't text me", "voice", MARIA_PHONE, None),
-    ("don't email me", "sms", MARIA_PHONE, None),
-    ("don't call me at work, and not after 6pm", "sms", MARIA_PHONE, None),
-    ("stop texting me", "web", None, "A1001"),
-    ("cease all communication", "sms", DANA_PHONE, None),
-])
-async def test_what_the_matcher_produces_is_recorded(payments_url: str, said: str, channel: str,
-                                                     phone: str | None, account: str | None) -> None:
+@pytest.mark.parametrize(
+    "said, channel, phone, account",
+    [
+        ("stop calling me", "sms", MARIA_PHONE, None),
+        ("don't text me", "voice", MARIA_PHONE, None),
+        ("don't email me", "sms", MARIA_PHONE, None),
+        ("don't call me at work, and not after 6pm", "sms", MARIA_PHONE, None),
+        ("stop texting me", "web", None, "A1001"),
+        ("cease all communication", "sms", DANA_PHONE, None),
+    ],
+)
+async def test_what_the_matcher_produces_is_recorded(
+    payments_url: str, said: str, channel: str, phone: str | None, account: str | None
+) -> None:
     recording = Recording(payments_url)
-    answer = await RevocationDesk(recording).handle(said, channel=channel, conversation_id=f"contract-{channel}",
-                                                    phone=phone, account_id=account)
+    answer = await RevocationDesk(recording).handle(
+        said, channel=channel, conversation_id=f"contract-{channel}", phone=phone, account_id=account
+    )
     assert recording.outcomes == [RECORDED]
     assert answer is not None and ("We've recorded" in answer.text or "We've noted" in answer.text)
 
 
 async def test_a_body_with_nothing_to_record_against_is_refused(payments_url: str) -> None:
     ledger = PaymentsRevocationLedger(payments_url, TOKEN, 10)
-    assert await ledger.record({"phone": None, "account_id": None, "conversation_id": "c", "channel": "web",
-                                "media": ["sms"], "cease": False}) == REFUSED
+    assert (
+        await ledger.record(
+            {
+                "phone": None,
+                "account_id": None,
+                "conversation_id": "c",
+                "channel": "web",
+                "media": ["sms"],
+                "cease": False,
+            }
+        )
+        == REFUSED
+    )
 
 
 async def test_a_wrong_service_token_is_refused(payments_url: str) -> None:
     ledger = PaymentsRevocationLedger(payments_url, "not-the-token", 10)
-    assert await ledger.record({"phone": MARIA_PHONE, "conversation_id": "c", "channel": "sms", "media": ["sms"],
-                                "cease": False}) == REFUSED
+    assert (
+        await ledger.record(
+            {"phone": MARIA_PHONE, "conversation_id": "c", "channel": "sms", "media": ["sms"], "cease": False}
+        )
+        == REFUSED
+    )
 
 
 async def test_a_report_from_a_paused_conversation_is_filed(payments_url: str) -> None:
     recording = PaymentsRevocationLedger(payments_url, TOKEN, 10)
-    answer = await RevocationDesk(recording).report("this is not my debt", channel="sms", conversation_id=DANA_PHONE,
-                                                    phone=DANA_PHONE)
+    answer = await RevocationDesk(recording).report(
+        "this is not my debt", channel="sms", conversation_id=DANA_PHONE, phone=DANA_PHONE
+    )
     assert answer is not None and "we've recorded that" in answer.text

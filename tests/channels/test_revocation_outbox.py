@@ -70,28 +70,39 @@ async def wait_until_empty(desk: RevocationDesk, seconds: float = 5.0) -> None:
     async def empty() -> None:
         while await desk.pending():
             await asyncio.sleep(0.02)
+
     await asyncio.wait_for(empty(), seconds)
 
 
-async def test_a_revocation_with_the_service_down_is_in_the_store_before_the_answer(store: ChannelStore,
-                                                                                    outbox: str) -> None:
+async def test_a_revocation_with_the_service_down_is_in_the_store_before_the_answer(
+    store: ChannelStore, outbox: str
+) -> None:
     ledger = Ledger(up=False)
     desk = RevocationDesk(ledger, store=store, outbox=outbox, retry_delays=(0.01,))
-    answer = await desk.handle("stop texting me, card 4111 1111 1111 1111", channel="sms", conversation_id=PHONE,
-                               phone=PHONE)
+    answer = await desk.handle(
+        "stop texting me, card 4111 1111 1111 1111", channel="sms", conversation_id=PHONE, phone=PHONE
+    )
     assert answer is not None and "We're recording" in answer.text
     keys = await store.keys(f"{outbox}:item:")
     assert len(keys) == 1
     item = await store.get(keys[0])
     assert item["kind"] == "revocation" and item["attempts"] == 1
-    assert item["body"] == {"phone": PHONE, "account_id": None, "conversation_id": PHONE, "channel": "sms",
-                            "media": ["sms"], "cease": False, "inconvenient": None,
-                            "summary": "stop texting me, card [card number removed]"}
+    assert item["body"] == {
+        "phone": PHONE,
+        "account_id": None,
+        "conversation_id": PHONE,
+        "channel": "sms",
+        "media": ["sms"],
+        "cease": False,
+        "inconvenient": None,
+        "summary": "stop texting me, card [card number removed]",
+    }
     assert await store.keys(f"{outbox}:lease:") == []  # the first attempt let go of it
 
 
-async def test_a_restarted_desk_on_the_same_store_records_it_once_the_service_is_up(store: ChannelStore,
-                                                                                    outbox: str) -> None:
+async def test_a_restarted_desk_on_the_same_store_records_it_once_the_service_is_up(
+    store: ChannelStore, outbox: str
+) -> None:
     before = RevocationDesk(Ledger(up=False), store=store, outbox=outbox, retry_delays=(0.01,))
     await before.handle("cease all communication", channel="voice", conversation_id="voice-CA1", phone=PHONE)
     report = await before.report("I filed chapter 7", channel="sms", conversation_id=PHONE, phone=PHONE)
@@ -133,8 +144,9 @@ async def test_two_replicas_draining_one_store_send_each_item_once(store: Channe
     for n in range(5):
         await first.handle("stop calling me", channel="sms", conversation_id=f"+1512555010{n}", phone=f"+1512555010{n}")
     ledger = Ledger(up=True, delay=0.05)  # slow answers: the replicas overlap
-    replicas = [RevocationDesk(ledger, store=store, outbox=outbox, retry_delays=(0.01,), poll_seconds=0.02)
-                for _ in range(3)]
+    replicas = [
+        RevocationDesk(ledger, store=store, outbox=outbox, retry_delays=(0.01,), poll_seconds=0.02) for _ in range(3)
+    ]
     for replica in replicas:
         replica.start()
     try:
@@ -147,8 +159,9 @@ async def test_two_replicas_draining_one_store_send_each_item_once(store: Channe
     assert len(ledger.calls) == 5
 
 
-async def test_the_first_attempt_holds_a_lease_so_a_drain_does_not_send_it_meanwhile(store: ChannelStore,
-                                                                                     outbox: str) -> None:
+async def test_the_first_attempt_holds_a_lease_so_a_drain_does_not_send_it_meanwhile(
+    store: ChannelStore, outbox: str
+) -> None:
     ledger = Ledger(up=True, delay=0.3)
     desk = RevocationDesk(ledger, store=store, outbox=outbox, retry_delays=(0.01,), poll_seconds=0.02)
     drain = RevocationDesk(ledger, store=store, outbox=outbox, retry_delays=(0.01,), poll_seconds=0.02)
@@ -163,8 +176,9 @@ async def test_the_first_attempt_holds_a_lease_so_a_drain_does_not_send_it_meanw
     assert await store.keys(f"{outbox}:") == []
 
 
-async def test_a_refusal_on_retry_is_logged_and_dropped(store: ChannelStore, outbox: str,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_refusal_on_retry_is_logged_and_dropped(
+    store: ChannelStore, outbox: str, caplog: pytest.LogCaptureFixture
+) -> None:
     desk = RevocationDesk(Ledger(up=False), store=store, outbox=outbox, retry_delays=(0.01,))
     await desk.handle("stop texting me", channel="sms", conversation_id=PHONE, phone=PHONE)
 
@@ -182,7 +196,8 @@ async def test_a_refusal_on_retry_is_logged_and_dropped(store: ChannelStore, out
 
 
 async def test_an_item_older_than_the_limit_is_logged_at_error_without_the_words_and_dropped(
-        store: ChannelStore, outbox: str, caplog: pytest.LogCaptureFixture) -> None:
+    store: ChannelStore, outbox: str, caplog: pytest.LogCaptureFixture
+) -> None:
     now = [1_000_000.0]
     desk = RevocationDesk(Ledger(up=False), store=store, outbox=outbox, retry_delays=(0.01,), clock=lambda: now[0])
     await desk.handle("stop calling me, card 4111 1111 1111 1111", channel="sms", conversation_id=PHONE, phone=PHONE)
@@ -194,7 +209,9 @@ async def test_an_item_older_than_the_limit_is_logged_at_error_without_the_words
     [dropped] = [r for r in caplog.records if "dropped" in r.getMessage()]
     assert dropped.levelno == logging.ERROR
     logged = caplog.text
-    assert "stop calling" not in logged and "4111" not in logged and "5550101" not in logged and "+1512***0101" in logged
+    assert (
+        "stop calling" not in logged and "4111" not in logged and "5550101" not in logged and "+1512***0101" in logged
+    )
 
 
 async def test_with_the_store_down_the_item_is_kept_in_memory_and_stored_when_it_is_back(outbox: str) -> None:

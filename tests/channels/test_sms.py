@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 
-from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY, FACTS_KEY, ChannelFacts, verify
 from channels.sms import (
     ATTACHMENT_IGNORED_TEXT,
     EMPTY_TEXT,
-    NO_ANSWER_TEXT,
     MAX_INBOUND,
     MMS_ONLY_TEXT,
+    NO_ANSWER_TEXT,
     SMS_LIMIT,
     TROUBLE_TEXT,
     TRUNCATED_TEXT,
@@ -29,6 +28,7 @@ from channels.sms import (
     render_buttons,
     split_sms,
 )
+from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY, FACTS_KEY, ChannelFacts, verify
 from tests.channels.conftest import (
     ACCOUNT_SID,
     CUSTOMER,
@@ -36,8 +36,8 @@ from tests.channels.conftest import (
     FakeLedger,
     FakeRasa,
     FakeSender,
-    ServeFn,
     Served,
+    ServeFn,
     make_settings,
 )
 
@@ -54,8 +54,15 @@ CARD_DIGITS = ("4111111111111111", "4111 1111 1111 1111", "1111 1111")
 
 def sms(body: str = "hi", *, sid: str | None = None, **extra: str) -> dict[str, str]:
     form = {
-        "MessageSid": sid or f"SM{next(_sids):032d}", "AccountSid": ACCOUNT_SID, "From": CUSTOMER, "To": OUR_NUMBER,
-        "Body": body, "NumMedia": "0", "FromState": "TX", "FromCountry": "US", "ApiVersion": "2010-04-01",
+        "MessageSid": sid or f"SM{next(_sids):032d}",
+        "AccountSid": ACCOUNT_SID,
+        "From": CUSTOMER,
+        "To": OUR_NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+        "FromState": "TX",
+        "FromCountry": "US",
+        "ApiVersion": "2010-04-01",
     }
     form["SmsMessageSid"] = form["SmsSid"] = form["MessageSid"]
     form.update(extra)
@@ -112,10 +119,14 @@ async def test_metadata_carries_channel_phone_to_sid_and_time_zone(phone: Phone)
     [message] = phone.rasa.received
     assert message.message_id == "SM" + "7" * 32
     facts = message.metadata.pop(FACTS_KEY)
-    assert verify({FACTS_KEY: facts}, CUSTOMER, DEV_CHANNEL_FACTS_KEY) == ChannelFacts("sms", CUSTOMER, CUSTOMER, None,
-                                                                                      facts["issued_at"])
+    assert verify({FACTS_KEY: facts}, CUSTOMER, DEV_CHANNEL_FACTS_KEY) == ChannelFacts(
+        "sms", CUSTOMER, CUSTOMER, None, facts["issued_at"]
+    )
     assert message.metadata == {
-        "channel": "sms", "phone": CUSTOMER, "to": OUR_NUMBER, "message_sid": "SM" + "7" * 32,
+        "channel": "sms",
+        "phone": CUSTOMER,
+        "to": OUR_NUMBER,
+        "message_sid": "SM" + "7" * 32,
         "timezone": "America/Chicago",
     }
 
@@ -188,7 +199,9 @@ async def test_different_messages_are_each_processed(phone: Phone) -> None:
 # --- carrier keywords ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("word", ["STOP", "stop", "Stop.", " STOPALL ", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "stop!"])
+@pytest.mark.parametrize(
+    "word", ["STOP", "stop", "Stop.", " STOPALL ", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "stop!"]
+)
 async def test_stop_words_record_an_opt_out_and_send_nothing(phone: Phone, word: str) -> None:
     reply = await phone.text(word)
     assert_empty_twiml(reply)
@@ -253,10 +266,18 @@ async def test_buttons_become_numbered_options_and_a_number_becomes_the_payload(
     assert phone.rasa.texts[-1] == "/request_payment_plan"
 
 
-@pytest.mark.parametrize("reply, payload", [
-    ("1", "/make_payment"), (" 3 ", "/request_agent"), ("#2", "/request_payment_plan"), ("2.", "/request_payment_plan"),
-    ("option 3", "/request_agent"), ("Make a payment", "/make_payment"), ("talk to a person!", "/request_agent"),
-])
+@pytest.mark.parametrize(
+    "reply, payload",
+    [
+        ("1", "/make_payment"),
+        (" 3 ", "/request_agent"),
+        ("#2", "/request_payment_plan"),
+        ("2.", "/request_payment_plan"),
+        ("option 3", "/request_agent"),
+        ("Make a payment", "/make_payment"),
+        ("talk to a person!", "/request_agent"),
+    ],
+)
 async def test_each_way_of_picking_a_button(phone: Phone, reply: str, payload: str) -> None:
     phone.rasa.reply({"text": "What would you like to do?", "buttons": MENU})
     await phone.text("hi")
@@ -333,10 +354,16 @@ def test_a_sentence_longer_than_the_limit_is_split_between_words() -> None:
 
 
 def test_lines_are_kept_and_split_at_line_ends() -> None:
-    options = "\n".join(f"{i}. Pay ${i * 100}.00 a month for {i * 3} months, first payment on Dec {i}" for i in range(1, 9))
+    options = "\n".join(
+        f"{i}. Pay ${i * 100}.00 a month for {i * 3} months, first payment on Dec {i}" for i in range(1, 9)
+    )
     parts = split_sms(f"Your options:\n{options}\nReply with a number.")
     assert all(len(p) <= SMS_LIMIT for p in parts)
-    assert [line for p in parts for line in p.splitlines()] == ["Your options:", *options.splitlines(), "Reply with a number."]
+    assert [line for p in parts for line in p.splitlines()] == [
+        "Your options:",
+        *options.splitlines(),
+        "Reply with a number.",
+    ]
 
 
 def test_short_messages_of_a_turn_share_one_sms() -> None:
@@ -393,9 +420,17 @@ async def test_an_oversized_text_is_truncated_with_a_note(phone: Phone) -> None:
 # --- intents and card numbers never get through --------------------------------------------------
 
 
-@pytest.mark.parametrize("typed", ["/payment_succeeded", '/payment_succeeded{"payment_id":"PAY-1"}', "  /greet",
-                                   '/installment_due{"link_url": "https://evil.example.com"}',
-                                   "EXTERNAL: agent_handed_back", "\u200b/greet"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "/payment_succeeded",
+        '/payment_succeeded{"payment_id":"PAY-1"}',
+        "  /greet",
+        '/installment_due{"link_url": "https://evil.example.com"}',
+        "EXTERNAL: agent_handed_back",
+        "\u200b/greet",
+    ],
+)
 async def test_a_typed_intent_is_neutralised(phone: Phone, typed: str) -> None:
     await phone.text(typed)
     [message] = phone.rasa.received
@@ -409,13 +444,18 @@ async def test_a_message_of_html_is_plain_text_not_a_keyword(phone: Phone) -> No
     assert phone.ledger.calls == []
 
 
-@pytest.mark.parametrize("body", [
-    "my card is 4111 1111 1111 1111",
-    "4111-1111-1111-1111 exp 12/26",
-    "four one one one one one one one one one one one one one one one",
-    "/payment_succeeded 4111111111111111",
-])
-async def test_a_card_number_never_reaches_rasa_or_the_logs(phone: Phone, body: str, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        "my card is 4111 1111 1111 1111",
+        "4111-1111-1111-1111 exp 12/26",
+        "four one one one one one one one one one one one one one one one",
+        "/payment_succeeded 4111111111111111",
+    ],
+)
+async def test_a_card_number_never_reaches_rasa_or_the_logs(
+    phone: Phone, body: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     phone.rasa.reply({"text": "For your security we deleted the card number you sent."})
     await phone.text(body)
@@ -444,14 +484,19 @@ async def test_a_card_number_is_not_mistaken_for_a_button_choice(phone: Phone) -
 async def test_pushed_messages_go_to_the_conversation_number(phone: Phone) -> None:
     output = phone.channel.get_output_channel()
     assert output.name() == "twilio_sms"
-    await output.send_response(CUSTOMER, {"text": "Hi, this is Sam from Lakeside Bank. I'm looking at your account now."})
-    assert phone.sender.sent == [(CUSTOMER, "Hi, this is Sam from Lakeside Bank. I'm looking at your account now.", None)]
+    await output.send_response(
+        CUSTOMER, {"text": "Hi, this is Sam from Lakeside Bank. I'm looking at your account now."}
+    )
+    assert phone.sender.sent == [
+        (CUSTOMER, "Hi, this is Sam from Lakeside Bank. I'm looking at your account now.", None)
+    ]
 
 
 async def test_an_agents_message_starts_with_their_name(phone: Phone) -> None:
     # What Rasa's tracker events API sends for the console's bot event (metadata merged in).
     await phone.channel.get_output_channel().send_response(
-        CUSTOMER, {"text": "I can help with that.", "agent": "Sam", "data": {}})
+        CUSTOMER, {"text": "I can help with that.", "agent": "Sam", "data": {}}
+    )
     assert phone.sender.bodies[-1] == "Sam: I can help with that."
 
 
@@ -464,8 +509,13 @@ async def test_pushed_messages_come_from_the_number_the_customer_texted(phone: P
 
 async def test_pushed_buttons_can_be_answered_by_number(phone: Phone) -> None:
     output = phone.channel.get_output_channel()
-    await output.send_response(CUSTOMER, {"text": "Your payment didn't go through. New link?",
-                                          "buttons": [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]})
+    await output.send_response(
+        CUSTOMER,
+        {
+            "text": "Your payment didn't go through. New link?",
+            "buttons": [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
+        },
+    )
     assert phone.sender.bodies[-1].endswith("Reply 1 for Yes\nReply 2 for No")
     await phone.text("1")
     assert phone.rasa.texts == ["/affirm"]
@@ -500,6 +550,7 @@ class FakeTracker:
 
 def with_rasa_tracker(phone: Phone, paused: bool) -> None:
     """Give the served app a rasa agent whose tracker store knows the conversation."""
+
     class Store:
         async def retrieve(self, sender_id: str) -> FakeTracker:
             return FakeTracker(paused)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import pytest
 
 from channels.dedupe import InMemoryStore
-from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY
 from channels.sms import TwilioSmsInput
 from channels.twilio_common import (
     CARD_NUMBER_SHARED,
@@ -22,6 +21,7 @@ from channels.twilio_common import (
     timezone_for,
     user_text_for_rasa,
 )
+from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY
 from tests.channels.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -39,8 +39,14 @@ WEBHOOK = "/webhooks/twilio_sms/webhook"
 
 
 def sms_form(body: str = "hi", sid: str = "SM" + "a" * 32) -> dict[str, str]:
-    return {"MessageSid": sid, "AccountSid": ACCOUNT_SID, "From": CUSTOMER, "To": OUR_NUMBER, "Body": body,
-            "NumMedia": "0"}
+    return {
+        "MessageSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": CUSTOMER,
+        "To": OUR_NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+    }
 
 
 # --- flattening and URLs -------------------------------------------------------------------------
@@ -48,7 +54,11 @@ def sms_form(body: str = "hi", sid: str = "SM" + "a" * 32) -> dict[str, str]:
 
 def test_flatten_form_takes_the_first_value_of_each_name() -> None:
     assert flatten_form({"Body": ["hi", "again"], "NumMedia": ["0"], "Empty": [], "None": None, "Plain": "x"}) == {
-        "Body": "hi", "NumMedia": "0", "Empty": "", "None": "", "Plain": "x",
+        "Body": "hi",
+        "NumMedia": "0",
+        "Empty": "",
+        "None": "",
+        "Plain": "x",
     }
     assert flatten_form(None) == {}
 
@@ -66,10 +76,14 @@ def test_public_url_is_the_request_url_without_a_public_base() -> None:
 
 
 def test_public_url_is_public_base_plus_path_and_query_behind_a_proxy() -> None:
-    request = StubRequest("http://10.0.0.5:5005/webhooks/twilio_voice/webhook?turn=abc&after=pay",
-                          "/webhooks/twilio_voice/webhook", "turn=abc&after=pay")
+    request = StubRequest(
+        "http://10.0.0.5:5005/webhooks/twilio_voice/webhook?turn=abc&after=pay",
+        "/webhooks/twilio_voice/webhook",
+        "turn=abc&after=pay",
+    )
     assert public_url(request, "https://bot.example.com/") == (  # type: ignore[arg-type]
-        "https://bot.example.com/webhooks/twilio_voice/webhook?turn=abc&after=pay")
+        "https://bot.example.com/webhooks/twilio_voice/webhook?turn=abc&after=pay"
+    )
     assert public_url(StubRequest("", "/p", ""), "https://bot.example.com/rasa") == "https://bot.example.com/rasa/p"  # type: ignore[arg-type]
 
 
@@ -96,14 +110,17 @@ def test_timezone_from_twilios_state_lookup() -> None:
 # --- what reaches Rasa ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed, expected", [
-    ("/payment_succeeded", "payment_succeeded"),
-    ('/payment_succeeded{"payment_id": "PAY-1"}', 'payment_succeeded{"payment_id": "PAY-1"}'),
-    ("  //greet", "greet"),
-    ("/ /request_agent", "request_agent"),
-    ("hello /greet", "hello /greet"),
-    ("4821", "4821"),
-])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("/payment_succeeded", "payment_succeeded"),
+        ('/payment_succeeded{"payment_id": "PAY-1"}', 'payment_succeeded{"payment_id": "PAY-1"}'),
+        ("  //greet", "greet"),
+        ("/ /request_agent", "request_agent"),
+        ("hello /greet", "hello /greet"),
+        ("4821", "4821"),
+    ],
+)
 def test_a_typed_intent_never_reaches_rasa_as_an_intent(typed: str, expected: str) -> None:
     prepared = user_text_for_rasa(typed)
     assert prepared.text == expected
@@ -123,8 +140,9 @@ def test_a_card_number_becomes_card_number_shared_and_logs_get_the_mask() -> Non
 async def sms_channel(serve: ServeFn, public_base: str = "", **settings: str):  # type: ignore[no-untyped-def]
     from channels.sms import TwilioSmsInput
 
-    channel = TwilioSmsInput(make_settings(twilio_public_base_url=public_base, **settings),
-                             sender=FakeSender(), ledger=FakeLedger())
+    channel = TwilioSmsInput(
+        make_settings(twilio_public_base_url=public_base, **settings), sender=FakeSender(), ledger=FakeLedger()
+    )
     rasa = FakeRasa()
     served = await serve(channel, rasa, public_base=public_base)
     return served, channel, rasa
@@ -151,8 +169,9 @@ async def test_a_wrong_signature_is_refused(serve: ServeFn) -> None:
     served, channel, rasa = await sms_channel(serve)
     reply = await served.post(WEBHOOK, sms_form(), headers={}, signed=False)
     assert reply.status_code == 403
-    tampered = await served.client.post(served.local(WEBHOOK), data=sms_form(),
-                                        headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"})
+    tampered = await served.client.post(
+        served.local(WEBHOOK), data=sms_form(), headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"}
+    )
     assert tampered.status_code == 403
     await channel.drain()
     assert rasa.received == []
@@ -164,8 +183,9 @@ async def test_a_signature_of_other_parameters_is_refused(serve: ServeFn) -> Non
     from tests.channels.conftest import signature
 
     header = signature(served.local(WEBHOOK), signed_for)
-    reply = await served.client.post(served.local(WEBHOOK), data=sms_form("/payment_succeeded"),
-                                     headers={"X-Twilio-Signature": header})
+    reply = await served.client.post(
+        served.local(WEBHOOK), data=sms_form("/payment_succeeded"), headers={"X-Twilio-Signature": header}
+    )
     assert reply.status_code == 403
     await channel.drain()
     assert rasa.received == []
@@ -181,8 +201,12 @@ async def test_a_missing_signature_is_refused(serve: ServeFn) -> None:
 
 async def test_a_signature_for_another_url_or_token_is_refused(serve: ServeFn) -> None:
     served, channel, rasa = await sms_channel(serve)
-    for url in (f"http://evil.example.com{WEBHOOK}", served.local("/webhooks/twilio_sms/other"),
-                served.local(WEBHOOK + "?x=1"), served.local(WEBHOOK).replace("http:", "https:")):
+    for url in (
+        f"http://evil.example.com{WEBHOOK}",
+        served.local("/webhooks/twilio_sms/other"),
+        served.local(WEBHOOK + "?x=1"),
+        served.local(WEBHOOK).replace("http:", "https:"),
+    ):
         assert (await served.post(WEBHOOK, sms_form(), sign_url=url)).status_code == 403, url
     assert (await served.post(WEBHOOK, sms_form(), token="another-token")).status_code == 403
     await channel.drain()
@@ -191,8 +215,9 @@ async def test_a_signature_for_another_url_or_token_is_refused(serve: ServeFn) -
 
 async def test_behind_a_proxy_the_public_base_url_is_what_is_signed(serve: ServeFn) -> None:
     served, channel, rasa = await sms_channel(serve, public_base="https://bot.example.com/rasa")
-    accepted = await served.post(WEBHOOK + "?src=proxy", sms_form(),
-                                 sign_url=f"https://bot.example.com/rasa{WEBHOOK}?src=proxy")
+    accepted = await served.post(
+        WEBHOOK + "?src=proxy", sms_form(), sign_url=f"https://bot.example.com/rasa{WEBHOOK}?src=proxy"
+    )
     assert accepted.status_code == 200
     # Signed for the address rasa itself listens on: not what Twilio called, so refused.
     refused = await served.post(WEBHOOK, sms_form(sid="SM" + "b" * 32), sign_url=served.local(WEBHOOK))
@@ -222,16 +247,18 @@ async def test_production_without_a_public_base_url_refuses_rather_than_trust_th
     served, channel, rasa = await sms_channel(serve, **PRODUCTION)
     # Signed exactly for the URL the request arrived at (Host header and all): still refused.
     assert (await served.post(WEBHOOK, sms_form())).status_code == 403
-    forged_host = await served.post(WEBHOOK, sms_form(), sign_url=f"http://bot.example.com{WEBHOOK}",
-                                    headers={"Host": "bot.example.com"})
+    forged_host = await served.post(
+        WEBHOOK, sms_form(), sign_url=f"http://bot.example.com{WEBHOOK}", headers={"Host": "bot.example.com"}
+    )
     assert forged_host.status_code == 403
     await channel.drain()
     assert rasa.received == []
 
 
 async def test_production_with_the_development_channel_facts_key_refuses_every_webhook(serve: ServeFn) -> None:
-    served, channel, rasa = await sms_channel(serve, PUBLIC, evenkeel_env="production",
-                                              channel_facts_key=DEV_CHANNEL_FACTS_KEY)
+    served, channel, rasa = await sms_channel(
+        serve, PUBLIC, evenkeel_env="production", channel_facts_key=DEV_CHANNEL_FACTS_KEY
+    )
     assert (await served.post(WEBHOOK, sms_form())).status_code == 403
     await channel.drain()
     assert rasa.received == []
@@ -295,7 +322,8 @@ async def test_rest_sender_posts_to_twilios_messages_api(twilio_api) -> None:  #
     finally:
         await sender.close()
     assert [(m.to, m.from_, m.body) for m in twilio_api.messages] == [
-        (CUSTOMER, "+15005550001", "Hello there"), (CUSTOMER, OUR_NUMBER, "From the default number"),
+        (CUSTOMER, "+15005550001", "Hello there"),
+        (CUSTOMER, OUR_NUMBER, "From the default number"),
     ]
 
 

@@ -26,7 +26,16 @@ from channels.voice import (
     speakable,
 )
 from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY, FACTS_KEY, ChannelFacts, verify
-from tests.channels.conftest import ACCOUNT_SID, CUSTOMER, OUR_NUMBER, FakeRasa, FakeSender, ServeFn, Served, make_settings
+from tests.channels.conftest import (
+    ACCOUNT_SID,
+    CUSTOMER,
+    OUR_NUMBER,
+    FakeRasa,
+    FakeSender,
+    Served,
+    ServeFn,
+    make_settings,
+)
 
 WEBHOOK = "/webhooks/twilio_voice/webhook"
 _calls = count(1)
@@ -67,8 +76,15 @@ def query(url: str) -> dict[str, str]:
 class Call:
     """One phone call: posts what Twilio would post, follows the TwiML's URLs."""
 
-    def __init__(self, served: Served, rasa: FakeRasa, sender: FakeSender, paused: dict[str, bool],
-                 caller: str = CUSTOMER, sessions: "FakeSessions | None" = None) -> None:
+    def __init__(
+        self,
+        served: Served,
+        rasa: FakeRasa,
+        sender: FakeSender,
+        paused: dict[str, bool],
+        caller: str = CUSTOMER,
+        sessions: FakeSessions | None = None,
+    ) -> None:
         self.served, self.rasa, self.sender, self.paused = served, rasa, sender, paused
         self.sessions = sessions or FakeSessions()
         self.sid = f"CA{next(_calls):032d}"
@@ -79,9 +95,18 @@ class Call:
         return f"voice-{self.sid}"
 
     def form(self, **extra: str) -> dict[str, str]:
-        return {"CallSid": self.sid, "AccountSid": ACCOUNT_SID, "From": self.caller, "To": OUR_NUMBER,
-                "CallStatus": "in-progress", "Direction": "inbound", "FromState": "TX", "FromCountry": "US",
-                "ApiVersion": "2010-04-01", **extra}
+        return {
+            "CallSid": self.sid,
+            "AccountSid": ACCOUNT_SID,
+            "From": self.caller,
+            "To": OUR_NUMBER,
+            "CallStatus": "in-progress",
+            "Direction": "inbound",
+            "FromState": "TX",
+            "FromCountry": "US",
+            "ApiVersion": "2010-04-01",
+            **extra,
+        }
 
     async def start(self) -> ET.Element:
         return twiml(await self.served.post(WEBHOOK, self.form(CallStatus="ringing")))
@@ -135,10 +160,17 @@ async def test_a_call_greets_through_rasa_and_gathers_keys_and_speech(call: Call
     assert message.input_channel == "twilio_voice"
     assert message.output_channel.name() == "twilio_voice"
     facts = message.metadata.pop(FACTS_KEY)
-    assert message.metadata == {"channel": "voice", "phone": CUSTOMER, "to": OUR_NUMBER, "call_sid": call.sid,
-                                "input": "start", "timezone": "America/Chicago"}
+    assert message.metadata == {
+        "channel": "voice",
+        "phone": CUSTOMER,
+        "to": OUR_NUMBER,
+        "call_sid": call.sid,
+        "input": "start",
+        "timezone": "America/Chicago",
+    }
     assert verify({FACTS_KEY: facts}, f"voice-{call.sid}", DEV_CHANNEL_FACTS_KEY) == ChannelFacts(
-        "voice", f"voice-{call.sid}", CUSTOMER, call.sid, facts["issued_at"])
+        "voice", f"voice-{call.sid}", CUSTOMER, call.sid, facts["issued_at"]
+    )
     assert verbs(root) == ["Gather"]
     gather = root.find("Gather")
     assert gather is not None
@@ -220,7 +252,9 @@ async def test_star_repeats_the_question_without_asking_rasa(call: Call) -> None
 
 
 async def test_speech_picks_a_button_by_number_or_title(call: Call) -> None:
-    call.rasa.reply({"text": MENU_TEXT, "buttons": MENU}, ).reply({"text": MENU_TEXT, "buttons": MENU})
+    call.rasa.reply(
+        {"text": MENU_TEXT, "buttons": MENU},
+    ).reply({"text": MENU_TEXT, "buttons": MENU})
     root = await call.start()
     root = await call.answer(root, SpeechResult="two", Confidence="0.9")
     assert call.rasa.texts[-1] == "/request_payment_plan"
@@ -312,7 +346,9 @@ async def test_messages_pushed_while_on_hold_are_spoken_then_the_assistant_is_ba
 async def test_a_message_pushed_during_a_question_is_spoken_before_it_is_asked_again(call: Call) -> None:
     call.rasa.reply({"text": ASK_LAST4})
     root = await call.start()
-    await call.served.channel.get_output_channel().send_response(call.conversation, {"text": "Your payment of $95.00 was received."})
+    await call.served.channel.get_output_channel().send_response(
+        call.conversation, {"text": "Your payment of $95.00 was received."}
+    )
     root = await call.answer(root)  # silence
     assert says(root) == ["Your payment of 95 dollars was received.", SILENCE_LEAD, ASK_LAST4]
     assert call.sender.sent == []
@@ -321,7 +357,9 @@ async def test_a_message_pushed_during_a_question_is_spoken_before_it_is_asked_a
 async def test_a_pushed_message_with_no_live_call_is_texted_to_the_caller(call: Call) -> None:
     await call.start()
     await call.served.post("/webhooks/twilio_voice/status", call.form(CallStatus="completed"))
-    await call.served.channel.get_output_channel().send_response(call.conversation, {"text": "Your payment of $95.00 was received."})
+    await call.served.channel.get_output_channel().send_response(
+        call.conversation, {"text": "Your payment of $95.00 was received."}
+    )
     # A text we start after the call carries the opt-out notice (12 CFR 1006.6(e)).
     assert call.sender.sent == [(CUSTOMER, "Your payment of $95.00 was received. Reply STOP to opt out.", None)]
 
@@ -370,8 +408,10 @@ async def test_pay_connector_is_configurable(serve: ServeFn) -> None:
 
 
 async def test_pay_payload_without_a_payment_id_does_not_pay(call: Call) -> None:
-    call.rasa.reply({"text": "I'll now take your card payment of $95.00 on your keypad."},
-                    {"custom": {"pay": {"payment_id": "{payment_id}", "amount_cents": "9500"}}})
+    call.rasa.reply(
+        {"text": "I'll now take your card payment of $95.00 on your keypad."},
+        {"custom": {"pay": {"payment_id": "{payment_id}", "amount_cents": "9500"}}},
+    )
     root = await call.start()
     assert root.find("Pay") is None
     assert says(root) == [NO_PAY_TEXT, AFTER_PAY_PROMPT]
@@ -484,13 +524,17 @@ async def test_a_failing_turn_still_answers_twiml(call: Call) -> None:
 # --- card numbers --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("said", [
-    {"SpeechResult": "four one one one one one one one one one one one one one one one"},
-    {"SpeechResult": "my card is 4111 1111 1111 1111"},
-    {"Digits": "4111111111111111"},
-])
-async def test_a_card_number_never_reaches_rasa_or_the_logs(call: Call, said: dict[str, str],
-                                                            caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    "said",
+    [
+        {"SpeechResult": "four one one one one one one one one one one one one one one one"},
+        {"SpeechResult": "my card is 4111 1111 1111 1111"},
+        {"Digits": "4111111111111111"},
+    ],
+)
+async def test_a_card_number_never_reaches_rasa_or_the_logs(
+    call: Call, said: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     call.rasa.reply({"text": ASK_LAST4})
     root = await call.start()
@@ -507,21 +551,24 @@ async def test_a_card_number_never_reaches_rasa_or_the_logs(call: Call, said: di
 # --- speakable text ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, spoken", [
-    ("Your balance is $2,450.00.", "Your balance is 2,450 dollars."),
-    ("$103.34 is past due", "103 dollars and 34 cents is past due."),
-    ("Pay $1.00 or $0.50 or $1.01 or $95", "Pay 1 dollar or 50 cents or 1 dollar and 1 cent or 95 dollars."),
-    ("The minimum payment is $95.00, due 12/05/2026.", "The minimum payment is 95 dollars, due 12/05/2026."),
-    ("Due March 14, 1985.", "Due March 14, 1985."),
-    ("Thanks! 🙏🎉 You're all set ✅", "Thanks! You're all set."),
-    ("**Important:** pay _today_ with `code`", "Important: pay today with code."),
-    ("See [our site](https://lakeside.example.com) for more", "See our site for more."),
-    ("Pay securely: https://pay.example.com/p/abc123 (one-time link)", "Pay securely (one-time link)."),
-    ("Your link: www.example.com/x.", "Your link."),
-    ("Options:\n- Pay in full\n- Set up a plan", "Options. Pay in full. Set up a plan."),
-    ("# Your plan\nThree payments", "Your plan. Three payments."),
-    ("Your confirmation number is PAY-4K2M8Q.", "Your confirmation number is P A Y, 4 K 2 M 8 Q."),
-])
+@pytest.mark.parametrize(
+    "text, spoken",
+    [
+        ("Your balance is $2,450.00.", "Your balance is 2,450 dollars."),
+        ("$103.34 is past due", "103 dollars and 34 cents is past due."),
+        ("Pay $1.00 or $0.50 or $1.01 or $95", "Pay 1 dollar or 50 cents or 1 dollar and 1 cent or 95 dollars."),
+        ("The minimum payment is $95.00, due 12/05/2026.", "The minimum payment is 95 dollars, due 12/05/2026."),
+        ("Due March 14, 1985.", "Due March 14, 1985."),
+        ("Thanks! 🙏🎉 You're all set ✅", "Thanks! You're all set."),
+        ("**Important:** pay _today_ with `code`", "Important: pay today with code."),
+        ("See [our site](https://lakeside.example.com) for more", "See our site for more."),
+        ("Pay securely: https://pay.example.com/p/abc123 (one-time link)", "Pay securely (one-time link)."),
+        ("Your link: www.example.com/x.", "Your link."),
+        ("Options:\n- Pay in full\n- Set up a plan", "Options. Pay in full. Set up a plan."),
+        ("# Your plan\nThree payments", "Your plan. Three payments."),
+        ("Your confirmation number is PAY-4K2M8Q.", "Your confirmation number is P A Y, 4 K 2 M 8 Q."),
+    ],
+)
 def test_speakable(text: str, spoken: str) -> None:
     assert speakable(text) == spoken
 
@@ -604,8 +651,9 @@ async def test_ending_sessions_posts_the_contract_and_tolerates_a_404() -> None:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        sessions = PaymentsVerificationSessions(make_settings(payments_url=f"http://127.0.0.1:{port}",
-                                                              payments_service_token="svc"))
+        sessions = PaymentsVerificationSessions(
+            make_settings(payments_url=f"http://127.0.0.1:{port}", payments_service_token="svc")
+        )
         assert await sessions.end("voice-CA1", "call_ended") is True
         answer["status"] = 404
         assert await sessions.end("voice-CA1", "call_ended") is False  # logged, not raised

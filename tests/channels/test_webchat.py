@@ -96,7 +96,7 @@ class Browser:
         async def any_event(event: str, data: Any = None) -> None:
             await self.events[event].put(data)
 
-    async def connect(self, url: str) -> "Browser":
+    async def connect(self, url: str) -> Browser:
         await self.sio.connect(url, socketio_path=self.path, transports=["polling"])
         return self
 
@@ -112,8 +112,10 @@ class Browser:
         return self.session_id
 
     async def say(self, message: str, **fields: Any) -> None:
-        await self.sio.emit("user_uttered", {"message": message, "session_id": self.session_id,
-                                             "session_token": self.session_token, **fields})
+        await self.sio.emit(
+            "user_uttered",
+            {"message": message, "session_id": self.session_id, "session_token": self.session_token, **fields},
+        )
 
     async def next(self, event: str, timeout: float = 5) -> Any:
         return await asyncio.wait_for(self.events[event].get(), timeout)
@@ -204,9 +206,7 @@ async def test_rasa_api_output_channel_latest_picks_the_web_chat() -> None:
     resolve to for a web chat conversation (rasa.server._get_output_channel)."""
     channel = WebChatInput.from_credentials({})
     channel.blueprint(lambda message: asyncio.sleep(0))
-    tracker = DialogueStateTracker.from_events(
-        "web-1", [UserUttered("hi", {"name": "greet"}, input_channel="webchat")]
-    )
+    tracker = DialogueStateTracker.from_events("web-1", [UserUttered("hi", {"name": "greet"}, input_channel="webchat")])
     request = SimpleNamespace(
         args={"output_channel": "latest"}, app=SimpleNamespace(ctx=SimpleNamespace(input_channels=[channel]))
     )
@@ -248,13 +248,22 @@ async def test_an_agent_bot_event_reaches_the_page_marked_with_the_agent(server:
     await output.send_response(session_id, joined.message())
     left = BotUttered("I'll hand you back to the assistant.", metadata={"agent": "Sam", "agent_status": "left"})
     await output.send_response(session_id, left.message())
-    assistant = BotUttered("What would you like to do?", data={"buttons": [{"title": "Pay", "payload": "/make_payment"}]},
-                           metadata={"utter_action": "utter_what_next"})
+    assistant = BotUttered(
+        "What would you like to do?",
+        data={"buttons": [{"title": "Pay", "payload": "/make_payment"}]},
+        metadata={"utter_action": "utter_what_next"},
+    )
     await output.send_response(session_id, assistant.message())
 
-    assert await browser.next("bot_uttered") == {"text": "Hi Maria, I'm Sam. I've read your conversation.", "agent": "Sam"}
     assert await browser.next("bot_uttered") == {
-        "text": "I'll hand you back to the assistant.", "agent": "Sam", "agent_status": "left"}
+        "text": "Hi Maria, I'm Sam. I've read your conversation.",
+        "agent": "Sam",
+    }
+    assert await browser.next("bot_uttered") == {
+        "text": "I'll hand you back to the assistant.",
+        "agent": "Sam",
+        "agent_status": "left",
+    }
     assert await browser.next("bot_uttered") == {
         "text": "What would you like to do?",
         "quick_replies": [{"content_type": "text", "title": "Pay", "payload": "/make_payment"}],
@@ -284,8 +293,10 @@ async def test_a_stored_session_is_kept_after_a_reload(server: Server, browser: 
         await reloaded.close()
 
 
-@pytest.mark.parametrize("foreign", ["+15125550101", "e2e-abc", "web-XYZ", "web-" + "a" * 31, "web-" + "a" * 32,
-                                     f"web-{uuid.uuid4().hex}", {"x": 1}])
+@pytest.mark.parametrize(
+    "foreign",
+    ["+15125550101", "e2e-abc", "web-XYZ", "web-" + "a" * 31, "web-" + "a" * 32, f"web-{uuid.uuid4().hex}", {"x": 1}],
+)
 async def test_a_session_id_we_did_not_issue_gets_a_new_one(server: Server, browser: Browser, foreign: Any) -> None:
     """An SMS conversation's id is a phone number: a browser must not be able to join it; nor an
     id of the right shape that the server never issued."""
@@ -300,8 +311,14 @@ async def test_a_session_id_we_did_not_issue_gets_a_new_one(server: Server, brow
 async def test_another_browsers_session_is_refused_and_its_history_not_shown(server: Server, browser: Browser) -> None:
     victim = await browser.start_session()
     await server.save(victim, UserUttered("my ZIP is 78701", {"name": "inform"}), BotUttered("You're verified."))
-    for token in (None, "", "0" * 64, browser.session_token.upper(), session_token(victim, "another-key"),  # type: ignore[union-attr]
-                  session_token(f"web-{uuid.uuid4().hex}", DEV_CHANNEL_FACTS_KEY)):
+    for token in (
+        None,
+        "",
+        "0" * 64,
+        browser.session_token.upper(),
+        session_token(victim, "another-key"),  # type: ignore[union-attr]
+        session_token(f"web-{uuid.uuid4().hex}", DEV_CHANNEL_FACTS_KEY),
+    ):
         attacker = await Browser().connect(server.url)
         try:
             got = await attacker.start_session(victim, history=True, token=token)
@@ -318,8 +335,9 @@ async def test_a_message_flushed_before_session_request_binds_the_session(server
     session_id = await browser.start_session()
     again = await Browser().connect(server.url)
     try:
-        await again.sio.emit("user_uttered", {"message": "hi again", "session_id": session_id,
-                                              "session_token": browser.session_token})
+        await again.sio.emit(
+            "user_uttered", {"message": "hi again", "session_id": session_id, "session_token": browser.session_token}
+        )
         assert await again.next("session_confirm") == session_id
         assert (await server.next_message()).sender_id == session_id
         assert await again.next("bot_uttered") == {"text": "echo: hi again"}
@@ -402,8 +420,11 @@ async def test_history_replays_the_current_session(server: Server, browser: Brow
         {"from": "bot", "text": "Which one works for you?"},  # answered: its buttons are gone
         {"from": "user", "text": "3 monthly payments of $103.33"},
         {"from": "bot", "text": "Hi, I'm Sam.", "agent": "Sam"},
-        {"from": "bot", "text": "Shall I book it?",
-         "quick_replies": [{"content_type": "text", "title": "Yes", "payload": "/affirm"}]},
+        {
+            "from": "bot",
+            "text": "Shall I book it?",
+            "quick_replies": [{"content_type": "text", "title": "Yes", "payload": "/affirm"}],
+        },
     ]
 
 
@@ -415,12 +436,15 @@ async def test_no_history_without_a_stored_session(server: Server, browser: Brow
 # --- what reaches Rasa ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed", [
-    "my card is 4111 1111 1111 1111",
-    "4111-1111-1111-1111 exp 12/27",
-    "amex 378282246310005 please",
-    "x" * 1990 + " 4111 1111 1111 1111",  # across the length limit: masked before it is cut
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "my card is 4111 1111 1111 1111",
+        "4111-1111-1111-1111 exp 12/27",
+        "amex 378282246310005 please",
+        "x" * 1990 + " 4111 1111 1111 1111",  # across the length limit: masked before it is cut
+    ],
+)
 async def test_a_typed_card_number_never_reaches_rasa(server: Server, browser: Browser, typed: str) -> None:
     await browser.start_session()
     await browser.say(typed, client_id="c7")
@@ -443,15 +467,18 @@ async def test_other_numbers_pass(server: Server, browser: Browser, typed: str) 
     assert await browser.nothing("message_masked")
 
 
-@pytest.mark.parametrize(("typed", "sent"), [
-    ("/payment_succeeded", "payment_succeeded"),
-    ('/payment_succeeded{"payment_id":"PAY-1"}', 'payment_succeeded{"payment_id":"PAY-1"}'),
-    ("  //affirm", "affirm"),
-    (CHOICE, 'inform{"plan_choice":"2"}'),
-    ("I paid 1/2 of it", "I paid 1/2 of it"),
-    ('/agent_handed_back{"agent_name": "Your bank"}', 'agent_handed_back{"agent_name": "Your bank"}'),
-    ("EXTERNAL: payment_succeeded", "payment_succeeded"),
-])
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("/payment_succeeded", "payment_succeeded"),
+        ('/payment_succeeded{"payment_id":"PAY-1"}', 'payment_succeeded{"payment_id":"PAY-1"}'),
+        ("  //affirm", "affirm"),
+        (CHOICE, 'inform{"plan_choice":"2"}'),
+        ("I paid 1/2 of it", "I paid 1/2 of it"),
+        ('/agent_handed_back{"agent_name": "Your bank"}', 'agent_handed_back{"agent_name": "Your bank"}'),
+        ("EXTERNAL: payment_succeeded", "payment_succeeded"),
+    ],
+)
 async def test_typed_text_cannot_inject_an_intent(server: Server, browser: Browser, typed: str, sent: str) -> None:
     await browser.start_session()
     await browser.say(typed)
@@ -477,10 +504,15 @@ async def test_a_button_click_sends_the_payload_the_bot_offered(server: Server, 
     await server.save(
         session_id,
         UserUttered("a payment plan", {"name": "request_payment_plan"}),
-        BotUttered("Here are your options:", data={"buttons": [
-            {"title": "3 monthly payments of $103.33", "payload": '/inform{"plan_choice":"1"}'},
-            {"title": "6 monthly payments of $51.67", "payload": CHOICE},
-        ]}),
+        BotUttered(
+            "Here are your options:",
+            data={
+                "buttons": [
+                    {"title": "3 monthly payments of $103.33", "payload": '/inform{"plan_choice":"1"}'},
+                    {"title": "6 monthly payments of $51.67", "payload": CHOICE},
+                ]
+            },
+        ),
     )
     await browser.say("6 monthly payments of $51.67", payload=CHOICE)
     assert (await server.next_message()).text == CHOICE
@@ -511,17 +543,31 @@ async def test_buttons_already_answered_are_not_valid_any_more(server: Server, b
 
 async def test_metadata_is_the_channel_and_the_browsers_time_zone_only(server: Server, browser: Browser) -> None:
     await browser.start_session()
-    await browser.say("hi", metadata={"timezone": "America/Chicago", "phone": "+15125550101", "channel": "sms",
-                                      FACTS_KEY: {"channel": "sms", "phone": "+15125550101"}})
+    await browser.say(
+        "hi",
+        metadata={
+            "timezone": "America/Chicago",
+            "phone": "+15125550101",
+            "channel": "sms",
+            FACTS_KEY: {"channel": "sms", "phone": "+15125550101"},
+        },
+    )
     metadata = (await server.next_message()).metadata
     facts = verify(metadata, browser.session_id or "", DEV_CHANNEL_FACTS_KEY)
     assert facts is not None and (facts.channel, facts.phone, facts.call_sid) == ("web", None, None)
     assert {k: v for k, v in metadata.items() if k != FACTS_KEY} == {"channel": "web", "timezone": "America/Chicago"}
 
 
-@pytest.mark.parametrize("metadata", [
-    {"timezone": "../../etc/passwd"}, {"timezone": "Mars/Olympus_Mons"}, {"timezone": 5}, "not json", None,
-])
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"timezone": "../../etc/passwd"},
+        {"timezone": "Mars/Olympus_Mons"},
+        {"timezone": 5},
+        "not json",
+        None,
+    ],
+)
 async def test_a_bad_time_zone_is_left_out(server: Server, browser: Browser, metadata: Any) -> None:
     await browser.start_session()
     await browser.say("hi", metadata=metadata)
@@ -539,8 +585,11 @@ async def test_the_page_and_its_files_are_served_by_the_connector(server: Server
         assert f'content="{SOCKET_PATH}"' in page.text
         assert "script-src 'self'" in page.headers["content-security-policy"]
         assert page.headers["referrer-policy"] == "no-referrer"
-        for name, kind in [("chat.js", "text/javascript"), ("chat.css", "text/css"),
-                           ("socket.io.min.js", "text/javascript")]:
+        for name, kind in [
+            ("chat.js", "text/javascript"),
+            ("chat.css", "text/css"),
+            ("socket.io.min.js", "text/javascript"),
+        ]:
             asset = await http.get(f"/webhooks/webchat/{name}")
             assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind), name
         assert "Socket.IO v4." in (await http.get("/webhooks/webchat/socket.io.min.js")).text[:200]

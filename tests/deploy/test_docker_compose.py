@@ -66,7 +66,11 @@ def run_compose_config(variables: dict[str, str], env_file: Path) -> subprocess.
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"), **variables}
     return subprocess.run(
         ["docker-compose", "--env-file", str(env_file), "config"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -246,8 +250,9 @@ def test_actions_gets_only_settings_it_reads(compose: dict) -> None:
 
 
 def test_rasa_gets_every_variable_its_config_uses(compose: dict) -> None:
-    needed = (placeholders(REPO / "bot" / "endpoints.production.yml")
-              | placeholders(REPO / "bot" / "credentials.production.yml"))
+    needed = placeholders(REPO / "bot" / "endpoints.production.yml") | placeholders(
+        REPO / "bot" / "credentials.production.yml"
+    )
     needed.add("RASA_AUTH_TOKEN")  # the --auth-token of the image's command
     missing = needed - set(environment(compose["services"]["rasa"]))
     assert missing == set(), f"used by the rasa config but not set in docker-compose.yml: {sorted(missing)}"
@@ -257,7 +262,9 @@ def test_postgres_init_creates_the_tracker_database(compose: dict) -> None:
     tracker_db = environment(compose["services"]["rasa"])["TRACKER_DB_NAME"]
     mounts = [str(volume).split(":") for volume in compose["services"]["postgres"]["volumes"]]
     init_scripts = [Path(source) for source, target, *_ in mounts if target.startswith("/docker-entrypoint-initdb.d/")]
-    created = {name for script in init_scripts for name in re.findall(r"CREATE DATABASE\s+(\w+)", script.read_text(), re.I)}
+    created = {
+        name for script in init_scripts for name in re.findall(r"CREATE DATABASE\s+(\w+)", script.read_text(), re.I)
+    }
     assert tracker_db in created
 
 

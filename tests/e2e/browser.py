@@ -40,7 +40,7 @@ class Chat:
         self.input = page.get_by_label("Your message")
         self.log = page.get_by_role("log")
 
-    def open(self) -> "Chat":
+    def open(self) -> Chat:
         self.page.goto(self.url)
         self.wait_ready()
         return self
@@ -62,9 +62,11 @@ class Chat:
 
     def say(self, text: str) -> list[str]:
         """Type and press Enter; the bot's answers to this turn."""
+
         def act() -> None:
             self.input.fill(text)
             self.input.press("Enter")
+
         return self._turn(act)
 
     def click(self, title: re.Pattern[str] | str) -> list[str]:
@@ -72,9 +74,11 @@ class Chat:
 
     def press_enter_on(self, title: re.Pattern[str] | str) -> list[str]:
         """Activate a quick reply from the keyboard."""
+
         def act() -> None:
             self.quick_reply(title).focus()
             self.page.keyboard.press("Enter")
+
         return self._turn(act)
 
     def quick_reply(self, title: re.Pattern[str] | str) -> object:
@@ -87,7 +91,8 @@ class Chat:
         """A screenshot of the newest messages (the transcript scrolls smoothly: jump instead)."""
         self.artifacts.mkdir(parents=True, exist_ok=True)
         self.page.locator(".transcript").evaluate(
-            "node => { node.style.scrollBehavior = 'auto'; node.scrollTop = node.scrollHeight; }")
+            "node => { node.style.scrollBehavior = 'auto'; node.scrollTop = node.scrollHeight; }"
+        )
         self.page.screenshot(path=str(self.artifacts / f"{name}.png"), full_page=False)
 
 

@@ -25,3 +25,6 @@ def stack(trained_model: None, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield running
     finally:
         running.stop()
+
+
+from tests.e2e.browser import browser  # noqa: E402, F401 - the module-scoped Chromium fixture

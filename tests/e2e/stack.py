@@ -30,8 +30,10 @@ ACTION_SERVER_TOKEN = "e2e-action-token"  # rasa sends it to the action server (
 REST_PREFIX = "rest-"
 # The seeded demo accounts' answers (card last 4, date of birth, ZIP), as in README.md.
 DEMO_FACTORS = {
-    "A1001": ("4821", "1985-03-14", "78701"), "A1002": ("1190", "1972-11-02", "10027"),
-    "A1003": ("7734", "1990-07-21", "94110"), "A1004": ("3056", "1968-01-30", "60614"),
+    "A1001": ("4821", "1985-03-14", "78701"),
+    "A1002": ("1190", "1972-11-02", "10027"),
+    "A1003": ("7734", "1990-07-21", "94110"),
+    "A1004": ("3056", "1968-01-30", "60614"),
     "A1005": ("9902", "1995-09-09", "30309"),
 }
 
@@ -120,29 +122,65 @@ class Stack:
             "SCHEDULER_INTERVAL_SECONDS": "1",
         }
 
-    def start(self, timeout: float = 240, extra_rasa: tuple[str, ...] = ()) -> "Stack":
+    def start(self, timeout: float = 240, extra_rasa: tuple[str, ...] = ()) -> Stack:
         """Start every process; `extra_rasa` names further rasa servers like "rasa" (same model,
         endpoints, credentials; ports in `extra_rasa_ports`), loading alongside it."""
         subprocess.run(
             [str(PAYMENTS_BIN / "python"), "-m", "payments", "setup"],
-            cwd=ROOT, env=self.env, check=True, capture_output=True,
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
         )
-        self._spawn("stripe", [
-            str(PAYMENTS_BIN / "python"), "-m", "scripts.stripe_standin", "--port", str(self.stripe_port),
-            "--webhook-url", f"{self.payments_url}/webhooks/stripe", "--webhook-secret", STRIPE_WEBHOOK_SECRET,
-        ])
+        self._spawn(
+            "stripe",
+            [
+                str(PAYMENTS_BIN / "python"),
+                "-m",
+                "scripts.stripe_standin",
+                "--port",
+                str(self.stripe_port),
+                "--webhook-url",
+                f"{self.payments_url}/webhooks/stripe",
+                "--webhook-secret",
+                STRIPE_WEBHOOK_SECRET,
+            ],
+        )
         self._spawn("scheduler", [str(PAYMENTS_BIN / "python"), "-m", "payments", "scheduler"])
-        self._spawn("payments", [
-            str(PAYMENTS_BIN / "uvicorn"), "--factory", "payments.main:create_app",
-            "--host", "127.0.0.1", "--port", str(self.payments_port),
-        ])
+        self._spawn(
+            "payments",
+            [
+                str(PAYMENTS_BIN / "uvicorn"),
+                "--factory",
+                "payments.main:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.payments_port),
+            ],
+        )
         # Binds 127.0.0.1:ACTIONS_PORT and answers only with ACTION_SERVER_TOKEN (actions/server.py).
         self._spawn("actions", [str(RASA_BIN / "python"), "-m", "actions.server"])
-        self._spawn("rasa", [
-            str(RASA_BIN / "rasa"), "run", "--enable-api", "--auth-token", RASA_TOKEN,
-            "--model", str(MODEL), "--endpoints", self.rasa_endpoints,
-            "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1", "--port", str(self.rasa_port),
-        ])
+        self._spawn(
+            "rasa",
+            [
+                str(RASA_BIN / "rasa"),
+                "run",
+                "--enable-api",
+                "--auth-token",
+                RASA_TOKEN,
+                "--model",
+                str(MODEL),
+                "--endpoints",
+                self.rasa_endpoints,
+                "--credentials",
+                "bot/credentials.yml",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.rasa_port),
+            ],
+        )
         for name in extra_rasa:
             self.extra_rasa_ports[name] = port = free_port()
             argv = list(self.processes["rasa"].argv)
@@ -152,7 +190,7 @@ class Stack:
         return self
 
     @contextmanager
-    def running(self, timeout: float = 240, extra_rasa: tuple[str, ...] = ()) -> Iterator["Stack"]:
+    def running(self, timeout: float = 240, extra_rasa: tuple[str, ...] = ()) -> Iterator[Stack]:
         """`start`, and `stop` on the way out, however it is left."""
         try:
             yield self.start(timeout, extra_rasa)
@@ -186,8 +224,10 @@ class Stack:
             "actions": f"http://127.0.0.1:{self.actions_port}/health",
             "rasa": f"{self.rasa_url}/status?token={RASA_TOKEN}",
             "stripe": f"{self.stripe_url}/js.stripe.com/v3/",
-            **{name: f"http://127.0.0.1:{port}/status?token={RASA_TOKEN}"
-               for name, port in self.extra_rasa_ports.items()},
+            **{
+                name: f"http://127.0.0.1:{port}/status?token={RASA_TOKEN}"
+                for name, port in self.extra_rasa_ports.items()
+            },
         }
 
     def wait_healthy(self, timeout: float, only: list[str] | None = None) -> None:
@@ -222,9 +262,13 @@ class Stack:
         """Send one message over our token REST connector (of `rasa_url`, default the main rasa
         server) to `conversation_id` (`rest-...`, see `new_conversation`); the bot's reply texts."""
         assert conversation_id.startswith(REST_PREFIX), f"REST conversations are rest-<sender>: {conversation_id!r}"
-        body = {"sender": conversation_id[len(REST_PREFIX):], "message": text}
-        response = httpx.post(f"{rasa_url or self.rasa_url}/webhooks/rest/webhook", json=body, timeout=60,
-                              headers={"Authorization": f"Bearer {REST_TOKEN}"})
+        body = {"sender": conversation_id[len(REST_PREFIX) :], "message": text}
+        response = httpx.post(
+            f"{rasa_url or self.rasa_url}/webhooks/rest/webhook",
+            json=body,
+            timeout=60,
+            headers={"Authorization": f"Bearer {REST_TOKEN}"},
+        )
         response.raise_for_status()
         return [m["text"] for m in response.json() if "text" in m]
 
@@ -233,8 +277,9 @@ class Stack:
         a Rasa turn (a revocation is answered by the connector before Rasa)."""
         url = f"{self.rasa_url}{SMS_PATH}"
         form = sms_form(body, phone, DEFAULT_OUR_NUMBER)
-        reply = httpx.post(url, data=form, headers={"X-Twilio-Signature": sign(url, form, DEFAULT_AUTH_TOKEN)},
-                           timeout=30)
+        reply = httpx.post(
+            url, data=form, headers={"X-Twilio-Signature": sign(url, form, DEFAULT_AUTH_TOKEN)}, timeout=30
+        )
         reply.raise_for_status()
         return reply
 
@@ -242,17 +287,20 @@ class Stack:
         """Send one SMS from `phone` through the signed Twilio webhook (what `make phone` does);
         the bot texts that turn added to the conversation's tracker (the SMS themselves go to
         Twilio's REST API, which this stack does not play)."""
+
         def events() -> list[dict[str, object]]:
-            response = httpx.get(f"{self.rasa_url}/conversations/{phone}/tracker",
-                                 params={"token": RASA_TOKEN}, timeout=30)
+            response = httpx.get(
+                f"{self.rasa_url}/conversations/{phone}/tracker", params={"token": RASA_TOKEN}, timeout=30
+            )
             response.raise_for_status()
             return list(response.json().get("events") or [])
 
         said_before = sum(1 for e in events() if e.get("event") == "user")
         url = f"{self.rasa_url}{SMS_PATH}"
         form = sms_form(body, phone, DEFAULT_OUR_NUMBER)
-        reply = httpx.post(url, data=form, headers={"X-Twilio-Signature": sign(url, form, DEFAULT_AUTH_TOKEN)},
-                           timeout=30)
+        reply = httpx.post(
+            url, data=form, headers={"X-Twilio-Signature": sign(url, form, DEFAULT_AUTH_TOKEN)}, timeout=30
+        )
         reply.raise_for_status()
         deadline = time.monotonic() + timeout
         seen: list[dict[str, object]] = []
@@ -265,7 +313,7 @@ class Stack:
         else:
             raise TimeoutError(f"the SMS {body!r} from {phone} never finished its turn")
         users = [i for i, e in enumerate(seen) if e.get("event") == "user"]
-        return [str(e.get("text") or "") for e in seen[users[said_before]:] if e.get("event") == "bot"]
+        return [str(e.get("text") or "") for e in seen[users[said_before] :] if e.get("event") == "bot"]
 
     def api(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: object) -> httpx.Response:
         """Call the payments service's API with the service token (plus `headers`)."""
@@ -278,8 +326,11 @@ class Stack:
         test needs to read the account, its plans and payments the way the action server does."""
         last4, dob, zip_code = DEMO_FACTORS[account_id]
         conversation = new_conversation("check")
-        verified = self.api("POST", "/api/verify", json={
-            "channel": "rest", "conversation_id": conversation, "card_last4": last4, "dob": dob, "zip": zip_code})
+        verified = self.api(
+            "POST",
+            "/api/verify",
+            json={"channel": "rest", "conversation_id": conversation, "card_last4": last4, "dob": dob, "zip": zip_code},
+        )
         body = verified.json()
         assert body.get("verified"), body
         return {"X-Conversation-Id": conversation, "X-Verification-Session": body["verification_session"]}

@@ -58,11 +58,18 @@ def pay_on_the_page(stack: Stack, link: str, card: str = TEST_CARD) -> None:
     secret = re.search(r'data-client-secret="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     key = re.search(r'data-publishable-key="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     intent = secret.split("_secret_")[0]
-    confirmed = httpx.post(f"{stack.stripe_url}/v1/payment_intents/{intent}/confirm", timeout=30, json={
-        "key": key, "client_secret": secret,
-        "payment_method_data": {"type": "card", "card": {"number": card, "exp_month": 12, "exp_year": 2031,
-                                                          "cvc": "123"}},
-    })
+    confirmed = httpx.post(
+        f"{stack.stripe_url}/v1/payment_intents/{intent}/confirm",
+        timeout=30,
+        json={
+            "key": key,
+            "client_secret": secret,
+            "payment_method_data": {
+                "type": "card",
+                "card": {"number": card, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+            },
+        },
+    )
     assert confirmed.status_code == 200, confirmed.text[:300]
 
 
@@ -90,11 +97,14 @@ def test_plan_is_booked_paid_through_the_link_and_confirmed_in_the_conversation(
 
     pay_on_the_page(stack, link)
     payment_id = stack.tracker(sender)["slots"]["last_payment_id"]  # type: ignore[index]
-    wait_for(lambda: stack.account_api("A1001", "GET", f"/api/payments/{payment_id}").json()["status"] == "succeeded",
-             what="the webhook to mark the payment succeeded")
+    wait_for(
+        lambda: stack.account_api("A1001", "GET", f"/api/payments/{payment_id}").json()["status"] == "succeeded",
+        what="the webhook to mark the payment succeeded",
+    )
     confirmation = wait_for(
         lambda: [t for t in stack.bot_texts(sender) if "received your payment of $103.34" in t],
-        what="the confirmation in the conversation")
+        what="the confirmation in the conversation",
+    )
     assert payment_id in confirmation[0]
     account = stack.account_api("A1001", "GET", "/api/accounts/A1001").json()
     assert account["past_due"]["amount_cents"] == 31000 - 10334
@@ -124,7 +134,9 @@ def review_as_agent(stack: Stack, account_id: str) -> None:
         ("the cardholder passed away last month", "deceased", "deceased"),
     ],
 )
-def test_every_handoff_trigger_creates_a_case_and_pauses(stack: Stack, text: str, reason: str, flag: str | None) -> None:
+def test_every_handoff_trigger_creates_a_case_and_pauses(
+    stack: Stack, text: str, reason: str, flag: str | None
+) -> None:
     review_as_agent(stack, "A1003")  # each trigger starts from an account where collection is allowed
     sender = new_sender()
     verify(stack, sender, AISHA)
@@ -132,8 +144,11 @@ def test_every_handoff_trigger_creates_a_case_and_pauses(stack: Stack, text: str
     assert "connecting you with a person" in replies
     if reason == "distress":
         assert replies.index("988") < replies.index("connecting you with a person")
-    cases = [c for c in stack.api("GET", "/api/handoffs", params={"status": "open"}).json()["cases"]
-             if c["conversation_id"] == sender]
+    cases = [
+        c
+        for c in stack.api("GET", "/api/handoffs", params={"status": "open"}).json()["cases"]
+        if c["conversation_id"] == sender
+    ]
     assert [(c["reason"], c["account_id"], c["verified"]) for c in cases] == [(reason, "A1003", True)]
     assert "A1003" in cases[0]["summary"]
     if flag:
@@ -147,8 +162,11 @@ def test_a_person_asked_for_during_verification_hands_off_unverified(stack: Stac
     stack.say(sender, "hi")
     replies = " ".join(stack.say(sender, "agent"))
     assert "connecting you with a person" in replies and not AMOUNT.search(replies)
-    [case] = [c for c in stack.api("GET", "/api/handoffs", params={"status": "open"}).json()["cases"]
-              if c["conversation_id"] == sender]
+    [case] = [
+        c
+        for c in stack.api("GET", "/api/handoffs", params={"status": "open"}).json()["cases"]
+        if c["conversation_id"] == sender
+    ]
     assert (case["verified"], case["account_id"]) == (False, None)
 
 
@@ -163,12 +181,14 @@ def test_wrong_number_apologizes_discloses_nothing_and_flags_the_number(stack: S
 
 
 def test_stop_records_the_opt_out_and_goes_quiet(stack: Stack) -> None:
-    """"Stop texting me" is caught by the SMS connector before Rasa (channels/revocation.py):
+    """ "Stop texting me" is caught by the SMS connector before Rasa (channels/revocation.py):
     recorded for the number, and no Rasa turn answers it."""
     turns_before = len([e for e in stack.tracker("+13125550104")["events"] if e.get("event") == "user"])  # type: ignore[union-attr]
     stack.sms_webhook("+13125550104", "stop texting me")  # Robert Chen, A1004
-    wait_for(lambda: "stop_sms" in stack.account_api("A1004", "GET", "/api/accounts/A1004").json()["flags"],
-             what="the SMS opt-out recorded")
+    wait_for(
+        lambda: "stop_sms" in stack.account_api("A1004", "GET", "/api/accounts/A1004").json()["flags"],
+        what="the SMS opt-out recorded",
+    )
     check = stack.api("POST", "/api/contact/check", json={"account_id": "A1004", "medium": "sms"}).json()
     assert check["allowed"] is False, check
     events = stack.tracker("+13125550104")["events"]
@@ -195,8 +215,9 @@ def test_a_paused_account_verifies_and_hears_no_amount_and_no_payment_prompt(
     stack: Stack, account_id: str, who: tuple[str, str, str], flag: str | None, notice: str
 ) -> None:
     if flag:
-        set_flag = stack.api("POST", f"/api/accounts/{account_id}/flags",
-                             json={"flag": flag, "channel": "console", "actor": "agent:sam"})
+        set_flag = stack.api(
+            "POST", f"/api/accounts/{account_id}/flags", json={"flag": flag, "channel": "console", "actor": "agent:sam"}
+        )
         assert set_flag.status_code in (200, 201), set_flag.text
     sender = new_sender()
     said = verify(stack, sender, who)
@@ -231,6 +252,9 @@ def test_lock_out_hands_off(stack: Stack) -> None:
     joined = " ".join(said)
     assert "paused verification for 30 minutes" in joined and "connecting you with a person" in joined
     assert not AMOUNT.search(joined)
-    [case] = [c for c in stack.api("GET", "/api/handoffs", params={"status": "open"}).json()["cases"]
-              if c["conversation_id"] == sender]
+    [case] = [
+        c
+        for c in stack.api("GET", "/api/handoffs", params={"status": "open"}).json()["cases"]
+        if c["conversation_id"] == sender
+    ]
     assert case["reason"] == "verification_locked"

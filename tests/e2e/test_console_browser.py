@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from scripts.phone import DEFAULT_AUTH_TOKEN, SMS_PATH, TwilioApiStandIn, sign, sms_form
-from tests.e2e.browser import ARTIFACTS, DESKTOP, NEEDS_CHROMIUM, TIMEOUT_MS, Chat, browser, expect, joined  # noqa: F401
+from tests.e2e.browser import ARTIFACTS, DESKTOP, NEEDS_CHROMIUM, TIMEOUT_MS, Chat, expect, joined
 from tests.e2e.stack import Stack
 
 DEMO_AGENT, DEMO_PASSWORD = "sam", "evenkeel-demo-agent"  # seeded by `python -m payments setup`
@@ -41,8 +41,9 @@ def twilio() -> Iterator[TwilioApiStandIn]:
 def stack(trained_model: None, tmp_path_factory: pytest.TempPathFactory, twilio: TwilioApiStandIn) -> Iterator[Stack]:
     """The stack with the SMS senders (rasa's connector, the scheduler's outbox) pointed at the stand-in."""
     to_standin = {"TWILIO_API_BASE": twilio.base_url}
-    with Stack(tmp_path_factory.mktemp("console-stack"),
-               env_overrides={"rasa": to_standin, "scheduler": to_standin}).running() as running:
+    with Stack(
+        tmp_path_factory.mktemp("console-stack"), env_overrides={"rasa": to_standin, "scheduler": to_standin}
+    ).running() as running:
         yield running
 
 
@@ -53,7 +54,7 @@ class Console:
         self.page = page
         self.url = f"{stack.payments_url}/console"
 
-    def sign_in(self, username: str = DEMO_AGENT, password: str = DEMO_PASSWORD) -> "Console":
+    def sign_in(self, username: str = DEMO_AGENT, password: str = DEMO_PASSWORD) -> Console:
         self.page.goto(self.url)
         expect(self.page).to_have_url(re.compile(r"/console/sign-in$"))
         self.page.get_by_label("Username").fill(username)
@@ -107,8 +108,9 @@ def test_web_chat_distress_to_agent_and_back(stack: Stack, browser: object) -> N
     expect(page.get_by_label("Reply to the customer")).to_have_value("")
 
     # The reply reaches the customer's open chat, marked as Sam's.
-    expect(chat.page.locator(".banner--agent")).to_contain_text("Sam from Lakeside Bank joined the chat",
-                                                                timeout=TIMEOUT_MS)
+    expect(chat.page.locator(".banner--agent")).to_contain_text(
+        "Sam from Lakeside Bank joined the chat", timeout=TIMEOUT_MS
+    )
     expect(chat.page.locator(".msg--agent .bubble")).to_contain_text("I'm here with you")
     chat.shot("chat-2-agent-replied")
 
@@ -131,7 +133,8 @@ def test_web_chat_distress_to_agent_and_back(stack: Stack, browser: object) -> N
     page.get_by_role("button", name="Resolve").click()
     expect(page.locator("#case-meta")).to_contain_text("resolved by sam", timeout=TIMEOUT_MS)
     expect(chat.page.locator(".msg--bot .bubble").filter(has_text="Sam has handed you back to me")).to_be_visible(
-        timeout=TIMEOUT_MS)
+        timeout=TIMEOUT_MS
+    )
     expect(chat.page.locator(".msg--bot .bubble").filter(has_text="I'm here whenever you need me")).to_be_visible()
     chat.shot("chat-3-handed-back")
 
@@ -154,8 +157,9 @@ def text_in(stack: Stack, body: str, phone: str = CUSTOMER_PHONE) -> None:
     """One signed Twilio SMS webhook to rasa, as `make phone` sends it."""
     url = f"{stack.rasa_url}{SMS_PATH}"
     form = sms_form(body, phone, OUR_NUMBER)
-    response = httpx.post(url, data=form, headers={"X-Twilio-Signature": sign(url, form, DEFAULT_AUTH_TOKEN)},
-                          timeout=30)
+    response = httpx.post(
+        url, data=form, headers={"X-Twilio-Signature": sign(url, form, DEFAULT_AUTH_TOKEN)}, timeout=30
+    )
     assert response.status_code == 200, response.text
 
 
@@ -187,8 +191,9 @@ def test_sms_handoff_reply_and_hand_back_through_twilio(stack: Stack, twilio: Tw
     assert agent.post(f"/console/api/cases/{case['id']}/claim", headers=csrf).status_code == 200
 
     before = len(handed)
-    reply = agent.post(f"/console/api/cases/{case['id']}/reply", headers=csrf,
-                       json={"text": "Hi James, Sam here. How can I help?"})
+    reply = agent.post(
+        f"/console/api/cases/{case['id']}/reply", headers=csrf, json={"text": "Hi James, Sam here. How can I help?"}
+    )
     assert reply.status_code == 204, reply.text
     bodies = texts_to(twilio, CUSTOMER_PHONE, before + 1)
     # The agent's first message of the case carries the opt-out notice (12 CFR 1006.6(e)).
@@ -208,9 +213,12 @@ def test_sms_handoff_reply_and_hand_back_through_twilio(stack: Stack, twilio: Tw
     time.sleep(2)
     assert len(twilio.to(CUSTOMER_PHONE)) == before + 1
 
-    resolved = agent.post(f"/console/api/cases/{case['id']}/resolve", headers=csrf,
-                          json={"outcome": "Customer will pay Friday; promise noted.", "hand_back": True})
+    resolved = agent.post(
+        f"/console/api/cases/{case['id']}/resolve",
+        headers=csrf,
+        json={"outcome": "Customer will pay Friday; promise noted.", "hand_back": True},
+    )
     assert resolved.status_code == 200, resolved.text
-    back = texts_to(twilio, CUSTOMER_PHONE, before + 2)[before + 1:]
+    back = texts_to(twilio, CUSTOMER_PHONE, before + 2)[before + 1 :]
     assert any("Sam handed you back to the Lakeside Bank card assistant." in body for body in back), back
     agent.close()

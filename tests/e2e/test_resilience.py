@@ -52,7 +52,7 @@ class ReplyLosingProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def start(self) -> "ReplyLosingProxy":
+    def start(self) -> ReplyLosingProxy:
         self._thread.start()
         return self
 
@@ -81,8 +81,9 @@ class ReplyLosingProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
                 try:
-                    answer = httpx.request(self.command, proxy.upstream + self.path, headers=headers,
-                                           content=body, timeout=30)
+                    answer = httpx.request(
+                        self.command, proxy.upstream + self.path, headers=headers, content=body, timeout=30
+                    )
                 except httpx.HTTPError:
                     self.close_connection = True
                     return
@@ -156,7 +157,9 @@ def assert_no_server_errors(logged: Callable[[str], str]) -> None:
 
 def plans_and_payments(stack: Stack, account_id: str) -> tuple[list[str], list[str]]:
     plans = stack.account_api(account_id, "GET", f"/api/accounts/{account_id}/plans").json()
-    payments = stack.account_api(account_id, "GET", f"/api/accounts/{account_id}/payments", params={"limit": 50}).json()["payments"]
+    payments = stack.account_api(
+        account_id, "GET", f"/api/accounts/{account_id}/payments", params={"limit": 50}
+    ).json()["payments"]
     return [p["id"] for p in plans], [p["id"] for p in payments]
 
 
@@ -205,13 +208,20 @@ def test_payments_down_mid_conversation_apologizes_then_continues_and_books_once
     assert_no_server_errors(logged)
 
 
-@pytest.mark.parametrize("lost, account_id, who", [
-    ("/api/accounts/A1005/plans", "A1005", DANA),  # the plan committed, its reply lost
-    ("/api/payments", "A1002", JAMES),  # the plan booked, the first payment committed, its reply lost
-])
+@pytest.mark.parametrize(
+    "lost, account_id, who",
+    [
+        ("/api/accounts/A1005/plans", "A1005", DANA),  # the plan committed, its reply lost
+        ("/api/payments", "A1002", JAMES),  # the plan booked, the first payment committed, its reply lost
+    ],
+)
 def test_payments_crash_after_committing_a_booking_books_once_when_retried(
-    proxy_and_stack: tuple[ReplyLosingProxy, Stack], stack: Stack, logged: Callable[[str], str], lost: str,
-    account_id: str, who: tuple[str, str, str],
+    proxy_and_stack: tuple[ReplyLosingProxy, Stack],
+    stack: Stack,
+    logged: Callable[[str], str],
+    lost: str,
+    account_id: str,
+    who: tuple[str, str, str],
 ) -> None:
     proxy = proxy_and_stack[0]
     sender = new_sender()

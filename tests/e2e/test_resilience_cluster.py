@@ -142,8 +142,16 @@ def test_one_conversation_across_two_servers_is_processed_once_and_in_order(clus
     stack, rasa_b, key_prefix = cluster
     sender = new_conversation("cluster")
     lock_key = f"{key_prefix}:lock:{sender}"
-    messages = ["hello", "4821", "03/14/1985", "78701", "what's my balance?", "I'd like to set up a payment plan",
-                "2", "no"]
+    messages = [
+        "hello",
+        "4821",
+        "03/14/1985",
+        "78701",
+        "what's my balance?",
+        "I'd like to set up a payment plan",
+        "2",
+        "no",
+    ]
     servers = [stack.rasa_url, rasa_b] * (len(messages) // 2)
     replies: dict[int, list[str]] = {}
     redis = RedisConnection(REDIS_URL)
@@ -169,8 +177,8 @@ def test_one_conversation_across_two_servers_is_processed_once_and_in_order(clus
     events = stack.tracker(sender)["events"]  # type: ignore[index]
     users = [i for i, e in enumerate(events) if e["event"] == "user"]  # type: ignore[index]
     assert [events[i]["text"] for i in users] == messages  # type: ignore[index]  # each once, in send order
-    for n, (start, end) in enumerate(zip(users, users[1:] + [len(events)])):
-        turn = events[start + 1:end]  # type: ignore[index]
+    for n, (start, end) in enumerate(zip(users, users[1:] + [len(events)], strict=False)):
+        turn = events[start + 1 : end]  # type: ignore[index]
         assert [e["text"] for e in turn if e["event"] == "bot"] == replies[n], messages[n]
         assert turn[-1]["event"] == "action" and turn[-1]["name"] == "action_listen", messages[n]
 

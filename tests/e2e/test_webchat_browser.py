@@ -13,9 +13,7 @@ import re
 
 import httpx
 
-from tests.e2e.browser import (  # noqa: F401 - `browser` is a fixture
-    AMOUNT, DESKTOP, NEEDS_CHROMIUM, PHONE, STORAGE_KEY, TIMEOUT_MS, Chat, browser, expect, joined,
-)
+from tests.e2e.browser import AMOUNT, DESKTOP, NEEDS_CHROMIUM, PHONE, STORAGE_KEY, TIMEOUT_MS, Chat, expect, joined
 from tests.e2e.stack import RASA_TOKEN, Stack
 
 pytestmark = NEEDS_CHROMIUM
@@ -64,8 +62,10 @@ def test_a_payment_plan_conversation_in_the_browser(stack: Stack, browser: objec
     token = page.evaluate("window.localStorage.getItem('evenkeel.webchat.token')")
     assert token, "the server issued no session token"
     phone_context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    phone_context.add_init_script(f"window.localStorage.setItem('{STORAGE_KEY}', '{session_id}');"
-                                  f"window.localStorage.setItem('evenkeel.webchat.token', '{token}')")
+    phone_context.add_init_script(
+        f"window.localStorage.setItem('{STORAGE_KEY}', '{session_id}');"
+        f"window.localStorage.setItem('evenkeel.webchat.token', '{token}')"
+    )
     phone = Chat(phone_context.new_page(), stack.web_url).open()
     expect(phone.page.locator(".msg--bot .bubble").filter(has_text="Here are your options")).to_be_visible()
     expect(phone.page.locator(".quick-reply").first).to_be_visible()
@@ -121,15 +121,19 @@ def test_a_payment_plan_conversation_in_the_browser(stack: Stack, browser: objec
     # Pushed by the payments service (trigger_intent, output_channel=latest) into both open tabs.
     for tab in (chat, phone):
         expect(tab.page.locator(".msg--bot .bubble").filter(has_text="we've received your payment")).to_be_visible(
-            timeout=TIMEOUT_MS)
+            timeout=TIMEOUT_MS
+        )
     chat.shot("desktop-4-payment-confirmed")
 
     # An agent replies from the console (the contract: a bot event with metadata.agent).
     response = httpx.post(
         f"{stack.rasa_url}/conversations/{session_id}/tracker/events",
         params={"token": RASA_TOKEN, "output_channel": "latest", "execute_side_effects": "true"},
-        json={"event": "bot", "text": "Hi Maria, I'm Sam from the customer care team. I can see your new plan.",
-              "metadata": {"agent": "Sam"}},
+        json={
+            "event": "bot",
+            "text": "Hi Maria, I'm Sam from the customer care team. I can see your new plan.",
+            "metadata": {"agent": "Sam"},
+        },
         timeout=30,
     )
     response.raise_for_status()

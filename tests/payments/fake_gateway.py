@@ -34,14 +34,23 @@ class FakeGateway:
         self._enter("create_customer", account_id=account_id, idempotency_key=idempotency_key)
         return self.by_key.setdefault(idempotency_key, f"cus_fake{next(self._ids)}")  # type: ignore[return-value]
 
-    async def create_payment_intent(self, *, amount_cents, currency, metadata, idempotency_key,
-                                    customer_id=None, save_for_later=False) -> IntentView:
-        self._enter("create_payment_intent", amount_cents=amount_cents, currency=currency, metadata=metadata,
-                    idempotency_key=idempotency_key, customer_id=customer_id, save_for_later=save_for_later)
+    async def create_payment_intent(
+        self, *, amount_cents, currency, metadata, idempotency_key, customer_id=None, save_for_later=False
+    ) -> IntentView:
+        self._enter(
+            "create_payment_intent",
+            amount_cents=amount_cents,
+            currency=currency,
+            metadata=metadata,
+            idempotency_key=idempotency_key,
+            customer_id=customer_id,
+            save_for_later=save_for_later,
+        )
         if idempotency_key not in self.by_key:
             n = next(self._ids)
-            intent = IntentView(f"pi_fake{n}", "requires_payment_method", f"pi_fake{n}_secret_x", amount_cents,
-                                currency, customer_id)
+            intent = IntentView(
+                f"pi_fake{n}", "requires_payment_method", f"pi_fake{n}_secret_x", amount_cents, currency, customer_id
+            )
             self.intents[intent.id] = intent
             self.by_key[idempotency_key] = intent
         return self.by_key[idempotency_key]  # type: ignore[return-value]
@@ -55,8 +64,9 @@ class FakeGateway:
         old = self.intents[payment_intent_id]
         if old.status in ("succeeded", "processing", "canceled"):
             return old
-        self.intents[payment_intent_id] = IntentView(old.id, "canceled", old.client_secret, old.amount_cents,
-                                                     old.currency, old.customer_id)
+        self.intents[payment_intent_id] = IntentView(
+            old.id, "canceled", old.client_secret, old.amount_cents, old.currency, old.customer_id
+        )
         return self.intents[payment_intent_id]
 
     def _charge(self, name: str, **kwargs) -> ChargeOutcome:  # type: ignore[no-untyped-def]
@@ -67,8 +77,13 @@ class FakeGateway:
             if self.decline_code:
                 outcome = ChargeOutcome("declined", f"pi_fake{n}", self.decline_code)
             else:
-                outcome = ChargeOutcome(self.charge_status, f"pi_fake{n}", None,  # type: ignore[arg-type]
-                                        kwargs.get("customer_id"), kwargs["payment_method_id"])
+                outcome = ChargeOutcome(
+                    self.charge_status,
+                    f"pi_fake{n}",
+                    None,  # type: ignore[arg-type]
+                    kwargs.get("customer_id"),
+                    kwargs["payment_method_id"],
+                )
             self.by_key[key] = outcome
         return self.by_key[key]  # type: ignore[return-value]
 
@@ -81,5 +96,6 @@ class FakeGateway:
     def succeed(self, intent_id: str) -> None:
         """What a customer paying on the page does to the intent (as Stripe would report it)."""
         old = self.intents[intent_id]
-        self.intents[intent_id] = IntentView(old.id, "succeeded", old.client_secret, old.amount_cents, old.currency,
-                                             old.customer_id, "pm_fake_card")
+        self.intents[intent_id] = IntentView(
+            old.id, "succeeded", old.client_secret, old.amount_cents, old.currency, old.customer_id, "pm_fake_card"
+        )

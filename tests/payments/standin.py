@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scripts.stripe_standin import ROOT, LocalStripe, free_port, wait_until_up  # noqa: F401
+from scripts.stripe_standin import ROOT, LocalStripe, free_port, wait_until_up
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +21,10 @@ def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStrip
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "scripts.stripe_standin", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:

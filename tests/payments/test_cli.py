@@ -31,8 +31,13 @@ def test_migrate_then_seed(env_database, capsys):
 
 
 def test_production_seeds_no_demo_agent(env_database, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "get_settings", lambda: cli.Settings.model_construct(
-        **{**cli.Settings(_env_file=None).model_dump(), "evenkeel_env": "production", "database_url": env_database}))
+    monkeypatch.setattr(
+        cli,
+        "get_settings",
+        lambda: cli.Settings.model_construct(
+            **{**cli.Settings(_env_file=None).model_dump(), "evenkeel_env": "production", "database_url": env_database}
+        ),
+    )
     assert cli.main(["setup"]) == 0
     assert capsys.readouterr().out == "seeded 5 demo account(s)\n"
 

@@ -34,7 +34,9 @@ def test_migrations_match_the_orm_models(migrated_url):
     engine = make_engine(migrated_url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "compare_server_default": True}
+            )
             diff = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()

@@ -106,8 +106,9 @@ class Sms:
     def send(self, phone: str, body: str) -> None:
         url = f"{self.stack.rasa_url}{SMS_PATH}"
         form = sms_form(body, phone, DEFAULT_OUR_NUMBER)
-        response = httpx.post(url, data=form, headers={"X-Twilio-Signature": sign(url, form, self.auth_token)},
-                              timeout=30)
+        response = httpx.post(
+            url, data=form, headers={"X-Twilio-Signature": sign(url, form, self.auth_token)}, timeout=30
+        )
         assert response.status_code == 200, (response.status_code, response.text[:300])
 
     def say(self, phone: str, body: str, timeout: float = 60, quiet: float = 2.5) -> list[str]:
@@ -146,11 +147,21 @@ class Call:
     def post(self, extra: dict[str, str]) -> str:
         """One webhook; what Twilio would say (every <Say>, joined)."""
         url = self.url or f"{self.stack.rasa_url}{VOICE_PATH}"
-        form = {"CallSid": self.call_sid, "AccountSid": DEFAULT_ACCOUNT_SID, "From": self.phone, "Caller": self.phone,
-                "To": DEFAULT_OUR_NUMBER, "Called": DEFAULT_OUR_NUMBER, "Direction": "inbound",
-                "ApiVersion": "2010-04-01", "CallStatus": "in-progress", **extra}
-        response = httpx.post(url, data=form, headers={"X-Twilio-Signature": sign(url, form, self.auth_token)},
-                              timeout=90)
+        form = {
+            "CallSid": self.call_sid,
+            "AccountSid": DEFAULT_ACCOUNT_SID,
+            "From": self.phone,
+            "Caller": self.phone,
+            "To": DEFAULT_OUR_NUMBER,
+            "Called": DEFAULT_OUR_NUMBER,
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
+            "CallStatus": "in-progress",
+            **extra,
+        }
+        response = httpx.post(
+            url, data=form, headers={"X-Twilio-Signature": sign(url, form, self.auth_token)}, timeout=90
+        )
         assert response.status_code == 200, (response.status_code, response.text[:300])
         document = ET.fromstring(response.text)
         gather = document.find("Gather")
@@ -188,8 +199,14 @@ def webchat(stack: Stack, clients: list[dict[str, object]], timeout: float = 600
         client["headers"] = headers
         client.pop("cookies", None)
     plan = {"url": stack.rasa_url, "path": "/webhooks/webchat/socket.io", "clients": clients}
-    done = subprocess.run([str(RASA_BIN / "python"), "-m", "tests.security.webchat_client", json.dumps(plan)],
-                          cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [str(RASA_BIN / "python"), "-m", "tests.security.webchat_client", json.dumps(plan)],
+        cwd=ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])["clients"]
 
@@ -207,9 +224,9 @@ def bot_texts_of(client: dict[str, object]) -> list[str]:
 
 def tracker_or_none(stack: Stack, conversation_id: str) -> dict[str, object] | None:
     """The conversation's tracker, or None when rasa holds nothing for it (no events at all)."""
-    response = httpx.get(f"{stack.rasa_url}/conversations/{conversation_id}/tracker",
-                         params={"token": RASA_TOKEN},
-                         timeout=30)
+    response = httpx.get(
+        f"{stack.rasa_url}/conversations/{conversation_id}/tracker", params={"token": RASA_TOKEN}, timeout=30
+    )
     if response.status_code == 404:
         return None
     response.raise_for_status()

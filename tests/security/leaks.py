@@ -19,15 +19,59 @@ from pathlib import Path
 
 ESCAPE = re.compile(r"\\+u([0-9a-fA-F]{4})")
 UNITS = {
-    "zero": "0", "oh": "0", "o": "0", "cero": "0", "one": "1", "won": "1", "uno": "1", "two": "2", "to": "2",
-    "too": "2", "dos": "2", "three": "3", "tres": "3", "four": "4", "for": "4", "fore": "4", "cuatro": "4",
-    "five": "5", "cinco": "5", "six": "6", "seis": "6", "seven": "7", "siete": "7", "eight": "8", "ate": "8",
-    "ocho": "8", "nine": "9", "niner": "9", "nueve": "9",
+    "zero": "0",
+    "oh": "0",
+    "o": "0",
+    "cero": "0",
+    "one": "1",
+    "won": "1",
+    "uno": "1",
+    "two": "2",
+    "to": "2",
+    "too": "2",
+    "dos": "2",
+    "three": "3",
+    "tres": "3",
+    "four": "4",
+    "for": "4",
+    "fore": "4",
+    "cuatro": "4",
+    "five": "5",
+    "cinco": "5",
+    "six": "6",
+    "seis": "6",
+    "seven": "7",
+    "siete": "7",
+    "eight": "8",
+    "ate": "8",
+    "ocho": "8",
+    "nine": "9",
+    "niner": "9",
+    "nueve": "9",
 }
-TEENS = {"ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
-         "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19"}
-TENS = {"twenty": "2", "thirty": "3", "forty": "4", "fourty": "4", "fifty": "5", "sixty": "6", "seventy": "7",
-        "eighty": "8", "ninety": "9"}
+TEENS = {
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "thirteen": "13",
+    "fourteen": "14",
+    "fifteen": "15",
+    "sixteen": "16",
+    "seventeen": "17",
+    "eighteen": "18",
+    "nineteen": "19",
+}
+TENS = {
+    "twenty": "2",
+    "thirty": "3",
+    "forty": "4",
+    "fourty": "4",
+    "fifty": "5",
+    "sixty": "6",
+    "seventy": "7",
+    "eighty": "8",
+    "ninety": "9",
+}
 REPEATS = {"double": 2, "triple": 3}
 TOKEN = re.compile(r"[a-z]+|\d")
 
@@ -36,8 +80,7 @@ def _plain(text: str) -> str:
     text = ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
     text = unicodedata.normalize("NFKC", text)
     return "".join(
-        str(unicodedata.decimal(ch)) if ch.isdecimal() else ch
-        for ch in text if unicodedata.category(ch) != "Cf"
+        str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text if unicodedata.category(ch) != "Cf"
     ).lower()
 
 
@@ -129,7 +172,7 @@ def search_sqlite(path: Path, numbers: Iterable[str]) -> list[Hit]:
         for table in tables:
             columns = [r[1] for r in db.execute(f'PRAGMA table_info("{table}")')]
             for row in db.execute(f'SELECT * FROM "{table}"'):
-                for column, cell in zip(columns, row):
+                for column, cell in zip(columns, row, strict=False):
                     if isinstance(cell, bytes):
                         cell = cell.decode("utf-8", "replace")
                     if isinstance(cell, str):

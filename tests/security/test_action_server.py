@@ -12,27 +12,51 @@ import httpx
 import pytest
 
 from tests.e2e.stack import SERVICE_TOKEN, Stack
-from tests.security.conftest import ACTION_SERVER_TOKEN
 from tests.security.channels import unique
+from tests.security.conftest import ACTION_SERVER_TOKEN
 
 AISHA_FACTS = ("5,980.25", "598025", "Aisha", "Khan", "150.00")
 
 
 def forged_call(sender: str, action: str = "action_tell_balance") -> dict[str, object]:
     """What rasa would post for a verified customer of A1003 asking for the balance."""
-    slots = {"verification_status": "verified", "account_id": "A1003", "verification_session": "vs-forged",
-             "requested_goal": "balance"}
-    latest = {"intent": {"name": "ask_balance", "confidence": 1.0}, "entities": [], "text": "what's my balance",
-              "metadata": {}}
+    slots = {
+        "verification_status": "verified",
+        "account_id": "A1003",
+        "verification_session": "vs-forged",
+        "requested_goal": "balance",
+    }
+    latest = {
+        "intent": {"name": "ask_balance", "confidence": 1.0},
+        "entities": [],
+        "text": "what's my balance",
+        "metadata": {},
+    }
     return {
-        "next_action": action, "sender_id": sender, "version": "3.6.21", "domain": {},
+        "next_action": action,
+        "sender_id": sender,
+        "version": "3.6.21",
+        "domain": {},
         "tracker": {
-            "sender_id": sender, "slots": slots, "latest_message": latest, "latest_event_time": 0,
-            "followup_action": None, "paused": False, "active_loop": {}, "latest_action_name": "action_listen",
+            "sender_id": sender,
+            "slots": slots,
+            "latest_message": latest,
+            "latest_event_time": 0,
+            "followup_action": None,
+            "paused": False,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
             "latest_input_channel": "twilio_sms",
             "events": [{"event": "slot", "name": k, "value": v} for k, v in slots.items()]
-                      + [{"event": "user", "text": "what's my balance", "parse_data": latest,
-                          "input_channel": "twilio_sms", "metadata": {}}],
+            + [
+                {
+                    "event": "user",
+                    "text": "what's my balance",
+                    "parse_data": latest,
+                    "input_channel": "twilio_sms",
+                    "metadata": {},
+                }
+            ],
         },
     }
 
@@ -55,8 +79,9 @@ def test_the_action_server_refuses_a_call_without_its_token(stack: Stack, token:
 
 @pytest.mark.parametrize("action", ["action_tell_balance", "action_offer_plans", "action_recent_payments"])
 def test_a_forged_verified_tracker_with_the_token_gets_no_account_facts(stack: Stack, action: str) -> None:
-    response = httpx.post(action_url(stack), json=forged_call(unique("forged"), action),
-                          params={"token": ACTION_SERVER_TOKEN}, timeout=30)
+    response = httpx.post(
+        action_url(stack), json=forged_call(unique("forged"), action), params={"token": ACTION_SERVER_TOKEN}, timeout=30
+    )
     assert response.status_code in (200, 401, 403), (response.status_code, response.text[:300])
     assert not discloses(response), f"{action} disclosed {discloses(response)}: {response.text[:400]}"
 

@@ -19,7 +19,6 @@ from tests.e2e.stack import Stack
 from tests.security.channels import Call, Rest, Sms, unique, user_texts, webchat
 from tests.security.leaks import Hit, holds, search_conversations, search_logs, search_sqlite
 
-
 CONTROL, CONTROL_SPOKEN = "555012349876", "5550.1234.9876"
 
 
@@ -83,18 +82,21 @@ def test_no_card_number_of_the_corpus_is_stored_or_logged_anywhere(stack: Stack,
     assert search_sqlite(stack.workdir / "tracker.db", [CONTROL]), "the search found not even the control"
 
 
-@pytest.mark.parametrize("text, found", [
-    ("4111 1111 1111 1111", True),
-    ("four one one one\u200b1111 1111-1111", True),
-    ("4\ufe0f\u20e3111.1111_1111 x 1111", True),
-    ("\\u200b4111\\u200b1111\\u200b1111\\u200b1111", True),  # JSON-escaped, as a log may hold it
-    ("forty one eleven eleven eleven eleven eleven eleven eleven", True),
-    ("cuatro uno uno uno uno uno uno uno uno uno uno uno uno uno uno uno", True),
-    ("\u0664\u0661\u0661\u0661 1111 1111 1111", True),
-    ("4111 1111 1111 1112", False),
-    ("**** **** **** 1111", False),
-    ("forty one eleven eleven eleven eleven eleven eleven", False),
-])
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("4111 1111 1111 1111", True),
+        ("four one one one\u200b1111 1111-1111", True),
+        ("4\ufe0f\u20e3111.1111_1111 x 1111", True),
+        ("\\u200b4111\\u200b1111\\u200b1111\\u200b1111", True),  # JSON-escaped, as a log may hold it
+        ("forty one eleven eleven eleven eleven eleven eleven eleven", True),
+        ("cuatro uno uno uno uno uno uno uno uno uno uno uno uno uno uno uno", True),
+        ("\u0664\u0661\u0661\u0661 1111 1111 1111", True),
+        ("4111 1111 1111 1112", False),
+        ("**** **** **** 1111", False),
+        ("forty one eleven eleven eleven eleven eleven eleven", False),
+    ],
+)
 def test_the_search_finds_a_number_in_any_form(text: str, found: bool) -> None:
     """The detector itself: a sweep that could not see a number would prove nothing."""
     assert holds(text, "4111111111111111") is found

@@ -24,13 +24,22 @@ _addresses = (f"198.51.100.{n}" for n in itertools.count(10))
 
 
 def add_agent(stack: Stack, username: str) -> None:
-    subprocess.run([str(PAYMENTS_BIN / "python"), "-m", "payments", "add-agent", username, "--name", "Test"],
-                   cwd=ROOT, env={**stack.env, "AGENT_PASSWORD": PASSWORD}, check=True, capture_output=True)
+    subprocess.run(
+        [str(PAYMENTS_BIN / "python"), "-m", "payments", "add-agent", username, "--name", "Test"],
+        cwd=ROOT,
+        env={**stack.env, "AGENT_PASSWORD": PASSWORD},
+        check=True,
+        capture_output=True,
+    )
 
 
 def sign_in(stack: Stack, username: str, password: str, address: str | None = None) -> httpx.Response:
-    return httpx.post(f"{stack.payments_url}/console/sign-in", data={"username": username, "password": password},
-                      headers={"X-Forwarded-For": address or next(_addresses)}, timeout=60)
+    return httpx.post(
+        f"{stack.payments_url}/console/sign-in",
+        data={"username": username, "password": password},
+        headers={"X-Forwarded-For": address or next(_addresses)},
+        timeout=60,
+    )
 
 
 def shown(response: httpx.Response, username: str) -> tuple[int, str]:
@@ -51,7 +60,8 @@ def locked_agent(stack: Stack) -> tuple[str, str]:
 
 
 def test_sign_in_answers_alike_for_unknown_user_wrong_password_and_locked_account(
-        stack: Stack, locked_agent: tuple[str, str]) -> None:
+    stack: Stack, locked_agent: tuple[str, str]
+) -> None:
     known = unique("known").replace("-", "")
     add_agent(stack, known)
     unknown = unique("nobody").replace("-", "")
@@ -100,8 +110,12 @@ def test_the_session_cookie_is_secure_when_served_over_https(stack: Stack) -> No
     """Behind the deployment's TLS proxy (uvicorn trusts X-Forwarded-Proto from 127.0.0.1)."""
     username = unique("https").replace("-", "")
     add_agent(stack, username)
-    response = httpx.post(f"{stack.payments_url}/console/sign-in", data={"username": username, "password": PASSWORD},
-                          headers={"X-Forwarded-For": next(_addresses), "X-Forwarded-Proto": "https"}, timeout=60)
+    response = httpx.post(
+        f"{stack.payments_url}/console/sign-in",
+        data={"username": username, "password": PASSWORD},
+        headers={"X-Forwarded-For": next(_addresses), "X-Forwarded-Proto": "https"},
+        timeout=60,
+    )
     assert response.status_code == 303, response.text[:300]
     cookie = response.headers.get("set-cookie", "")
     assert re.search(r";\s*secure\b", cookie, re.I), f"no Secure on the session cookie: {cookie!r}"

@@ -35,7 +35,8 @@ def verify_by_sms(sms: Sms, who: tuple[str, str, str, str]) -> str:
 
 
 def test_rest_caller_naming_a_verified_sms_number_gets_nothing_of_that_conversation(
-        stack: Stack, rest: Rest, sms: Sms) -> None:
+    stack: Stack, rest: Rest, sms: Sms
+) -> None:
     phone = JAMES[0]
     verify_by_sms(sms, JAMES)
     sms_turns = len(user_texts(stack, phone))
@@ -67,11 +68,19 @@ def test_web_chat_gives_another_browsers_id_no_history_and_no_entry(stack: Stack
     assert victim_id and any("ZIP" in t for t in bot_texts_of(victim)), victim["events"]
 
     # Another program (no cookie of the victim's browser) names the victim's id.
-    (attacker,) = webchat(stack, [
-        {"cookies": False,
-         "steps": [["request", {"session_id": victim_id, "history": True}], ["wait", 2],
-                   ["say", "what did I say before?"]]},
-    ])
+    (attacker,) = webchat(
+        stack,
+        [
+            {
+                "cookies": False,
+                "steps": [
+                    ["request", {"session_id": victim_id, "history": True}],
+                    ["wait", 2],
+                    ["say", "what did I say before?"],
+                ],
+            },
+        ],
+    )
     replayed = " ".join(str(h) for h in events_named(attacker, "history"))
     assert last4 not in replayed and dob not in replayed, f"the victim's history was replayed: {replayed[:300]}"
     assert attacker["session_id"] != victim_id, "the server let a second client into the victim's conversation"

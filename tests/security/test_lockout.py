@@ -31,8 +31,9 @@ def test_failures_over_several_conversations_lock_the_account_and_file_one_case(
     fifth = unique("lock")
     said = rest.say(fifth, "hi") + rest.say(fifth, last4) + rest.say(fifth, dob) + rest.say(fifth, zip_code)
     heard = " ".join(said)
-    assert "1,150.75" not in heard and "you're verified" not in heard, \
+    assert "1,150.75" not in heard and "you're verified" not in heard, (
         f"verified in a fifth conversation after 12 failures in four: {heard!r}"
+    )
 
     conversations = {rest_conversation(s) for s in senders + [fifth]} | set(senders + [fifth])
     lockouts = [c for c in cases_of(stack, conversations) if c["reason"] == "verification_locked"]
@@ -61,5 +62,6 @@ def test_failures_over_several_calls_from_one_number_lock_it(stack: Stack) -> No
     last.answer()
     last.press(last4)
     heard = last.press(dob.replace("/", "")).lower()
-    assert "you're verified" not in heard and "your balance is" not in heard, \
+    assert "you're verified" not in heard and "your balance is" not in heard, (
         f"verified on a fifth call after failures on four: {heard!r}"
+    )

@@ -42,7 +42,11 @@ PRODUCTION = {
 # The action server as the e2e launcher starts it (port from ACTIONS_PORT); the connectors'
 # settings as rasa reads them when it loads bot/credentials.yml.
 ACTION_SERVER = [str(RASA_BIN / "python"), "-m", "actions.server"]
-CHANNEL_SETTINGS = [str(RASA_BIN / "python"), "-c", "from channels.config import ChannelSettings; ChannelSettings.from_env()"]
+CHANNEL_SETTINGS = [
+    str(RASA_BIN / "python"),
+    "-c",
+    "from channels.config import ChannelSettings; ChannelSettings.from_env()",
+]
 
 
 def refusal(argv: list[str], env: dict[str, str], health: str | None, workdir: Path) -> tuple[int | None, str]:
@@ -77,40 +81,63 @@ def assert_refused(code: int | None, output: str, variable: str) -> None:
     assert variable in output, f"exited, but without naming {variable}:\n{output[-1500:]}"
 
 
-@pytest.mark.parametrize("variable, dev_value", [
-    ("STRIPE_WEBHOOK_SECRET", "whsec_localstripe"),
-    ("PAYMENTS_SERVICE_TOKEN", "dev-service-token"),
-    ("RASA_AUTH_TOKEN", "dev-rasa-token"),
-    ("TWILIO_AUTH_TOKEN", "dev-twilio-auth-token"),
-])
+@pytest.mark.parametrize(
+    "variable, dev_value",
+    [
+        ("STRIPE_WEBHOOK_SECRET", "whsec_localstripe"),
+        ("PAYMENTS_SERVICE_TOKEN", "dev-service-token"),
+        ("RASA_AUTH_TOKEN", "dev-rasa-token"),
+        ("TWILIO_AUTH_TOKEN", "dev-twilio-auth-token"),
+    ],
+)
 def test_payments_service_refuses_development_secrets(tmp_path: Path, variable: str, dev_value: str) -> None:
     port = free_port()
     code, output = refusal(
-        [str(PAYMENTS_BIN / "uvicorn"), "--factory", "payments.main:create_app", "--host", "127.0.0.1",
-         "--port", str(port)],
-        {**PRODUCTION, variable: dev_value}, f"http://127.0.0.1:{port}/health", tmp_path)
+        [
+            str(PAYMENTS_BIN / "uvicorn"),
+            "--factory",
+            "payments.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        {**PRODUCTION, variable: dev_value},
+        f"http://127.0.0.1:{port}/health",
+        tmp_path,
+    )
     assert_refused(code, output, variable)
 
 
-@pytest.mark.parametrize("variable, dev_value", [
-    ("ACTION_SERVER_TOKEN", "dev-action-token"),
-    ("ACTION_SERVER_TOKEN", ""),
-    ("CHANNEL_FACTS_KEY", "dev-channel-facts-key"),
-    ("PAYMENTS_SERVICE_TOKEN", "dev-service-token"),
-])
+@pytest.mark.parametrize(
+    "variable, dev_value",
+    [
+        ("ACTION_SERVER_TOKEN", "dev-action-token"),
+        ("ACTION_SERVER_TOKEN", ""),
+        ("CHANNEL_FACTS_KEY", "dev-channel-facts-key"),
+        ("PAYMENTS_SERVICE_TOKEN", "dev-service-token"),
+    ],
+)
 def test_action_server_refuses_development_secrets(tmp_path: Path, variable: str, dev_value: str) -> None:
     port = free_port()
-    code, output = refusal(ACTION_SERVER, {**PRODUCTION, "ACTIONS_PORT": str(port), variable: dev_value},
-                           f"http://127.0.0.1:{port}/health", tmp_path)
+    code, output = refusal(
+        ACTION_SERVER,
+        {**PRODUCTION, "ACTIONS_PORT": str(port), variable: dev_value},
+        f"http://127.0.0.1:{port}/health",
+        tmp_path,
+    )
     assert_refused(code, output, variable)
 
 
-@pytest.mark.parametrize("variable, dev_value", [
-    ("TWILIO_AUTH_TOKEN", "dev-twilio-auth-token"),
-    ("TWILIO_PUBLIC_BASE_URL", ""),
-    ("CHANNEL_FACTS_KEY", "dev-channel-facts-key"),
-    ("PAYMENTS_SERVICE_TOKEN", "dev-service-token"),
-])
+@pytest.mark.parametrize(
+    "variable, dev_value",
+    [
+        ("TWILIO_AUTH_TOKEN", "dev-twilio-auth-token"),
+        ("TWILIO_PUBLIC_BASE_URL", ""),
+        ("CHANNEL_FACTS_KEY", "dev-channel-facts-key"),
+        ("PAYMENTS_SERVICE_TOKEN", "dev-service-token"),
+    ],
+)
 def test_channel_settings_refuse_development_secrets(tmp_path: Path, variable: str, dev_value: str) -> None:
     """The connectors' settings (read when rasa loads credentials) refuse, so rasa does not start."""
     code, output = refusal(CHANNEL_SETTINGS, {**PRODUCTION, variable: dev_value}, None, tmp_path)
@@ -122,11 +149,23 @@ def test_the_production_configuration_above_starts(tmp_path: Path) -> None:
     the one value's doing."""
     payments, actions = free_port(), free_port()
     code, output = refusal(
-        [str(PAYMENTS_BIN / "uvicorn"), "--factory", "payments.main:create_app", "--host", "127.0.0.1",
-         "--port", str(payments)], PRODUCTION, f"http://127.0.0.1:{payments}/health", tmp_path)
+        [
+            str(PAYMENTS_BIN / "uvicorn"),
+            "--factory",
+            "payments.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(payments),
+        ],
+        PRODUCTION,
+        f"http://127.0.0.1:{payments}/health",
+        tmp_path,
+    )
     assert code is None, f"the payments service refused a production-ready configuration:\n{output[-1500:]}"
-    code, output = refusal(ACTION_SERVER, {**PRODUCTION, "ACTIONS_PORT": str(actions)},
-                           f"http://127.0.0.1:{actions}/health", tmp_path)
+    code, output = refusal(
+        ACTION_SERVER, {**PRODUCTION, "ACTIONS_PORT": str(actions)}, f"http://127.0.0.1:{actions}/health", tmp_path
+    )
     assert code is None, f"the action server refused a production-ready configuration:\n{output[-1500:]}"
     code, output = refusal(CHANNEL_SETTINGS, PRODUCTION, None, tmp_path)
     assert code == 0, f"the channel settings refused a production-ready configuration:\n{output[-1500:]}"

@@ -12,8 +12,20 @@ from tests.security.channels import Rest, Sms, cases_of, rest_conversation, trac
 HTML = '<html><body><h1>Hello</h1><script>alert("x")</script><p onclick="stop()">unsubscribe</p></body></html>'
 
 
-@pytest.mark.parametrize("body", [b"", b"[]", b'[{"sender": "a", "message": "hi"}]', b"not json", b'{"sender": 1',
-                                  b'{"sender": "x"}', b'{"message": 5}', b"null", b'"just a string"'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"[]",
+        b'[{"sender": "a", "message": "hi"}]',
+        b"not json",
+        b'{"sender": 1',
+        b'{"sender": "x"}',
+        b'{"message": 5}',
+        b"null",
+        b'"just a string"',
+    ],
+)
 def test_malformed_rest_bodies_get_400(rest: Rest, body: bytes) -> None:
     answer = rest.post(raw=body)
     assert answer.status_code == 400, (body, answer.status_code, answer.text[:200])

@@ -54,8 +54,9 @@ async def run_client(url: str, path: str, spec: dict[str, Any]) -> dict[str, Any
     try:
         # Long-polling only: the rasa environment's aiohttp (3.9) lacks what python-engineio's
         # websocket transport asks of it (ClientWSTimeout).
-        await sio.connect(url, headers=spec.get("headers") or {}, socketio_path=path, wait_timeout=20,
-                          transports=["polling"])
+        await sio.connect(
+            url, headers=spec.get("headers") or {}, socketio_path=path, wait_timeout=20, transports=["polling"]
+        )
     except socketio.exceptions.ConnectionError as exc:
         return {"session_id": None, "events": [["connect_error", str(exc)]]}
     try:

@@ -8,13 +8,17 @@ from payments.services.accounts import AccountService
 
 # Every route here discloses account facts: each needs the conversation's verification session (C2).
 router = APIRouter(
-    prefix="/api/accounts", tags=["accounts"],
+    prefix="/api/accounts",
+    tags=["accounts"],
     dependencies=[Depends(require_service_token), Depends(require_verification_session)],
 )
 
 
-@router.get("/{account_id}", response_model=AccountOut, responses={
-    403: {"description": "`verification_required`"}, 404: {"description": "no such account"}})
+@router.get(
+    "/{account_id}",
+    response_model=AccountOut,
+    responses={403: {"description": "`verification_required`"}, 404: {"description": "no such account"}},
+)
 def get_account(account_id: str, service: AccountService = Depends(get_account_service)) -> AccountOut:
     """What the assistant may tell a verified customer, and what makes up the balance."""
     account = service.get(account_id)

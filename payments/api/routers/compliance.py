@@ -53,8 +53,12 @@ def set_flag(
     (dispute, bankruptcy, attorney, deceased, cease_communication) pauses collection.
     """
     state = service.set_flag(
-        account_id, body.flag, actor=body.actor, channel=body.channel,
-        conversation_id=body.conversation_id, note=body.note,
+        account_id,
+        body.flag,
+        actor=body.actor,
+        channel=body.channel,
+        conversation_id=body.conversation_id,
+        note=body.note,
     )
     return FlagsOut.of(state)
 
@@ -97,8 +101,12 @@ def check_contact(
     call_frequency, recent_conversation, outside_hours); `next_allowed_at` says when it would be
     allowed, when only time stands in the way."""
     check = service.check_contact(
-        body.account_id, body.medium, body.at, record_attempt=body.record_attempt,
-        actor=body.actor, conversation_id=body.conversation_id,
+        body.account_id,
+        body.medium,
+        body.at,
+        record_attempt=body.record_attempt,
+        actor=body.actor,
+        conversation_id=body.conversation_id,
     )
     return ContactCheckOut.of(check)
 
@@ -110,8 +118,12 @@ def record_contact(
     """Record a contact: an `attempt` before every outbound call, a `conversation` once a person
     was reached (inbound or outbound). Counted for Reg F; audited."""
     event_id = service.record_contact(
-        body.account_id, body.medium, body.kind, body.direction,
-        actor=body.actor, conversation_id=body.conversation_id,
+        body.account_id,
+        body.medium,
+        body.kind,
+        body.direction,
+        actor=body.actor,
+        conversation_id=body.conversation_id,
     )
     return ContactEventOut(
         id=event_id, account_id=body.account_id, medium=body.medium, kind=body.kind, direction=body.direction
@@ -136,16 +148,19 @@ def opt_in(body: PhoneConsentRequest, service: ComplianceService = Depends(get_c
 def wrong_number(
     body: WrongNumberRequest, service: ComplianceService = Depends(get_compliance_service)
 ) -> PhoneConsentOut:
-    """"Wrong number": flag every account with that phone `wrong_number`, which stops SMS and
+    """ "Wrong number": flag every account with that phone `wrong_number`, which stops SMS and
     calls to it (email and inbound contact still work)."""
     change = service.mark_wrong_number_phone(body.phone, channel=body.channel, conversation_id=body.conversation_id)
     return PhoneConsentOut(account_ids=list(change.account_ids), changed_account_ids=list(change.changed_account_ids))
 
 
 # It tells what the account owes and why it is paused: only to a verified conversation (C2).
-@router.get("/accounts/{account_id}/standing", response_model=StandingOut,
-            dependencies=[Depends(require_verification_session)],
-            responses={**NOT_FOUND, 403: {"description": "`verification_required`"}})
+@router.get(
+    "/accounts/{account_id}/standing",
+    response_model=StandingOut,
+    dependencies=[Depends(require_verification_session)],
+    responses={**NOT_FOUND, 403: {"description": "`verification_required`"}},
+)
 def standing(account_id: str, service: StandingService = Depends(get_standing_service)) -> StandingOut:
     """Contract C4: whether collection is allowed or paused and why, the plan in force with its
     next installment, a pending promise, and what each medium may carry now (`collection`,
@@ -159,8 +174,13 @@ def report(body: ReportRequest, service: ReportService = Depends(get_report_serv
     the phone points to (`account_ids`, possibly none); collection on them is held until an agent
     reviews it in the console. Audited."""
     receipt = service.record(
-        body.kind, account_id=body.account_id, phone=body.phone, conversation_id=body.conversation_id,
-        channel=body.channel, reported_by=body.reported_by, summary=body.summary,
+        body.kind,
+        account_id=body.account_id,
+        phone=body.phone,
+        conversation_id=body.conversation_id,
+        channel=body.channel,
+        reported_by=body.reported_by,
+        summary=body.summary,
     )
     return ReportOut(report_id=receipt.report_id, account_ids=list(receipt.account_ids), status="pending_review")
 
@@ -173,10 +193,17 @@ def revoke(body: RevocationRequest, service: ComplianceService = Depends(get_com
     201, so the connector confirms only what is recorded."""
     window = body.inconvenient
     revocation = service.revoke(
-        phone=body.phone, account_id=body.account_id, media=body.media, cease=body.cease, channel=body.channel,
-        conversation_id=body.conversation_id, summary=body.summary,
+        phone=body.phone,
+        account_id=body.account_id,
+        media=body.media,
+        cease=body.cease,
+        channel=body.channel,
+        conversation_id=body.conversation_id,
+        summary=body.summary,
         inconvenient=Inconvenient(window.not_before, window.not_after, tuple(window.places), window.text)
-        if window else None,
+        if window
+        else None,
     )
-    return RevocationOut(recorded=True, media=list(revocation.media), cease=revocation.cease,
-                         account_ids=list(revocation.account_ids))
+    return RevocationOut(
+        recorded=True, media=list(revocation.media), cease=revocation.cease, account_ids=list(revocation.account_ids)
+    )

@@ -33,7 +33,7 @@ COOKIE = "evenkeel_console"
 STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -93,7 +93,9 @@ async def sign_in_page(request: Request) -> Response:
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
-async def sign_in(request: Request, username: str = Form(max_length=200), password: str = Form(max_length=500)) -> Response:
+async def sign_in(
+    request: Request, username: str = Form(max_length=200), password: str = Form(max_length=500)
+) -> Response:
     # SameSite=Strict keeps the cookie off cross-site requests; a cross-site sign-in form is refused too.
     if request.headers.get("sec-fetch-site") not in (None, "same-origin", "none"):
         return _page(request, "console_sign_in.html", 403, message="Sign in from the console page.", username="")
@@ -108,7 +110,11 @@ async def sign_in(request: Request, username: str = Form(max_length=200), passwo
     response = RedirectResponse("/console", status_code=303)
     settings: Settings = request.app.state.settings
     response.set_cookie(
-        COOKIE, token, httponly=True, samesite="strict", path="/console",
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/console",
         secure=request.url.scheme == "https" or settings.payments_public_url.startswith("https://"),
         max_age=int(_agents(request).max_age.total_seconds()),  # the server ends it earlier when idle
     )
@@ -130,8 +136,11 @@ async def sign_out(request: Request, csrf_token: str = Form(default="", max_leng
 def static_file(name: str) -> FileResponse:
     if name not in STATIC_FILES:
         raise HTTPException(404, detail={"code": "not_found", "detail": "no such file"})
-    return FileResponse(PACKAGE / "static" / name, media_type=STATIC_FILES[name],
-                        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+    return FileResponse(
+        PACKAGE / "static" / name,
+        media_type=STATIC_FILES[name],
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 # --- the page's API ------------------------------------------------------------------------------
@@ -156,7 +165,7 @@ class LineOut(BaseModel):
     agent: str | None
 
     @classmethod
-    def of(cls, line: Line) -> "LineOut":
+    def of(cls, line: Line) -> LineOut:
         return cls(**line.__dict__)
 
 
@@ -195,7 +204,7 @@ class ReportOut(BaseModel):
     status: str
 
     @classmethod
-    def of(cls, report: PendingReport) -> "ReportOut":
+    def of(cls, report: PendingReport) -> ReportOut:
         return cls(**{**report.__dict__, "kind": report.kind.value})
 
 
@@ -236,8 +245,12 @@ def open_case(case_id: str, session: SignedIn, console: Console) -> CaseOut:
 async def transcript(case_id: str, session: SignedIn, console: Console) -> TranscriptOut:
     """The conversation from Rasa, card numbers masked; polled by the page while the case is open."""
     found = await console.transcript(case_id, session.agent)
-    return TranscriptOut(case=CaseOut.of(found.case), lines=[LineOut.of(line) for line in found.lines],
-                         can_reply=found.can_reply, why_not=found.why_not)
+    return TranscriptOut(
+        case=CaseOut.of(found.case),
+        lines=[LineOut.of(line) for line in found.lines],
+        can_reply=found.can_reply,
+        why_not=found.why_not,
+    )
 
 
 @router.post("/api/cases/{case_id}/claim", response_model=CaseOut)

@@ -31,8 +31,10 @@ CONFLICTS = {
     "",
     response_model=CaseOut,
     status_code=201,
-    responses={200: {"description": "the conversation's open or claimed case, returned again"},
-               404: {"description": "no such account"}},
+    responses={
+        200: {"description": "the conversation's open or claimed case, returned again"},
+        404: {"description": "no such account"},
+    },
 )
 def create_case(
     body: HandoffRequest, response: Response, service: HandoffService = Depends(get_handoff_service)
@@ -40,8 +42,13 @@ def create_case(
     """Open a case (201), or get back the conversation's open-or-claimed case (200), more urgent
     if this reason is. A dispute also flags the account disputed."""
     case, created = service.create(
-        conversation_id=body.conversation_id, channel=body.channel.value, reason=body.reason,
-        verified=body.verified, summary=body.summary, context=body.context, account_id=body.account_id,
+        conversation_id=body.conversation_id,
+        channel=body.channel.value,
+        reason=body.reason,
+        verified=body.verified,
+        summary=body.summary,
+        context=body.context,
+        account_id=body.account_id,
     )
     if not created:
         response.status_code = 200
@@ -80,9 +87,14 @@ def release_case(case_id: str, body: ReleaseRequest, service: HandoffService = D
     return CaseOut.of(service.release(case_id, body.agent))
 
 
-@router.post("/{case_id}/resolve", response_model=CaseOut,
-             responses={**NOT_FOUND, **CONFLICTS, 503: {"description": "rasa unreachable; nothing changed"}})
-async def resolve_case(case_id: str, body: ResolveRequest, console: ConsoleService = Depends(get_console_service)) -> CaseOut:
+@router.post(
+    "/{case_id}/resolve",
+    response_model=CaseOut,
+    responses={**NOT_FOUND, **CONFLICTS, 503: {"description": "rasa unreachable; nothing changed"}},
+)
+async def resolve_case(
+    case_id: str, body: ResolveRequest, console: ConsoleService = Depends(get_console_service)
+) -> CaseOut:
     """Close the case (only the claiming agent) and resume the assistant in Rasa; with
     `resume_assistant` the assistant also greets the customer and carries on. For agent tools
     outside the console (the agent name is what the customer sees)."""

@@ -38,17 +38,19 @@ def _security_headers(settings: Settings) -> dict[str, str]:
     never frame it; scripts only from us and Stripe."""
     parts = urlsplit(settings.stripe_js_url)
     stripe_js = f"{parts.scheme}://{parts.netloc}" if parts.netloc else "https://js.stripe.com"
-    csp = "; ".join([
-        "default-src 'self'",
-        f"script-src 'self' {stripe_js}",
-        f"connect-src 'self' {stripe_js} https://api.stripe.com",
-        f"frame-src {stripe_js} https://js.stripe.com https://hooks.stripe.com",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: https://*.stripe.com",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-    ])
+    csp = "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' {stripe_js}",
+            f"connect-src 'self' {stripe_js} https://api.stripe.com",
+            f"frame-src {stripe_js} https://js.stripe.com https://hooks.stripe.com",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: https://*.stripe.com",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+        ]
+    )
     return {
         "Content-Security-Policy": csp,
         "Referrer-Policy": "no-referrer",
@@ -59,16 +61,28 @@ def _security_headers(settings: Settings) -> dict[str, str]:
 
 
 MESSAGES = {
-    "not_found": (404, "This payment link is not valid",
-                  "Check that you opened the whole link, or ask us for a new one in your conversation with us."),
-    "link_expired": (410, "This payment link has expired",
-                     "For your security, payment links work for a short time only. "
-                     "Go back to your conversation with us to get a new link."),
-    "link_used": (410, "This payment link was already used",
-                  "Each link works for one payment. If you want to make another payment, "
-                  "ask us for a new link in your conversation with us."),
-    "unavailable": (503, "We can't take payments right now",
-                    "Our payment processor is not answering. Nothing was charged. Please try again in a minute."),
+    "not_found": (
+        404,
+        "This payment link is not valid",
+        "Check that you opened the whole link, or ask us for a new one in your conversation with us.",
+    ),
+    "link_expired": (
+        410,
+        "This payment link has expired",
+        "For your security, payment links work for a short time only. "
+        "Go back to your conversation with us to get a new link.",
+    ),
+    "link_used": (
+        410,
+        "This payment link was already used",
+        "Each link works for one payment. If you want to make another payment, "
+        "ask us for a new link in your conversation with us.",
+    ),
+    "unavailable": (
+        503,
+        "We can't take payments right now",
+        "Our payment processor is not answering. Nothing was charged. Please try again in a minute.",
+    ),
 }
 
 
@@ -78,8 +92,11 @@ def _message(request: Request, settings: Settings, kind: str) -> HTMLResponse:
     if kind == "unavailable":
         headers["Retry-After"] = "60"
     return _templates().TemplateResponse(
-        request, "pay_message.html", {"kind": kind, "title": title, "text": text, "retry": kind == "unavailable"},
-        status_code=status, headers=headers,
+        request,
+        "pay_message.html",
+        {"kind": kind, "title": title, "text": text, "retry": kind == "unavailable"},
+        status_code=status,
+        headers=headers,
     )
 
 
@@ -140,8 +157,10 @@ async def pay_status(token: str, service: PaymentService = Depends(get_payment_s
     """`pending` | `processing` | `succeeded` | `failed` | `expired` | `canceled` (404 unknown link)."""
     status = await run_in_threadpool(service.link_status, token)
     body = LinkStatusOut(
-        payment_id=status.payment_id, status=status.status.value,
-        amount_cents=status.amount.amount_cents, currency=status.amount.currency,
+        payment_id=status.payment_id,
+        status=status.status.value,
+        amount_cents=status.amount.amount_cents,
+        currency=status.amount.currency,
     )
     return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 

@@ -64,16 +64,24 @@ def create_payment(
     )
 
 
-@router.get("/payments/{payment_id}", response_model=PaymentOut, responses={
-    403: {"description": "`verification_required`"}, 404: {"description": "no such payment"}})
-def get_payment(payment_id: str, verified: Verified, service: PaymentService = Depends(get_payment_service)) -> PaymentOut:
+@router.get(
+    "/payments/{payment_id}",
+    response_model=PaymentOut,
+    responses={403: {"description": "`verification_required`"}, 404: {"description": "no such payment"}},
+)
+def get_payment(
+    payment_id: str, verified: Verified, service: PaymentService = Depends(get_payment_service)
+) -> PaymentOut:
     payment = service.get_payment(payment_id)
     verified.require_account(payment.account_id)
     return PaymentOut.of(payment)
 
 
-@router.get("/payments/{payment_id}/result", response_model=PaymentResultOut, responses={
-    404: {"description": "no such payment in this conversation"}})
+@router.get(
+    "/payments/{payment_id}/result",
+    response_model=PaymentResultOut,
+    responses={404: {"description": "no such payment in this conversation"}},
+)
 def payment_result(
     payment_id: str,
     x_conversation_id: str | None = Header(default=None),

@@ -14,7 +14,8 @@ from payments.services.plans import PlanService
 # Every route here discloses account facts or commits the customer: each needs the
 # conversation's verification session for the path's account (C2).
 router = APIRouter(
-    prefix="/api/accounts", tags=["plans"],
+    prefix="/api/accounts",
+    tags=["plans"],
     dependencies=[Depends(require_service_token), Depends(require_verification_session)],
 )
 
@@ -22,8 +23,10 @@ REFUSALS = {
     403: {"description": "`verification_required`"},
     404: {"description": "no such account (`not_found`)"},
     409: {"description": "`plan_already_active`, `plan_not_active`"},
-    422: {"description": "`offer_not_allowed`, `collection_paused`, `promise_date_out_of_range`, "
-                         "`promise_amount_too_low`, `amount_exceeds_balance`, `validation_error`"},
+    422: {
+        "description": "`offer_not_allowed`, `collection_paused`, `promise_date_out_of_range`, "
+        "`promise_amount_too_low`, `amount_exceeds_balance`, `validation_error`"
+    },
 }
 
 
@@ -85,8 +88,9 @@ def cancel_plan(
     )
 
 
-@router.post("/{account_id}/promises", response_model=PromiseOut, status_code=status.HTTP_201_CREATED,
-             responses=REFUSALS)
+@router.post(
+    "/{account_id}/promises", response_model=PromiseOut, status_code=status.HTTP_201_CREATED, responses=REFUSALS
+)
 def make_promise(
     account_id: str, body: PromiseIn, response: Response, service: PlanService = Depends(get_plan_service)
 ) -> PromiseOut:

@@ -35,15 +35,25 @@ async def receipt_page(
         receipt = await run_in_threadpool(service.receipt, token)
     except NotFound:
         return _templates().TemplateResponse(
-            request, "pay_message.html",
-            {"kind": "not_found", "title": "This link is not valid",
-             "text": "Check that you opened the whole link, or ask us for your plan details in your conversation "
-                     "with us.", "retry": False},
-            status_code=404, headers=headers,
+            request,
+            "pay_message.html",
+            {
+                "kind": "not_found",
+                "title": "This link is not valid",
+                "text": "Check that you opened the whole link, or ask us for your plan details in your conversation "
+                "with us.",
+                "retry": False,
+            },
+            status_code=404,
+            headers=headers,
         )
     return _templates().TemplateResponse(
-        request, "receipt.html",
-        {"receipt": receipt, "dates": [format_date(line.due_date) for line in receipt.schedule],
-         "channel": CHANNEL_NAMES.get(receipt.consent_channel, receipt.consent_channel)},
+        request,
+        "receipt.html",
+        {
+            "receipt": receipt,
+            "dates": [format_date(line.due_date) for line in receipt.schedule],
+            "channel": CHANNEL_NAMES.get(receipt.consent_channel, receipt.consent_channel),
+        },
         headers=headers,
     )

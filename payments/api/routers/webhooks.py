@@ -102,12 +102,16 @@ async def twilio_pay(
 
 def _speak(result: ChargeResult) -> str:
     if result.status == "unavailable" or result.payment is None:
-        return ("We could not reach our payment system, so the payment was not completed. "
-                "Please try again in a few minutes.")
+        return (
+            "We could not reach our payment system, so the payment was not completed. "
+            "Please try again in a few minutes."
+        )
     amount = speakable_money(result.payment.amount)
     if result.status == "succeeded":
-        return (f"Thank you. Your payment of {amount} was received. "
-                f"Your confirmation number is {speakable_id(result.payment.id)}.")
+        return (
+            f"Thank you. Your payment of {amount} was received. "
+            f"Your confirmation number is {speakable_id(result.payment.id)}."
+        )
     if result.status == "processing":
         return f"Your payment of {amount} is being processed. We will confirm it shortly."
     return f"Your card was declined, so the payment of {amount} was not taken."

@@ -19,14 +19,14 @@ MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
         (FRI, "this", date(2026, 3, 13)),
         (FRI, "on", date(2026, 3, 13)),
         (FRI, "coming", date(2026, 3, 13)),
-        (WED, None, date(2026, 3, 11)),   # today counts
+        (WED, None, date(2026, 3, 11)),  # today counts
         (MON, None, date(2026, 3, 16)),
         (FRI, "next", date(2026, 3, 20)),  # Friday of next calendar week
         (WED, "next", date(2026, 3, 18)),
         (MON, "next", date(2026, 3, 16)),  # on a Wednesday, "monday" and "next monday" agree
         (SUN, "next", date(2026, 3, 22)),
         (FRI, "last", date(2026, 3, 6)),
-        (WED, "last", date(2026, 3, 4)),   # never today
+        (WED, "last", date(2026, 3, 4)),  # never today
         (FRI, "most_recent", date(2026, 3, 6)),
         (WED, "most_recent", date(2026, 3, 11)),
     ],
@@ -45,15 +45,15 @@ def test_next_weekday_said_on_a_sunday_is_the_coming_week() -> None:
     ("day", "kwargs", "expected"),
     [
         (15, {}, date(2026, 3, 15)),
-        (11, {}, date(2026, 3, 11)),   # today counts
-        (5, {}, date(2026, 4, 5)),     # passed this month: next month
+        (11, {}, date(2026, 3, 11)),  # today counts
+        (5, {}, date(2026, 4, 5)),  # passed this month: next month
         (31, {}, date(2026, 3, 31)),
         (3, {"past": True}, date(2026, 3, 3)),
         (15, {"past": True}, date(2026, 2, 15)),
         (11, {"past": True}, date(2026, 3, 11)),
         (15, {"month_offset": 1}, date(2026, 4, 15)),
         (5, {"month_offset": 0}, date(2026, 3, 5)),  # "the 5th of this month": as given, past
-        (31, {"month_offset": 1}, None),             # April has 30 days
+        (31, {"month_offset": 1}, None),  # April has 30 days
     ],
 )
 def test_day_of_month(day: int, kwargs: dict, expected: date | None) -> None:
@@ -69,7 +69,7 @@ def test_day_of_month_skips_months_too_short() -> None:
     ("month", "day", "today", "expected"),
     [
         (3, 15, TODAY, date(2026, 3, 15)),
-        (3, 3, TODAY, date(2026, 3, 3)),               # 8 days ago is nearer than next year
+        (3, 3, TODAY, date(2026, 3, 3)),  # 8 days ago is nearer than next year
         (1, 5, date(2026, 12, 20), date(2027, 1, 5)),  # said in December: next January
         (12, 28, date(2026, 1, 3), date(2025, 12, 28)),
         (9, 1, TODAY, date(2026, 9, 1)),
@@ -78,8 +78,7 @@ def test_day_of_month_skips_months_too_short() -> None:
         (2, 30, TODAY, None),
     ],
 )
-def test_month_and_day_without_a_year_is_the_nearest(month: int, day: int, today: date,
-                                                     expected: date | None) -> None:
+def test_month_and_day_without_a_year_is_the_nearest(month: int, day: int, today: date, expected: date | None) -> None:
     assert dates.month_day_date(month, day, today) == expected
 
 
@@ -111,9 +110,14 @@ def test_calendar_words() -> None:
 @pytest.mark.parametrize(
     ("words", "expected"),
     [
-        (["today"], TODAY), (["tonight"], TODAY), (["tomorrow"], date(2026, 3, 12)),
-        (["tmrw"], date(2026, 3, 12)), (["2moro"], date(2026, 3, 12)), (["tommorow"], date(2026, 3, 12)),
-        (["yesterday"], date(2026, 3, 10)), (["the", "day", "after", "tomorrow"], date(2026, 3, 13)),
+        (["today"], TODAY),
+        (["tonight"], TODAY),
+        (["tomorrow"], date(2026, 3, 12)),
+        (["tmrw"], date(2026, 3, 12)),
+        (["2moro"], date(2026, 3, 12)),
+        (["tommorow"], date(2026, 3, 12)),
+        (["yesterday"], date(2026, 3, 10)),
+        (["the", "day", "after", "tomorrow"], date(2026, 3, 13)),
         (["someday"], None),
     ],
 )
@@ -132,7 +136,7 @@ def test_simple_relative(words: list[str], expected: date | None) -> None:
         ("1985-03-14", False, (date(1985, 3, 14), True)),
         ("03/14/85", False, (date(1985, 3, 14), True)),
         ("12/15/26", False, (date(2026, 12, 15), True)),  # near today: this century
-        ("12/15/26", True, (date(1926, 12, 15), True)),   # a birth date: at least 16 years back
+        ("12/15/26", True, (date(1926, 12, 15), True)),  # a birth date: at least 16 years back
         ("1/5/05", True, (date(2005, 1, 5), True)),
         ("13/15/2020", False, None),
         ("2/30", False, None),
@@ -144,19 +148,25 @@ def test_numeric_dates(text: str, birth: bool, expected: tuple[date, bool] | Non
 
 @pytest.mark.parametrize(
     ("digits", "expected"),
-    [("03141985", date(1985, 3, 14)), ("12312000", date(2000, 12, 31)), ("13141985", None),
-     ("03142020", None), ("03141800", None), ("0314198", None)],
+    [
+        ("03141985", date(1985, 3, 14)),
+        ("12312000", date(2000, 12, 31)),
+        ("13141985", None),
+        ("03142020", None),
+        ("03141800", None),
+        ("0314198", None),
+    ],
 )
 def test_keypad_dates_of_birth(digits: str, expected: date | None) -> None:
     assert dates.parse_keypad_dob(digits, TODAY) == expected
 
 
 def test_birth_date_needs_sixteen_years_or_birth_words() -> None:
-    assert dates.is_birth_date(date(2010, 3, 11), TODAY, birth_context=False)      # 16 today
+    assert dates.is_birth_date(date(2010, 3, 11), TODAY, birth_context=False)  # 16 today
     assert not dates.is_birth_date(date(2010, 3, 12), TODAY, birth_context=False)  # 16 tomorrow
     assert not dates.is_birth_date(date(2026, 3, 15), TODAY, birth_context=False)
     assert dates.is_birth_date(date(2026, 3, 15), TODAY, birth_context=True)
-    assert not dates.is_birth_date(date(1900, 1, 1), TODAY, birth_context=False)    # over 120
+    assert not dates.is_birth_date(date(1900, 1, 1), TODAY, birth_context=False)  # over 120
 
 
 @pytest.mark.parametrize(
@@ -178,8 +188,13 @@ def test_day_and_year_after_a_month(words: list[str], expected: tuple | None) ->
 
 @pytest.mark.parametrize(
     ("words", "expected"),
-    [(["the", "15th", "of"], (15, 3)), (["fifteenth"], (15, 1)), (["200", "15"], (15, 1)),
-     (["the", "twenty", "first", "of"], (21, 4)), (["200"], None)],
+    [
+        (["the", "15th", "of"], (15, 3)),
+        (["fifteenth"], (15, 1)),
+        (["200", "15"], (15, 1)),
+        (["the", "twenty", "first", "of"], (21, 4)),
+        (["200"], None),
+    ],
 )
 def test_day_before_a_month(words: list[str], expected: tuple | None) -> None:
     assert dates.parse_day_before_month(words) == expected

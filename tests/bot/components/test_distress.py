@@ -131,7 +131,7 @@ def test_hits_carry_character_offsets(matcher: tuple) -> None:
     nlp, distress = matcher
     text = "honestly i want to kill myself today"
     hit = distress.find(nlp(text))[0]
-    assert (hit.kind, text[hit.start_char:hit.end_char]) == (SELF_HARM, "kill myself")
+    assert (hit.kind, text[hit.start_char : hit.end_char]) == (SELF_HARM, "kill myself")
 
 
 def test_self_harm_comes_first_when_both_match(matcher: tuple) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rasa.engine import validation
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.recipes.recipe import Recipe
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
-from rasa.engine import validation
 from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.training_data.message import Message
@@ -63,16 +63,42 @@ def diet_intent(name: str, confidence: float, *others: tuple[str, float]) -> dic
 
 
 def test_entities_have_normalized_values_and_rasa_shape(component: EvenkeelEntityExtractor) -> None:
-    out = parsed(component, message("I can pay $200 on the 15th, card 4821, zip 78701", {"timezone": "America/New_York"}))
+    out = parsed(
+        component, message("I can pay $200 on the 15th, card 4821, zip 78701", {"timezone": "America/New_York"})
+    )
     assert out["entities"] == [
-        {"entity": "amount", "value": 20000, "start": 10, "end": 14, "confidence_entity": 1.0,
-         "extractor": "EvenkeelEntityExtractor"},
-        {"entity": "date", "value": "2026-03-15", "start": 18, "end": 26, "confidence_entity": 1.0,
-         "extractor": "EvenkeelEntityExtractor"},
-        {"entity": "card_last4", "value": "4821", "start": 33, "end": 37, "confidence_entity": 1.0,
-         "extractor": "EvenkeelEntityExtractor"},
-        {"entity": "zip", "value": "78701", "start": 43, "end": 48, "confidence_entity": 1.0,
-         "extractor": "EvenkeelEntityExtractor"},
+        {
+            "entity": "amount",
+            "value": 20000,
+            "start": 10,
+            "end": 14,
+            "confidence_entity": 1.0,
+            "extractor": "EvenkeelEntityExtractor",
+        },
+        {
+            "entity": "date",
+            "value": "2026-03-15",
+            "start": 18,
+            "end": 26,
+            "confidence_entity": 1.0,
+            "extractor": "EvenkeelEntityExtractor",
+        },
+        {
+            "entity": "card_last4",
+            "value": "4821",
+            "start": 33,
+            "end": 37,
+            "confidence_entity": 1.0,
+            "extractor": "EvenkeelEntityExtractor",
+        },
+        {
+            "entity": "zip",
+            "value": "78701",
+            "start": 43,
+            "end": 48,
+            "confidence_entity": 1.0,
+            "extractor": "EvenkeelEntityExtractor",
+        },
     ]
 
 
@@ -144,7 +170,9 @@ def test_fallback_classifier_after_us_never_turns_distress_into_nlu_fallback(
     fallback_config = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
     fallback = FallbackClassifier.create(
         {**FallbackClassifier.get_default_config(), **{k: v for k, v in fallback_config.items() if k != "name"}},
-        None, Resource("f"), ExecutionContext(GraphSchema({}), "1"),
+        None,
+        Resource("f"),
+        ExecutionContext(GraphSchema({}), "1"),
     )
     msg = message("I can't go on", **diet_intent("deny", diet_confidence, ("affirm", 1 - diet_confidence)))
     fallback.process(component.process([msg]))

@@ -62,12 +62,12 @@ def test_amounts(finder: EntityFinder, text: str, cents: int) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "4821",            # a last-4
-        "1985",            # a year
-        "78701",           # a ZIP
+        "4821",  # a last-4
+        "1985",  # a year
+        "78701",  # a ZIP
         "i have 2 kids",
         "I was born in 1985",
-        "pay at 3pm",      # a time
+        "pay at 3pm",  # a time
         "pay 2 bills",
         "I can pay in 6 months",
         "pay on the 15th",
@@ -125,7 +125,7 @@ def test_two_amounts_stay_apart(finder: EntityFinder) -> None:
         ("the fifteenth of march", "2026-03-15"),
         ("15 march", "2026-03-15"),
         ("Mar. 15", "2026-03-15"),
-        ("march 3", "2026-03-03"),   # nearest March 3rd: past, as given
+        ("march 3", "2026-03-03"),  # nearest March 3rd: past, as given
         ("april 2", "2026-04-02"),
         ("3/15", "2026-03-15"),
         ("pay on 3/15/2027", "2027-03-15"),
@@ -154,8 +154,16 @@ def test_dates(finder: EntityFinder, text: str, iso: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["i sat down", "the sun is out", "I may pay 50", "first I want to know my balance",
-     "I need 1/2 of it", "the first payment was late", "march", "2027 - 03 - 15"],
+    [
+        "i sat down",
+        "the sun is out",
+        "I may pay 50",
+        "first I want to know my balance",
+        "I need 1/2 of it",
+        "the first payment was late",
+        "march",
+        "2027 - 03 - 15",
+    ],
 )
 def test_not_dates(finder: EntityFinder, text: str) -> None:
     assert values(finder, text, "date") == []
@@ -247,7 +255,7 @@ def test_digit_strings(finder: EntityFinder, text: str, entity: str, value: str)
 @pytest.mark.parametrize(
     "text",
     [
-        "4111 1111 1111 1111",      # a full card number: never a last-4
+        "4111 1111 1111 1111",  # a full card number: never a last-4
         "4111-1111-1111-1111",
         "4111111111111111",
         "my card is 4111 1111 1111 4821",
@@ -269,9 +277,11 @@ def test_no_digit_strings(finder: EntityFinder, text: str) -> None:
 
 def test_several_answers_in_one_message(finder: EntityFinder) -> None:
     assert found(finder, "4821, born 03/14/1985. zip 78701") == [
-        ("card_last4", "4821"), ("dob", "1985-03-14"), ("zip", "78701")]
-    assert found(finder, "7734 7/21/1990 94110") == [
-        ("card_last4", "7734"), ("dob", "1990-07-21"), ("zip", "94110")]
+        ("card_last4", "4821"),
+        ("dob", "1985-03-14"),
+        ("zip", "78701"),
+    ]
+    assert found(finder, "7734 7/21/1990 94110") == [("card_last4", "7734"), ("dob", "1990-07-21"), ("zip", "94110")]
 
 
 # --- months ---------------------------------------------------------------------------------
@@ -315,7 +325,7 @@ def test_months(finder: EntityFinder, text: str, months: int) -> None:
         "I've had this card for 5 years",
         "200 a month",
         "once a month",
-        "in a month",   # a date
+        "in a month",  # a date
         "I'm 35 years old",
         "500 months",
     ],
@@ -401,7 +411,7 @@ def test_not_plan_choices(finder: EntityFinder, text: str) -> None:
 
 
 def test_a_lone_ordinal_is_both_a_choice_and_a_day(finder: EntityFinder) -> None:
-    """"the second" answers "which option?" and "which day?"; the asking form picks."""
+    """ "the second" answers "which option?" and "which day?"; the asking form picks."""
     assert sorted(found(finder, "the second")) == [("date", "2026-04-02"), ("plan_choice", "2")]
     assert found(finder, "on the second") == [("date", "2026-04-02")]
     assert found(finder, "the second one") == [("plan_choice", "2")]
@@ -413,8 +423,10 @@ def test_a_lone_ordinal_is_both_a_choice_and_a_day(finder: EntityFinder) -> None
 def test_entities_carry_offsets_into_the_original_text(finder: EntityFinder) -> None:
     text = "Could I pay $1,250.50 on March 3rd?"
     entities = finder.find(text, date(2026, 3, 11)).entities
-    assert [(e["entity"], text[e["start"]:e["end"]]) for e in entities] == [
-        ("amount", "$1,250.50"), ("date", "March 3rd")]
+    assert [(e["entity"], text[e["start"] : e["end"]]) for e in entities] == [
+        ("amount", "$1,250.50"),
+        ("date", "March 3rd"),
+    ]
     assert all(e["confidence_entity"] == 1.0 for e in entities)
 
 
@@ -422,8 +434,10 @@ def test_curly_apostrophes_are_read_like_straight_ones(finder: EntityFinder) -> 
     text = "i don\u2019t want to live, I\u2019ll pay $20"
     findings = finder.find(text, date(2026, 3, 11))
     assert [h.kind for h in findings.distress] == ["self_harm"]
-    assert [(e["entity"], text[e["start"]:e["end"]]) for e in findings.entities] == [
-        ("self_harm", "don\u2019t want to live"), ("amount", "$20")]
+    assert [(e["entity"], text[e["start"] : e["end"]]) for e in findings.entities] == [
+        ("self_harm", "don\u2019t want to live"),
+        ("amount", "$20"),
+    ]
 
 
 def test_self_harm_entity_only_for_self_harm(finder: EntityFinder) -> None:
@@ -440,13 +454,16 @@ def test_nothing_to_find(finder: EntityFinder, text: str) -> None:
 
 
 # Hostile or pasted input (issue 11, robustness): no exception, and nothing read as money.
-@pytest.mark.parametrize("text", [
-    "9" * 5000,
-    "$" + "9" * 5000,
-    "pay " + "9" * 400 + " dollars",
-    "1" * 30 + "." + "5" * 30,
-    "<html><body><p>stop</p></body></html>",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9" * 5000,
+        "$" + "9" * 5000,
+        "pay " + "9" * 400 + " dollars",
+        "1" * 30 + "." + "5" * 30,
+        "<html><body><p>stop</p></body></html>",
+    ],
+)
 def test_long_digit_runs_and_markup_are_no_entities(finder: EntityFinder, text: str) -> None:
     assert [name for name, _ in found(finder, text) if name in ("amount", "plan_choice", "months")] == []
 
@@ -455,9 +472,30 @@ def test_a_large_but_real_amount_is_still_read(finder: EntityFinder) -> None:
     assert values(finder, "I can pay $12,500.00", "amount") == [1_250_000]
 
 
-
-_FUZZ_WORDS = ["pay", "$", "dollars", "in", "months", "on", "the", "1st", "9" * 30, "12,500", "one",
-               "hundred", "a", "at", "least", "/", "03/14/1985", "four", "k", "\u200b", "4\ufe0f\u20e3", "<p>"]
+_FUZZ_WORDS = [
+    "pay",
+    "$",
+    "dollars",
+    "in",
+    "months",
+    "on",
+    "the",
+    "1st",
+    "9" * 30,
+    "12,500",
+    "one",
+    "hundred",
+    "a",
+    "at",
+    "least",
+    "/",
+    "03/14/1985",
+    "four",
+    "k",
+    "\u200b",
+    "4\ufe0f\u20e3",
+    "<p>",
+]
 
 
 def test_no_text_makes_the_finder_raise(finder: EntityFinder) -> None:

@@ -42,8 +42,20 @@ def test_cardinals(text: str, expected: int) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["one two", "twenty thirty", "five twenty", "200 5", "and", "a", "hundred hundred", "thousand thousand",
-     "two and", "", "1.5", "twelve fifty"],
+    [
+        "one two",
+        "twenty thirty",
+        "five twenty",
+        "200 5",
+        "and",
+        "a",
+        "hundred hundred",
+        "thousand thousand",
+        "two and",
+        "",
+        "1.5",
+        "twelve fifty",
+    ],
 )
 def test_not_one_cardinal(text: str) -> None:
     assert numbers.parse_int(w(text)) is None
@@ -84,8 +96,19 @@ def test_not_digit_strings(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("first", 1), ("second", 2), ("fifteenth", 15), ("twenty first", 21), ("twenty - first", 21),
-     ("thirty first", 31), ("15th", 15), ("1st", 1), ("22nd", 22), ("3rd", 3), ("twelth", 12)],
+    [
+        ("first", 1),
+        ("second", 2),
+        ("fifteenth", 15),
+        ("twenty first", 21),
+        ("twenty - first", 21),
+        ("thirty first", 31),
+        ("15th", 15),
+        ("1st", 1),
+        ("22nd", 22),
+        ("3rd", 3),
+        ("twelth", 12),
+    ],
 )
 def test_ordinals(text: str, expected: int) -> None:
     assert numbers.parse_ordinal(w(text)) == expected
@@ -98,8 +121,17 @@ def test_not_ordinals(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("15", 15), ("fifteen", 15), ("fifteenth", 15), ("31", 31), ("thirty first", 31), ("32", None),
-     ("0", None), ("a", None), ("1.5", None)],
+    [
+        ("15", 15),
+        ("fifteen", 15),
+        ("fifteenth", 15),
+        ("31", 31),
+        ("thirty first", 31),
+        ("32", None),
+        ("0", None),
+        ("a", None),
+        ("1.5", None),
+    ],
 )
 def test_days(text: str, expected: int | None) -> None:
     assert numbers.parse_day(w(text)) == expected

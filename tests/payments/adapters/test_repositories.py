@@ -13,13 +13,26 @@ T0 = datetime(2026, 3, 2, 18, 0, tzinfo=timezone.utc)
 
 def euro_account_row() -> AccountRow:
     row = AccountRow(
-        id="T1", full_name="Test Person", phone="+4930555000", card_last4="0001",
-        date_of_birth=date(2000, 2, 29), zip_code="10115", time_zone="Europe/Berlin",
-        preferred_language="de", status="delinquent", currency="EUR",
-        balance_cents=1050, past_due_cents=1000, minimum_due_cents=500,
-        payment_due_date=date(2026, 3, 12), delinquent_since=date(2026, 2, 1),
-        statement_previous_balance_cents=1000, statement_purchases_cents=100,
-        statement_interest_cents=25, statement_fees_cents=25, statement_payments_cents=100,
+        id="T1",
+        full_name="Test Person",
+        phone="+4930555000",
+        card_last4="0001",
+        date_of_birth=date(2000, 2, 29),
+        zip_code="10115",
+        time_zone="Europe/Berlin",
+        preferred_language="de",
+        status="delinquent",
+        currency="EUR",
+        balance_cents=1050,
+        past_due_cents=1000,
+        minimum_due_cents=500,
+        payment_due_date=date(2026, 3, 12),
+        delinquent_since=date(2026, 2, 1),
+        statement_previous_balance_cents=1000,
+        statement_purchases_cents=100,
+        statement_interest_cents=25,
+        statement_fees_cents=25,
+        statement_payments_cents=100,
     )
     row.flags = [AccountFlagRow(flag=f, created_at=T0) for f in ("dispute", "stop_sms")]
     return row
@@ -30,15 +43,25 @@ def test_account_round_trip(empty_sessions):
         session.add(euro_account_row())
     with empty_sessions() as session:
         account = AccountRepository(session).get("T1")
+
     def eur(cents: int) -> Money:
         return Money(cents, "EUR")
 
     assert account == Account(
-        id="T1", full_name="Test Person", phone="+4930555000", card_last4="0001",
-        date_of_birth=date(2000, 2, 29), zip_code="10115", time_zone="Europe/Berlin",
-        preferred_language="de", status=AccountStatus.DELINQUENT,
-        balance=eur(1050), past_due=eur(1000), minimum_due=eur(500),
-        payment_due_date=date(2026, 3, 12), delinquent_since=date(2026, 2, 1),
+        id="T1",
+        full_name="Test Person",
+        phone="+4930555000",
+        card_last4="0001",
+        date_of_birth=date(2000, 2, 29),
+        zip_code="10115",
+        time_zone="Europe/Berlin",
+        preferred_language="de",
+        status=AccountStatus.DELINQUENT,
+        balance=eur(1050),
+        past_due=eur(1000),
+        minimum_due=eur(500),
+        payment_due_date=date(2026, 3, 12),
+        delinquent_since=date(2026, 2, 1),
         statement=StatementBreakdown(eur(1000), eur(100), eur(25), eur(25), eur(100)),
         flags=frozenset({AccountFlag.DISPUTE, AccountFlag.STOP_SMS}),
     )
@@ -92,8 +115,9 @@ def test_audit_log_for_account_is_newest_first_and_limited(empty_sessions):
     with empty_sessions.begin() as session:
         audit = AuditLog(session)
         for minutes in (0, 2, 1):
-            audit.record("k", at=T0 + timedelta(minutes=minutes), actor="customer", account_id="A1001",
-                         detail={"n": minutes})
+            audit.record(
+                "k", at=T0 + timedelta(minutes=minutes), actor="customer", account_id="A1001", detail={"n": minutes}
+            )
         audit.record("k", at=T0, actor="customer", account_id="A1002")
     with empty_sessions() as session:
         events = AuditLog(session).for_account("A1001", limit=2)

@@ -3,7 +3,8 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from payments import cli, seed as seed_module
+from payments import cli
+from payments import seed as seed_module
 from payments.adapters.db import make_engine, make_session_factory
 from payments.adapters.orm import AccountRow
 from payments.domain.accounts import AccountFlag, AccountStatus

@@ -29,8 +29,11 @@ def gateway(localstripe: LocalStripe) -> StripeGateway:  # noqa: F811
 @pytest.fixture
 def raw(localstripe: LocalStripe) -> stripe.StripeClient:  # noqa: F811
     """A plain client to look at what the gateway did."""
-    return stripe.StripeClient(localstripe.api_key, base_addresses={"api": localstripe.url},
-                               http_client=stripe.HTTPXClient(allow_sync_methods=True))
+    return stripe.StripeClient(
+        localstripe.api_key,
+        base_addresses={"api": localstripe.url},
+        http_client=stripe.HTTPXClient(allow_sync_methods=True),
+    )
 
 
 def key() -> str:
@@ -38,8 +41,11 @@ def key() -> str:
 
 
 def intent_count(localstripe: LocalStripe) -> int:  # noqa: F811
-    response = httpx.get(f"{localstripe.url}/v1/payment_intents", params={"limit": 100},
-                         headers={"Authorization": f"Bearer {localstripe.api_key}"})
+    response = httpx.get(
+        f"{localstripe.url}/v1/payment_intents",
+        params={"limit": 100},
+        headers={"Authorization": f"Bearer {localstripe.api_key}"},
+    )
     response.raise_for_status()
     return response.json()["total_count"]
 
@@ -54,7 +60,9 @@ async def test_create_customer_is_idempotent(gateway):
 
 async def test_payment_intent_for_the_page(gateway, raw):
     intent = await gateway.create_payment_intent(
-        amount_cents=9500, currency="USD", metadata={"payment_id": "PAY-AAAAAA", "account_id": "A1001"},
+        amount_cents=9500,
+        currency="USD",
+        metadata={"payment_id": "PAY-AAAAAA", "account_id": "A1001"},
         idempotency_key=key(),
     )
     assert (intent.status, intent.amount_cents, intent.currency) == ("requires_payment_method", 9500, "USD")
@@ -67,7 +75,9 @@ async def test_payment_intent_for_the_page(gateway, raw):
 
 async def test_cancelling_an_intent_stops_its_client_secret(gateway, raw):
     intent = await gateway.create_payment_intent(
-        amount_cents=9500, currency="USD", metadata={"payment_id": "PAY-CCCCCC", "account_id": "A1001"},
+        amount_cents=9500,
+        currency="USD",
+        metadata={"payment_id": "PAY-CCCCCC", "account_id": "A1001"},
         idempotency_key=key(),
     )
     cancelled = await gateway.cancel_payment_intent(intent.id, idempotency_key=key())
@@ -80,16 +90,25 @@ async def test_cancelling_an_intent_stops_its_client_secret(gateway, raw):
 async def test_a_succeeded_intent_is_not_cancelled_but_reported_as_it_is(gateway):
     customer = await gateway.create_customer(account_id="A1001", idempotency_key=key())
     outcome = await gateway.charge_off_session(
-        amount_cents=10000, currency="USD", customer_id=customer, payment_method_id="pm_card_visa",
-        metadata={"payment_id": "PAY-EEEEEE", "account_id": "A1001"}, idempotency_key=key())
+        amount_cents=10000,
+        currency="USD",
+        customer_id=customer,
+        payment_method_id="pm_card_visa",
+        metadata={"payment_id": "PAY-EEEEEE", "account_id": "A1001"},
+        idempotency_key=key(),
+    )
     assert (await gateway.cancel_payment_intent(outcome.payment_intent_id, idempotency_key=key())).status == "succeeded"
 
 
 async def test_payment_intent_that_keeps_the_card_for_a_plan(gateway, raw):
     customer = await gateway.create_customer(account_id="A1001", idempotency_key=key())
     intent = await gateway.create_payment_intent(
-        amount_cents=10000, currency="USD", metadata={"payment_id": "PAY-BBBBBB", "account_id": "A1001"},
-        idempotency_key=key(), customer_id=customer, save_for_later=True,
+        amount_cents=10000,
+        currency="USD",
+        metadata={"payment_id": "PAY-BBBBBB", "account_id": "A1001"},
+        idempotency_key=key(),
+        customer_id=customer,
+        save_for_later=True,
     )
     stored = raw.v1.payment_intents.retrieve(intent.id)
     assert (stored.customer, stored.setup_future_usage) == (customer, "off_session")
@@ -112,8 +131,14 @@ async def test_same_idempotency_key_twice_makes_one_payment_intent(gateway, loca
 async def test_off_session_charge_succeeds_once(gateway, localstripe):  # noqa: F811
     customer = await gateway.create_customer(account_id="A1001", idempotency_key=key())
     k = key()
-    args = dict(amount_cents=10000, currency="USD", customer_id=customer, payment_method_id="pm_card_visa",
-                metadata={"payment_id": "PAY-DDDDDD", "account_id": "A1001"}, idempotency_key=k)
+    args = dict(
+        amount_cents=10000,
+        currency="USD",
+        customer_id=customer,
+        payment_method_id="pm_card_visa",
+        metadata={"payment_id": "PAY-DDDDDD", "account_id": "A1001"},
+        idempotency_key=k,
+    )
     before = intent_count(localstripe)
     outcome = await gateway.charge_off_session(**args)
     again = await gateway.charge_off_session(**args)
@@ -125,26 +150,38 @@ async def test_off_session_charge_succeeds_once(gateway, localstripe):  # noqa: 
 async def test_off_session_decline_is_a_result_with_its_code(gateway):
     customer = await gateway.create_customer(account_id="A1001", idempotency_key=key())
     outcome = await gateway.charge_off_session(
-        amount_cents=10000, currency="USD", customer_id=customer, payment_method_id="pm_card_chargeCustomerFail",
-        metadata={"payment_id": "PAY-EEEEEE", "account_id": "A1001"}, idempotency_key=key(),
+        amount_cents=10000,
+        currency="USD",
+        customer_id=customer,
+        payment_method_id="pm_card_chargeCustomerFail",
+        metadata={"payment_id": "PAY-EEEEEE", "account_id": "A1001"},
+        idempotency_key=key(),
     )
     assert (outcome.status, outcome.decline_code) == ("declined", "card_declined")
 
 
 async def test_charge_a_payment_method_token_like_twilio_pay_returns(gateway, raw):
-    card = raw.v1.payment_methods.create(params={
-        "type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
+    card = raw.v1.payment_methods.create(
+        params={"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}
+    )
     outcome = await gateway.charge_payment_method(
-        amount_cents=6000, currency="USD", payment_method_id=card.id,
-        metadata={"payment_id": "PAY-FFFFFF", "account_id": "A1005"}, idempotency_key=key(),
+        amount_cents=6000,
+        currency="USD",
+        payment_method_id=card.id,
+        metadata={"payment_id": "PAY-FFFFFF", "account_id": "A1005"},
+        idempotency_key=key(),
     )
     assert (outcome.status, outcome.payment_method_id) == ("succeeded", card.id)
 
-    declining = raw.v1.payment_methods.create(params={
-        "type": "card", "card": {"number": "4000000000000341", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
+    declining = raw.v1.payment_methods.create(
+        params={"type": "card", "card": {"number": "4000000000000341", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}
+    )
     declined = await gateway.charge_payment_method(
-        amount_cents=6000, currency="USD", payment_method_id=declining.id,
-        metadata={"payment_id": "PAY-GGGGGG", "account_id": "A1005"}, idempotency_key=key(),
+        amount_cents=6000,
+        currency="USD",
+        payment_method_id=declining.id,
+        metadata={"payment_id": "PAY-GGGGGG", "account_id": "A1005"},
+        idempotency_key=key(),
     )
     assert (declined.status, declined.decline_code) == ("declined", "card_declined")
 
@@ -154,8 +191,14 @@ async def test_unreachable_stripe_raises_upstream_unavailable():
     with pytest.raises(UpstreamUnavailable):
         await gateway.create_customer(account_id="A1001", idempotency_key=key())
     with pytest.raises(UpstreamUnavailable):
-        await gateway.charge_off_session(amount_cents=100, currency="USD", customer_id="cus_x", payment_method_id="pm_x",
-                                         metadata={}, idempotency_key=key())
+        await gateway.charge_off_session(
+            amount_cents=100,
+            currency="USD",
+            customer_id="cus_x",
+            payment_method_id="pm_x",
+            metadata={},
+            idempotency_key=key(),
+        )
 
 
 async def test_a_refused_key_is_unavailable_and_its_text_stays_in_the_log(localstripe, caplog):  # noqa: F811
@@ -172,7 +215,7 @@ async def test_a_refused_key_is_unavailable_and_its_text_stays_in_the_log(locals
 class _Capture(BaseHTTPRequestHandler):
     received: list[tuple[dict[str, str], bytes]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         type(self).received.append((dict(self.headers), body))
         self.send_response(200)
@@ -213,15 +256,22 @@ def wait_for_event(inbox, event_type: str, payment_id: str, timeout: float = 15)
 async def test_localstripe_webhooks_verify_with_stripes_own_check(gateway, webhook_inbox):
     customer = await gateway.create_customer(account_id="A1001", idempotency_key=key())
     outcome = await gateway.charge_off_session(
-        amount_cents=10000, currency="USD", customer_id=customer, payment_method_id="pm_card_visa",
-        metadata={"payment_id": "PAY-HHHHHH", "account_id": "A1001"}, idempotency_key=key(),
+        amount_cents=10000,
+        currency="USD",
+        customer_id=customer,
+        payment_method_id="pm_card_visa",
+        metadata={"payment_id": "PAY-HHHHHH", "account_id": "A1001"},
+        idempotency_key=key(),
     )
     headers, body = wait_for_event(webhook_inbox, "payment_intent.succeeded", "PAY-HHHHHH")
     signature = {k.lower(): v for k, v in headers.items()}["stripe-signature"]
 
     event = verify_stripe_webhook(body, signature, SECRET)
     assert (event.type, event.payment_id, event.payment_intent_id) == (
-        "payment_intent.succeeded", "PAY-HHHHHH", outcome.payment_intent_id)
+        "payment_intent.succeeded",
+        "PAY-HHHHHH",
+        outcome.payment_intent_id,
+    )
     assert (event.amount_cents, event.currency, event.customer_id, event.failure_code) == (10000, "USD", customer, None)
 
     for bad_body, bad_signature, secret in [
@@ -237,8 +287,12 @@ async def test_localstripe_webhooks_verify_with_stripes_own_check(gateway, webho
 async def test_localstripe_sends_payment_failed_with_the_decline_code(gateway, webhook_inbox):
     customer = await gateway.create_customer(account_id="A1001", idempotency_key=key())
     await gateway.charge_off_session(
-        amount_cents=10000, currency="USD", customer_id=customer, payment_method_id="pm_card_chargeCustomerFail",
-        metadata={"payment_id": "PAY-JJJJJJ", "account_id": "A1001"}, idempotency_key=key(),
+        amount_cents=10000,
+        currency="USD",
+        customer_id=customer,
+        payment_method_id="pm_card_chargeCustomerFail",
+        metadata={"payment_id": "PAY-JJJJJJ", "account_id": "A1001"},
+        idempotency_key=key(),
     )
     headers, body = wait_for_event(webhook_inbox, "payment_intent.payment_failed", "PAY-JJJJJJ")
     event = verify_stripe_webhook(body, {k.lower(): v for k, v in headers.items()}["stripe-signature"], SECRET)
@@ -246,9 +300,21 @@ async def test_localstripe_sends_payment_failed_with_the_decline_code(gateway, w
 
 
 def test_our_signature_helper_matches_stripes_scheme():
-    payload = json.dumps({"id": "evt_1", "type": "payment_intent.succeeded",
-                          "data": {"object": {"object": "payment_intent", "id": "pi_1", "amount": 5,
-                                              "currency": "usd", "metadata": {"payment_id": "PAY-KKKKKK"}}}}).encode()
+    payload = json.dumps(
+        {
+            "id": "evt_1",
+            "type": "payment_intent.succeeded",
+            "data": {
+                "object": {
+                    "object": "payment_intent",
+                    "id": "pi_1",
+                    "amount": 5,
+                    "currency": "usd",
+                    "metadata": {"payment_id": "PAY-KKKKKK"},
+                }
+            },
+        }
+    ).encode()
     event = verify_stripe_webhook(payload, stripe_signature(payload, SECRET), SECRET)
     assert (event.id, event.payment_id, event.amount_cents) == ("evt_1", "PAY-KKKKKK", 5)
     with pytest.raises(ValueError):  # older than Stripe's five minutes' tolerance: a replay attack

@@ -78,3 +78,7 @@ def client(migrated_url, clock, make_settings) -> Iterator[TestClient]:
     app.dependency_overrides[get_account_service] = account_service
     with TestClient(app) as test_client:
         yield test_client
+
+
+# Shared fixtures of the payment-route tests, registered here so each test module only names them.
+from tests.payments.api.payment_client import fake_gateway, pay_client, verified  # noqa: E402, F401

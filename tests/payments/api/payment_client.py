@@ -16,9 +16,9 @@ from payments.api.deps import get_payment_service
 from payments.main import create_app
 from payments.seed import seed_demo_data
 from payments.services.payments import PaymentService
+from scripts.stripe_standin import stripe_signature
 from tests.payments.api.verified import verify_as
 from tests.payments.fake_gateway import FakeGateway
-from scripts.stripe_standin import stripe_signature
 
 PUBLIC_URL = "https://pay.example.test"
 WEBHOOK_SECRET = "whsec_api_test"
@@ -48,8 +48,9 @@ def pay_client(migrated_url, clock, make_settings, fake_gateway) -> Iterator[Tes
     app = create_app(settings)
 
     def payment_service(request: Request) -> PaymentService:
-        return PaymentService(request.app.state.sessions, fake_gateway, public_url=PUBLIC_URL,
-                              link_ttl_minutes=30, clock=clock)
+        return PaymentService(
+            request.app.state.sessions, fake_gateway, public_url=PUBLIC_URL, link_ttl_minutes=30, clock=clock
+        )
 
     app.dependency_overrides[get_payment_service] = payment_service
     with TestClient(app) as client:
@@ -68,8 +69,14 @@ def verified(pay_client: TestClient, auth: dict[str, str]) -> dict[str, str]:
 
 def create(client: TestClient, auth: dict[str, str], **overrides: object) -> dict:
     """Create a payment; headers without a verification session verify the account first."""
-    body = {"account_id": "A1001", "amount_cents": 9500, "channel": "sms", "idempotency_key": "k-1",
-            "conversation_id": "conv-1", **overrides}
+    body = {
+        "account_id": "A1001",
+        "amount_cents": 9500,
+        "channel": "sms",
+        "idempotency_key": "k-1",
+        "conversation_id": "conv-1",
+        **overrides,
+    }
     if "X-Verification-Session" not in auth:
         auth = verify_as(client, auth, str(body["account_id"]), str(body["conversation_id"]))
     response = client.post("/api/payments", json=body, headers=auth)
@@ -82,19 +89,38 @@ def page_path(link_url: str) -> str:
     return link_url.removeprefix(PUBLIC_URL)
 
 
-def stripe_event(event_id: str, kind: str, payment_id: str, intent_id: str = "pi_fake1", amount: int = 9500,
-                 failure_code: str | None = None) -> bytes:
+def stripe_event(
+    event_id: str,
+    kind: str,
+    payment_id: str,
+    intent_id: str = "pi_fake1",
+    amount: int = 9500,
+    failure_code: str | None = None,
+) -> bytes:
     """A webhook body shaped like Stripe's."""
-    return json.dumps({
-        "id": event_id, "object": "event", "type": f"payment_intent.{kind}", "api_version": "2024-06-20",
-        "data": {"object": {
-            "id": intent_id, "object": "payment_intent", "amount": amount, "currency": "usd",
-            "status": {"succeeded": "succeeded", "payment_failed": "requires_payment_method"}.get(kind, kind),
-            "metadata": {"payment_id": payment_id, "account_id": "A1001"},
-            "customer": None, "payment_method": "pm_card_visa",
-            "last_payment_error": {"code": failure_code, "decline_code": failure_code} if failure_code else None,
-        }},
-    }).encode()
+    return json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": f"payment_intent.{kind}",
+            "api_version": "2024-06-20",
+            "data": {
+                "object": {
+                    "id": intent_id,
+                    "object": "payment_intent",
+                    "amount": amount,
+                    "currency": "usd",
+                    "status": {"succeeded": "succeeded", "payment_failed": "requires_payment_method"}.get(kind, kind),
+                    "metadata": {"payment_id": payment_id, "account_id": "A1001"},
+                    "customer": None,
+                    "payment_method": "pm_card_visa",
+                    "last_payment_error": {"code": failure_code, "decline_code": failure_code}
+                    if failure_code
+                    else None,
+                }
+            },
+        }
+    ).encode()
 
 
 def post_stripe(client: TestClient, body: bytes, secret: str = WEBHOOK_SECRET, signature: str | None = "sign"):  # type: ignore[no-untyped-def]

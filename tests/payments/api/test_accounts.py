@@ -35,7 +35,9 @@ def test_statement_breakdown(client, auth):
 
 def test_account_body_holds_no_identity_data(client, auth):
     response = client.get("/api/accounts/A1001", headers=auth)
-    assert not {"full_name", "name", "phone", "dob", "date_of_birth", "zip", "zip_code", "card_last4"} & set(response.json())
+    assert not {"full_name", "name", "phone", "dob", "date_of_birth", "zip", "zip_code", "card_last4"} & set(
+        response.json()
+    )
     assert not any(value in response.text for value in ("Lopez", "5550101", "1985-03-14", "78701", "4821"))
 
 

@@ -42,4 +42,6 @@ def test_services_are_built_from_settings(seeded_url, make_settings, auth):
     with TestClient(app) as client:
         assert client.post("/api/verify", json=wrong, headers=auth).json()["attempts_left"] == 0
         assert client.post("/api/verify", json=wrong, headers=auth).status_code == 423
-        assert client.get("/api/accounts/A1002", headers=verify_as(client, auth, "A1002")).json()["first_name"] == "James"
+        assert (
+            client.get("/api/accounts/A1002", headers=verify_as(client, auth, "A1002")).json()["first_name"] == "James"
+        )

@@ -36,7 +36,11 @@ ENDPOINTS = [
     ("DELETE", f"/api/accounts/{MARIA}/flags/stop_sms?actor=customer&channel=sms", None),
     ("GET", f"/api/accounts/{MARIA}/events", None),
     ("POST", "/api/contact/check", {"account_id": MARIA, "medium": "sms"}),
-    ("POST", "/api/contact/events", {"account_id": MARIA, "medium": "voice", "kind": "attempt", "direction": "outbound"}),
+    (
+        "POST",
+        "/api/contact/events",
+        {"account_id": MARIA, "medium": "voice", "kind": "attempt", "direction": "outbound"},
+    ),
     ("POST", "/api/contact/opt-out", {"phone": MARIA_PHONE, "medium": "sms"}),
     ("POST", "/api/contact/opt-in", {"phone": MARIA_PHONE, "medium": "sms"}),
     ("POST", "/api/contact/wrong-number", {"phone": MARIA_PHONE}),
@@ -102,33 +106,40 @@ def test_a_bad_flag_request_names_the_fields(api, auth, body, fields):
 
 def test_clear_a_flag(api, auth):
     flag(api, auth)
-    response = api.delete(f"/api/accounts/{MARIA}/flags/stop_sms", params={"actor": "customer", "channel": "sms"},
-                          headers=auth)
+    response = api.delete(
+        f"/api/accounts/{MARIA}/flags/stop_sms", params={"actor": "customer", "channel": "sms"}, headers=auth
+    )
     assert response.status_code == 200
     assert (response.json()["flags"], response.json()["changed"]) == ([], True)
     events = api.get(f"/api/accounts/{MARIA}/events", headers=auth).json()["events"]
     assert [(e["kind"], e["detail"]) for e in events] == [
-        ("flag_cleared", {"flag": "stop_sms"}), ("flag_set", {"flag": "stop_sms"})]
+        ("flag_cleared", {"flag": "stop_sms"}),
+        ("flag_set", {"flag": "stop_sms"}),
+    ]
 
 
 def test_a_customer_cannot_clear_a_dispute(api, auth):
     flag(api, auth, flag="dispute")
-    response = api.delete(f"/api/accounts/{MARIA}/flags/dispute", params={"actor": "customer", "channel": "sms"},
-                          headers=auth)
+    response = api.delete(
+        f"/api/accounts/{MARIA}/flags/dispute", params={"actor": "customer", "channel": "sms"}, headers=auth
+    )
     assert (response.status_code, response.json()["code"]) == (422, "flag_requires_agent")
-    response = api.delete(f"/api/accounts/{MARIA}/flags/dispute",
-                          params={"actor": "agent:alice", "channel": "console"}, headers=auth)
+    response = api.delete(
+        f"/api/accounts/{MARIA}/flags/dispute", params={"actor": "agent:alice", "channel": "console"}, headers=auth
+    )
     assert (response.status_code, response.json()["collection_allowed"]) == (200, True)
 
 
 def test_clear_needs_a_known_flag_and_an_actor(api, auth):
-    response = api.delete(f"/api/accounts/{MARIA}/flags/vip", params={"actor": "customer", "channel": "sms"},
-                          headers=auth)
+    response = api.delete(
+        f"/api/accounts/{MARIA}/flags/vip", params={"actor": "customer", "channel": "sms"}, headers=auth
+    )
     assert (response.status_code, response.json()["fields"]) == (422, ["path.flag"])
     response = api.delete(f"/api/accounts/{MARIA}/flags/stop_sms", params={"channel": "sms"}, headers=auth)
     assert (response.status_code, response.json()["fields"]) == (422, ["query.actor"])
-    response = api.delete("/api/accounts/A9999/flags/stop_sms", params={"actor": "customer", "channel": "sms"},
-                          headers=auth)
+    response = api.delete(
+        "/api/accounts/A9999/flags/stop_sms", params={"actor": "customer", "channel": "sms"}, headers=auth
+    )
     assert response.status_code == 404
 
 
@@ -142,8 +153,14 @@ def test_events_are_newest_first_with_every_field(api, auth, clock):
     assert body["account_id"] == MARIA
     newest, oldest = body["events"]
     assert newest["kind"] == "contact_check" and oldest["kind"] == "flag_set"
-    assert oldest == {"at": "2026-03-02T18:00:00Z", "kind": "flag_set", "actor": "customer", "channel": "sms",
-                      "conversation_id": "c1", "detail": {"flag": "stop_sms"}}
+    assert oldest == {
+        "at": "2026-03-02T18:00:00Z",
+        "kind": "flag_set",
+        "actor": "customer",
+        "channel": "sms",
+        "conversation_id": "c1",
+        "detail": {"flag": "stop_sms"},
+    }
     assert newest["detail"]["allowed"] is False and newest["detail"]["rule"] == "opted_out"
     limited = api.get(f"/api/accounts/{MARIA}/events", params={"limit": 1}, headers=auth).json()["events"]
     assert [e["kind"] for e in limited] == ["contact_check"]
@@ -168,7 +185,11 @@ def test_check_allowed_now(api, auth):
     assert response.status_code == 200
     body = response.json()
     assert (body["allowed"], body["rule"], body["next_allowed_at"], body["at"]) == (
-        True, None, None, "2026-03-02T18:00:00Z")
+        True,
+        None,
+        None,
+        "2026-03-02T18:00:00Z",
+    )
 
 
 def test_check_outside_hours_says_when(api, auth):
@@ -196,8 +217,11 @@ def test_check_names_the_rule(api, auth, account_id, setup, medium, rule):
 
 def test_seven_calls_then_the_check_refuses(api, auth):
     for _ in range(7):
-        response = api.post("/api/contact/events", json={
-            "account_id": MARIA, "medium": "voice", "kind": "attempt", "direction": "outbound"}, headers=auth)
+        response = api.post(
+            "/api/contact/events",
+            json={"account_id": MARIA, "medium": "voice", "kind": "attempt", "direction": "outbound"},
+            headers=auth,
+        )
         assert response.status_code == 201
     body = check(api, auth, medium="voice").json()
     assert (body["rule"], body["next_allowed_at"]) == ("call_frequency", "2026-03-09T13:00:00Z")
@@ -212,16 +236,32 @@ def test_check_and_record_in_one_call(api, auth):
 
 
 def test_an_inbound_conversation_stops_calls_but_not_texts(api, auth):
-    response = api.post("/api/contact/events", json={
-        "account_id": MARIA, "medium": "voice", "kind": "conversation", "direction": "inbound",
-        "conversation_id": "call-7"}, headers=auth)
+    response = api.post(
+        "/api/contact/events",
+        json={
+            "account_id": MARIA,
+            "medium": "voice",
+            "kind": "conversation",
+            "direction": "inbound",
+            "conversation_id": "call-7",
+        },
+        headers=auth,
+    )
     assert response.status_code == 201
-    assert response.json() == {"id": response.json()["id"], "account_id": MARIA, "medium": "voice",
-                               "kind": "conversation", "direction": "inbound"}
+    assert response.json() == {
+        "id": response.json()["id"],
+        "account_id": MARIA,
+        "medium": "voice",
+        "kind": "conversation",
+        "direction": "inbound",
+    }
     assert check(api, auth, medium="voice").json()["rule"] == "recent_conversation"
     assert check(api, auth, medium="sms").json()["allowed"] is True
-    [event] = [e for e in api.get(f"/api/accounts/{MARIA}/events", headers=auth).json()["events"]
-               if e["kind"] == "contact_event"]
+    [event] = [
+        e
+        for e in api.get(f"/api/accounts/{MARIA}/events", headers=auth).json()["events"]
+        if e["kind"] == "contact_event"
+    ]
     assert (event["actor"], event["conversation_id"]) == ("customer", "call-7")
 
 
@@ -244,15 +284,19 @@ def test_a_bad_check_names_the_fields(api, auth, body, fields):
 
 
 def test_a_bad_contact_event_names_the_fields(api, auth):
-    response = api.post("/api/contact/events", json={"account_id": MARIA, "medium": "voice", "kind": "call"},
-                        headers=auth)
+    response = api.post(
+        "/api/contact/events", json={"account_id": MARIA, "medium": "voice", "kind": "call"}, headers=auth
+    )
     assert (response.status_code, response.json()["fields"]) == (422, ["kind", "direction"])
 
 
 def test_unknown_account_check_and_event(api, auth):
     assert check(api, auth, account_id="A9999").status_code == 404
-    response = api.post("/api/contact/events", json={
-        "account_id": "A9999", "medium": "voice", "kind": "attempt", "direction": "outbound"}, headers=auth)
+    response = api.post(
+        "/api/contact/events",
+        json={"account_id": "A9999", "medium": "voice", "kind": "attempt", "direction": "outbound"},
+        headers=auth,
+    )
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
 
 
@@ -282,8 +326,11 @@ def test_stop_needs_an_e164_phone(api, auth, phone):
 
 
 def test_wrong_number_by_phone(api, auth):
-    response = api.post("/api/contact/wrong-number", json={"phone": MARIA_PHONE, "channel": "sms",
-                                                           "conversation_id": "sms-1"}, headers=auth)
+    response = api.post(
+        "/api/contact/wrong-number",
+        json={"phone": MARIA_PHONE, "channel": "sms", "conversation_id": "sms-1"},
+        headers=auth,
+    )
     assert (response.status_code, response.json()) == (200, {"account_ids": [MARIA], "changed_account_ids": [MARIA]})
     assert check(api, auth, medium="sms").json()["rule"] == "wrong_number"
     assert check(api, auth, medium="voice").json()["rule"] == "wrong_number"

@@ -15,14 +15,18 @@ from payments.api.routers.console import COOKIE
 from payments.services.agents import AgentService
 from payments.services.console import RESUME_EVENTS, ConsoleService
 from payments.services.handoffs import HandoffService
-from tests.payments.fake_rasa import FakeConversations
 from tests.payments.api.verified import verify_as
+from tests.payments.fake_rasa import FakeConversations
 
 PASSWORD = "correct horse battery"
 MARIA = "A1001"
 CASE_BODY = {
-    "conversation_id": "web-maria-1", "channel": "web", "reason": "request_agent", "account_id": MARIA,
-    "verified": True, "summary": "Verified customer asked for a person.",
+    "conversation_id": "web-maria-1",
+    "channel": "web",
+    "reason": "request_agent",
+    "account_id": MARIA,
+    "verified": True,
+    "summary": "Verified customer asked for a person.",
     "context": {"account": {"balance_cents": 245000, "past_due_cents": 31000, "days_past_due": 45, "flags": []}},
 }
 
@@ -42,8 +46,9 @@ def console(client, clock, rasa):
     app.state.agent_service = agents
 
     def console_service(request: Request) -> ConsoleService:
-        return ConsoleService(request.app.state.sessions, HandoffService(request.app.state.sessions, clock=clock),
-                              rasa, clock=clock)
+        return ConsoleService(
+            request.app.state.sessions, HandoffService(request.app.state.sessions, clock=clock), rasa, clock=clock
+        )
 
     app.dependency_overrides[get_console_service] = console_service
     return client
@@ -121,8 +126,9 @@ def test_a_locked_sign_in_looks_like_a_wrong_password_then_it_lifts(console, clo
 def test_the_cookie_is_secure_when_served_over_https(console):
     plain = sign_in(console).headers["set-cookie"]
     assert "Secure" not in plain
-    secure = console.post("https://testserver/console/sign-in", data={"username": "sam", "password": PASSWORD},
-                          follow_redirects=False)
+    secure = console.post(
+        "https://testserver/console/sign-in", data={"username": "sam", "password": PASSWORD}, follow_redirects=False
+    )
     assert secure.status_code == 303 and "Secure" in secure.headers["set-cookie"]
 
 
@@ -193,8 +199,9 @@ def test_two_agents_claim_at_once_one_wins(console, auth):
     console.cookies.clear()
 
     def claim(cookie, csrf):
-        return console.post(f"/console/api/cases/{case_id}/claim", headers={"X-CSRF-Token": csrf},
-                            cookies={COOKIE: cookie})
+        return console.post(
+            f"/console/api/cases/{case_id}/claim", headers={"X-CSRF-Token": csrf}, cookies={COOKIE: cookie}
+        )
 
     sam_answer, lee_answer = claim(sam_cookie, sam_csrf), claim(lee_cookie, lee_csrf)
     assert (sam_answer.status_code, sam_answer.json()["claimed_by"]) == (200, "sam")
@@ -208,13 +215,19 @@ def test_reply_goes_to_rasa_as_the_agent_with_card_numbers_masked(sam, auth, ras
     not_yet = client.post(f"/console/api/cases/{case_id}/reply", json={"text": "hello"}, headers=headers)
     assert (not_yet.status_code, not_yet.json()["code"]) == (409, "not_claimed")
     client.post(f"/console/api/cases/{case_id}/claim", headers=headers)
-    sent = client.post(f"/console/api/cases/{case_id}/reply",
-                       json={"text": "Hi Maria, never send 4111 1111 1111 1111 here."}, headers=headers)
+    sent = client.post(
+        f"/console/api/cases/{case_id}/reply",
+        json={"text": "Hi Maria, never send 4111 1111 1111 1111 here."},
+        headers=headers,
+    )
     assert sent.status_code == 204
-    assert rasa.tracker_events["web-maria-1"] == [{  # the agent's first message carries the opt-out notice
-        "event": "bot", "text": "Hi Maria, never send [card number removed] here. Reply STOP to opt out.",
-        "metadata": {"agent": "Sam"},
-    }]
+    assert rasa.tracker_events["web-maria-1"] == [
+        {  # the agent's first message carries the opt-out notice
+            "event": "bot",
+            "text": "Hi Maria, never send [card number removed] here. Reply STOP to opt out.",
+            "metadata": {"agent": "Sam"},
+        }
+    ]
     assert ("agent_replied", "agent:sam") in audit_kinds(client, auth)
 
 
@@ -247,8 +260,12 @@ def test_transcript_reads_rasa_and_says_who_may_reply(sam, auth, rasa):
     client, headers = sam
     case_id = new_case(client, auth)
     rasa.tracker_events["web-maria-1"] = [
-        {"event": "user", "text": "my card is 4111111111111111", "timestamp": 1_700_000_000.0,
-         "parse_data": {"intent": {"name": "inform"}}},
+        {
+            "event": "user",
+            "text": "my card is 4111111111111111",
+            "timestamp": 1_700_000_000.0,
+            "parse_data": {"intent": {"name": "inform"}},
+        },
         {"event": "bot", "text": "I'm getting a person.", "timestamp": 1_700_000_001.0},
         {"event": "pause", "timestamp": 1_700_000_002.0},
     ]
@@ -301,15 +318,19 @@ def test_resolve_with_hand_back_resumes_and_greets_then_history_shows_it(sam, au
     case_id = new_case(client, auth, reason="distress")
     client.post(f"/console/api/cases/{case_id}/claim", headers=headers)
     client.post(f"/console/api/cases/{case_id}/notes", json={"text": "Shared 988; she is safe."}, headers=headers)
-    resolved = client.post(f"/console/api/cases/{case_id}/resolve",
-                           json={"outcome": "Listened; no collection today.", "hand_back": True}, headers=headers)
+    resolved = client.post(
+        f"/console/api/cases/{case_id}/resolve",
+        json={"outcome": "Listened; no collection today.", "hand_back": True},
+        headers=headers,
+    )
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
     assert rasa.tracker_events["web-maria-1"] == RESUME_EVENTS
     assert rasa.triggered == [("web-maria-1", "agent_handed_back", {"agent_name": "Sam", "handoff_reason": "distress"})]
 
     history = client.get("/console/api/history").json()["cases"]
     assert [(c["id"], c["outcome"], [n["text"] for n in c["notes"]]) for c in history] == [
-        (case_id, "Listened; no collection today.", ["Shared 988; she is safe."])]
+        (case_id, "Listened; no collection today.", ["Shared 988; she is safe."])
+    ]
     kinds = audit_kinds(client, auth)
     for kind in ("handoff_claimed", "handoff_note_added", "handoff_resolved"):
         assert (kind, "agent:sam") in kinds
@@ -332,8 +353,9 @@ def test_only_the_claiming_agent_resolves(console, auth, rasa):
     console.cookies.clear()
     sign_in(console, "sam")
     sam = {"X-CSRF-Token": csrf_of(console)}
-    response = console.post(f"/console/api/cases/{case_id}/resolve", json={"outcome": "x", "hand_back": True},
-                            headers=sam)
+    response = console.post(
+        f"/console/api/cases/{case_id}/resolve", json={"outcome": "x", "hand_back": True}, headers=sam
+    )
     assert (response.status_code, response.json()["code"]) == (409, "claimed_by_other")
     assert rasa.tracker_events == {}
 
@@ -362,9 +384,14 @@ def sms_case(client, auth, headers, rasa, customer_wrote_at=None):
     case_id = new_case(client, auth, conversation_id="+15125550101", channel="sms")
     client.post(f"/console/api/cases/{case_id}/claim", headers=headers)
     if customer_wrote_at is not None:
-        rasa.tracker_events["+15125550101"] = [{"event": "user", "text": "are you there?",
-                                                "timestamp": customer_wrote_at.timestamp(),
-                                                "parse_data": {"intent": {"name": "inform"}}}]
+        rasa.tracker_events["+15125550101"] = [
+            {
+                "event": "user",
+                "text": "are you there?",
+                "timestamp": customer_wrote_at.timestamp(),
+                "parse_data": {"intent": {"name": "inform"}},
+            }
+        ]
     return case_id
 
 
@@ -372,7 +399,9 @@ def test_only_the_first_agent_message_carries_the_opt_out_notice(sam, auth, rasa
     client, headers = sam
     case_id = sms_case(client, auth, headers, rasa, customer_wrote_at=clock())
     for text in ("Hi, this is Sam.", "Let me look at that."):
-        assert client.post(f"/console/api/cases/{case_id}/reply", json={"text": text}, headers=headers).status_code == 204
+        assert (
+            client.post(f"/console/api/cases/{case_id}/reply", json={"text": text}, headers=headers).status_code == 204
+        )
     sent = [e["text"] for e in rasa.tracker_events["+15125550101"] if e["event"] == "bot"]
     assert sent == ["Hi, this is Sam. Reply STOP to opt out.", "Let me look at that."]
 
@@ -381,11 +410,12 @@ def test_one_answer_to_the_customer_goes_even_late_at_night(sam, auth, rasa, clo
     client, headers = sam
     clock.now = clock.now.replace(hour=4)  # 22:00 in Chicago the evening before
     case_id = sms_case(client, auth, headers, rasa, customer_wrote_at=clock.now - timedelta(minutes=5))
-    assert client.post(f"/console/api/cases/{case_id}/reply", json={"text": "Yes, I'm here."},
-                       headers=headers).status_code == 204
+    assert (
+        client.post(f"/console/api/cases/{case_id}/reply", json={"text": "Yes, I'm here."}, headers=headers).status_code
+        == 204
+    )
     # A second message before the customer writes again is not an answer: it starts a contact.
-    second = client.post(f"/console/api/cases/{case_id}/reply", json={"text": "Are you still there?"},
-                         headers=headers)
+    second = client.post(f"/console/api/cases/{case_id}/reply", json={"text": "Are you still there?"}, headers=headers)
     assert (second.status_code, second.json()["code"]) == (422, "outside_hours")
 
 
@@ -398,25 +428,45 @@ def test_a_message_after_the_customer_went_quiet_is_refused_outside_their_hours(
     assert "start a new contact" in refused.json()["detail"] and "America/Chicago" in refused.json()["detail"]
     assert [e for e in rasa.tracker_events["+15125550101"] if e["event"] == "bot"] == []
     # The customer writes again: the agent's message is an answer now.
-    rasa.tracker_events["+15125550101"].append({"event": "user", "text": "hello?", "timestamp": clock().timestamp(),
-                                                "parse_data": {"intent": {"name": "inform"}}})
-    assert client.post(f"/console/api/cases/{case_id}/reply", json={"text": "Following up."},
-                       headers=headers).status_code == 204
+    rasa.tracker_events["+15125550101"].append(
+        {
+            "event": "user",
+            "text": "hello?",
+            "timestamp": clock().timestamp(),
+            "parse_data": {"intent": {"name": "inform"}},
+        }
+    )
+    assert (
+        client.post(f"/console/api/cases/{case_id}/reply", json={"text": "Following up."}, headers=headers).status_code
+        == 204
+    )
 
 
 def test_an_sms_opt_out_stops_even_an_answer(sam, auth, rasa, clock):
     client, headers = sam
     case_id = sms_case(client, auth, headers, rasa, customer_wrote_at=clock())
-    client.post("/api/contact/revocations", headers=auth, json={
-        "phone": "+15125550101", "conversation_id": "+15125550101", "channel": "sms", "media": ["sms"]})
+    client.post(
+        "/api/contact/revocations",
+        headers=auth,
+        json={"phone": "+15125550101", "conversation_id": "+15125550101", "channel": "sms", "media": ["sms"]},
+    )
     refused = client.post(f"/console/api/cases/{case_id}/reply", json={"text": "Hello?"}, headers=headers)
     assert (refused.status_code, refused.json()["code"]) == (422, "opted_out")
 
 
 def report(client, auth, kind="deceased", conversation_id="web-maria-1"):
-    response = client.post("/api/reports", headers=auth, json={
-        "kind": kind, "account_id": MARIA, "conversation_id": conversation_id, "channel": "web",
-        "reported_by": "third_party", "summary": "her son says she passed away"})
+    response = client.post(
+        "/api/reports",
+        headers=auth,
+        json={
+            "kind": kind,
+            "account_id": MARIA,
+            "conversation_id": conversation_id,
+            "channel": "web",
+            "reported_by": "third_party",
+            "summary": "her son says she passed away",
+        },
+    )
     assert response.status_code == 201
     return response.json()
 
@@ -444,8 +494,11 @@ def test_a_dismissed_report_lifts_the_pause(sam, auth):
     [pending] = client.get(f"/console/api/cases/{case_id}/reports").json()["reports"]
     assert client.post(f"/console/api/reports/{pending['id']}/dismiss", headers=headers).json()["status"] == "dismissed"
     assert ("report_dismissed", "agent:sam") in audit_kinds(client, auth)
-    flags = client.post(f"/api/accounts/{MARIA}/flags", headers=auth,
-                        json={"flag": "stop_email", "channel": "console", "actor": "agent:sam"}).json()
+    flags = client.post(
+        f"/api/accounts/{MARIA}/flags",
+        headers=auth,
+        json={"flag": "stop_email", "channel": "console", "actor": "agent:sam"},
+    ).json()
     assert flags["flags"] == ["stop_email"]  # no bankruptcy flag was set
 
 
@@ -459,9 +512,18 @@ def test_reviewing_needs_the_csrf_token(sam, auth):
 
 def test_every_pending_report_is_in_the_queue_even_without_a_case(sam, auth):
     client, headers = sam
-    response = client.post("/api/reports", headers=auth, json={
-        "kind": "attorney", "phone": "+19995550000", "conversation_id": "+19995550000", "channel": "sms",
-        "reported_by": "unknown", "summary": "says a lawyer handles this now"})
+    response = client.post(
+        "/api/reports",
+        headers=auth,
+        json={
+            "kind": "attorney",
+            "phone": "+19995550000",
+            "conversation_id": "+19995550000",
+            "channel": "sms",
+            "reported_by": "unknown",
+            "summary": "says a lawyer handles this now",
+        },
+    )
     assert response.json()["account_ids"] == []
     [pending] = client.get("/console/api/reports").json()["reports"]
     assert (pending["kind"], pending["account_id"], pending["conversation_id"]) == ("attorney", None, "+19995550000")

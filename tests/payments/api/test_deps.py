@@ -1,6 +1,5 @@
 import pytest
 
-
 WEB_BODY = {"channel": "web", "conversation_id": "c1", "card_last4": "4821", "dob": "1985-03-14", "zip": "78701"}
 
 ENDPOINTS = [("POST", "/api/verify", WEB_BODY), ("GET", "/api/accounts/A1001", None)]
@@ -27,17 +26,19 @@ def test_token_is_checked_before_the_body(client):
     assert (response.status_code, response.json()["code"]) == (401, "unauthorized")
 
 
-@pytest.mark.parametrize(
-    "body", [b'{"channel": "web",', b"\xff\xfe not text"], ids=["malformed json", "not utf-8"])
+@pytest.mark.parametrize("body", [b'{"channel": "web",', b"\xff\xfe not text"], ids=["malformed json", "not utf-8"])
 def test_token_is_checked_before_a_malformed_body(client, body):
     # FastAPI parses the body before any dependency runs: this was 422 (400 for bytes), not 401.
     response = client.post("/api/verify", content=body, headers={"Content-Type": "application/json"})
     assert (response.status_code, response.json()) == (
-        401, {"code": "unauthorized", "detail": "missing or wrong service token"})
+        401,
+        {"code": "unauthorized", "detail": "missing or wrong service token"},
+    )
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
 def test_a_malformed_body_with_the_token_is_still_a_validation_error(client, auth):
-    response = client.post("/api/verify", content=b'{"channel": "web",',
-                           headers={**auth, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/verify", content=b'{"channel": "web",', headers={**auth, "Content-Type": "application/json"}
+    )
     assert (response.status_code, response.json()["code"]) == (422, "validation_error")

@@ -56,12 +56,16 @@ UNAUTHORIZED = {"code": "unauthorized", "detail": "missing or wrong service toke
 # Bounded and reproducible: the same examples on every run, no example database between runs.
 # `too_slow`: each example is a real request against a real database. FUZZ_N=500 digs deeper locally.
 FUZZ = settings(
-    max_examples=int(os.environ.get("FUZZ_N", "25")), derandomize=True, database=None, deadline=None,
+    max_examples=int(os.environ.get("FUZZ_N", "25")),
+    derandomize=True,
+    database=None,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
 
 
 # ------------------------------------------------------------------ personal data that must never leak
+
 
 def _personal_data() -> list[str]:
     """Full names, dates of birth, phone numbers (E.164 and national) and ZIP codes of the demo accounts."""
@@ -108,6 +112,7 @@ def assert_error_shape(response) -> None:  # type: ignore[no-untyped-def]
 
 # ------------------------------------------------------------------ the apps under test
 
+
 def _migrate_and_seed(url: str, clock: FakeClock) -> str:
     cli.migrate(url)
     engine = make_engine(url)
@@ -123,23 +128,37 @@ def _sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def _app(database_url: str, clock: FakeClock, gateway: FakeGateway) -> FastAPI:
     """The real app and services; only Stripe (a fake gateway) and the clock are stand-ins."""
-    app = create_app(Settings(
-        _env_file=None, evenkeel_env="test", database_url=database_url, payments_service_token=TOKEN,
-        payments_public_url=PUBLIC_URL, stripe_webhook_secret=WEBHOOK_SECRET, twilio_auth_token=TWILIO_TOKEN,
-        verification_max_failures=3, verification_lock_minutes=30, log_level="CRITICAL",
-    ))
+    app = create_app(
+        Settings(
+            _env_file=None,
+            evenkeel_env="test",
+            database_url=database_url,
+            payments_service_token=TOKEN,
+            payments_public_url=PUBLIC_URL,
+            stripe_webhook_secret=WEBHOOK_SECRET,
+            twilio_auth_token=TWILIO_TOKEN,
+            verification_max_failures=3,
+            verification_lock_minutes=30,
+            log_level="CRITICAL",
+        )
+    )
 
     def verification_service(request: Request) -> VerificationService:
         s = request.app.state.settings
-        return VerificationService(request.app.state.sessions, max_failures=s.verification_max_failures,
-                                   lock_minutes=s.verification_lock_minutes, clock=clock)
+        return VerificationService(
+            request.app.state.sessions,
+            max_failures=s.verification_max_failures,
+            lock_minutes=s.verification_lock_minutes,
+            clock=clock,
+        )
 
     def account_service(request: Request) -> AccountService:
         return AccountService(request.app.state.sessions, clock=clock)
 
     def payment_service(request: Request) -> PaymentService:
-        return PaymentService(request.app.state.sessions, gateway, public_url=PUBLIC_URL, link_ttl_minutes=30,
-                              clock=clock)
+        return PaymentService(
+            request.app.state.sessions, gateway, public_url=PUBLIC_URL, link_ttl_minutes=30, clock=clock
+        )
 
     app.dependency_overrides[get_verification_service] = verification_service
     app.dependency_overrides[get_account_service] = account_service
@@ -199,7 +218,8 @@ def _schema(app: Forward, config: schemathesis.Config | None = None):  # type: i
 
 
 with_token = _schema(
-    WITH_TOKEN, schemathesis.Config.from_dict({"auth": {"openapi": {"HTTPBearer": {"bearer": TOKEN}}}}))
+    WITH_TOKEN, schemathesis.Config.from_dict({"auth": {"openapi": {"HTTPBearer": {"bearer": TOKEN}}}})
+)
 without_token = _schema(WITHOUT_TOKEN).include(path_regex="^/api/")
 
 # Checks left out, each a false positive here:
@@ -221,7 +241,8 @@ def test_every_operation_with_the_token(case, fuzz_app):  # type: ignore[no-unty
     `response_schema_conformance` among them); every error `{code, detail}` and free of personal data."""
     response = case.call()
     assert response.status_code < 500, (
-        f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}")
+        f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
+    )
     assert_error_shape(response)
     assert_no_leak(response.status_code, response.text, _sent(response.request))
     case.validate_response(response, excluded_checks=EXCLUDED_CHECKS)
@@ -240,13 +261,15 @@ def test_every_api_operation_without_the_token_is_401(case, authorization, token
     response = case.call()
     expected = 401 if case.method.upper() == case.operation.method.upper() else 405
     assert response.status_code == expected, (
-        f"{case.method} {case.formatted_path} with {authorization!r}: {response.status_code} {response.text[:300]}")
+        f"{case.method} {case.formatted_path} with {authorization!r}: {response.status_code} {response.text[:300]}"
+    )
     assert_error_shape(response)
     if expected == 401:
         assert response.json() == UNAUTHORIZED and response.headers["www-authenticate"] == ["Bearer"]
 
 
 # ------------------------------------------------------------------ webhooks and the payment page
+
 
 @dataclass
 class Web:
@@ -264,6 +287,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
     clock, gateway = FakeClock(FIXED_NOW), FakeGateway()
     app = _app(_migrate_and_seed(_sqlite_url(tmp_path_factory), clock), clock, gateway)
     with TestClient(app) as client:
+
         def create(account_id: str, key: str, channel: str = "sms") -> dict:
             body = {"account_id": account_id, "amount_cents": 5000, "channel": channel, "idempotency_key": key}
             headers = verify_as(client, AUTH, account_id, conversation_id=f"fuzz-{key}")
@@ -281,7 +305,8 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
         signed = {"Stripe-Signature": stripe_signature(body, WEBHOOK_SECRET), "Content-Type": "application/json"}
         assert client.post("/webhooks/stripe", content=body, headers=signed).json()["outcome"] == "applied"
         yield Web(
-            client, gateway,
+            client,
+            gateway,
             stripe_payment=create("A1001", "fuzz-stripe")["id"],
             voice_payment=create("A1001", "fuzz-voice", channel="voice")["id"],
             used_token=page_path(used["link_url"]).removeprefix("/pay/"),
@@ -312,14 +337,21 @@ stripe_kinds = st.sampled_from(["succeeded", "payment_failed", "processing", "ca
 @st.composite
 def stripe_bodies(draw, payment_id: str) -> bytes:  # type: ignore[no-untyped-def]
     """Raw bytes, arbitrary JSON, or a well-formed event for a real pending payment."""
-    return draw(st.one_of(
-        st.binary(max_size=300),
-        st.recursive(st.none() | st.booleans() | st.integers() | any_text,
-                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4),
-                     max_leaves=12).map(lambda value: json.dumps(value).encode()),
-        st.builds(lambda event_id, kind: stripe_event(event_id, kind, payment_id, amount=5000),
-                  st.from_regex(r"evt_[A-Za-z0-9]{1,20}", fullmatch=True), stripe_kinds),
-    ))
+    return draw(
+        st.one_of(
+            st.binary(max_size=300),
+            st.recursive(
+                st.none() | st.booleans() | st.integers() | any_text,
+                lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4),
+                max_leaves=12,
+            ).map(lambda value: json.dumps(value).encode()),
+            st.builds(
+                lambda event_id, kind: stripe_event(event_id, kind, payment_id, amount=5000),
+                st.from_regex(r"evt_[A-Za-z0-9]{1,20}", fullmatch=True),
+                stripe_kinds,
+            ),
+        )
+    )
 
 
 @st.composite
@@ -328,14 +360,16 @@ def bad_stripe_signatures(draw, body: bytes) -> str | None:  # type: ignore[no-u
     our secret for other bytes, at another time."""
     timestamp = draw(st.integers(min_value=0, max_value=2**33))
     stale = int(time.time()) - draw(st.integers(min_value=301, max_value=10**9))  # Stripe's tolerance: 300 s
-    return draw(st.one_of(
-        st.none(),
-        printable,
-        hex64.map(lambda mac: f"t={timestamp},v1={mac}"),
-        st.just(stripe_signature(body, "whsec_someone_else")),
-        st.just(stripe_signature(body + b" ", WEBHOOK_SECRET)),
-        st.just(stripe_signature(body, WEBHOOK_SECRET, timestamp=stale)),
-    ))
+    return draw(
+        st.one_of(
+            st.none(),
+            printable,
+            hex64.map(lambda mac: f"t={timestamp},v1={mac}"),
+            st.just(stripe_signature(body, "whsec_someone_else")),
+            st.just(stripe_signature(body + b" ", WEBHOOK_SECRET)),
+            st.just(stripe_signature(body, WEBHOOK_SECRET, timestamp=stale)),
+        )
+    )
 
 
 @FUZZ
@@ -355,8 +389,13 @@ def test_stripe_webhook_without_a_good_signature_is_400_and_changes_nothing(web:
 
 
 OTHER_PAYMENT_PATH = "/webhooks/twilio/pay?payment_id=PAY-OTHER1"
-PAY_SUCCESS = {"CallSid": "CA123", "Result": "success", "PaymentToken": "pm_from_twilio",
-               "PaymentCardNumber": "xxxx-xxxx-xxxx-4242", "PaymentCardType": "visa"}
+PAY_SUCCESS = {
+    "CallSid": "CA123",
+    "Result": "success",
+    "PaymentToken": "pm_from_twilio",
+    "PaymentCardNumber": "xxxx-xxxx-xxxx-4242",
+    "PaymentCardType": "visa",
+}
 
 
 @FUZZ
@@ -365,16 +404,20 @@ def test_twilio_pay_without_a_good_signature_is_403_and_charges_nothing(web: Web
     fields = data.draw(st.dictionaries(any_text.filter(bool), any_text, max_size=6), label="fields")
     if data.draw(st.booleans(), label="looks like a success"):
         fields = {**fields, **PAY_SUCCESS}
-    payment_id = data.draw(st.one_of(st.just(web.voice_payment), ids.filter(lambda i: i != "PAY-OTHER1")),
-                           label="payment_id")
+    payment_id = data.draw(
+        st.one_of(st.just(web.voice_payment), ids.filter(lambda i: i != "PAY-OTHER1")), label="payment_id"
+    )
     path = f"/webhooks/twilio/pay?{urlencode({'payment_id': payment_id})}"
-    signature = data.draw(st.one_of(
-        st.none(),
-        printable,
-        st.just(RequestValidator("someone-elses-token").compute_signature(f"{PUBLIC_URL}{path}", fields)),
-        st.just(RequestValidator(TWILIO_TOKEN).compute_signature(f"{PUBLIC_URL}{path}", {**fields, "Extra": "x"})),
-        st.just(RequestValidator(TWILIO_TOKEN).compute_signature(f"{PUBLIC_URL}{OTHER_PAYMENT_PATH}", fields)),
-    ), label="signature")
+    signature = data.draw(
+        st.one_of(
+            st.none(),
+            printable,
+            st.just(RequestValidator("someone-elses-token").compute_signature(f"{PUBLIC_URL}{path}", fields)),
+            st.just(RequestValidator(TWILIO_TOKEN).compute_signature(f"{PUBLIC_URL}{path}", {**fields, "Extra": "x"})),
+            st.just(RequestValidator(TWILIO_TOKEN).compute_signature(f"{PUBLIC_URL}{OTHER_PAYMENT_PATH}", fields)),
+        ),
+        label="signature",
+    )
     before, calls = state(web.client), list(web.gateway.calls)
     headers = {} if signature is None else {"X-Twilio-Signature": signature}
     response = web.client.post(path, data=fields, headers=headers)
@@ -400,12 +443,14 @@ def link_tokens(draw, web: Web) -> tuple[str, bool]:  # type: ignore[no-untyped-
         other = draw(st.sampled_from(URLSAFE).filter(lambda c: c != token[i]))
         return token[:i] + other + token[i + (edit == "replace") :]
 
-    return draw(st.one_of(
-        any_text.map(lambda t: (t, False)),
-        st.text(visible, min_size=90, max_size=400).map(lambda t: (t, False)),
-        real.map(changed).map(lambda t: (t, False)),
-        real.map(lambda t: (t, True)),
-    ))
+    return draw(
+        st.one_of(
+            any_text.map(lambda t: (t, False)),
+            st.text(visible, min_size=90, max_size=400).map(lambda t: (t, False)),
+            real.map(changed).map(lambda t: (t, False)),
+            real.map(lambda t: (t, True)),
+        )
+    )
 
 
 @FUZZ

@@ -8,8 +8,8 @@ from payments.api.deps import get_compliance_service, get_console_service, get_h
 from payments.services.compliance import ComplianceService
 from payments.services.console import RESUME_EVENTS, ConsoleService
 from payments.services.handoffs import HandoffService
-from tests.payments.fake_rasa import FakeConversations
 from tests.payments.api.verified import verify_as
+from tests.payments.fake_rasa import FakeConversations
 
 MARIA = "A1001"
 BODY = {
@@ -19,8 +19,7 @@ BODY = {
     "account_id": MARIA,
     "verified": True,
     "summary": "Maria asked for a person. She was offered 3 installments and booked nothing.",
-    "context": {"asked_for": "agent", "offers_made": ["installments_3"], "plan_booked": None,
-                "balance_cents": 245000},
+    "context": {"asked_for": "agent", "offers_made": ["installments_3"], "plan_booked": None, "balance_cents": 245000},
 }
 
 # Refused before any database work: one database is enough.
@@ -83,11 +82,33 @@ def test_create_a_case(api, auth):
     assert response.status_code == 201
     case = response.json()
     assert re.fullmatch(r"CASE-[2-9A-Z]{6}", case["id"])
-    assert {k: case[k] for k in ("status", "reason", "priority", "queue_position", "waiting_since", "claimed_by",
-                                 "account_id", "verified", "channel", "notes", "context")} == {
-        "status": "open", "reason": "request_agent", "priority": 2, "queue_position": 1,
-        "waiting_since": "2026-03-02T18:00:00Z", "claimed_by": None, "account_id": MARIA, "verified": True,
-        "channel": "sms", "notes": [], "context": BODY["context"],
+    assert {
+        k: case[k]
+        for k in (
+            "status",
+            "reason",
+            "priority",
+            "queue_position",
+            "waiting_since",
+            "claimed_by",
+            "account_id",
+            "verified",
+            "channel",
+            "notes",
+            "context",
+        )
+    } == {
+        "status": "open",
+        "reason": "request_agent",
+        "priority": 2,
+        "queue_position": 1,
+        "waiting_since": "2026-03-02T18:00:00Z",
+        "claimed_by": None,
+        "account_id": MARIA,
+        "verified": True,
+        "channel": "sms",
+        "notes": [],
+        "context": BODY["context"],
     }
 
 
@@ -132,7 +153,10 @@ def test_an_unverified_case_without_account(api, auth):
 def test_a_bad_case_names_the_fields(api, auth, body, fields):
     response = create(api, auth, **body)
     assert (response.status_code, response.json()["code"], response.json()["fields"]) == (
-        422, "validation_error", fields)
+        422,
+        "validation_error",
+        fields,
+    )
 
 
 def test_nan_or_infinity_in_the_context_is_refused_on_every_database(api, auth):
@@ -162,7 +186,10 @@ def test_the_queue_is_priority_then_waiting_time(api, auth, clock):
     queue = api.get("/api/handoffs", headers=auth).json()
     assert queue["status"] == "open"
     assert [(c["id"], c["queue_position"]) for c in queue["cases"]] == [
-        (distress["id"], 1), (hardship["id"], 2), (other["id"], 3)]
+        (distress["id"], 1),
+        (hardship["id"], 2),
+        (other["id"], 3),
+    ]
     assert "notes" not in queue["cases"][0]
     claim(api, auth, hardship["id"], "alice")
     claimed = api.get("/api/handoffs", params={"status": "claimed"}, headers=auth).json()["cases"]
@@ -202,8 +229,9 @@ def test_claim_needs_an_agent_name(api, auth):
 def test_notes_release_and_resolve(api, auth, clock, rasa):
     case = create(api, auth).json()
     claim(api, auth, case["id"], "alice")
-    note = api.post(f"/api/handoffs/{case['id']}/notes", json={"author": "alice", "text": "Called, voicemail."},
-                    headers=auth)
+    note = api.post(
+        f"/api/handoffs/{case['id']}/notes", json={"author": "alice", "text": "Called, voicemail."}, headers=auth
+    )
     assert note.status_code == 201
     assert [(n["author"], n["text"]) for n in note.json()["notes"]] == [("alice", "Called, voicemail.")]
 
@@ -211,25 +239,38 @@ def test_notes_release_and_resolve(api, auth, clock, rasa):
     assert (other.status_code, other.json()["code"]) == (409, "claimed_by_other")
     released = api.post(f"/api/handoffs/{case['id']}/release", json={"agent": "alice"}, headers=auth).json()
     assert (released["status"], released["queue_position"], released["waiting_since"]) == (
-        "open", 1, case["waiting_since"])
+        "open",
+        1,
+        case["waiting_since"],
+    )
 
-    not_claimed = api.post(f"/api/handoffs/{case['id']}/resolve",
-                           json={"agent": "bob", "outcome": "done", "resume_assistant": True}, headers=auth)
+    not_claimed = api.post(
+        f"/api/handoffs/{case['id']}/resolve",
+        json={"agent": "bob", "outcome": "done", "resume_assistant": True},
+        headers=auth,
+    )
     assert (not_claimed.status_code, not_claimed.json()["code"]) == (409, "not_claimed")
     claim(api, auth, case["id"], "bob")
     clock.advance(minutes=4)
-    resolved = api.post(f"/api/handoffs/{case['id']}/resolve",
-                        json={"agent": "bob", "outcome": "Booked a 6-month plan.", "resume_assistant": True},
-                        headers=auth)
+    resolved = api.post(
+        f"/api/handoffs/{case['id']}/resolve",
+        json={"agent": "bob", "outcome": "Booked a 6-month plan.", "resume_assistant": True},
+        headers=auth,
+    )
     assert resolved.status_code == 200
     body = resolved.json()
     assert (body["status"], body["outcome"], body["resolved_at"], body["resume_assistant"]) == (
-        "resolved", "Booked a 6-month plan.", "2026-03-02T18:04:00Z", True)
+        "resolved",
+        "Booked a 6-month plan.",
+        "2026-03-02T18:04:00Z",
+        True,
+    )
     assert api.get(f"/api/handoffs/{case['id']}", headers=auth).json()["resume_assistant"] is None
     # Rasa was told: the conversation resumed, and the assistant greets the customer again.
     assert rasa.tracker_events[BODY["conversation_id"]] == RESUME_EVENTS
-    assert rasa.triggered == [(BODY["conversation_id"], "agent_handed_back",
-                               {"agent_name": "bob", "handoff_reason": "request_agent"})]
+    assert rasa.triggered == [
+        (BODY["conversation_id"], "agent_handed_back", {"agent_name": "bob", "handoff_reason": "request_agent"})
+    ]
 
     again = claim(api, auth, case["id"], "alice")
     assert (again.status_code, again.json()["code"]) == (409, "already_resolved")
@@ -238,16 +279,22 @@ def test_notes_release_and_resolve(api, auth, clock, rasa):
 
     events = api.get(f"/api/accounts/{MARIA}/events", headers=auth).json()["events"]
     assert [(e["kind"], e["actor"]) for e in events] == [
-        ("handoff_resolved", "agent:bob"), ("handoff_claimed", "agent:bob"), ("handoff_released", "agent:alice"),
-        ("handoff_note_added", "agent:alice"), ("handoff_claimed", "agent:alice"), ("handoff_created", "system"),
+        ("handoff_resolved", "agent:bob"),
+        ("handoff_claimed", "agent:bob"),
+        ("handoff_released", "agent:alice"),
+        ("handoff_note_added", "agent:alice"),
+        ("handoff_claimed", "agent:alice"),
+        ("handoff_created", "system"),
     ]
 
 
 @SQLITE_ONLY
 @pytest.mark.parametrize(
     ("body", "fields"),
-    [({"agent": "bob", "outcome": "", "resume_assistant": True}, ["outcome"]),
-     ({"agent": "bob", "outcome": "done"}, ["resume_assistant"])],
+    [
+        ({"agent": "bob", "outcome": "", "resume_assistant": True}, ["outcome"]),
+        ({"agent": "bob", "outcome": "done"}, ["resume_assistant"]),
+    ],
 )
 def test_resolve_names_bad_fields(api, auth, body, fields):
     case = create(api, auth).json()
@@ -265,7 +312,10 @@ def test_resolve_changes_nothing_when_rasa_is_unreachable(api, auth, rasa):
     case = create(api, auth).json()
     claim(api, auth, case["id"], "alice")
     rasa.down = True
-    response = api.post(f"/api/handoffs/{case['id']}/resolve",
-                        json={"agent": "alice", "outcome": "done", "resume_assistant": False}, headers=auth)
+    response = api.post(
+        f"/api/handoffs/{case['id']}/resolve",
+        json={"agent": "alice", "outcome": "done", "resume_assistant": False},
+        headers=auth,
+    )
     assert (response.status_code, response.json()["code"]) == (503, "upstream_unavailable")
     assert api.get(f"/api/handoffs/{case['id']}", headers=auth).json()["status"] == "claimed"

@@ -7,16 +7,7 @@ import re
 import pytest
 
 from payments.adapters.orm import PaymentRow
-from tests.payments.api.payment_client import (  # noqa: F401 - fixtures
-    app_sessions,
-    create,
-    fake_gateway,
-    page_path,
-    pay_client,
-    post_stripe,
-    stripe_event,
-    verified,
-)
+from tests.payments.api.payment_client import app_sessions, create, page_path, post_stripe, stripe_event
 
 
 def test_the_page_shows_who_pays_what_and_nothing_more(pay_client, auth, fake_gateway):
@@ -69,8 +60,12 @@ def test_a_used_link_is_410(pay_client, auth):
     response = pay_client.get(path)
     assert response.status_code == 410 and "already used" in response.text
     status = pay_client.get(f"{path}/status")
-    assert status.json() == {"payment_id": payment["id"], "status": "succeeded", "amount_cents": 9500,
-                             "currency": "USD"}
+    assert status.json() == {
+        "payment_id": payment["id"],
+        "status": "succeeded",
+        "amount_cents": 9500,
+        "currency": "USD",
+    }
     assert status.headers["cache-control"] == "no-store"
 
 
@@ -120,12 +115,24 @@ def add_plan_row(client) -> str:  # type: ignore[no-untyped-def]
     from payments.adapters.orm import InstallmentRow, PlanRow
 
     with app_sessions(client).begin() as session:
-        plan = PlanRow(id="PLN-PAGE01", account_id="A1001", offer_id="installments_3", kind="installments",
-                       status="active", currency="USD", total_cents=28500, channel="sms", conversation_id="conv-1",
-                       consent_text="I agree to three payments of $95.00.", idempotency_key="page-plan",
-                       created_at=datetime(2026, 3, 2, tzinfo=timezone.utc))
-        plan.installments = [InstallmentRow(seq=i, due_date=date(2026, 3 + i, 2), amount_cents=9500, status="scheduled")
-                             for i in (1, 2, 3)]
+        plan = PlanRow(
+            id="PLN-PAGE01",
+            account_id="A1001",
+            offer_id="installments_3",
+            kind="installments",
+            status="active",
+            currency="USD",
+            total_cents=28500,
+            channel="sms",
+            conversation_id="conv-1",
+            consent_text="I agree to three payments of $95.00.",
+            idempotency_key="page-plan",
+            created_at=datetime(2026, 3, 2, tzinfo=timezone.utc),
+        )
+        plan.installments = [
+            InstallmentRow(seq=i, due_date=date(2026, 3 + i, 2), amount_cents=9500, status="scheduled")
+            for i in (1, 2, 3)
+        ]
         session.add(plan)
     return "PLN-PAGE01"
 

@@ -55,10 +55,17 @@ def live_app(migrated_url: str, localstripe: LocalStripe, tmp_path: Path) -> Ite
     url = f"http://127.0.0.1:{port}"
     secret = f"whsec_{secrets.token_hex(8)}"
     settings = Settings(
-        _env_file=None, evenkeel_env="test", database_url=migrated_url, payments_service_token=TOKEN,
-        payments_public_url=url, stripe_api_key=localstripe.api_key, stripe_api_base=localstripe.url,
-        stripe_publishable_key=localstripe.publishable_key, stripe_js_url=localstripe.js_url,
-        stripe_webhook_secret=secret, log_level="INFO",
+        _env_file=None,
+        evenkeel_env="test",
+        database_url=migrated_url,
+        payments_service_token=TOKEN,
+        payments_public_url=url,
+        stripe_api_key=localstripe.api_key,
+        stripe_api_base=localstripe.url,
+        stripe_publishable_key=localstripe.publishable_key,
+        stripe_js_url=localstripe.js_url,
+        stripe_webhook_secret=secret,
+        log_level="INFO",
     )
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="info"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -98,22 +105,40 @@ def verified_headers(app: LiveApp, account_id: str, conversation_id: str) -> dic
     """The service token and a verification session for the conversation (C2), as the action server gets."""
     with app.sessions() as session:  # type: ignore[operator]
         account = session.get(AccountRow, account_id)
-        factors = {"card_last4": account.card_last4, "dob": account.date_of_birth.isoformat(),
-                   "zip": account.zip_code}
+        factors = {"card_last4": account.card_last4, "dob": account.date_of_birth.isoformat(), "zip": account.zip_code}
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    response = httpx.post(f"{app.url}/api/verify", headers=auth, timeout=10,
-                          json={"channel": "web", "conversation_id": conversation_id, **factors})
+    response = httpx.post(
+        f"{app.url}/api/verify",
+        headers=auth,
+        timeout=10,
+        json={"channel": "web", "conversation_id": conversation_id, **factors},
+    )
     body = response.json()
     assert body["verified"], body
     return {**auth, "X-Conversation-Id": conversation_id, "X-Verification-Session": body["verification_session"]}
 
 
-def create_payment(app: LiveApp, amount_cents: int, account_id: str = "A1001", plan_id: str | None = None,
-                   conversation_id: str = "browser-conv") -> dict:
+def create_payment(
+    app: LiveApp,
+    amount_cents: int,
+    account_id: str = "A1001",
+    plan_id: str | None = None,
+    conversation_id: str = "browser-conv",
+) -> dict:
     headers = verified_headers(app, account_id, conversation_id)
-    response = httpx.post(f"{app.url}/api/payments", headers=headers, json={
-        "account_id": account_id, "amount_cents": amount_cents, "channel": "sms",
-        "idempotency_key": secrets.token_hex(8), "conversation_id": conversation_id, "plan_id": plan_id}, timeout=10)
+    response = httpx.post(
+        f"{app.url}/api/payments",
+        headers=headers,
+        json={
+            "account_id": account_id,
+            "amount_cents": amount_cents,
+            "channel": "sms",
+            "idempotency_key": secrets.token_hex(8),
+            "conversation_id": conversation_id,
+            "plan_id": plan_id,
+        },
+        timeout=10,
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -214,12 +239,24 @@ def add_plan(app: LiveApp) -> str:
     from payments.adapters.orm import InstallmentRow, PlanRow
 
     with app.sessions.begin() as session:  # type: ignore[attr-defined]
-        plan = PlanRow(id="PLN-BROWSE", account_id="A1001", offer_id="installments_3", kind="installments",
-                       status="active", currency="USD", total_cents=31000, channel="sms",
-                       conversation_id="browser-conv", consent_text="I agree to 3 payments and to the card charges.",
-                       idempotency_key="browser-plan", created_at=datetime.now(timezone.utc))
-        plan.installments = [InstallmentRow(seq=i, due_date=date(2030, i, 2), amount_cents=a, status="scheduled")
-                             for i, a in ((1, 10334), (2, 10333), (3, 10333))]
+        plan = PlanRow(
+            id="PLN-BROWSE",
+            account_id="A1001",
+            offer_id="installments_3",
+            kind="installments",
+            status="active",
+            currency="USD",
+            total_cents=31000,
+            channel="sms",
+            conversation_id="browser-conv",
+            consent_text="I agree to 3 payments and to the card charges.",
+            idempotency_key="browser-plan",
+            created_at=datetime.now(timezone.utc),
+        )
+        plan.installments = [
+            InstallmentRow(seq=i, due_date=date(2030, i, 2), amount_cents=a, status="scheduled")
+            for i, a in ((1, 10334), (2, 10333), (3, 10333))
+        ]
         session.add(plan)
     return "PLN-BROWSE"
 
@@ -268,8 +305,13 @@ def test_a_settlement_paid_on_the_page_leaves_a_zero_balance_and_no_offers(live_
 
     plans = PlanService(live_app.sessions, PlanPolicy())  # type: ignore[arg-type]
     [lump] = [o for o in plans.offers("A1002").offers if o.id == "settlement_lump"]
-    plan = plans.book("A1002", offer_id="settlement_lump", channel="sms", idempotency_key="browser-settle",
-                      conversation_id="browser-settle").plan
+    plan = plans.book(
+        "A1002",
+        offer_id="settlement_lump",
+        channel="sms",
+        idempotency_key="browser-settle",
+        conversation_id="browser-settle",
+    ).plan
     payment = create_payment(live_app, lump.total.amount_cents, "A1002", plan.id, "browser-settle")
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(payment["link_url"])
@@ -284,7 +326,11 @@ def test_a_settlement_paid_on_the_page_leaves_a_zero_balance_and_no_offers(live_
         [settled] = session.scalars(select(AuditEventRow).where(AuditEventRow.kind == "account_settled")).all()
         assert session.get(PlanRow, plan.id).status == "completed"
     assert (account.status, account.balance_cents, account.past_due_cents, account.minimum_due_cents) == (
-        "settled", 0, 0, 0)
+        "settled",
+        0,
+        0,
+        0,
+    )
     assert settled.detail["forgiven_cents"] == 64050 - lump.total.amount_cents
     assert plans.offers("A1002").offers == []
     assert_no_card_number_stored(live_app)

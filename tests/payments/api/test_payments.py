@@ -8,17 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from payments.adapters.orm import PaymentRow
-from tests.payments.api.payment_client import (  # noqa: F401 - fixtures
-    PUBLIC_URL,
-    app_sessions,
-    create,
-    fake_gateway,
-    page_path,
-    pay_client,
-    post_stripe,
-    stripe_event,
-    verified,
-)
+from tests.payments.api.payment_client import PUBLIC_URL, app_sessions, create, page_path, post_stripe, stripe_event
 from tests.payments.api.verified import verify_as
 
 
@@ -50,8 +40,11 @@ def test_create_is_idempotent(pay_client, verified):
     assert again["link_url"] and again["link_url"] != first["link_url"]
     with app_sessions(pay_client)() as session:
         assert session.scalar(select(func.count()).select_from(PaymentRow)) == 1
-    reused = pay_client.post("/api/payments", headers=verified, json={
-        "account_id": "A1001", "amount_cents": 100, "channel": "sms", "idempotency_key": "k-1"})
+    reused = pay_client.post(
+        "/api/payments",
+        headers=verified,
+        json={"account_id": "A1001", "amount_cents": 100, "channel": "sms", "idempotency_key": "k-1"},
+    )
     assert (reused.status_code, reused.json()["code"]) == (409, "idempotency_key_reused")
 
 
@@ -122,15 +115,23 @@ def test_a_payments_result_is_told_only_to_its_own_conversation_even_without_a_s
     assert post_stripe(pay_client, stripe_event("evt_r1", "succeeded", created["id"])).status_code == 200
     own = pay_client.get(f"/api/payments/{created['id']}/result", headers={**auth, "X-Conversation-Id": "conv-1"})
     assert own.status_code == 200
-    assert own.json() == {"id": created["id"], "amount_cents": 9500, "currency": "USD", "status": "succeeded",
-                          "conversation_id": "conv-1", "account_settled": False}
+    assert own.json() == {
+        "id": created["id"],
+        "amount_cents": 9500,
+        "currency": "USD",
+        "status": "succeeded",
+        "conversation_id": "conv-1",
+        "account_settled": False,
+    }
     for headers in ({**auth, "X-Conversation-Id": "rest-someone-else"}, auth):
         other = pay_client.get(f"/api/payments/{created['id']}/result", headers=headers)
         assert (other.status_code, other.json()["code"]) == (404, "not_found")
     unknown = pay_client.get("/api/payments/PAY-NOSUCH/result", headers={**auth, "X-Conversation-Id": "conv-1"})
     assert unknown.status_code == 404
-    assert pay_client.get(f"/api/payments/{created['id']}/result",
-                          headers={"X-Conversation-Id": "conv-1"}).status_code == 401  # the service token still
+    assert (
+        pay_client.get(f"/api/payments/{created['id']}/result", headers={"X-Conversation-Id": "conv-1"}).status_code
+        == 401
+    )  # the service token still
 
 
 def test_the_result_says_when_the_account_is_now_settled(pay_client, verified, auth):

@@ -30,8 +30,14 @@ def auth(client: TestClient, auth: dict[str, str]) -> dict[str, str]:
 
 
 def book(api: TestClient, auth: dict[str, str], **overrides: object):  # type: ignore[no-untyped-def]
-    body = {"offer_id": "installments_3", "channel": "web", "idempotency_key": "idem-0001",
-            "consent_text": CONSENT, "conversation_id": "conv-1", **overrides}
+    body = {
+        "offer_id": "installments_3",
+        "channel": "web",
+        "idempotency_key": "idem-0001",
+        "consent_text": CONSENT,
+        "conversation_id": "conv-1",
+        **overrides,
+    }
     return api.post("/api/accounts/A1001/plans", json=body, headers=auth)
 
 
@@ -45,7 +51,9 @@ def test_offers_have_ids_exact_schedules_and_descriptions(api: TestClient, auth)
     offers = {o["id"]: o for o in body["offers"]}
     assert offers["past_due"]["total"] == {"amount_cents": 31000, "currency": "USD"}
     assert offers["installments_3"]["schedule"][0] == {
-        "due_date": "2026-03-02", "amount": {"amount_cents": 10334, "currency": "USD"}}
+        "due_date": "2026-03-02",
+        "amount": {"amount_cents": 10334, "currency": "USD"},
+    }
     assert all(o["description"].endswith(".") for o in body["offers"])
     hardship = api.get("/api/accounts/A1001/offers", params={"hardship": "true"}, headers=auth).json()
     assert "hardship_6" in {o["id"] for o in hardship["offers"]}
@@ -77,8 +85,11 @@ def test_booking_refusals_have_stable_codes(api: TestClient, auth) -> None:  # t
     book(api, auth)
     second = book(api, auth, idempotency_key="idem-0002", offer_id="installments_6")
     assert (second.status_code, second.json()["code"]) == (409, "plan_already_active")
-    paused = api.post("/api/accounts/A1004/plans", headers=verify_as(api, auth, "A1004", "conv-4"), json={
-        "offer_id": "past_due", "channel": "sms", "idempotency_key": "idem-0003", "consent_text": CONSENT})
+    paused = api.post(
+        "/api/accounts/A1004/plans",
+        headers=verify_as(api, auth, "A1004", "conv-4"),
+        json={"offer_id": "past_due", "channel": "sms", "idempotency_key": "idem-0003", "consent_text": CONSENT},
+    )
     assert (paused.status_code, paused.json()["code"]) == (422, "collection_paused")
     malformed = book(api, auth, channel="fax", idempotency_key="x")
     assert malformed.status_code == 422
@@ -87,11 +98,17 @@ def test_booking_refusals_have_stable_codes(api: TestClient, auth) -> None:  # t
 
 def test_cancel(api: TestClient, auth) -> None:  # type: ignore[no-untyped-def]
     plan_id = book(api, auth).json()["id"]
-    cancelled = api.post(f"/api/accounts/A1001/plans/{plan_id}/cancel", headers=auth,
-                         json={"actor": "agent:sam", "channel": "web", "reason": "customer asked"})
+    cancelled = api.post(
+        f"/api/accounts/A1001/plans/{plan_id}/cancel",
+        headers=auth,
+        json={"actor": "agent:sam", "channel": "web", "reason": "customer asked"},
+    )
     assert cancelled.json()["status"] == "cancelled"
-    missing = api.post("/api/accounts/A1001/plans/PLN-NOPE22/cancel", headers=auth,
-                       json={"actor": "agent:sam", "channel": "web", "reason": "x"})
+    missing = api.post(
+        "/api/accounts/A1001/plans/PLN-NOPE22/cancel",
+        headers=auth,
+        json={"actor": "agent:sam", "channel": "web", "reason": "x"},
+    )
     assert missing.status_code == 404
 
 
@@ -101,6 +118,8 @@ def test_promises(api: TestClient, auth) -> None:  # type: ignore[no-untyped-def
     assert made.status_code == 201
     assert made.json()["amount"] == {"amount_cents": 9500, "currency": "USD"}
     assert api.post("/api/accounts/A1001/promises", json=body, headers=auth).status_code == 200
-    low = api.post("/api/accounts/A1001/promises", headers=auth, json={**body, "amount_cents": 100, "idempotency_key": "ptp-0002"})
+    low = api.post(
+        "/api/accounts/A1001/promises", headers=auth, json={**body, "amount_cents": 100, "idempotency_key": "ptp-0002"}
+    )
     assert (low.status_code, low.json()["code"]) == (422, "promise_amount_too_low")
     assert len(api.get("/api/accounts/A1001/promises", headers=auth).json()) == 1

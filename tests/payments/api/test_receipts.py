@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - `api` and `auth` are the plan tests' fixtures, imported by name (pytest injects them)
 """The booking's answer carries `receipt_url` (C5), and /receipts/{token} shows the customer's copy
 of the recurring-charge authorization: the plan, amounts, dates, the consent text, how to cancel."""
 
@@ -7,13 +8,20 @@ from fastapi.testclient import TestClient
 
 from tests.payments.api.test_plans import api, auth  # noqa: F401 - fixtures: the plan service on the test clock, a verified conversation
 
-SHOWN = ("Here is the plan: Pay $310.00 in 3 monthly payments. Do you agree to this plan, and to us charging "
-         "your card on these dates?")
+SHOWN = (
+    "Here is the plan: Pay $310.00 in 3 monthly payments. Do you agree to this plan, and to us charging "
+    "your card on these dates?"
+)
 
 
 def book(api: TestClient, auth: dict[str, str], **overrides: object):  # type: ignore[no-untyped-def]
-    body = {"offer_id": "installments_3", "channel": "sms", "idempotency_key": "idem-receipt",
-            "conversation_id": "+15125550101", **overrides}
+    body = {
+        "offer_id": "installments_3",
+        "channel": "sms",
+        "idempotency_key": "idem-receipt",
+        "conversation_id": "+15125550101",
+        **overrides,
+    }
     return api.post("/api/accounts/A1001/plans", json=body, headers=auth)
 
 

@@ -24,8 +24,14 @@ def test_verify_by_sms_with_the_callers_phone(client, auth):
 def test_verify_failure_gives_attempts_left_and_echoes_nothing(client, auth):
     response = client.post("/api/verify", json=web(dob="1985-03-15", zip="78702"), headers=auth)
     assert response.status_code == 200
-    assert response.json() == {"verified": False, "account_id": None, "attempts_left": 2, "locked_until": None,
-                               "verification_session": None, "session_expires_at": None}
+    assert response.json() == {
+        "verified": False,
+        "account_id": None,
+        "attempts_left": 2,
+        "locked_until": None,
+        "verification_session": None,
+        "session_expires_at": None,
+    }
     assert not any(value in response.text for value in ("4821", "1985-03-15", "78702"))
 
 
@@ -64,8 +70,9 @@ def test_the_longest_conversation_id_is_counted_like_any_other(client, auth):
 
 
 def test_missing_factors_are_an_invalid_request(client, auth):
-    response = client.post("/api/verify", json={"channel": "web", "conversation_id": "c1", "card_last4": "4821"},
-                           headers=auth)
+    response = client.post(
+        "/api/verify", json={"channel": "web", "conversation_id": "c1", "card_last4": "4821"}, headers=auth
+    )
     assert (response.status_code, response.json()["code"]) == (422, "invalid_request")
 
 
@@ -90,11 +97,19 @@ def test_the_disclosure_given_on_success_is_audited(client, auth, migrated_url) 
     from payments.adapters.db import make_engine, make_session_factory
     from payments.adapters.orm import AuditEventRow
 
-    body = {"channel": "web", "conversation_id": "c-disclosure", "card_last4": "4821", "dob": "1985-03-14",
-            "zip": "78701", "disclosure": "third_party"}
+    body = {
+        "channel": "web",
+        "conversation_id": "c-disclosure",
+        "card_last4": "4821",
+        "dob": "1985-03-14",
+        "zip": "78701",
+        "disclosure": "third_party",
+    }
     assert client.post("/api/verify", json=body, headers=auth).json()["verified"] is True
     engine = make_engine(migrated_url)
     with make_session_factory(engine)() as session:
         events = session.scalars(select(AuditEventRow).where(AuditEventRow.kind == "disclosure_given")).all()
     engine.dispose()
-    assert [(e.account_id, e.conversation_id, e.detail) for e in events] == [("A1001", "c-disclosure", {"mode": "third_party"})]
+    assert [(e.account_id, e.conversation_id, e.detail) for e in events] == [
+        ("A1001", "c-disclosure", {"mode": "third_party"})
+    ]

@@ -18,15 +18,39 @@ GATED = [
     ("GET", "/api/accounts/A1001", None),
     ("GET", "/api/accounts/A1001/offers", None),
     ("GET", "/api/accounts/A1001/plans", None),
-    ("POST", "/api/accounts/A1001/plans", {"offer_id": "installments_3", "channel": "web",
-                                          "idempotency_key": "idem-1", "conversation_id": "conv-1"}),
-    ("POST", "/api/accounts/A1001/plans/PLN-NOPE22/cancel", {"actor": "customer", "channel": "web",
-                                                            "reason": "changed mind"}),
+    (
+        "POST",
+        "/api/accounts/A1001/plans",
+        {"offer_id": "installments_3", "channel": "web", "idempotency_key": "idem-1", "conversation_id": "conv-1"},
+    ),
+    (
+        "POST",
+        "/api/accounts/A1001/plans/PLN-NOPE22/cancel",
+        {"actor": "customer", "channel": "web", "reason": "changed mind"},
+    ),
     ("GET", "/api/accounts/A1001/promises", None),
-    ("POST", "/api/accounts/A1001/promises", {"amount_cents": 9500, "due_date": "2026-03-09", "channel": "web",
-                                             "idempotency_key": "ptp-1", "conversation_id": "conv-1"}),
-    ("POST", "/api/payments", {"account_id": "A1001", "amount_cents": 9500, "channel": "web",
-                               "idempotency_key": "k-1", "conversation_id": "conv-1"}),
+    (
+        "POST",
+        "/api/accounts/A1001/promises",
+        {
+            "amount_cents": 9500,
+            "due_date": "2026-03-09",
+            "channel": "web",
+            "idempotency_key": "ptp-1",
+            "conversation_id": "conv-1",
+        },
+    ),
+    (
+        "POST",
+        "/api/payments",
+        {
+            "account_id": "A1001",
+            "amount_cents": 9500,
+            "channel": "web",
+            "idempotency_key": "k-1",
+            "conversation_id": "conv-1",
+        },
+    ),
     ("GET", "/api/payments/PAY-AAAAAA", None),
     ("GET", "/api/accounts/A1001/payments", None),
 ]
@@ -45,8 +69,9 @@ def test_every_disclosing_route_refuses_without_a_session(client, auth, method, 
     response = client.request(method, path, json=body, headers={**auth, "X-Conversation-Id": "conv-1"})
     assert refused(response), response.text
     assert "Maria" not in response.text and "2450" not in response.text
-    unknown = client.request(method, path, json=body,
-                             headers={**auth, "X-Conversation-Id": "conv-1", "X-Verification-Session": "made-up"})
+    unknown = client.request(
+        method, path, json=body, headers={**auth, "X-Conversation-Id": "conv-1", "X-Verification-Session": "made-up"}
+    )
     assert refused(unknown)
 
 
@@ -107,13 +132,15 @@ def test_verifying_again_ends_the_conversations_earlier_session(client, auth):
 def test_ending_a_conversations_sessions(client, auth, reason):
     headers = verify_as(client, auth)
     kept = verify_as(client, auth, conversation_id="conv-other")
-    end = client.post("/api/verification-sessions/end", json={"conversation_id": "conv-1", "reason": reason},
-                      headers=auth)
+    end = client.post(
+        "/api/verification-sessions/end", json={"conversation_id": "conv-1", "reason": reason}, headers=auth
+    )
     assert (end.status_code, end.json()) == (200, {"ended": 1})
     assert refused(account(client, headers))
     assert account(client, kept).status_code == 200
-    again = client.post("/api/verification-sessions/end", json={"conversation_id": "conv-1", "reason": reason},
-                        headers=auth)
+    again = client.post(
+        "/api/verification-sessions/end", json={"conversation_id": "conv-1", "reason": reason}, headers=auth
+    )
     assert again.json() == {"ended": 0}
 
 

@@ -13,17 +13,14 @@ from twilio.request_validator import RequestValidator
 from payments.adapters.orm import AccountRow, AuditEventRow, NotificationRow, PaymentRow, StripeEventRow
 from payments.api.routers.webhooks import speakable_id, speakable_money
 from payments.domain.money import Money
-from tests.payments.api.payment_client import (  # noqa: F401 - fixtures
+from tests.payments.api.payment_client import (
     PUBLIC_URL,
     TWILIO_TOKEN,
     app_sessions,
     create,
-    fake_gateway,
     page_path,
-    pay_client,
     post_stripe,
     stripe_event,
-    verified,
 )
 
 
@@ -49,8 +46,11 @@ def test_bad_or_missing_signature_is_400_and_changes_nothing(pay_client, verifie
     body = stripe_event("evt_1", "succeeded", payment["id"])
     response = post_stripe(pay_client, body, secret=secret or "whsec_api_test", signature=signature)
     assert (response.status_code, response.json()["code"]) == (400, "bad_signature")
-    assert state(pay_client, payment["id"]) == before == {
-        "status": "pending", "balance": 245000, "events": 0, "notifications": [], "audit": ["payment_created"]}
+    assert (
+        state(pay_client, payment["id"])
+        == before
+        == {"status": "pending", "balance": 245000, "events": 0, "notifications": [], "audit": ["payment_created"]}
+    )
 
 
 def test_a_replayed_event_changes_state_once_and_queues_one_notification(pay_client, verified):
@@ -61,8 +61,12 @@ def test_a_replayed_event_changes_state_once_and_queues_one_notification(pay_cli
     assert (first.status_code, first.json()["outcome"]) == (200, "applied")
     assert (replay.status_code, replay.json()["outcome"]) == (200, "duplicate")
     assert state(pay_client, payment["id"]) == {
-        "status": "succeeded", "balance": 245000 - 9500, "events": 1,
-        "notifications": ["payment_succeeded"], "audit": ["payment_created", "payment_succeeded"]}
+        "status": "succeeded",
+        "balance": 245000 - 9500,
+        "events": 1,
+        "notifications": ["payment_succeeded"],
+        "audit": ["payment_created", "payment_succeeded"],
+    }
 
 
 def test_failed_after_succeeded_stays_succeeded(pay_client, verified):
@@ -71,8 +75,12 @@ def test_failed_after_succeeded_stays_succeeded(pay_client, verified):
     late = post_stripe(pay_client, stripe_event("evt_0", "payment_failed", payment["id"], failure_code="card_declined"))
     assert (late.status_code, late.json()["outcome"]) == (200, "ignored")
     assert state(pay_client, payment["id"]) == {
-        "status": "succeeded", "balance": 245000 - 9500, "events": 2,
-        "notifications": ["payment_succeeded"], "audit": ["payment_created", "payment_succeeded"]}
+        "status": "succeeded",
+        "balance": 245000 - 9500,
+        "events": 2,
+        "notifications": ["payment_succeeded"],
+        "audit": ["payment_created", "payment_succeeded"],
+    }
 
 
 def test_a_failure_is_recorded_with_its_code(pay_client, verified):
@@ -101,8 +109,7 @@ def rejections(client, payment_id: str) -> list[str]:  # type: ignore[no-untyped
 
 
 @pytest.mark.parametrize("open_page", [False, True], ids=["no intent yet", "intent stored"])
-def test_a_signed_event_for_another_intent_changes_nothing_and_raises_an_alert(pay_client, verified, caplog,
-                                                                               open_page):
+def test_a_signed_event_for_another_intent_changes_nothing_and_raises_an_alert(pay_client, verified, caplog, open_page):
     # Issue 11: a signed success for an unknown PaymentIntent, naming a pending payment, amount 1.
     payment = create(pay_client, verified)
     if open_page:
@@ -151,16 +158,28 @@ def test_a_signed_body_that_is_not_an_event_is_400(pay_client):
 
 # ------------------------------------------------------------------ Twilio <Pay>
 
-def twilio_post(client, payment_id: str, params: dict[str, str], *, token: str = TWILIO_TOKEN,  # type: ignore[no-untyped-def]
-                extra_query: dict[str, str] | None = None):
+
+def twilio_post(
+    client,
+    payment_id: str,
+    params: dict[str, str],
+    *,
+    token: str = TWILIO_TOKEN,  # type: ignore[no-untyped-def]
+    extra_query: dict[str, str] | None = None,
+):
     query = urlencode({"payment_id": payment_id, **(extra_query or {})})
     path = f"/webhooks/twilio/pay?{query}"
     signature = RequestValidator(token).compute_signature(f"{PUBLIC_URL}{path}", params)
     return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
 
 
-PAY_SUCCESS = {"CallSid": "CA123", "Result": "success", "PaymentToken": "pm_from_twilio",
-               "PaymentCardNumber": "xxxx-xxxx-xxxx-4242", "PaymentCardType": "visa"}
+PAY_SUCCESS = {
+    "CallSid": "CA123",
+    "Result": "success",
+    "PaymentToken": "pm_from_twilio",
+    "PaymentCardNumber": "xxxx-xxxx-xxxx-4242",
+    "PaymentCardType": "visa",
+}
 
 
 def test_twilio_pay_success_charges_the_token_and_says_so(pay_client, verified, fake_gateway):
@@ -185,17 +204,25 @@ def test_twilio_pay_with_a_bad_signature_is_403_and_charges_nothing(pay_client, 
     assert unsigned.status_code == 403
     # Signed for another payment's URL, replayed against ours.
     signature = RequestValidator(TWILIO_TOKEN).compute_signature(
-        f"{PUBLIC_URL}/webhooks/twilio/pay?payment_id=PAY-OTHER2", PAY_SUCCESS)
-    moved = pay_client.post(f"/webhooks/twilio/pay?payment_id={payment['id']}", data=PAY_SUCCESS,
-                            headers={"X-Twilio-Signature": signature})
+        f"{PUBLIC_URL}/webhooks/twilio/pay?payment_id=PAY-OTHER2", PAY_SUCCESS
+    )
+    moved = pay_client.post(
+        f"/webhooks/twilio/pay?payment_id={payment['id']}", data=PAY_SUCCESS, headers={"X-Twilio-Signature": signature}
+    )
     assert moved.status_code == 403
     assert fake_gateway.calls == []
 
 
-def test_twilio_pay_without_a_card_charges_nothing_and_can_return_to_the_conversation(pay_client, verified, fake_gateway):
+def test_twilio_pay_without_a_card_charges_nothing_and_can_return_to_the_conversation(
+    pay_client, verified, fake_gateway
+):
     payment = create(pay_client, verified, channel="voice")
-    response = twilio_post(pay_client, payment["id"], {"CallSid": "CA1", "Result": "caller-hung-up"},
-                           extra_query={"return_url": "https://rasa.example.test/webhooks/voice/webhook"})
+    response = twilio_post(
+        pay_client,
+        payment["id"],
+        {"CallSid": "CA1", "Result": "caller-hung-up"},
+        extra_query={"return_url": "https://rasa.example.test/webhooks/voice/webhook"},
+    )
     assert "The payment was not completed, and no money was taken." in response.text
     assert '<Redirect method="POST">https://rasa.example.test/webhooks/voice/webhook</Redirect>' in response.text
     assert fake_gateway.calls == []

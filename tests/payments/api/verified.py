@@ -16,10 +16,17 @@ def verify_as(
     with client.app.state.sessions() as session:  # type: ignore[attr-defined]
         account = AccountRepository(session).get(account_id)
     assert account is not None, f"no seeded account {account_id}"
-    response = client.post("/api/verify", headers=auth, json={
-        "channel": "web", "conversation_id": conversation_id, "card_last4": account.card_last4,
-        "dob": account.date_of_birth.isoformat(), "zip": account.zip_code,
-    })
+    response = client.post(
+        "/api/verify",
+        headers=auth,
+        json={
+            "channel": "web",
+            "conversation_id": conversation_id,
+            "card_last4": account.card_last4,
+            "dob": account.date_of_birth.isoformat(),
+            "zip": account.zip_code,
+        },
+    )
     body = response.json()
     assert body["verified"] and body["account_id"] == account_id, body
     return {**auth, "X-Conversation-Id": conversation_id, "X-Verification-Session": body["verification_session"]}

@@ -24,8 +24,13 @@ def test_collection_allowed_without_flags(maria):
 
 @pytest.mark.parametrize(
     "flag",
-    [AccountFlag.DISPUTE, AccountFlag.BANKRUPTCY, AccountFlag.ATTORNEY, AccountFlag.DECEASED,
-     AccountFlag.CEASE_COMMUNICATION],
+    [
+        AccountFlag.DISPUTE,
+        AccountFlag.BANKRUPTCY,
+        AccountFlag.ATTORNEY,
+        AccountFlag.DECEASED,
+        AccountFlag.CEASE_COMMUNICATION,
+    ],
 )
 def test_collection_stops_for_these_flags(maria, flag):
     assert not replace(maria, flags=frozenset({flag, AccountFlag.STOP_SMS})).collection_allowed

@@ -67,9 +67,7 @@ def test_contact_hours_are_8_to_21_local(account_id, medium, hour, minute, allow
 
 
 @pytest.mark.parametrize("account_id", DEMO_ZONES)
-@pytest.mark.parametrize(
-    ("hour", "minute", "next_day"), [(0, 0, 2), (7, 59, 2), (21, 0, 3), (23, 59, 3)]
-)
+@pytest.mark.parametrize(("hour", "minute", "next_day"), [(0, 0, 2), (7, 59, 2), (21, 0, 3), (23, 59, 3)])
 def test_outside_hours_gives_the_next_8am_local(account_id, hour, minute, next_day):
     zone = DEMO_ZONES[account_id]
     decision = check(local(zone, 2026, 3, 2, hour, minute), zone=zone)
@@ -180,8 +178,15 @@ def test_each_flag_refuses_its_media_for_good(flag, refused_media, rule, medium)
 
 def test_every_flag_is_covered_above():
     covered = {
-        AccountFlag.CEASE_COMMUNICATION, AccountFlag.DISPUTE, AccountFlag.BANKRUPTCY, AccountFlag.ATTORNEY,
-        AccountFlag.DECEASED, AccountFlag.HARDSHIP_HOLD, AccountFlag.WRONG_NUMBER, AccountFlag.STOP_SMS, AccountFlag.STOP_VOICE,
+        AccountFlag.CEASE_COMMUNICATION,
+        AccountFlag.DISPUTE,
+        AccountFlag.BANKRUPTCY,
+        AccountFlag.ATTORNEY,
+        AccountFlag.DECEASED,
+        AccountFlag.HARDSHIP_HOLD,
+        AccountFlag.WRONG_NUMBER,
+        AccountFlag.STOP_SMS,
+        AccountFlag.STOP_VOICE,
         AccountFlag.STOP_EMAIL,
     }
     assert covered == set(AccountFlag)
@@ -196,8 +201,11 @@ def test_the_paused_detail_names_the_flags():
 @pytest.mark.parametrize(
     ("flags", "medium", "rule"),
     [
-        ({AccountFlag.CEASE_COMMUNICATION, AccountFlag.BANKRUPTCY, AccountFlag.STOP_SMS}, Medium.SMS,
-         ContactRule.CEASE_COMMUNICATION),
+        (
+            {AccountFlag.CEASE_COMMUNICATION, AccountFlag.BANKRUPTCY, AccountFlag.STOP_SMS},
+            Medium.SMS,
+            ContactRule.CEASE_COMMUNICATION,
+        ),
         ({AccountFlag.BANKRUPTCY, AccountFlag.WRONG_NUMBER}, Medium.VOICE, ContactRule.COLLECTION_PAUSED),
         ({AccountFlag.WRONG_NUMBER, AccountFlag.STOP_SMS}, Medium.SMS, ContactRule.WRONG_NUMBER),
     ],
@@ -373,8 +381,10 @@ def test_at_work_no_call_or_text_on_weekdays_8_to_18_local(medium, hour, minute,
 
 def test_the_place_refusal_says_why_and_when():
     decision = at_place(local(NY, 2026, 3, 2, 10, 0))
-    assert decision.detail == ("the consumer told us calls and texts at work are inconvenient, and it is a weekday "
-                               "between 08:00 and 18:00 in America/New_York, when they may be there")
+    assert decision.detail == (
+        "the consumer told us calls and texts at work are inconvenient, and it is a weekday "
+        "between 08:00 and 18:00 in America/New_York, when they may be there"
+    )
     assert decision.next_allowed_at == local(NY, 2026, 3, 2, 18, 0)
     assert decision.next_allowed_at.tzinfo == UTC
 
@@ -383,7 +393,9 @@ def test_a_place_does_not_stop_email():
     assert at_place(local(NY, 2026, 3, 2, 12, 0), medium=Medium.EMAIL).allowed
 
 
-@pytest.mark.parametrize("at", [local(NY, 2026, 3, 7, 8, 0), local(NY, 2026, 3, 7, 12, 0), local(NY, 2026, 3, 8, 17, 0)])
+@pytest.mark.parametrize(
+    "at", [local(NY, 2026, 3, 7, 8, 0), local(NY, 2026, 3, 7, 12, 0), local(NY, 2026, 3, 8, 17, 0)]
+)
 def test_weekends_are_not_working_days(at):
     assert at_place(at, medium=Medium.VOICE).allowed
 
@@ -457,8 +469,18 @@ def test_no_place_changes_nothing():
 
 @pytest.mark.parametrize(
     ("actor", "valid"),
-    [("customer", True), ("system", True), ("agent:alice", True), ("agent:a.b-c@x", True), ("agent:", False),
-     ("agent", False), ("Customer", False), ("bot", False), ("agent:al ice", False), ("agent:" + "x" * 59, False)],
+    [
+        ("customer", True),
+        ("system", True),
+        ("agent:alice", True),
+        ("agent:a.b-c@x", True),
+        ("agent:", False),
+        ("agent", False),
+        ("Customer", False),
+        ("bot", False),
+        ("agent:al ice", False),
+        ("agent:" + "x" * 59, False),
+    ],
 )
 def test_actor_forms(actor, valid):
     assert is_valid_actor(actor) is valid
@@ -475,8 +497,16 @@ def test_a_customer_may_only_give_back_consent(flag):
 @pytest.mark.parametrize(
     ("reason", "priority"),
     [
-        ("distress", 0), ("dispute", 1), ("bankruptcy", 1), ("attorney", 1), ("deceased", 1),
-        ("verification_locked", 2), ("request_agent", 2), ("hardship", 2), ("misunderstanding", 3), ("other", 3),
+        ("distress", 0),
+        ("dispute", 1),
+        ("bankruptcy", 1),
+        ("attorney", 1),
+        ("deceased", 1),
+        ("verification_locked", 2),
+        ("request_agent", 2),
+        ("hardship", 2),
+        ("misunderstanding", 3),
+        ("other", 3),
     ],
 )
 def test_handoff_priority_by_reason(reason, priority):

@@ -22,6 +22,8 @@ def test_the_canonical_consent_asks_for_the_plan_and_the_card_charges_with_every
 
 def test_the_authorization_summary_names_the_payments_and_the_total() -> None:
     assert authorization_summary(Money(38430), 1, "March 2, 2026", "March 2, 2026") == (
-        "You authorized one card payment of $384.30 on March 2, 2026.")
+        "You authorized one card payment of $384.30 on March 2, 2026."
+    )
     assert authorization_summary(Money(31000), 3, "March 2, 2026", "May 2, 2026") == (
-        "You authorized 3 card payments, $310.00 in all, on the dates below, from March 2, 2026 to May 2, 2026.")
+        "You authorized 3 card payments, $310.00 in all, on the dates below, from March 2, 2026 to May 2, 2026."
+    )

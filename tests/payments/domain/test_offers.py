@@ -45,7 +45,10 @@ def test_delinquent_account_gets_pay_now_and_installments_of_the_past_due(maria:
     assert by_id["full"].total == Money(245000)
     three = by_id["installments_3"]
     assert [(p.due_date, p.amount.amount_cents) for p in three.schedule] == [
-        (date(2026, 3, 2), 10334), (date(2026, 4, 2), 10333), (date(2026, 5, 2), 10333)]
+        (date(2026, 3, 2), 10334),
+        (date(2026, 4, 2), 10333),
+        (date(2026, 5, 2), 10333),
+    ]
     assert three.description == (
         "Pay $310.00 in 3 monthly payments from March 2, 2026 to May 2, 2026: "
         "$103.34 first, then $103.33 each, $310.00 in all."
@@ -69,8 +72,12 @@ def test_settlement_only_from_90_days_past_due(maria: Account) -> None:
 
 def test_charged_off_spreads_the_whole_balance_and_cannot_be_brought_current(maria: Account) -> None:
     james = dataclasses.replace(
-        maria, status=AccountStatus.CHARGED_OFF, balance=Money(64050), past_due=Money(64050),
-        minimum_due=Money(64050), delinquent_since=date(2025, 11, 2),
+        maria,
+        status=AccountStatus.CHARGED_OFF,
+        balance=Money(64050),
+        past_due=Money(64050),
+        minimum_due=Money(64050),
+        delinquent_since=date(2025, 11, 2),
     )
     offers = {o.id: o for o in compute_offers(james, POLICY, TODAY)}
     assert "past_due" not in offers and "minimum" not in offers  # same as paying in full
@@ -79,8 +86,16 @@ def test_charged_off_spreads_the_whole_balance_and_cannot_be_brought_current(mar
     assert offers["settlement_lump"].total == Money(38430)
 
 
-@pytest.mark.parametrize("flag", [AccountFlag.BANKRUPTCY, AccountFlag.DISPUTE, AccountFlag.ATTORNEY,
-                                  AccountFlag.DECEASED, AccountFlag.CEASE_COMMUNICATION])
+@pytest.mark.parametrize(
+    "flag",
+    [
+        AccountFlag.BANKRUPTCY,
+        AccountFlag.DISPUTE,
+        AccountFlag.ATTORNEY,
+        AccountFlag.DECEASED,
+        AccountFlag.CEASE_COMMUNICATION,
+    ],
+)
 def test_paused_accounts_get_no_offers(maria: Account, flag: AccountFlag) -> None:
     assert compute_offers(dataclasses.replace(maria, flags=frozenset({flag})), POLICY, TODAY, hardship=True) == []
 

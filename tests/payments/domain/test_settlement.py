@@ -120,12 +120,15 @@ def test_settle_forgives_the_balance():
     assert (closed.balances, closed.forgiven_cents) == (ZERO, 25620)
 
 
-@pytest.mark.parametrize(("settles", "statuses", "expected"), [
-    (True, ["paid", "paid", "paid"], True),
-    (True, ["paid", "paid", "failed"], False),
-    (True, [], False),
-    (False, ["paid"], False),
-])
+@pytest.mark.parametrize(
+    ("settles", "statuses", "expected"),
+    [
+        (True, ["paid", "paid", "paid"], True),
+        (True, ["paid", "paid", "failed"], False),
+        (True, [], False),
+        (False, ["paid"], False),
+    ],
+)
 def test_settlement_paid(settles, statuses, expected):
     assert settlement_paid(settles, statuses) is expected
 

@@ -28,14 +28,17 @@ def test_a_healthy_account_may_collect_on_every_medium(maria: Account):
     assert standing.may(Medium.SMS, Purpose.COLLECTION) and standing.may("voice", "notice")
 
 
-@pytest.mark.parametrize(("flag", "reason", "use"), [
-    (AccountFlag.BANKRUPTCY, PauseReason.BANKRUPTCY, MediumUse.NOTICE_ONLY),
-    (AccountFlag.DISPUTE, PauseReason.DISPUTE, MediumUse.NOTICE_ONLY),
-    (AccountFlag.HARDSHIP_HOLD, PauseReason.HARDSHIP_HOLD, MediumUse.NOTICE_ONLY),
-    (AccountFlag.ATTORNEY, PauseReason.ATTORNEY, MediumUse.NONE),
-    (AccountFlag.DECEASED, PauseReason.DECEASED, MediumUse.NONE),
-    (AccountFlag.CEASE_COMMUNICATION, PauseReason.CEASE, MediumUse.NONE),
-])
+@pytest.mark.parametrize(
+    ("flag", "reason", "use"),
+    [
+        (AccountFlag.BANKRUPTCY, PauseReason.BANKRUPTCY, MediumUse.NOTICE_ONLY),
+        (AccountFlag.DISPUTE, PauseReason.DISPUTE, MediumUse.NOTICE_ONLY),
+        (AccountFlag.HARDSHIP_HOLD, PauseReason.HARDSHIP_HOLD, MediumUse.NOTICE_ONLY),
+        (AccountFlag.ATTORNEY, PauseReason.ATTORNEY, MediumUse.NONE),
+        (AccountFlag.DECEASED, PauseReason.DECEASED, MediumUse.NONE),
+        (AccountFlag.CEASE_COMMUNICATION, PauseReason.CEASE, MediumUse.NONE),
+    ],
+)
 def test_each_pausing_flag_names_its_reason_and_limits_every_medium(maria, flag, reason, use):
     standing = compute_standing(replace(maria, flags=frozenset({flag})))
     assert not standing.collection_allowed and standing.pause_reasons == (reason,)
@@ -58,13 +61,22 @@ def test_a_settled_account_is_settled_and_paused(maria):
 def test_reasons_come_in_one_order(maria):
     flags = frozenset({AccountFlag.DISPUTE, AccountFlag.BANKRUPTCY, AccountFlag.ATTORNEY})
     standing = compute_standing(replace(maria, flags=flags), pending_reports=[ReportKind.CEASE])
-    assert standing.pause_reasons == (PauseReason.BANKRUPTCY, PauseReason.DISPUTE, PauseReason.ATTORNEY,
-                                      PauseReason.PENDING_REVIEW)
+    assert standing.pause_reasons == (
+        PauseReason.BANKRUPTCY,
+        PauseReason.DISPUTE,
+        PauseReason.ATTORNEY,
+        PauseReason.PENDING_REVIEW,
+    )
 
 
-@pytest.mark.parametrize(("flag", "medium"), [
-    (AccountFlag.STOP_SMS, Medium.SMS), (AccountFlag.STOP_VOICE, Medium.VOICE), (AccountFlag.STOP_EMAIL, Medium.EMAIL),
-])
+@pytest.mark.parametrize(
+    ("flag", "medium"),
+    [
+        (AccountFlag.STOP_SMS, Medium.SMS),
+        (AccountFlag.STOP_VOICE, Medium.VOICE),
+        (AccountFlag.STOP_EMAIL, Medium.EMAIL),
+    ],
+)
 def test_an_opt_out_silences_only_its_medium(maria, flag, medium):
     standing = compute_standing(replace(maria, flags=frozenset({flag})))
     assert standing.collection_allowed
@@ -76,7 +88,10 @@ def test_an_opt_out_silences_only_its_medium(maria, flag, medium):
 def test_a_wrong_number_silences_the_phone_not_email(maria):
     standing = compute_standing(replace(maria, flags=frozenset({AccountFlag.WRONG_NUMBER})))
     assert (standing.media[Medium.SMS], standing.media[Medium.VOICE], standing.media[Medium.EMAIL]) == (
-        MediumUse.NONE, MediumUse.NONE, MediumUse.COLLECTION)
+        MediumUse.NONE,
+        MediumUse.NONE,
+        MediumUse.COLLECTION,
+    )
 
 
 def test_the_plan_and_promise_are_carried(maria):
@@ -85,10 +100,16 @@ def test_the_plan_and_promise_are_carried(maria):
     assert standing.active_plan == plan and standing.pending_promise is None
 
 
-@pytest.mark.parametrize(("stored", "kind"), [
-    ("installments_3", "installments"), ("settlement_lump", "settlement"), ("settlement_3", "settlement"),
-    ("hardship_12", "hardship"), ("pay_past_due", "installments"),
-])
+@pytest.mark.parametrize(
+    ("stored", "kind"),
+    [
+        ("installments_3", "installments"),
+        ("settlement_lump", "settlement"),
+        ("settlement_3", "settlement"),
+        ("hardship_12", "hardship"),
+        ("pay_past_due", "installments"),
+    ],
+)
 def test_plan_kinds_in_c4_spelling(stored, kind):
     assert plan_kind(stored) == kind
 

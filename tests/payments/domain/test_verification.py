@@ -30,6 +30,7 @@ def state(failure_minutes: list[float], now_minutes: float) -> LockState:
 
 # --- which factors each channel needs -------------------------------------------------------------
 
+
 @pytest.mark.parametrize("channel", [Channel.WEB, Channel.REST])
 @pytest.mark.parametrize(
     ("factors", "enough"),
@@ -68,9 +69,8 @@ def test_only_sms_and_voice_have_caller_id():
 
 # --- matching ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(
-    "factors", [Factors(LAST4, DOB, ZIP), Factors(LAST4, DOB, None), Factors(LAST4, None, ZIP)]
-)
+
+@pytest.mark.parametrize("factors", [Factors(LAST4, DOB, ZIP), Factors(LAST4, DOB, None), Factors(LAST4, None, ZIP)])
 def test_factors_match_when_every_given_factor_is_right(maria, factors):
     assert factors_match(maria, factors)
 
@@ -90,6 +90,7 @@ def test_factors_do_not_match_when_any_given_factor_is_wrong(maria, factors):
 
 
 # --- lock-out: 3 failures within 30 minutes lock for 30 minutes after the last --------------------
+
 
 def test_no_failures_leave_every_attempt():
     assert state([], 0) == LockState(locked_until=None, attempts_left=3)
@@ -158,6 +159,7 @@ def test_max_failures_is_configurable(max_failures):
 
 
 # --- verification sessions ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("now", "last_used", "expected"),

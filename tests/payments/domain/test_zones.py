@@ -12,7 +12,12 @@ from payments.domain.compliance import ContactRule, ContactWindow, Medium, evalu
 from payments.domain.zones import US_ZONES, _table, consumer_zones, zones_for_phone, zones_for_zip
 
 NY, CHICAGO, DENVER, LA, HONOLULU = (
-    "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "Pacific/Honolulu")
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "Pacific/Honolulu",
+)
 UTC = timezone.utc
 
 
@@ -27,11 +32,19 @@ def check(at, zones, windows=(), medium=Medium.SMS):
 # --- the table ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("phone", "zone"), [
-    ("+12125550100", NY), ("+13125550100", CHICAGO), ("+13035550100", DENVER), ("+14155550100", LA),
-    ("+18085550100", HONOLULU), ("+16025550100", "America/Phoenix"), ("+19075550100", "America/Anchorage"),
-    ("+17875550100", "America/Puerto_Rico"),
-])
+@pytest.mark.parametrize(
+    ("phone", "zone"),
+    [
+        ("+12125550100", NY),
+        ("+13125550100", CHICAGO),
+        ("+13035550100", DENVER),
+        ("+14155550100", LA),
+        ("+18085550100", HONOLULU),
+        ("+16025550100", "America/Phoenix"),
+        ("+19075550100", "America/Anchorage"),
+        ("+17875550100", "America/Puerto_Rico"),
+    ],
+)
 def test_an_area_code_names_its_zone(phone, zone):
     assert zone in zones_for_phone(phone)
 
@@ -49,12 +62,20 @@ def test_every_state_has_area_codes_and_zip3_prefixes():
     assert len(table["zip3"]) >= 900
 
 
-@pytest.mark.parametrize(("zip_code", "zones"), [
-    ("10027", (NY,)), ("60614", (CHICAGO,)), ("94110", (LA,)), ("80202", (DENVER,)), ("96813", (HONOLULU,)),
-    ("79901", (DENVER,)),  # El Paso is Mountain, the rest of Texas Central
-    ("32501", (CHICAGO,)),  # Pensacola
-    ("42101", (CHICAGO,)), ("40202", (NY,)),  # Bowling Green, Louisville
-])
+@pytest.mark.parametrize(
+    ("zip_code", "zones"),
+    [
+        ("10027", (NY,)),
+        ("60614", (CHICAGO,)),
+        ("94110", (LA,)),
+        ("80202", (DENVER,)),
+        ("96813", (HONOLULU,)),
+        ("79901", (DENVER,)),  # El Paso is Mountain, the rest of Texas Central
+        ("32501", (CHICAGO,)),  # Pensacola
+        ("42101", (CHICAGO,)),
+        ("40202", (NY,)),  # Bowling Green, Louisville
+    ],
+)
 def test_a_zip_names_its_zone(zip_code, zones):
     assert zones_for_zip(zip_code) == zones
 
@@ -136,10 +157,10 @@ def test_call_days_are_counted_in_the_account_zone_while_hours_hold_everywhere()
 
 # --- property: convenient everywhere, and the next allowed time is the first one ----------------
 
-INSTANTS = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31),
-                        timezones=st.just(UTC))
-ZONE_SETS = st.lists(st.sampled_from(US_ZONES + ("Pacific/Guam", "Pacific/Pago_Pago")), min_size=1, max_size=4,
-                     unique=True)
+INSTANTS = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC))
+ZONE_SETS = st.lists(
+    st.sampled_from(US_ZONES + ("Pacific/Guam", "Pacific/Pago_Pago")), min_size=1, max_size=4, unique=True
+)
 
 
 def convenient_everywhere(at: datetime, zones) -> bool:

@@ -26,12 +26,15 @@ def test_the_password_is_stored_as_an_argon2id_hash(agents, sessions):
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
 
 
-@pytest.mark.parametrize("username,name,password,code", [
-    ("", "Lee", PASSWORD, "invalid_request"),
-    ("lee", " ", PASSWORD, "invalid_request"),
-    ("lee", "Lee", "short", "invalid_request"),
-    ("SAM", "Sam again", PASSWORD, "agent_exists"),  # usernames are case-insensitive
-])
+@pytest.mark.parametrize(
+    "username,name,password,code",
+    [
+        ("", "Lee", PASSWORD, "invalid_request"),
+        ("lee", " ", PASSWORD, "invalid_request"),
+        ("lee", "Lee", "short", "invalid_request"),
+        ("SAM", "Sam again", PASSWORD, "agent_exists"),  # usernames are case-insensitive
+    ],
+)
 def test_add_agent_refuses(agents, username, name, password, code):
     with pytest.raises((InvalidRequest, Conflict)) as refused:
         agents.add_agent(username, name, password)

@@ -42,7 +42,7 @@ def run_together(n, work):
         barrier.wait()
         try:
             results[i] = work(i)
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
+        except Exception as exc:
             results[i] = exc
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
@@ -62,7 +62,13 @@ def test_set_flag_returns_the_flags_and_is_audited(service, sessions):
     assert (state.flags, state.changed, state.collection_allowed) == (frozenset({AccountFlag.STOP_SMS}), True, True)
     [event] = audit_rows(sessions)
     assert (event.kind, event.actor, event.channel, event.account_id, event.conversation_id, event.detail) == (
-        "flag_set", "customer", "sms", MARIA, "c1", {"flag": "stop_sms"})
+        "flag_set",
+        "customer",
+        "sms",
+        MARIA,
+        "c1",
+        {"flag": "stop_sms"},
+    )
 
 
 def test_setting_a_flag_again_changes_nothing_and_is_audited_once(service, sessions):
@@ -121,9 +127,7 @@ def test_clearing_a_flag_that_is_not_set_is_a_no_op(service, sessions):
 
 
 def test_the_same_flag_set_at_once_is_one_change(service, sessions):
-    results = run_together(
-        6, lambda i: service.set_flag(MARIA, AccountFlag.STOP_SMS, actor="customer", channel="sms")
-    )
+    results = run_together(6, lambda i: service.set_flag(MARIA, AccountFlag.STOP_SMS, actor="customer", channel="sms"))
     assert all(not isinstance(r, Exception) for r in results), results
     assert sum(r.changed for r in results) == 1
     assert len(audit_rows(sessions, "flag_set")) == 1
@@ -190,7 +194,9 @@ def test_wrong_number_by_phone_stops_texts_and_calls_to_it(service, sessions, sh
     assert AccountService(sessions).get(MARIA).collection_allowed is True
     events = audit_rows(sessions, "flag_set")
     assert {(e.account_id, e.channel, e.conversation_id) for e in events} == {
-        (MARIA, "voice", "call-3"), (shared_phone, "voice", "call-3")}
+        (MARIA, "voice", "call-3"),
+        (shared_phone, "voice", "call-3"),
+    }
     assert all(e.detail == {"flag": "wrong_number", "source": "phone_wrong_number"} for e in events)
     assert service.mark_wrong_number_phone(MARIA_PHONE).changed_account_ids == ()
 
@@ -220,7 +226,10 @@ def test_the_check_uses_the_accounts_time_zone(service):
     at = datetime(2026, 3, 2, 13, 30, tzinfo=timezone.utc)  # 08:30 New York, 07:30 Chicago
     assert service.check_contact("A1002", Medium.SMS, at).decision.allowed
     maria = service.check_contact(MARIA, Medium.SMS, at).decision
-    assert (maria.rule, maria.next_allowed_at) == (ContactRule.OUTSIDE_HOURS, datetime(2026, 3, 2, 14, tzinfo=timezone.utc))
+    assert (maria.rule, maria.next_allowed_at) == (
+        ContactRule.OUTSIDE_HOURS,
+        datetime(2026, 3, 2, 14, tzinfo=timezone.utc),
+    )
 
 
 def test_every_check_is_audited(service, sessions, clock):
@@ -280,11 +289,16 @@ def test_calls_are_counted_per_account(service, clock):
 
 
 def test_recording_a_contact_is_audited(service, sessions):
-    event_id = service.record_contact(MARIA, Medium.VOICE, ContactKind.CONVERSATION, Direction.INBOUND,
-                                      conversation_id="call-1")
+    event_id = service.record_contact(
+        MARIA, Medium.VOICE, ContactKind.CONVERSATION, Direction.INBOUND, conversation_id="call-1"
+    )
     [event] = audit_rows(sessions)
     assert (event.kind, event.actor, event.channel, event.conversation_id) == (
-        "contact_event", "customer", "voice", "call-1")
+        "contact_event",
+        "customer",
+        "voice",
+        "call-1",
+    )
     assert event.detail == {"event_id": event_id, "medium": "voice", "kind": "conversation", "direction": "inbound"}
     with pytest.raises(NotFound):
         service.record_contact("A9999", Medium.VOICE, ContactKind.ATTEMPT, Direction.OUTBOUND)
@@ -340,8 +354,15 @@ def flags_of(sessions, account_id):
 
 
 def revoke(service, **overrides):
-    values = dict(phone=MARIA_PHONE, account_id=None, media=["voice"], cease=False, channel="sms",
-                  conversation_id=MARIA_PHONE, summary="stop calling me")
+    values = dict(
+        phone=MARIA_PHONE,
+        account_id=None,
+        media=["voice"],
+        cease=False,
+        channel="sms",
+        conversation_id=MARIA_PHONE,
+        summary="stop calling me",
+    )
     return service.revoke(**{**values, **overrides})
 
 
@@ -414,8 +435,9 @@ def test_a_revocation_with_nothing_in_it_is_refused(service):
 
 
 def test_a_conversation_the_voice_connector_records_blocks_calls_for_seven_days(service, clock):
-    service.record_contact(MARIA, Medium.VOICE, ContactKind.CONVERSATION, Direction.INBOUND,
-                           conversation_id="voice-CA123")
+    service.record_contact(
+        MARIA, Medium.VOICE, ContactKind.CONVERSATION, Direction.INBOUND, conversation_id="voice-CA123"
+    )
     decision = service.check_contact(MARIA, Medium.VOICE).decision
     assert (decision.allowed, decision.rule) == (False, ContactRule.RECENT_CONVERSATION)
     # The conversation's day is day 1: calls again from local midnight seven days later.
@@ -432,13 +454,16 @@ def test_the_eighth_call_attempt_in_seven_days_is_refused(service, clock):
 
 
 def test_one_call_reported_twice_counts_once(service, sessions):
-    first = service.record_contact(MARIA, Medium.VOICE, ContactKind.CONVERSATION, Direction.INBOUND,
-                                   conversation_id="voice-CA9")
-    again = service.record_contact(MARIA, Medium.VOICE, ContactKind.CONVERSATION, Direction.INBOUND,
-                                   conversation_id="voice-CA9")
+    first = service.record_contact(
+        MARIA, Medium.VOICE, ContactKind.CONVERSATION, Direction.INBOUND, conversation_id="voice-CA9"
+    )
+    again = service.record_contact(
+        MARIA, Medium.VOICE, ContactKind.CONVERSATION, Direction.INBOUND, conversation_id="voice-CA9"
+    )
     assert first == again and count(sessions, ContactEventRow) == 1
-    other = service.record_contact(MARIA, Medium.VOICE, ContactKind.ATTEMPT, Direction.OUTBOUND,
-                                   conversation_id="voice-CA9")
+    other = service.record_contact(
+        MARIA, Medium.VOICE, ContactKind.ATTEMPT, Direction.OUTBOUND, conversation_id="voice-CA9"
+    )
     assert other != first and count(sessions, ContactEventRow) == 2
 
 
@@ -465,8 +490,11 @@ def test_a_card_number_in_the_customers_words_is_never_stored(service, sessions)
     from payments.adapters.orm import ContactWindowRow
     from payments.services.compliance import Inconvenient
 
-    revoke(service, summary="stop, my card 4111 1111 1111 1111 is cancelled",
-           inconvenient=Inconvenient(not_before="12:00", text="not before noon, card 4111111111111111"))
+    revoke(
+        service,
+        summary="stop, my card 4111 1111 1111 1111 is cancelled",
+        inconvenient=Inconvenient(not_before="12:00", text="not before noon, card 4111111111111111"),
+    )
     [event] = audit_rows(sessions, "revocation")
     with sessions() as session:
         stored = session.scalars(select(ContactWindowRow.text)).all()

@@ -15,19 +15,21 @@ def user(text: str, intent: str = "inform"):
 
 
 def test_speakers_and_system_lines():
-    lines = transcript_lines([
-        event("action", name="action_listen"),
-        user("hi", "greet"),
-        event("bot", text="Hi, I'm the assistant."),
-        user("/request_payment_plan", "request_payment_plan"),
-        user("/card_number_shared", "card_number_shared"),
-        event("user", text="EXTERNAL: payment_succeeded", parse_data={"intent": {"name": "payment_succeeded"}}),
-        event("pause"),
-        event("bot", text="Hi, Sam here.", metadata={"agent": "Sam"}),
-        event("bot", text=None),  # buttons or custom payloads without text: nothing to show
-        event("resume"),
-        event("slot", name="awaiting", value=None),
-    ])
+    lines = transcript_lines(
+        [
+            event("action", name="action_listen"),
+            user("hi", "greet"),
+            event("bot", text="Hi, I'm the assistant."),
+            user("/request_payment_plan", "request_payment_plan"),
+            user("/card_number_shared", "card_number_shared"),
+            event("user", text="EXTERNAL: payment_succeeded", parse_data={"intent": {"name": "payment_succeeded"}}),
+            event("pause"),
+            event("bot", text="Hi, Sam here.", metadata={"agent": "Sam"}),
+            event("bot", text=None),  # buttons or custom payloads without text: nothing to show
+            event("resume"),
+            event("slot", name="awaiting", value=None),
+        ]
+    )
     assert [(line.speaker, line.text, line.agent) for line in lines] == [
         ("customer", "hi", None),
         ("assistant", "Hi, I'm the assistant.", None),
@@ -43,10 +45,12 @@ def test_speakers_and_system_lines():
 
 
 def test_card_numbers_are_masked_in_every_line():
-    lines = transcript_lines([
-        user("it's 4242 4242 4242 4242"),
-        event("bot", text="Did you mean 4000-0000-0000-0002?", metadata={"agent": "Sam"}),
-    ])
+    lines = transcript_lines(
+        [
+            user("it's 4242 4242 4242 4242"),
+            event("bot", text="Did you mean 4000-0000-0000-0002?", metadata={"agent": "Sam"}),
+        ]
+    )
     assert [line.text for line in lines] == ["it's [card number removed]", "Did you mean [card number removed]?"]
 
 

@@ -10,14 +10,19 @@ from payments.adapters.db import make_engine, make_session_factory
 from payments.adapters.orm import AuditEventRow, HandoffRow
 from payments.domain.compliance import HandoffReason, HandoffStatus
 from payments.domain.errors import Conflict, InvalidRequest, NotFound
-from payments.services.accounts import AccountService
 from payments.domain.verification import Channel, Factors
+from payments.services.accounts import AccountService
 from payments.services.handoffs import MAX_CONTEXT_BYTES, HandoffService
 from payments.services.verification import VerificationService
 
 MARIA = "A1001"
-CONTEXT = {"asked_for": "a payment plan", "offers_made": ["installments_3"], "plan_booked": None,
-           "balance_cents": 245000, "past_due_cents": 31000}
+CONTEXT = {
+    "asked_for": "a payment plan",
+    "offers_made": ["installments_3"],
+    "plan_booked": None,
+    "balance_cents": 245000,
+    "past_due_cents": 31000,
+}
 
 
 @pytest.fixture
@@ -26,8 +31,15 @@ def service(sessions, clock) -> HandoffService:
 
 
 def open_case(service, conversation_id="c1", reason=HandoffReason.REQUEST_AGENT, account_id=MARIA, **kw):
-    values = dict(conversation_id=conversation_id, channel="sms", reason=reason, verified=True,
-                  summary="Maria asked for a person about her payment plan.", context=CONTEXT, account_id=account_id)
+    values = dict(
+        conversation_id=conversation_id,
+        channel="sms",
+        reason=reason,
+        verified=True,
+        summary="Maria asked for a person about her payment plan.",
+        context=CONTEXT,
+        account_id=account_id,
+    )
     return service.create(**{**values, **kw})
 
 
@@ -54,7 +66,11 @@ def test_a_new_case_is_open_and_first_in_the_queue(service, clock):
     assert created
     assert re.fullmatch(r"CASE-[2-9A-HJKMNP-TV-Z]{6}", case.id)
     assert (case.status, case.reason, case.priority, case.queue_position) == (
-        HandoffStatus.OPEN, HandoffReason.REQUEST_AGENT, 2, 1)
+        HandoffStatus.OPEN,
+        HandoffReason.REQUEST_AGENT,
+        2,
+        1,
+    )
     assert (case.waiting_since, case.created_at, case.claimed_by) == (clock(), clock(), None)
     assert (case.account_id, case.verified, case.channel, case.context) == (MARIA, True, "sms", CONTEXT)
 
@@ -68,8 +84,18 @@ def test_creation_is_audited(service, sessions):
 
 @pytest.mark.parametrize(
     ("reason", "priority"),
-    [("distress", 0), ("dispute", 1), ("bankruptcy", 1), ("attorney", 1), ("deceased", 1), ("hardship", 2),
-     ("verification_locked", 2), ("request_agent", 2), ("misunderstanding", 3), ("other", 3)],
+    [
+        ("distress", 0),
+        ("dispute", 1),
+        ("bankruptcy", 1),
+        ("attorney", 1),
+        ("deceased", 1),
+        ("hardship", 2),
+        ("verification_locked", 2),
+        ("request_agent", 2),
+        ("misunderstanding", 3),
+        ("other", 3),
+    ],
 )
 def test_priority_comes_from_the_reason(service, reason, priority):
     assert open_case(service, reason=HandoffReason(reason))[0].priority == priority
@@ -105,8 +131,13 @@ def test_a_more_urgent_reason_raises_the_priority(service, sessions):
     assert (again.id, again.priority, again.reason) == (case.id, 0, HandoffReason.DISTRESS)
     assert [(n.author, n.text) for n in again.notes] == [("assistant", "Maria said she cannot go on.")]
     [event] = audit_rows(sessions, "handoff_escalated")
-    assert event.detail == {"case_id": case.id, "from_reason": "misunderstanding", "from_priority": 3,
-                            "to_reason": "distress", "to_priority": 0}
+    assert event.detail == {
+        "case_id": case.id,
+        "from_reason": "misunderstanding",
+        "from_priority": 3,
+        "to_reason": "distress",
+        "to_priority": 0,
+    }
 
 
 def test_a_less_urgent_reason_never_lowers_the_priority(service, sessions):
@@ -143,7 +174,11 @@ def test_a_dispute_flags_the_account_in_the_same_transaction(service, sessions):
     assert "dispute" in account.flags and not account.collection_allowed
     [event] = audit_rows(sessions, "flag_set")
     assert (event.actor, event.account_id, event.conversation_id, event.detail) == (
-        "customer", MARIA, "c1", {"flag": "dispute", "source": "handoff", "case_id": case.id})
+        "customer",
+        MARIA,
+        "c1",
+        {"flag": "dispute", "source": "handoff", "case_id": case.id},
+    )
 
 
 def test_a_dispute_on_an_existing_case_flags_the_account_once(service, sessions):
@@ -167,15 +202,20 @@ def test_an_unknown_account_writes_nothing(service, sessions):
 
 
 def test_verification_answers_and_card_digits_are_never_stored_or_shown(service, sessions):
-    context = {**CONTEXT, "dob": "1985-03-14", "zip": "78701", "card_last4": "4821",
-               "slots": {"date_of_birth": "1985-03-14", "zip_code": "78701", "intent": "agent"},
-               "last_messages": ["my card is 4111 1111 1111 1111", "or 4000-0000-0000-0002", "acct 1234567890123"],
-               "number": 4242424242424242}
+    context = {
+        **CONTEXT,
+        "dob": "1985-03-14",
+        "zip": "78701",
+        "card_last4": "4821",
+        "slots": {"date_of_birth": "1985-03-14", "zip_code": "78701", "intent": "agent"},
+        "last_messages": ["my card is 4111 1111 1111 1111", "or 4000-0000-0000-0002", "acct 1234567890123"],
+        "number": 4242424242424242,
+    }
     case, _ = open_case(service, context=context, summary="Customer typed 4111111111111111 and 1985-03-14.")
     with sessions() as session:
         row = session.get(HandoffRow, case.id)
         stored = json.dumps([row.context, row.summary])
-    for secret in ("1985-03-14\"", "78701", "4821", "4111", "4000-0000", "1234567890123", "4242424242424242"):
+    for secret in ('1985-03-14"', "78701", "4821", "4111", "4000-0000", "1234567890123", "4242424242424242"):
         assert secret not in stored, secret
     assert case.context["slots"] == {"intent": "agent"}
     assert case.context["asked_for"] == "a payment plan" and case.context["balance_cents"] == 245000
@@ -196,8 +236,15 @@ def test_one_lockout_case_per_account_across_conversations(service, sessions, cl
     for conversation_id in ("web-a", "web-b", "web-c"):
         clock.advance(minutes=1)
         verification.verify(Channel.WEB, conversation_id, Factors("4821", date(1985, 3, 14), "00000"))
-        cases.append(open_case(service, conversation_id=conversation_id, reason=HandoffReason.VERIFICATION_LOCKED,
-                               account_id=None, verified=False))
+        cases.append(
+            open_case(
+                service,
+                conversation_id=conversation_id,
+                reason=HandoffReason.VERIFICATION_LOCKED,
+                account_id=None,
+                verified=False,
+            )
+        )
     (first, created), *again = cases
     assert created and first.account_id == MARIA
     assert [(c.id, made) for c, made in again] == [(first.id, False), (first.id, False)]
@@ -205,8 +252,9 @@ def test_one_lockout_case_per_account_across_conversations(service, sessions, cl
     assert [n.text for n in service.get(first.id).notes][-1].startswith("Locked out again, from conversation web-c")
     service.claim(first.id, "sam")
     service.resolve(first.id, "sam", "called the customer", resume_assistant=False)
-    later, created = open_case(service, conversation_id="web-d", reason=HandoffReason.VERIFICATION_LOCKED,
-                               account_id=MARIA, verified=False)
+    later, created = open_case(
+        service, conversation_id="web-d", reason=HandoffReason.VERIFICATION_LOCKED, account_id=MARIA, verified=False
+    )
     assert created and later.id != first.id
 
 
@@ -224,12 +272,20 @@ def test_claim_takes_the_case_out_of_the_queue(service, sessions, clock):
     clock.advance(minutes=3)
     claimed = service.claim(case.id, "alice")
     assert (claimed.status, claimed.claimed_by, claimed.claimed_at, claimed.queue_position) == (
-        HandoffStatus.CLAIMED, "alice", clock(), None)
+        HandoffStatus.CLAIMED,
+        "alice",
+        clock(),
+        None,
+    )
     assert service.list_cases(HandoffStatus.OPEN) == []
     assert [c.id for c in service.list_cases(HandoffStatus.CLAIMED)] == [case.id]
     [event] = audit_rows(sessions, "handoff_claimed")
     assert (event.actor, event.channel, event.account_id, event.detail) == (
-        "agent:alice", "console", MARIA, {"case_id": case.id})
+        "agent:alice",
+        "console",
+        MARIA,
+        {"case_id": case.id},
+    )
 
 
 def test_the_second_agent_is_told_who_has_it(service):
@@ -249,10 +305,13 @@ def test_claiming_again_is_harmless_for_the_holder(service, sessions):
 
 
 def test_unknown_case(service):
-    for action in (lambda: service.get("CASE-ZZZZZZ"), lambda: service.claim("CASE-ZZZZZZ", "alice"),
-                   lambda: service.release("CASE-ZZZZZZ", "alice"),
-                   lambda: service.resolve("CASE-ZZZZZZ", "alice", "done", False),
-                   lambda: service.add_note("CASE-ZZZZZZ", "alice", "hello")):
+    for action in (
+        lambda: service.get("CASE-ZZZZZZ"),
+        lambda: service.claim("CASE-ZZZZZZ", "alice"),
+        lambda: service.release("CASE-ZZZZZZ", "alice"),
+        lambda: service.resolve("CASE-ZZZZZZ", "alice", "done", False),
+        lambda: service.add_note("CASE-ZZZZZZ", "alice", "hello"),
+    ):
         with pytest.raises(NotFound):
             action()
 
@@ -269,7 +328,11 @@ def test_only_the_claiming_agent_resolves(service, sessions, clock):
     clock.advance(minutes=10)
     resolved = service.resolve(case.id, "alice", "set up a 6-month plan", resume_assistant=True)
     assert (resolved.status, resolved.resolved_at, resolved.outcome, resolved.queue_position) == (
-        HandoffStatus.RESOLVED, clock(), "set up a 6-month plan", None)
+        HandoffStatus.RESOLVED,
+        clock(),
+        "set up a 6-month plan",
+        None,
+    )
     [event] = audit_rows(sessions, "handoff_resolved")
     assert (event.actor, event.detail) == ("agent:alice", {"case_id": case.id, "resume_assistant": True})
 
@@ -278,8 +341,11 @@ def test_a_resolved_case_stays_resolved(service):
     case, _ = open_case(service)
     service.claim(case.id, "alice")
     service.resolve(case.id, "alice", "done", resume_assistant=False)
-    for action in (lambda: service.claim(case.id, "bob"), lambda: service.resolve(case.id, "alice", "again", False),
-                   lambda: service.release(case.id, "alice")):
+    for action in (
+        lambda: service.claim(case.id, "bob"),
+        lambda: service.resolve(case.id, "alice", "again", False),
+        lambda: service.release(case.id, "alice"),
+    ):
         with pytest.raises(Conflict) as conflict:
             action()
         assert conflict.value.code == "already_resolved"
@@ -296,7 +362,11 @@ def test_release_puts_the_case_back_in_its_place(service, sessions, clock):
     assert other.value.code == "claimed_by_other"
     released = service.release(older.id, "alice")
     assert (released.status, released.claimed_by, released.waiting_since, released.queue_position) == (
-        HandoffStatus.OPEN, None, older.waiting_since, 1)
+        HandoffStatus.OPEN,
+        None,
+        older.waiting_since,
+        1,
+    )
     assert service.claim(older.id, "bob").claimed_by == "bob"
     assert [e.actor for e in audit_rows(sessions, "handoff_released")] == ["agent:alice"]
     with pytest.raises(Conflict) as not_claimed:
@@ -309,8 +379,10 @@ def test_notes_are_kept_in_order_and_audited_without_their_text(service, session
     service.add_note(case.id, "alice", "Called back, no answer.")
     clock.advance(minutes=2)
     withnotes = service.add_note(case.id, "bob", "Customer prefers texts.")
-    assert [(n.author, n.text) for n in withnotes.notes] == [("alice", "Called back, no answer."),
-                                                              ("bob", "Customer prefers texts.")]
+    assert [(n.author, n.text) for n in withnotes.notes] == [
+        ("alice", "Called back, no answer."),
+        ("bob", "Customer prefers texts."),
+    ]
     assert withnotes.notes[1].created_at == clock()
     assert [n.text for n in service.get(case.id).notes] == ["Called back, no answer.", "Customer prefers texts."]
     events = audit_rows(sessions, "handoff_note_added")
@@ -337,8 +409,15 @@ def test_every_action_is_audited(service, sessions):
     service.release(case.id, "alice")
     service.claim(case.id, "bob")
     service.resolve(case.id, "bob", "validation notice sent", resume_assistant=False)
-    assert audit_kinds(sessions) == ["handoff_created", "flag_set", "handoff_claimed", "handoff_note_added",
-                                     "handoff_released", "handoff_claimed", "handoff_resolved"]
+    assert audit_kinds(sessions) == [
+        "handoff_created",
+        "flag_set",
+        "handoff_claimed",
+        "handoff_note_added",
+        "handoff_released",
+        "handoff_claimed",
+        "handoff_resolved",
+    ]
 
 
 # --- races -------------------------------------------------------------------------------------
@@ -356,7 +435,7 @@ def race(seeded_url, n, work):
         try:
             barrier.wait(timeout=30)
             results[i] = work(services[i], i)
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
+        except Exception as exc:
             results[i] = exc
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
@@ -395,9 +474,15 @@ def test_many_agents_claiming_at_once_exactly_one_wins(service, seeded_url):
 
 @pytest.mark.parametrize("round_", range(5))
 def test_one_conversation_handed_off_twice_at_once_gets_one_case(service, sessions, seeded_url, round_):
-    results = race(seeded_url, 3, lambda svc, i: open_case(svc, conversation_id=f"dup-{round_}",
-                                                            reason=[HandoffReason.OTHER, HandoffReason.DISTRESS,
-                                                                    HandoffReason.DISPUTE][i]))
+    results = race(
+        seeded_url,
+        3,
+        lambda svc, i: open_case(
+            svc,
+            conversation_id=f"dup-{round_}",
+            reason=[HandoffReason.OTHER, HandoffReason.DISTRESS, HandoffReason.DISPUTE][i],
+        ),
+    )
     assert all(not isinstance(r, Exception) for r in results), results
     assert len({case.id for case, _ in results}) == 1
     assert sum(created for _, created in results) == 1
@@ -413,12 +498,14 @@ def test_a_conversation_refused_while_the_account_is_locked_joins_its_one_case(s
     verification = VerificationService(sessions, clock=clock)
     for _ in range(3):
         verification.verify(Channel.WEB, "web-x", Factors("4821", date(1985, 3, 14), "00000"))
-    first, created = open_case(service, conversation_id="web-x", reason=HandoffReason.VERIFICATION_LOCKED,
-                               account_id=None, verified=False)
+    first, created = open_case(
+        service, conversation_id="web-x", reason=HandoffReason.VERIFICATION_LOCKED, account_id=None, verified=False
+    )
     assert created and first.account_id == MARIA
     clock.advance(minutes=1)
     with pytest.raises(VerificationLocked):
         verification.verify(Channel.WEB, "web-y", Factors("4821", date(1985, 3, 14), "78701"))
-    again, created = open_case(service, conversation_id="web-y", reason=HandoffReason.VERIFICATION_LOCKED,
-                               account_id=None, verified=False)
+    again, created = open_case(
+        service, conversation_id="web-y", reason=HandoffReason.VERIFICATION_LOCKED, account_id=None, verified=False
+    )
     assert (again.id, created) == (first.id, False) and count_cases(sessions) == 1

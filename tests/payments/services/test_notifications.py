@@ -98,21 +98,33 @@ async def test_a_message_for_a_paused_account_is_held_not_sent(outbox, sessions,
     assert (await service.deliver_due()).sent == 0  # held messages are not retried
 
 
-async def test_a_payment_result_is_a_notice_and_reaches_a_disputed_account_at_night(outbox, sessions, clock, compliance):
+async def test_a_payment_result_is_a_notice_and_reaches_a_disputed_account_at_night(
+    outbox, sessions, clock, compliance
+):
     service, vendors = outbox
     compliance.set_flag(MARIA, AccountFlag.DISPUTE, actor="customer", channel="sms")
     clock.now = datetime(2026, 3, 3, 4, 0, tzinfo=timezone.utc)  # 22:00: the customer just paid on the page
     with sessions.begin() as session:
-        enqueue_rasa_intent(session, conversation_id=MARIA_PHONE, channel="sms", intent="payment_succeeded",
-                            entities={}, dedupe_key="p1", now=clock(), account_id=MARIA, purpose=Purpose.NOTICE)
+        enqueue_rasa_intent(
+            session,
+            conversation_id=MARIA_PHONE,
+            channel="sms",
+            intent="payment_succeeded",
+            entities={},
+            dedupe_key="p1",
+            now=clock(),
+            account_id=MARIA,
+            purpose=Purpose.NOTICE,
+        )
     assert (await service.deliver_due()).sent == 1 and vendors.intents == ["payment_succeeded"]
 
 
 async def test_the_outbox_sees_a_revocation_made_after_queueing(outbox, sessions, clock, compliance):
     service, vendors = outbox
     queue_sms(sessions, clock)
-    compliance.revoke(phone=MARIA_PHONE, account_id=None, media=["sms"], cease=False, channel="voice",
-                      conversation_id="voice-CA1")
+    compliance.revoke(
+        phone=MARIA_PHONE, account_id=None, media=["sms"], cease=False, channel="voice", conversation_id="voice-CA1"
+    )
     report = await service.deliver_due()
     assert report.held == 1 and vendors.sms == [] and row(sessions).last_error == "opted_out"
 

@@ -44,8 +44,17 @@ def token_of(link_url: str) -> str:
     return link_url.rsplit("/", 1)[1]
 
 
-def event(kind: str, payment_id: str, intent_id: str | None, *, event_id: str | None = None, amount: int = 9500,
-          failure_code: str | None = None, customer: str | None = None, method: str | None = None) -> PaymentIntentEvent:
+def event(
+    kind: str,
+    payment_id: str,
+    intent_id: str | None,
+    *,
+    event_id: str | None = None,
+    amount: int = 9500,
+    failure_code: str | None = None,
+    customer: str | None = None,
+    method: str | None = None,
+) -> PaymentIntentEvent:
     return PaymentIntentEvent(
         id=event_id or f"evt_{kind}_{payment_id}",
         type=f"payment_intent.{kind}",
@@ -76,19 +85,38 @@ def count(sessions, query) -> int:  # type: ignore[no-untyped-def]
         return session.scalar(select(func.count()).select_from(query.subquery()))
 
 
-def add_plan(sessions, clock, *, account_id="A1001", amounts=(10000, 10000, 11000), card=False, conversation_id=None,
-             channel="sms") -> tuple[str, list[int]]:
+def add_plan(
+    sessions,
+    clock,
+    *,
+    account_id="A1001",
+    amounts=(10000, 10000, 11000),
+    card=False,
+    conversation_id=None,
+    channel="sms",
+) -> tuple[str, list[int]]:
     now = clock()
     with sessions.begin() as session:
         plan = PlanRow(
-            id="PLN-TEST22", account_id=account_id, offer_id="installments_3", kind="installments", status="active",
-            currency="USD", total_cents=sum(amounts), channel=channel, conversation_id=conversation_id,
-            consent_text="I agree to these three payments.", idempotency_key="plan-key", created_at=now,
-            stripe_customer_id="cus_saved" if card else None, stripe_payment_method_id="pm_saved" if card else None,
+            id="PLN-TEST22",
+            account_id=account_id,
+            offer_id="installments_3",
+            kind="installments",
+            status="active",
+            currency="USD",
+            total_cents=sum(amounts),
+            channel=channel,
+            conversation_id=conversation_id,
+            consent_text="I agree to these three payments.",
+            idempotency_key="plan-key",
+            created_at=now,
+            stripe_customer_id="cus_saved" if card else None,
+            stripe_payment_method_id="pm_saved" if card else None,
         )
         plan.installments = [
-            InstallmentRow(seq=i + 1, due_date=date(2026, 3, 10) + timedelta(days=30 * i), amount_cents=a,
-                           status="scheduled")
+            InstallmentRow(
+                seq=i + 1, due_date=date(2026, 3, 10) + timedelta(days=30 * i), amount_cents=a, status="scheduled"
+            )
             for i, a in enumerate(amounts)
         ]
         session.add(plan)
@@ -97,6 +125,7 @@ def add_plan(sessions, clock, *, account_id="A1001", amounts=(10000, 10000, 1100
 
 
 # ------------------------------------------------------------------ the pure balance rule
+
 
 @pytest.mark.parametrize(
     ("balance", "past_due", "minimum", "amount", "expected"),
@@ -114,6 +143,7 @@ def test_apply_payment_pays_past_due_first_and_never_goes_below_zero(balance, pa
 
 
 # ------------------------------------------------------------------ creating
+
 
 def test_create_payment_makes_a_pending_payment_and_a_one_time_link(service, sessions, clock):
     created = service.create_payment("A1001", 9500, "sms", "key-1", conversation_id="conv-1")
@@ -180,6 +210,7 @@ def test_the_whole_balance_may_be_paid(service):
 
 # ------------------------------------------------------------------ the page
 
+
 async def test_page_creates_the_payment_intent_once_on_first_opening(service, gateway):
     created = service.create_payment("A1001", 9500, "sms", "key-1")
     assert gateway.calls == []  # nothing at Stripe until the page is opened
@@ -187,14 +218,22 @@ async def test_page_creates_the_payment_intent_once_on_first_opening(service, ga
     view = await service.page(token)
     again = await service.page(token)
     assert (view.first_name, view.card_last4, view.amount, view.status) == (
-        "Maria", "4821", Money(9500), PaymentStatus.PENDING)
+        "Maria",
+        "4821",
+        Money(9500),
+        PaymentStatus.PENDING,
+    )
     assert view.client_secret and view.client_secret == again.client_secret
     assert gateway.names() == ["create_payment_intent", "retrieve_payment_intent"]
     create = gateway.calls[0][1]
     assert create["idempotency_key"] == f"payment-{created.payment.id}"
     assert create["metadata"] == {"payment_id": created.payment.id, "account_id": "A1001"}
     assert (create["amount_cents"], create["currency"], create["save_for_later"], create["customer_id"]) == (
-        9500, "USD", False, None)
+        9500,
+        "USD",
+        False,
+        None,
+    )
 
 
 async def test_page_when_stripe_is_down_raises_and_the_payment_stays_pending(service, gateway):
@@ -244,6 +283,7 @@ async def test_page_shows_processing_when_stripe_succeeded_before_its_webhook(se
 
 # ------------------------------------------------------------------ webhooks
 
+
 async def test_success_event_settles_once_reduces_the_balance_and_tells_the_conversation(service, sessions):
     created = service.create_payment("A1001", 31000, "sms", "key-1", conversation_id="conv-7")
     await service.page(token_of(created.link_url))
@@ -254,7 +294,8 @@ async def test_success_event_settles_once_reduces_the_balance_and_tells_the_conv
     assert service.handle_stripe_event(succeeded) == EventOutcome.DUPLICATE  # replay
     # Stripe may also send the same news twice under two event ids.
     assert service.handle_stripe_event(event("succeeded", pid, "pi_fake1", event_id="evt_2", amount=31000)) == (
-        EventOutcome.IGNORED)
+        EventOutcome.IGNORED
+    )
 
     payment = service.get_payment(pid)
     assert payment.status == PaymentStatus.SUCCEEDED and payment.completed_at is not None
@@ -265,12 +306,18 @@ async def test_success_event_settles_once_reduces_the_balance_and_tells_the_conv
         notes = session.scalars(select(NotificationRow)).all()
         kinds = session.scalars(select(AuditEventRow.kind).where(AuditEventRow.kind.like("payment_%"))).all()
         events = session.scalar(select(func.count()).select_from(StripeEventRow))
-    assert [(n.conversation_id, n.channel, n.payload, n.dedupe_key) for n in notes] == [(
-        "conv-7", "sms",
-        {"intent": "payment_succeeded", "entities": {"payment_id": pid, "amount_cents": 31000, "currency": "USD"},
-         "purpose": "notice"},
-        f"payment-{pid}-succeeded",
-    )]
+    assert [(n.conversation_id, n.channel, n.payload, n.dedupe_key) for n in notes] == [
+        (
+            "conv-7",
+            "sms",
+            {
+                "intent": "payment_succeeded",
+                "entities": {"payment_id": pid, "amount_cents": 31000, "currency": "USD"},
+                "purpose": "notice",
+            },
+            f"payment-{pid}-succeeded",
+        )
+    ]
     assert sorted(kinds) == ["payment_created", "payment_succeeded"]
     assert events == 2
 
@@ -281,7 +328,8 @@ async def test_failed_after_succeeded_changes_nothing(service, sessions):
     page_opened(sessions, pid, "pi_1")
     service.handle_stripe_event(event("succeeded", pid, "pi_1"))
     assert service.handle_stripe_event(event("payment_failed", pid, "pi_1", failure_code="card_declined")) == (
-        EventOutcome.IGNORED)
+        EventOutcome.IGNORED
+    )
     assert service.handle_stripe_event(event("processing", pid, "pi_1")) == EventOutcome.IGNORED
     payment = service.get_payment(pid)
     assert (payment.status, payment.failure_code) == (PaymentStatus.SUCCEEDED, None)
@@ -356,7 +404,8 @@ async def test_expired_links_get_their_intents_cancelled_at_stripe_once(service,
     assert service.get_payment(never_opened.payment.id).status == PaymentStatus.EXPIRED
     assert gateway.intents["pi_fake1"].status == "canceled"
     assert [c[1] for c in gateway.calls if c[0] == "cancel_payment_intent"] == [
-        {"payment_intent_id": "pi_fake1", "idempotency_key": f"cancel-{opened_link.payment.id}"}]
+        {"payment_intent_id": "pi_fake1", "idempotency_key": f"cancel-{opened_link.payment.id}"}
+    ]
     assert await service.cancel_expired_intents() == 0  # done once
     assert count(sessions, select(AuditEventRow).where(AuditEventRow.kind == "payment_intent_canceled")) == 1
 
@@ -383,10 +432,14 @@ async def test_a_late_success_for_an_expired_link_is_held_not_applied(service, s
     with sessions() as session:
         [case] = session.scalars(select(HandoffRow)).all()
     assert (case.account_id, case.conversation_id, case.context) == (
-        "A1001", "conv-1", {"payment_id": created.payment.id, "late_success": True})
+        "A1001",
+        "conv-1",
+        {"payment_id": created.payment.id, "late_success": True},
+    )
 
 
 # ------------------------------------------------------------------ plans
+
 
 async def test_a_plan_payment_saves_the_card_and_pays_the_matching_installment(service, gateway, sessions, clock):
     plan_id, installment_ids = add_plan(sessions, clock)
@@ -403,8 +456,9 @@ async def test_a_plan_payment_saves_the_card_and_pays_the_matching_installment(s
     intent_call = gateway.calls[1][1]
     assert (intent_call["save_for_later"], intent_call["customer_id"]) == (True, "cus_fake1")
 
-    service.handle_stripe_event(event("succeeded", created.payment.id, "pi_fake2", customer="cus_fake1",
-                                      method="pm_card_1", amount=10000))
+    service.handle_stripe_event(
+        event("succeeded", created.payment.id, "pi_fake2", customer="cus_fake1", method="pm_card_1", amount=10000)
+    )
     with sessions() as session:
         plan = session.get(PlanRow, plan_id)
         assert (plan.stripe_customer_id, plan.stripe_payment_method_id) == ("cus_fake1", "pm_card_1")
@@ -421,8 +475,9 @@ async def test_a_plan_payment_keeps_no_card_when_the_customer_says_no(service, g
     view = await service.page(token)
     assert (view.asks_to_save_card, view.saves_card) == (False, False) and view.client_secret
     assert gateway.calls[-1][1]["save_for_later"] is False
-    service.handle_stripe_event(event("succeeded", created.payment.id, "pi_fake2", customer="cus_fake1",
-                                      method="pm_card_1", amount=10000))
+    service.handle_stripe_event(
+        event("succeeded", created.payment.id, "pi_fake2", customer="cus_fake1", method="pm_card_1", amount=10000)
+    )
     with sessions() as session:
         plan = session.get(PlanRow, plan_id)
         assert plan.stripe_payment_method_id is None  # nothing kept without a yes
@@ -458,7 +513,11 @@ async def test_charge_installment_off_session_once(service, gateway, sessions, c
     assert gateway.names() == ["charge_off_session"]
     call = gateway.calls[0][1]
     assert (call["customer_id"], call["payment_method_id"], call["idempotency_key"], call["amount_cents"]) == (
-        "cus_saved", "pm_saved", f"payment-{result.payment.id}", 10000)
+        "cus_saved",
+        "pm_saved",
+        f"payment-{result.payment.id}",
+        10000,
+    )
     with sessions() as session:
         assert session.get(InstallmentRow, first).status == "paid"
         assert session.get(AccountRow, "A1001").balance_cents == 245000 - 10000
@@ -502,6 +561,7 @@ async def test_charge_installment_refuses_paused_collection(service, sessions, c
     with sessions.begin() as session:
         session.get(AccountRow, "A1001").flags  # noqa: B018 - loaded for the relationship
         from payments.adapters.orm import AccountFlagRow
+
         session.add(AccountFlagRow(account_id="A1001", flag="dispute", created_at=clock()))
     with pytest.raises(PolicyRefused):
         await service.charge_installment(first, clock())
@@ -511,11 +571,15 @@ def test_issue_link_pays_the_installment(service, sessions, clock):
     plan_id, (first, *_) = add_plan(sessions, clock, conversation_id="sms-conv")
     created = service.issue_link(first, clock())
     assert (created.payment.plan_id, created.payment.installment_id, created.payment.amount.amount_cents) == (
-        plan_id, first, 10000)
+        plan_id,
+        first,
+        10000,
+    )
     assert created.payment.conversation_id == "sms-conv" and created.link_url
 
 
 # ------------------------------------------------------------------ Twilio <Pay> tokens
+
 
 async def test_charge_ivr_token_for_an_existing_payment(service, gateway, sessions):
     created = service.create_payment("A1001", 9500, "voice", "key-1", conversation_id="call-1")
@@ -557,6 +621,7 @@ async def test_charge_ivr_token_refuses_a_payment_open_on_its_page(service):
 
 # ------------------------------------------------------------------ reading
 
+
 def test_recent_payments_newest_first_with_notes(service, sessions, clock):
     first = service.create_payment("A1001", 9500, "sms", "a").payment.id
     clock.advance(minutes=1)
@@ -583,8 +648,14 @@ def test_issue_link_again_replaces_a_pending_link_and_renews_an_expired_one(serv
     three = service.issue_link(first, clock())
     assert service.get_payment(two.payment.id).status == PaymentStatus.EXPIRED
     assert three.payment.id != one.payment.id and three.payment.status == PaymentStatus.PENDING
-    service.handle_stripe_event(event("succeeded", three.payment.id, page_opened(sessions, three.payment.id, "pi_3"),
-                                      amount=three.payment.amount.amount_cents))
+    service.handle_stripe_event(
+        event(
+            "succeeded",
+            three.payment.id,
+            page_opened(sessions, three.payment.id, "pi_3"),
+            amount=three.payment.amount.amount_cents,
+        )
+    )
     with pytest.raises(Conflict) as error:
         service.issue_link(first, clock())
     assert error.value.code == "installment_paid"
@@ -606,6 +677,7 @@ async def test_a_payment_left_pending_is_not_charged_once_collection_is_paused(s
 
 
 # ------------------------------------------------------------------ settlements
+
 
 def settlement_plan(sessions, clock, amounts, *, account_id="A1002", card=False) -> tuple[str, list[int]]:
     """A settlement plan (settles_balance) on the charged-off demo account A1002 ($640.50)."""
@@ -650,6 +722,7 @@ def test_the_last_settlement_payment_closes_the_account_as_settled(service, sess
     assert refused.value.code == "collection_paused"
     from payments.domain.policy import PlanPolicy
     from payments.services.plans import PlanService
+
     assert PlanService(sessions, PlanPolicy(), clock=clock).offers("A1002").offers == []
 
 
@@ -683,8 +756,9 @@ def test_money_arriving_after_the_account_settled_is_recorded_as_owed_back(servi
     plan_id, (only,) = settlement_plan(sessions, clock, (38430,))
     succeed(service, sessions, "A1002", 38430, plan_id, only, "lump")
     # The customer had the other page open: Stripe says that money moved too.
-    service.handle_stripe_event(event("succeeded", waiting.payment.id, page_opened(sessions, waiting.payment.id, "pi_w"),
-                                      amount=5000))
+    service.handle_stripe_event(
+        event("succeeded", waiting.payment.id, page_opened(sessions, waiting.payment.id, "pi_w"), amount=5000)
+    )
     [late] = [e for e in audit(sessions, "payment_succeeded") if e.detail["payment_id"] == waiting.payment.id]
     assert late.detail["overpaid_cents"] == 5000
     assert account_row(sessions, "A1002").balance_cents == 0
@@ -706,10 +780,12 @@ def test_a_replayed_last_payment_settles_once(service, sessions, clock):
 
 def test_a_settlement_payment_tells_the_conversation_the_account_is_settled(service, sessions, clock):
     plan_id, (only,) = settlement_plan(sessions, clock, (38430,))
-    created = service.create_payment("A1002", 38430, "sms", "lump", conversation_id="conv-s", plan_id=plan_id,
-                                     installment_id=only)
-    service.handle_stripe_event(event("succeeded", created.payment.id, page_opened(sessions, created.payment.id, "pi_s"),
-                                      amount=38430))
+    created = service.create_payment(
+        "A1002", 38430, "sms", "lump", conversation_id="conv-s", plan_id=plan_id, installment_id=only
+    )
+    service.handle_stripe_event(
+        event("succeeded", created.payment.id, page_opened(sessions, created.payment.id, "pi_s"), amount=38430)
+    )
     with sessions() as session:
         [note] = session.scalars(select(NotificationRow).where(NotificationRow.conversation_id == "conv-s")).all()
     assert note.payload["entities"]["account_settled"] is True
@@ -728,8 +804,14 @@ async def test_charge_installment_refuses_while_a_report_is_pending_review(servi
 
     _, (first, *_) = add_plan(sessions, clock, card=True)
     ReportService(sessions, clock=clock).record(
-        ReportKind.BANKRUPTCY, account_id="A1001", phone=None, conversation_id="web-x", channel="web",
-        reported_by="third_party", summary="a lawyer says a petition was filed")
+        ReportKind.BANKRUPTCY,
+        account_id="A1001",
+        phone=None,
+        conversation_id="web-x",
+        channel="web",
+        reported_by="third_party",
+        summary="a lawyer says a petition was filed",
+    )
     with pytest.raises(PolicyRefused) as refused:
         await service.charge_installment(first, clock())
     assert refused.value.code == "collection_paused" and "pending_review" in refused.value.detail

@@ -31,8 +31,9 @@ def service(migrated_url, clock):  # type: ignore[no-untyped-def]
 
 
 def book(service: PlanService, key: str = "key-000001", offer: str = "installments_3", account: str = "A1001"):  # type: ignore[no-untyped-def]
-    return service.book(account, offer_id=offer, channel="web", idempotency_key=key, consent_text=CONSENT,
-                        conversation_id="conv-1")
+    return service.book(
+        account, offer_id=offer, channel="web", idempotency_key=key, consent_text=CONSENT, conversation_id="conv-1"
+    )
 
 
 def test_offers_use_the_consumer_local_day(service: PlanService) -> None:
@@ -119,13 +120,14 @@ def test_concurrent_bookings_for_one_account_give_exactly_one_plan(service: Plan
         barrier = threading.Barrier(2)
         outcomes: list[str] = []
 
+        # Each round's threads are joined before the next round rebinds these names.
         def attempt(key: str) -> None:
-            barrier.wait()
+            barrier.wait()  # noqa: B023
             try:
-                book(service, key=f"{key}-{round_}", offer="installments_3")
-                outcomes.append("booked")
+                book(service, key=f"{key}-{round_}", offer="installments_3")  # noqa: B023
+                outcomes.append("booked")  # noqa: B023
             except Conflict as exc:
-                outcomes.append(exc.code)
+                outcomes.append(exc.code)  # noqa: B023
 
         threads = [threading.Thread(target=attempt, args=(k,)) for k in ("race-a", "race-b")]
         for t in threads:
@@ -179,10 +181,17 @@ def test_promise_rules(service: PlanService) -> None:
 
 # ------------------------------------------------------------------ consent and the receipt (C5)
 
+
 def test_the_consent_shown_is_stored_exactly_with_the_channel_and_the_time(service: PlanService, clock) -> None:
     shown = "Here is the plan: 3 payments. Do you agree to this plan, and to us charging your card on these dates?"
-    plan = service.book("A1001", offer_id="installments_3", channel="sms", idempotency_key="key-consent",
-                        consent_text=shown, conversation_id="+15125550101").plan
+    plan = service.book(
+        "A1001",
+        offer_id="installments_3",
+        channel="sms",
+        idempotency_key="key-consent",
+        consent_text=shown,
+        conversation_id="+15125550101",
+    ).plan
     assert (plan.consent_text, plan.consent_source, plan.channel, plan.consent_at) == (shown, "client", "sms", clock())
 
 
@@ -206,7 +215,10 @@ def test_the_receipt_token_is_unguessable_only_its_hash_is_kept_and_a_replay_ren
     receipt = service.receipt(first.receipt_token)
     assert (receipt.plan_id, receipt.first_name, receipt.card_last4) == (first.plan.id, "Maria", "4821")
     assert [(line.due_date, line.amount.amount_cents) for line in receipt.schedule] == [
-        (date(2026, 3, 2), 10334), (date(2026, 4, 2), 10333), (date(2026, 5, 2), 10333)]
+        (date(2026, 3, 2), 10334),
+        (date(2026, 4, 2), 10333),
+        (date(2026, 5, 2), 10333),
+    ]
     assert receipt.consent_text == CONSENT and receipt.consent_channel == "web"
     assert "3 business days" in receipt.how_to_cancel
     assert receipt.summary.startswith("You authorized 3 card payments, $310.00 in all")

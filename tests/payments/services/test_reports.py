@@ -22,8 +22,15 @@ def reports(sessions, clock) -> ReportService:
 
 
 def record(reports, kind=ReportKind.DECEASED, account_id=None, phone=MARIA_PHONE, conversation_id="voice-CA1"):
-    return reports.record(kind, account_id=account_id, phone=phone, conversation_id=conversation_id,
-                          channel="voice", reported_by="third_party", summary="his wife says he passed away")
+    return reports.record(
+        kind,
+        account_id=account_id,
+        phone=phone,
+        conversation_id=conversation_id,
+        channel="voice",
+        reported_by="third_party",
+        summary="his wife says he passed away",
+    )
 
 
 def audit(sessions, kind):
@@ -78,10 +85,15 @@ def test_confirming_sets_the_real_flag_as_the_agent(reports, sessions, clock):
     assert exc.value.code == "report_reviewed"
 
 
-@pytest.mark.parametrize(("kind", "flag"), [
-    (ReportKind.CEASE, AccountFlag.CEASE_COMMUNICATION), (ReportKind.ATTORNEY, AccountFlag.ATTORNEY),
-    (ReportKind.DISPUTE, AccountFlag.DISPUTE), (ReportKind.DECEASED, AccountFlag.DECEASED),
-])
+@pytest.mark.parametrize(
+    ("kind", "flag"),
+    [
+        (ReportKind.CEASE, AccountFlag.CEASE_COMMUNICATION),
+        (ReportKind.ATTORNEY, AccountFlag.ATTORNEY),
+        (ReportKind.DISPUTE, AccountFlag.DISPUTE),
+        (ReportKind.DECEASED, AccountFlag.DECEASED),
+    ],
+)
 def test_each_kind_confirms_into_its_flag(reports, sessions, kind, flag):
     record(reports, kind=kind, account_id=MARIA, phone=None)
     [row] = reports.pending(account_id=MARIA, conversation_id=None)
@@ -107,7 +119,9 @@ def test_unknown_report(reports):
 def test_dismissing_releases_the_messages_held_meanwhile(reports, sessions, clock):
     record(reports, account_id=MARIA, phone=None)
     with sessions.begin() as session:
-        enqueue_sms(session, to=MARIA_PHONE, body="Your payment is due.", dedupe_key="r1", now=clock(), account_id=MARIA)
+        enqueue_sms(
+            session, to=MARIA_PHONE, body="Your payment is due.", dedupe_key="r1", now=clock(), account_id=MARIA
+        )
         session.scalar(select(NotificationRow).where(NotificationRow.dedupe_key == "r1")).status = "held"
     [row] = reports.pending(account_id=MARIA, conversation_id=None)
     reports.dismiss(row.id, "sam")
@@ -117,8 +131,15 @@ def test_dismissing_releases_the_messages_held_meanwhile(reports, sessions, cloc
 
 
 def test_a_card_number_in_the_summary_is_never_stored(reports, sessions):
-    reports.record(ReportKind.DISPUTE, account_id=MARIA, phone=None, conversation_id="c9", channel="sms",
-                   reported_by="cardholder", summary="never charged 4242 4242 4242 4242 for this")
+    reports.record(
+        ReportKind.DISPUTE,
+        account_id=MARIA,
+        phone=None,
+        conversation_id="c9",
+        channel="sms",
+        reported_by="cardholder",
+        summary="never charged 4242 4242 4242 4242 for this",
+    )
     [row] = reports.pending(account_id=MARIA, conversation_id=None)
     assert "4242" not in row.summary and "[card number removed]" in row.summary
 
@@ -138,12 +159,19 @@ def test_a_pending_report_refuses_every_request_for_money_and_hides_the_offers(r
     offer_id = plans.offers(MARIA).offers[0].id  # offers exist before the report
     record(reports)
     assert plans.offers(MARIA).offers == [] and plans.offers(MARIA).collection_allowed is False
-    payments = PaymentService(sessions, FakeGateway(), public_url="https://pay.example", link_ttl_minutes=30, clock=clock)
+    payments = PaymentService(
+        sessions, FakeGateway(), public_url="https://pay.example", link_ttl_minutes=30, clock=clock
+    )
     refusals = [
         lambda: payments.create_payment(MARIA, 9500, "sms", "k-pay"),
         lambda: plans.book(MARIA, offer_id=offer_id, channel="sms", idempotency_key="k-plan"),
-        lambda: plans.promise(MARIA, amount_cents=9500, due_date=clock().date() + timedelta(days=3),
-                              channel="sms", idempotency_key="k-promise"),
+        lambda: plans.promise(
+            MARIA,
+            amount_cents=9500,
+            due_date=clock().date() + timedelta(days=3),
+            channel="sms",
+            idempotency_key="k-promise",
+        ),
     ]
     for attempt in refusals:
         with pytest.raises(PolicyRefused) as refused:

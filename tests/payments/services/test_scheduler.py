@@ -5,7 +5,7 @@ outbox delivered once."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -67,8 +67,14 @@ def world(migrated_url, clock):  # type: ignore[no-untyped-def]
 
 
 def book(plans: PlanService, channel: str = "sms", conversation: str | None = "conv-sms-1", card: bool = True) -> str:
-    plan = plans.book("A1001", offer_id="installments_3", channel=channel, idempotency_key=f"k-{channel}-{card}",
-                      consent_text=CONSENT, conversation_id=conversation).plan
+    plan = plans.book(
+        "A1001",
+        offer_id="installments_3",
+        channel=channel,
+        idempotency_key=f"k-{channel}-{card}",
+        consent_text=CONSENT,
+        conversation_id=conversation,
+    ).plan
     with plans.sessions.begin() as session:
         row = session.get(PlanRow, plan.id)
         if card:
@@ -124,7 +130,9 @@ async def test_due_installment_is_charged_off_session(world) -> None:  # type: i
     report = await scheduler.run_once()
     assert report.charged == 1 and len(vendors.charges) == 1
     with sessions() as session:
-        second = session.scalar(select(InstallmentRow).where(InstallmentRow.plan_id == plan_id, InstallmentRow.seq == 2))
+        second = session.scalar(
+            select(InstallmentRow).where(InstallmentRow.plan_id == plan_id, InstallmentRow.seq == 2)
+        )
     assert vendors.charges == [second.id]
 
 
@@ -246,8 +254,14 @@ async def test_the_missed_notice_waits_for_contact_hours_and_so_does_the_grace_p
 
 async def test_a_broken_settlement_is_void_and_the_customer_is_told_the_balance_owed(world) -> None:  # type: ignore[no-untyped-def]
     sessions, vendors, scheduler, plans, clock = world
-    plan = plans.book("A1002", offer_id="settlement_3", channel="sms", idempotency_key="settle-1",
-                      consent_text=CONSENT, conversation_id=None).plan
+    plan = plans.book(
+        "A1002",
+        offer_id="settlement_3",
+        channel="sms",
+        idempotency_key="settle-1",
+        consent_text=CONSENT,
+        conversation_id=None,
+    ).plan
     with sessions.begin() as session:
         row = session.get(PlanRow, plan.id)
         row.installments[0].status = "paid"
@@ -351,8 +365,11 @@ async def test_a_pause_suspends_the_plan_and_it_resumes_when_the_pause_lifts(wor
     # The missed countdown restarts at the resume: installment 2 is collected, not missed.
     assert report.charged == 1 and report.missed == 0 and len(vendors.charges) == 1
     with sessions() as session:
-        kinds = session.scalars(select(AuditEventRow.kind).where(
-            AuditEventRow.kind.in_(("plan_suspended", "plan_resumed"))).order_by(AuditEventRow.id)).all()
+        kinds = session.scalars(
+            select(AuditEventRow.kind)
+            .where(AuditEventRow.kind.in_(("plan_suspended", "plan_resumed")))
+            .order_by(AuditEventRow.id)
+        ).all()
         assert session.get(PlanRow, plan_id).status == "active"
     assert kinds == ["plan_suspended", "plan_resumed"]
 
@@ -363,10 +380,23 @@ async def test_a_suspended_plan_still_blocks_a_second_plan(world) -> None:  # ty
     with sessions.begin() as session:
         session.get(PlanRow, plan_id).status = "suspended"
     from sqlalchemy.exc import IntegrityError
+
     with pytest.raises(IntegrityError), sessions.begin() as session:  # the one-plan index covers suspended plans
-        session.add(PlanRow(id="PLN-SECOND", account_id="A1001", offer_id="installments_6", kind="installments",
-                            status="active", currency="USD", total_cents=1, channel="sms", consent_text="x",
-                            idempotency_key="second", created_at=clock()))
+        session.add(
+            PlanRow(
+                id="PLN-SECOND",
+                account_id="A1001",
+                offer_id="installments_6",
+                kind="installments",
+                status="active",
+                currency="USD",
+                total_cents=1,
+                channel="sms",
+                consent_text="x",
+                idempotency_key="second",
+                created_at=clock(),
+            )
+        )
 
 
 async def test_a_charge_refused_for_a_pause_set_meanwhile_suspends_instead_of_stopping_the_pass(world) -> None:  # type: ignore[no-untyped-def]
@@ -388,8 +418,14 @@ async def test_a_charge_refused_for_a_pause_set_meanwhile_suspends_instead_of_st
 async def test_an_error_on_one_installment_never_stops_the_others(world) -> None:  # type: ignore[no-untyped-def]
     sessions, vendors, scheduler, plans, clock = world
     first = book(plans)
-    other = plans.book("A1005", offer_id="installments_3", channel="sms", idempotency_key="k-other",
-                       consent_text=CONSENT, conversation_id="conv-sms-2").plan.id
+    other = plans.book(
+        "A1005",
+        offer_id="installments_3",
+        channel="sms",
+        idempotency_key="k-other",
+        consent_text=CONSENT,
+        conversation_id="conv-sms-2",
+    ).plan.id
     with sessions.begin() as session:
         for plan_id in (first, other):
             row = session.get(PlanRow, plan_id)
@@ -419,8 +455,15 @@ async def test_a_pending_report_from_anyone_suspends_the_plan_until_it_is_dismis
     sessions, vendors, scheduler, plans, clock = world
     plan_id = book(plans)
     reports = ReportService(sessions, clock=clock)
-    reports.record(ReportKind.DECEASED, account_id=None, phone="+15125550101", conversation_id="voice-CA1",
-                   channel="voice", reported_by="third_party", summary="caller says the cardholder died")
+    reports.record(
+        ReportKind.DECEASED,
+        account_id=None,
+        phone="+15125550101",
+        conversation_id="voice-CA1",
+        channel="voice",
+        reported_by="third_party",
+        summary="caller says the cardholder died",
+    )
     clock.now = clock.now + timedelta(days=31)
     report = await scheduler.run_once()
     assert (report.plans_suspended, report.charged) == (1, 0) and vendors.charges == []
@@ -439,8 +482,9 @@ async def test_a_settled_account_is_told_once_that_nothing_more_is_owed(world) -
     # Through the outbox's send-time gate, as the real scheduler delivers (the notice is a notice).
     gated = NotificationService(sessions, vendors, vendors, clock=clock, gate=ComplianceService(sessions, clock=clock))
     scheduler = Scheduler(sessions, gated, vendors, vendors, vendors, clock=clock)
-    plan = plans.book("A1002", offer_id="settlement_lump", channel="web", idempotency_key="settle-told",
-                      conversation_id=None).plan
+    plan = plans.book(
+        "A1002", offer_id="settlement_lump", channel="web", idempotency_key="settle-told", conversation_id=None
+    ).plan
     with sessions.begin() as session:  # as the last settlement payment leaves it (services/payments.py)
         row = session.get(PlanRow, plan.id)
         row.installments[0].status, row.status, row.ended_at = "paid", "completed", clock()
@@ -468,8 +512,15 @@ async def test_each_pass_cancels_the_intents_of_expired_links_and_survives_a_fai
             return 1
 
     links = ExpiredLinks()
-    scheduler = Scheduler(sessions, NotificationService(sessions, vendors, vendors, clock=clock), vendors, vendors,
-                          vendors, expired_links=links, clock=clock)
+    scheduler = Scheduler(
+        sessions,
+        NotificationService(sessions, vendors, vendors, clock=clock),
+        vendors,
+        vendors,
+        vendors,
+        expired_links=links,
+        clock=clock,
+    )
     assert (await scheduler.run_once()).errors == 1
     assert (await scheduler.run_once()).errors == 0
     assert links.calls == 2

@@ -15,10 +15,10 @@ from payments.adapters.db import make_engine, make_session_factory
 from payments.adapters.orm import AccountFlagRow, AccountRow, InstallmentRow, PaymentRow, PlanRow
 from payments.config import Settings
 from payments.seed import seed_demo_data
+from payments.services.compliance import ComplianceService
 from payments.services.notifications import NotificationService
 from payments.services.payments import PaymentService
 from payments.services.scheduler import ComplianceContactChecker, Scheduler
-from payments.services.compliance import ComplianceService
 from tests.payments.fake_gateway import FakeGateway
 
 HEALTHY = 50
@@ -49,10 +49,19 @@ def add_accounts_with_plans_due(sessions, now: datetime) -> list[str]:  # type: 
         today = now.astimezone(ZoneInfo(template.time_zone)).date()
         for account_id in ids:
             plan = PlanRow(
-                id=f"PLN-{account_id}", account_id=account_id, offer_id="installments_3", kind="installments",
-                status="active", currency="USD", total_cents=30000, channel="web", conversation_id=None,
-                consent_text="I agree to three payments of $100.00 on these dates.", idempotency_key="fifty",
-                created_at=now - timedelta(days=31), stripe_customer_id=f"cus_{account_id}",
+                id=f"PLN-{account_id}",
+                account_id=account_id,
+                offer_id="installments_3",
+                kind="installments",
+                status="active",
+                currency="USD",
+                total_cents=30000,
+                channel="web",
+                conversation_id=None,
+                consent_text="I agree to three payments of $100.00 on these dates.",
+                idempotency_key="fifty",
+                created_at=now - timedelta(days=31),
+                stripe_customer_id=f"cus_{account_id}",
                 stripe_payment_method_id=f"pm_{account_id}",
             )
             plan.installments = [
@@ -67,13 +76,20 @@ def add_accounts_with_plans_due(sessions, now: datetime) -> list[str]:  # type: 
 def outcome(sessions) -> tuple[int, str, int, int]:  # type: ignore[no-untyped-def]
     """(second installments paid, the paused plan's status, its payments, balances lowered)."""
     with sessions() as session:
-        paid = session.scalar(select(func.count()).select_from(InstallmentRow).where(
-            InstallmentRow.seq == 2, InstallmentRow.status == "paid"))
+        paid = session.scalar(
+            select(func.count())
+            .select_from(InstallmentRow)
+            .where(InstallmentRow.seq == 2, InstallmentRow.status == "paid")
+        )
         paused_plan = session.get(PlanRow, f"PLN-{PAUSED}").status
-        paused_payments = session.scalar(select(func.count()).select_from(PaymentRow).where(
-            PaymentRow.account_id == PAUSED))
-        lowered = session.scalar(select(func.count()).select_from(AccountRow).where(
-            AccountRow.id.like("A3%"), AccountRow.balance_cents == 245000 - 10000))
+        paused_payments = session.scalar(
+            select(func.count()).select_from(PaymentRow).where(PaymentRow.account_id == PAUSED)
+        )
+        lowered = session.scalar(
+            select(func.count())
+            .select_from(AccountRow)
+            .where(AccountRow.id.like("A3%"), AccountRow.balance_cents == 245000 - 10000)
+        )
     return paid, paused_plan, paused_payments, lowered
 
 
@@ -86,8 +102,14 @@ async def test_one_paused_account_among_fifty_healthy_ones_all_fifty_charged(mig
     gateway = FakeGateway()
     payments = PaymentService(sessions, gateway, public_url="https://pay.example.test", clock=clock)
     quiet = NoMessages()
-    scheduler = Scheduler(sessions, NotificationService(sessions, quiet, quiet, clock=clock), payments,
-                          ComplianceContactChecker(ComplianceService(sessions, clock=clock)), payments, clock=clock)
+    scheduler = Scheduler(
+        sessions,
+        NotificationService(sessions, quiet, quiet, clock=clock),
+        payments,
+        ComplianceContactChecker(ComplianceService(sessions, clock=clock)),
+        payments,
+        clock=clock,
+    )
     try:
         report = await scheduler.run_once()
         assert (report.charged, report.plans_suspended, report.errors, report.plans_broken) == (HEALTHY, 1, 0, 0)
@@ -111,8 +133,13 @@ def test_the_scheduler_entry_point_charges_all_fifty(migrated_url, monkeypatch):
     add_accounts_with_plans_due(sessions, datetime.now(timezone.utc))
     gateway = FakeGateway()
     monkeypatch.setattr(cli, "StripeGateway", lambda *args, **kwargs: gateway)
-    settings = Settings(_env_file=None, evenkeel_env="test", database_url=migrated_url,
-                        rasa_url="http://127.0.0.1:9", twilio_api_base="http://127.0.0.1:9")
+    settings = Settings(
+        _env_file=None,
+        evenkeel_env="test",
+        database_url=migrated_url,
+        rasa_url="http://127.0.0.1:9",
+        twilio_api_base="http://127.0.0.1:9",
+    )
     try:
         import asyncio
 

@@ -18,7 +18,10 @@ from tests.payments.fake_gateway import FakeGateway
 from tests.payments.services.test_payments import event, page_opened
 
 EXAMPLES = settings(
-    max_examples=int(os.environ.get("FUZZ_N", "20")), derandomize=True, database=None, deadline=None,
+    max_examples=int(os.environ.get("FUZZ_N", "20")),
+    derandomize=True,
+    database=None,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 START = 64050  # A1002's balance
@@ -26,8 +29,9 @@ AMOUNTS = (14945, 14945, 14945)  # 70% over 3
 serial = itertools.count(1)
 
 # An event: (installment 1..3, "succeeded" | "payment_failed", delivery 0..2: the same delivery is a replay)
-events = st.lists(st.tuples(st.integers(1, 3), st.sampled_from(["succeeded", "payment_failed"]), st.integers(0, 2)),
-                  max_size=10)
+events = st.lists(
+    st.tuples(st.integers(1, 3), st.sampled_from(["succeeded", "payment_failed"]), st.integers(0, 2)), max_size=10
+)
 
 
 def fresh_account_with_plan(sessions, clock) -> tuple[str, str, list[int]]:  # type: ignore[no-untyped-def]
@@ -36,15 +40,34 @@ def fresh_account_with_plan(sessions, clock) -> tuple[str, str, list[int]]:  # t
     account_id = f"S{n:04d}"
     with sessions.begin() as session:
         template = session.get(AccountRow, "A1002")
-        session.add(AccountRow(**{**{c.key: getattr(template, c.key) for c in AccountRow.__table__.columns},
-                                  "id": account_id, "phone": f"+1212555{n:04d}"}))
+        session.add(
+            AccountRow(
+                **{
+                    **{c.key: getattr(template, c.key) for c in AccountRow.__table__.columns},
+                    "id": account_id,
+                    "phone": f"+1212555{n:04d}",
+                }
+            )
+        )
         session.flush()
-        plan = PlanRow(id=f"PLN-S{n:05d}", account_id=account_id, offer_id="settlement_3",
-                       kind="settlement_installments", status="active", currency="USD", total_cents=sum(AMOUNTS),
-                       settles_balance=True, channel="sms", consent_text="I agree to settle with 3 payments.",
-                       idempotency_key="settle", created_at=clock())
-        plan.installments = [InstallmentRow(seq=i, due_date=clock().date(), amount_cents=a, status="scheduled")
-                             for i, a in enumerate(AMOUNTS, start=1)]
+        plan = PlanRow(
+            id=f"PLN-S{n:05d}",
+            account_id=account_id,
+            offer_id="settlement_3",
+            kind="settlement_installments",
+            status="active",
+            currency="USD",
+            total_cents=sum(AMOUNTS),
+            settles_balance=True,
+            channel="sms",
+            consent_text="I agree to settle with 3 payments.",
+            idempotency_key="settle",
+            created_at=clock(),
+        )
+        plan.installments = [
+            InstallmentRow(seq=i, due_date=clock().date(), amount_cents=a, status="scheduled")
+            for i, a in enumerate(AMOUNTS, start=1)
+        ]
         session.add(plan)
         session.flush()
         return account_id, plan.id, [i.id for i in plan.installments]
@@ -58,22 +81,39 @@ def service(sessions, clock) -> PaymentService:  # type: ignore[no-untyped-def]
 @EXAMPLES
 @given(sequence=events)
 # Settled for sure: a decline then a success, replays, a late failure after the close.
-@example(sequence=[(1, "payment_failed", 0), (1, "succeeded", 0), (1, "succeeded", 0), (2, "succeeded", 1),
-                   (3, "succeeded", 0), (3, "payment_failed", 1), (2, "succeeded", 2)])
+@example(
+    sequence=[
+        (1, "payment_failed", 0),
+        (1, "succeeded", 0),
+        (1, "succeeded", 0),
+        (2, "succeeded", 1),
+        (3, "succeeded", 0),
+        (3, "payment_failed", 1),
+        (2, "succeeded", 2),
+    ]
+)
 def test_any_sequence_of_stripe_events_applies_money_once_and_settles_once(service, sessions, clock, sequence):
     account_id, plan_id, installment_ids = fresh_account_with_plan(sessions, clock)
     payments = {
-        seq: service.create_payment(account_id, amount, "sms", f"settle-{seq}", plan_id=plan_id,
-                                    installment_id=installment_id).payment.id
-        for seq, amount, installment_id in zip(range(1, 4), AMOUNTS, installment_ids)
+        seq: service.create_payment(
+            account_id, amount, "sms", f"settle-{seq}", plan_id=plan_id, installment_id=installment_id
+        ).payment.id
+        for seq, amount, installment_id in zip(range(1, 4), AMOUNTS, installment_ids, strict=False)
     }
     intents = {seq: page_opened(sessions, pid, f"pi_{pid}") for seq, pid in payments.items()}
     succeeded: set[int] = set()
     for seq, kind, delivery in sequence:
         pid = payments[seq]
-        service.handle_stripe_event(event(
-            kind, pid, intents[seq], event_id=f"evt_{pid}_{kind}_{delivery}", amount=AMOUNTS[seq - 1],
-            failure_code="card_declined" if kind == "payment_failed" else None))
+        service.handle_stripe_event(
+            event(
+                kind,
+                pid,
+                intents[seq],
+                event_id=f"evt_{pid}_{kind}_{delivery}",
+                amount=AMOUNTS[seq - 1],
+                failure_code="card_declined" if kind == "payment_failed" else None,
+            )
+        )
         if kind == "succeeded":
             succeeded.add(seq)  # a success counts even after a failure; a failure never undoes one
 
@@ -86,7 +126,11 @@ def test_any_sequence_of_stripe_events_applies_money_once_and_settles_once(servi
     paid = sum(AMOUNTS[s - 1] for s in succeeded)
     if succeeded == {1, 2, 3}:
         assert (account.status, account.balance_cents, account.past_due_cents, account.minimum_due_cents) == (
-            "settled", 0, 0, 0)
+            "settled",
+            0,
+            0,
+            0,
+        )
         [close] = settled
         assert close.detail["forgiven_cents"] == START - paid and close.detail["paid_cents"] == paid
     else:

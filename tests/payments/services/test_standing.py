@@ -49,8 +49,15 @@ def test_a_flag_set_now_is_seen_at_once(standing, sessions, clock):
 
 def test_a_pending_report_pauses_and_a_dismissal_lifts_it(standing, sessions, clock):
     reports = ReportService(sessions, clock=clock)
-    receipt = reports.record(ReportKind.DECEASED, account_id=MARIA, phone=None, conversation_id="c1",
-                             channel="voice", reported_by="third_party", summary="caller says he passed")
+    receipt = reports.record(
+        ReportKind.DECEASED,
+        account_id=MARIA,
+        phone=None,
+        conversation_id="c1",
+        channel="voice",
+        reported_by="third_party",
+        summary="caller says he passed",
+    )
     assert standing.standing(MARIA).pause_reasons == (PauseReason.PENDING_REVIEW,)
     [pending] = reports.pending(account_id=MARIA, conversation_id=None)
     assert pending.report_id == receipt.report_id
@@ -78,5 +85,8 @@ def test_a_pending_promise(standing, sessions, clock):
     s = standing.standing(MARIA)
     assert s.pending_promise is not None
     assert (s.pending_promise.promise_id, s.pending_promise.amount.amount_cents, s.pending_promise.due_date) == (
-        promise.id, 9500, due)
+        promise.id,
+        9500,
+        due,
+    )
     assert isinstance(s.pending_promise.due_date, date)

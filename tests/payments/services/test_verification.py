@@ -42,8 +42,14 @@ def test_web_verifies_with_all_three_factors(service):
 )
 def test_web_failure_never_says_which_factor(service, wrong):
     result = service.verify(Channel.WEB, "c1", wrong)
-    assert asdict(result) == {"verified": False, "account_id": None, "attempts_left": 2, "locked_until": None,
-                              "session_id": None, "session_expires_at": None}
+    assert asdict(result) == {
+        "verified": False,
+        "account_id": None,
+        "attempts_left": 2,
+        "locked_until": None,
+        "session_id": None,
+        "session_expires_at": None,
+    }
 
 
 @pytest.mark.parametrize(
