@@ -46,7 +46,7 @@ RASA_PY := .venv/rasa/bin/python
 PAY_PY := .venv/payments/bin/python
 TRAINING_FILES := bot/config.yml $(shell find bot/domain data -name '*.yml' 2>/dev/null)
 
-.PHONY: help envs db model run chat phone test validate bench nlu-report lock clean
+.PHONY: help envs db model run chat phone test test-payments test-rasa test-e2e lint format validate bench nlu-report lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -79,11 +79,28 @@ phone: ## a simulated phone for SMS (PHONE_MODE=voice for a call); see scripts/p
 validate: envs ## rasa data validate (only the warnings we can explain are tolerated)
 	@$(RASA_PY) -m pytest -q tests/bot/test_data_validate.py
 
-test: envs model ## install what is needed and run every suite
-	@scripts/install-system-deps.sh
-	@$(PAY_PY) -m pytest tests/payments tests/deploy tests/bench
+test: test-payments test-rasa test-e2e ## install what is needed and run every suite
+
+test-payments: envs ## payments service, contracts, clients, benchmark helpers (no model, no browser)
+	@$(PAY_PY) -m pytest -m "not browser" tests/payments tests/contracts tests/clients tests/bench
+
+test-rasa: envs model ## actions, connectors and NLU components (rasa environment, trained model)
 	@$(RASA_PY) -m pytest tests/actions tests/bot tests/channels
-	@$(PAY_PY) -m pytest tests/e2e tests/security
+
+test-e2e: envs model ## the whole stack, browsers, attacks, deploy files (installs Chromium, docker-compose)
+	@scripts/install-system-deps.sh
+	@$(PAY_PY) -m pytest tests/e2e tests/security tests/deploy
+	@$(PAY_PY) -m pytest -m browser tests/payments
+
+lint: envs ## ruff (lint + format check) over the tree, mypy in each environment
+	@.venv/payments/bin/ruff check .
+	@.venv/payments/bin/ruff format --check .
+	@.venv/payments/bin/mypy payments contracts
+	@.venv/rasa/bin/mypy actions channels bot clients
+
+format: envs ## apply ruff's fixes and formatting (then review the diff)
+	@.venv/payments/bin/ruff check --fix .
+	@.venv/payments/bin/ruff format .
 
 # Extra options for bench/whole_stack.py, e.g. BENCH_ARGS="--seconds 20" (see --help).
 BENCH_ARGS ?=

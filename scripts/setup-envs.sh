@@ -63,6 +63,6 @@ ensure_env() {
 
 mkdir -p .venv
 ensure_env rasa "$(find_python310)" requirements/rasa.lock \
-  bot/requirements.txt actions/requirements.txt channels/requirements.txt tests/requirements.txt
+  bot/requirements.txt actions/requirements.txt channels/requirements.txt tests/requirements.txt requirements/lint.txt
 ensure_env payments "$(find_python_payments)" requirements/payments.lock \
-  payments/requirements.txt requirements/dev.txt tests/requirements.txt
+  payments/requirements.txt requirements/dev.txt tests/requirements.txt requirements/lint.txt

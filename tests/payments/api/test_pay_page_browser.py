@@ -33,7 +33,7 @@ ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 TOKEN = "browser-service-token"
 CARD_NUMBERS = ("4242424242424242", "4000000000000341")
 
-pytestmark = NEEDS_CHROMIUM
+pytestmark = [pytest.mark.browser, NEEDS_CHROMIUM]
 
 
 @dataclass
