@@ -17,8 +17,8 @@ from payments.main import create_app
 from payments.seed import seed_demo_data
 from payments.services.payments import PaymentService
 from scripts.stripe_standin import stripe_signature
+from testkit.fake_gateway import FakeGateway
 from tests.payments.api.verified import verify_as
-from tests.payments.fake_gateway import FakeGateway
 
 PUBLIC_URL = "https://pay.example.test"
 WEBHOOK_SECRET = "whsec_api_test"

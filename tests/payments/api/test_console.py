@@ -15,8 +15,8 @@ from payments.api.routers.console import COOKIE
 from payments.services.agents import AgentService
 from payments.services.console import RESUME_EVENTS, ConsoleService
 from payments.services.handoffs import HandoffService
+from testkit.fake_rasa import FakeConversations
 from tests.payments.api.verified import verify_as
-from tests.payments.fake_rasa import FakeConversations
 
 PASSWORD = "correct horse battery"
 MARIA = "A1001"

@@ -44,11 +44,11 @@ from payments.services.accounts import AccountService
 from payments.services.payments import PaymentService
 from payments.services.verification import VerificationService
 from scripts.stripe_standin import stripe_signature
+from testkit.fake_gateway import FakeGateway
 from tests.payments.api.conftest import TOKEN
 from tests.payments.api.payment_client import PUBLIC_URL, TWILIO_TOKEN, WEBHOOK_SECRET, page_path, stripe_event
 from tests.payments.api.verified import verify_as
 from tests.payments.conftest import FIXED_NOW, POSTGRES_ENV, POSTGRES_SKIP_REASON, FakeClock, _postgres_database
-from tests.payments.fake_gateway import FakeGateway
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 UNAUTHORIZED = {"code": "unauthorized", "detail": "missing or wrong service token"}

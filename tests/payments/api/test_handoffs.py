@@ -8,8 +8,8 @@ from payments.api.deps import get_compliance_service, get_console_service, get_h
 from payments.services.compliance import ComplianceService
 from payments.services.console import RESUME_EVENTS, ConsoleService
 from payments.services.handoffs import HandoffService
+from testkit.fake_rasa import FakeConversations
 from tests.payments.api.verified import verify_as
-from tests.payments.fake_rasa import FakeConversations
 
 MARIA = "A1001"
 BODY = {

@@ -24,7 +24,7 @@ from payments.adapters.stripe_gateway import PaymentIntentEvent
 from payments.domain.errors import Conflict, Gone, InvalidRequest, NotFound, PolicyRefused, UpstreamUnavailable
 from payments.domain.money import Money
 from payments.services.payments import EventOutcome, PaymentService, PaymentStatus, apply_payment
-from tests.payments.fake_gateway import FakeGateway
+from testkit.fake_gateway import FakeGateway
 
 PUBLIC = "https://pay.example.test"
 

@@ -153,7 +153,7 @@ def test_a_pending_report_refuses_every_request_for_money_and_hides_the_offers(r
     from payments.domain.policy import PlanPolicy
     from payments.services.payments import PaymentService
     from payments.services.plans import PlanService
-    from tests.payments.fake_gateway import FakeGateway
+    from testkit.fake_gateway import FakeGateway
 
     plans = PlanService(sessions, PlanPolicy(), clock=clock)
     offer_id = plans.offers(MARIA).offers[0].id  # offers exist before the report

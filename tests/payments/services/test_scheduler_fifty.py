@@ -19,7 +19,7 @@ from payments.services.compliance import ComplianceService
 from payments.services.notifications import NotificationService
 from payments.services.payments import PaymentService
 from payments.services.scheduler import ComplianceContactChecker, Scheduler
-from tests.payments.fake_gateway import FakeGateway
+from testkit.fake_gateway import FakeGateway
 
 HEALTHY = 50
 PAUSED = "A3000"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from payments.adapters.orm import AccountRow, AuditEventRow, InstallmentRow, PlanRow
 from payments.services.payments import PaymentService
-from tests.payments.fake_gateway import FakeGateway
+from testkit.fake_gateway import FakeGateway
 from tests.payments.services.test_payments import event, page_opened
 
 EXAMPLES = settings(
