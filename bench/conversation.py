@@ -23,7 +23,7 @@ from datetime import date
 import httpx
 
 from bench.accounts import Customer
-from tests.e2e.stack import REST_PREFIX, REST_TOKEN
+from testkit.stack import REST_PREFIX, REST_TOKEN
 
 TURN_TIMEOUT_SECONDS = 60
 

@@ -1,4 +1,4 @@
-"""The processes the whole-stack benchmark measures: our stack (tests/e2e/stack.py's `Stack`, with
+"""The processes the whole-stack benchmark measures: our stack (testkit/stack.py's `Stack`, with
 quieter logs and request timers) and a bare Rasa server, plus their resident memory."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.e2e.stack import PAYMENTS_BIN, RASA_BIN, RASA_TOKEN, ROOT, Stack
+from testkit.stack import PAYMENTS_BIN, RASA_BIN, RASA_TOKEN, ROOT, Stack
 
 BARE_PROJECT = ROOT / "bench/bare_rasa"
 

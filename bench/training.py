@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.processes import BARE_PROJECT
-from tests.e2e.stack import RASA_BIN, ROOT
+from testkit.stack import RASA_BIN, ROOT
 
 BARE_MODEL = ROOT / "var/bench/bare.tar.gz"
 BARE_RECORD = ROOT / "var/bench/bare_training.json"  # {"inputs": sha256, "seconds": ..., "trained_at": ...}

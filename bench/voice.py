@@ -3,7 +3,7 @@
 
 A call answers, then keys in the card's last 4, the date of birth (MMDDYYYY) and 2 for a payment
 plan, each posted to the `<Gather action>` URL of the previous answer, as Twilio would. Signatures
-are computed like scripts/phone.py does, with TWILIO_AUTH_TOKEN or the local default."""
+are computed like testkit/twilio.py does, with TWILIO_AUTH_TOKEN or the local default."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import httpx
 
 from bench.accounts import Customer
 from bench.conversation import TURN_TIMEOUT_SECONDS, TurnResult
-from scripts.phone import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_OUR_NUMBER, VOICE_PATH, sign
+from testkit.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_OUR_NUMBER, VOICE_PATH, sign
 
 
 @dataclass(frozen=True)

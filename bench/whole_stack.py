@@ -37,7 +37,7 @@ from bench.rasa_costs import actions_per_turn, mean_counts, parse_ms, tracker_ev
 from bench.report import render_markdown
 from bench.training import BARE_MODEL, ensure_bare_model, time_real_training
 from bench.voice import run_voice_step
-from tests.e2e.stack import MODEL, RASA_BIN, RASA_TOKEN, ROOT, Stack
+from testkit.stack import MODEL, RASA_BIN, RASA_TOKEN, ROOT, Stack
 
 VOICE_TURNS = ["answer", "card_last4", "dob", "plan_offers"]
 MEMORY_SAMPLE_SECONDS = 0.5

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from actions.payments_client import HttpPaymentsClient, VerificationOutcome, VerificationRequired
-from tests.actions.processes import payments_service
+from testkit.processes import payments_service
 
 TOKEN = "contract-service-token"
 MARIA = dict(card_last4="4821", dob=date(1985, 3, 14), zip_code="78701")  # A1001, healthy

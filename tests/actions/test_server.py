@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from actions.server import token_ok
-from tests.actions.processes import free_port, wait_healthy
+from testkit.processes import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-action-token-7f3a"

@@ -7,14 +7,11 @@ the UserMessages and answers with scripted bot messages through the message's ou
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import socket
-import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -30,17 +27,6 @@ AUTH_TOKEN = "test-twilio-auth-token"
 ACCOUNT_SID = "AC" + "1" * 32
 CUSTOMER = "+15125550101"
 OUR_NUMBER = "+15005550006"
-
-
-def load_phone_script() -> ModuleType:
-    """scripts/phone.py (not a package): its Twilio REST API stand-in serves the tests too."""
-    if "evenkeel_phone" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("evenkeel_phone", ROOT / "scripts" / "phone.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["evenkeel_phone"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["evenkeel_phone"]
 
 
 def make_settings(**changes: Any) -> ChannelSettings:

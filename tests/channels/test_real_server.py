@@ -1,5 +1,5 @@
 """SMS and voice through the REAL rasa server (with the action server and payments service, see
-tests/e2e/stack.py), Twilio's REST API played by scripts/phone.py's stand-in. Proves what unit
+testkit/stack.py), Twilio's REST API played by testkit/twilio.py's stand-in. Proves what unit
 tests cannot: bot/credentials.yml loads both connectors, replies and pushed messages reach the
 number, and a card number typed or spoken never lands in the tracker store (the SQLite file is
 searched) or in any process's log, at DEBUG level.
@@ -23,8 +23,9 @@ import httpx
 import pytest
 
 from contracts.channel_facts import verify
-from tests.channels.conftest import load_phone_script, signature
-from tests.e2e.stack import CHANNEL_FACTS_KEY, MODEL, RASA_TOKEN, ROOT, Stack
+from testkit.stack import CHANNEL_FACTS_KEY, MODEL, RASA_TOKEN, ROOT, Stack
+from testkit.twilio import TwilioApiStandIn
+from tests.channels.conftest import signature
 
 PHONE = "+15125550101"  # Maria Lopez in the demo data: card 4821, born 1985-03-14, ZIP 78701
 OUR_NUMBER = "+15005550006"
@@ -81,7 +82,7 @@ class ChannelStack(Stack):
 
 @pytest.fixture(scope="module")
 def twilio_api() -> Iterator[Any]:
-    api = load_phone_script().TwilioApiStandIn(ACCOUNT_SID, AUTH_TOKEN).start_in_thread()
+    api = TwilioApiStandIn(ACCOUNT_SID, AUTH_TOKEN).start_in_thread()
     yield api
     api.stop_thread()
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from channels.revocation import RECORDED, REFUSED, PaymentsRevocationLedger, RevocationDesk
-from tests.actions.processes import payments_service
+from testkit.processes import payments_service
 
 TOKEN = "contract-service-token"
 MARIA_PHONE = "+15125550101"  # A1001 in the seed

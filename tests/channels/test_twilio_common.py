@@ -22,6 +22,7 @@ from channels.twilio_common import (
     user_text_for_rasa,
 )
 from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY
+from testkit.twilio import TwilioApiStandIn
 from tests.channels.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -31,7 +32,6 @@ from tests.channels.conftest import (
     FakeRasa,
     FakeSender,
     ServeFn,
-    load_phone_script,
     make_settings,
 )
 
@@ -308,7 +308,7 @@ async def test_each_connector_answers_health_and_closes_its_store_and_sender_on_
 
 @pytest.fixture
 async def twilio_api():  # type: ignore[no-untyped-def]
-    api = load_phone_script().TwilioApiStandIn(ACCOUNT_SID, AUTH_TOKEN)
+    api = TwilioApiStandIn(ACCOUNT_SID, AUTH_TOKEN)
     await api.start()
     yield api
     await api.stop()

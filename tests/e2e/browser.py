@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.chromium import NEEDS_CHROMIUM, headless_chromium  # noqa: F401 - NEEDS_CHROMIUM re-exported
-from tests.e2e.stack import ROOT
+from testkit.chromium import NEEDS_CHROMIUM, headless_chromium  # noqa: F401 - NEEDS_CHROMIUM re-exported
+from testkit.stack import ROOT
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 expect = sync_api.expect

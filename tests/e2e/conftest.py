@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.stack import MODEL, ROOT, Stack
+from testkit.stack import MODEL, ROOT, Stack
 
 
 @pytest.fixture(scope="session")

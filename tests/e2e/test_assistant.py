@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.e2e.stack import Stack, new_conversation
+from testkit.stack import Stack, new_conversation
 
 AMOUNT = re.compile(r"\$\s?\d")
 LINK = re.compile(r"https?://\S+/pay/[\w-]+")

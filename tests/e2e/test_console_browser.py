@@ -21,9 +21,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from scripts.phone import DEFAULT_AUTH_TOKEN, SMS_PATH, TwilioApiStandIn, sign, sms_form
+from testkit.stack import Stack
+from testkit.twilio import DEFAULT_AUTH_TOKEN, SMS_PATH, TwilioApiStandIn, sign, sms_form
 from tests.e2e.browser import ARTIFACTS, DESKTOP, NEEDS_CHROMIUM, TIMEOUT_MS, Chat, expect, joined
-from tests.e2e.stack import Stack
 
 DEMO_AGENT, DEMO_PASSWORD = "sam", "evenkeel-demo-agent"  # seeded by `python -m payments setup`
 CUSTOMER_PHONE = "+12125550102"  # James Carter, A1002

@@ -1,4 +1,4 @@
-"""Faults in the middle of a conversation, through the real processes (tests/e2e/stack.py):
+"""Faults in the middle of a conversation, through the real processes (testkit/stack.py):
 the payments service down or crashing right after it committed a booking, and the action server
 restarted. Contract: the customer gets an apology with a person or a later try on offer, no
 process crashes, the conversation continues once the service is back, and nothing is booked or
@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from tests.e2e.stack import Stack
+from testkit.stack import Stack
 from tests.e2e.test_assistant import AISHA, LINK, MARIA, new_sender, verify
 
 SORRY = "Sorry, I can't reach our account system right now. Please try again in a few minutes, or ask for a person."

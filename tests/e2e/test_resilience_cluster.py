@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 import psycopg
 import pytest
 
-from tests.e2e.stack import ACTION_SERVER_TOKEN, Stack, new_conversation
+from testkit.stack import ACTION_SERVER_TOKEN, Stack, new_conversation
 
 POSTGRES_URL = os.environ.get("EVENKEEL_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("EVENKEEL_TEST_REDIS_URL", "")

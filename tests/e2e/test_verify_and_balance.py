@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from tests.e2e.stack import Stack, new_conversation
+from testkit.stack import Stack, new_conversation
 
 AMOUNT = re.compile(r"\$\s?\d")
 

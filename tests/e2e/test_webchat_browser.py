@@ -13,8 +13,8 @@ import re
 
 import httpx
 
+from testkit.stack import RASA_TOKEN, Stack
 from tests.e2e.browser import AMOUNT, DESKTOP, NEEDS_CHROMIUM, PHONE, STORAGE_KEY, TIMEOUT_MS, Chat, expect, joined
-from tests.e2e.stack import RASA_TOKEN, Stack
 
 pytestmark = NEEDS_CHROMIUM
 PLAN_ID = re.compile(r"PLN-[\w-]+")

@@ -15,7 +15,8 @@ from urllib.parse import urljoin
 
 import httpx
 
-from scripts.phone import (
+from testkit.stack import RASA_BIN, RASA_TOKEN, ROOT, Stack
+from testkit.twilio import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_AUTH_TOKEN,
     DEFAULT_OUR_NUMBER,
@@ -26,7 +27,6 @@ from scripts.phone import (
     sign,
     sms_form,
 )
-from tests.e2e.stack import RASA_BIN, RASA_TOKEN, ROOT, Stack
 
 REST_PATH = "/webhooks/rest/webhook"
 AMOUNT = re.compile(r"\$\s?\d")

@@ -1,5 +1,5 @@
 """One stack for the whole security suite (each rasa process costs about 1 GB and tens of seconds
-to start): the e2e launcher (tests/e2e/stack.py), with non-default secrets where an attacker could
+to start): the e2e launcher (testkit/stack.py), with non-default secrets where an attacker could
 otherwise use the published development ones, and SMS replies going to a Twilio REST stand-in.
 
 Tests that lock or opt out an account use their own seeded account (tests/security/channels.py
@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from scripts.phone import TwilioApiStandIn
-from tests.e2e import stack as e2e_stack
-from tests.e2e.stack import MODEL, Stack
+from testkit import stack as e2e_stack
+from testkit.stack import MODEL, Stack
+from testkit.twilio import TwilioApiStandIn
 from tests.security.channels import Rest, Sms
 
 # Not the development defaults (contracts.channel_facts.DEV_CHANNEL_FACTS_KEY, dev-action-token):

@@ -11,7 +11,7 @@ import subprocess
 import httpx
 import pytest
 
-from tests.e2e.stack import SERVICE_TOKEN, Stack
+from testkit.stack import SERVICE_TOKEN, Stack
 from tests.security.channels import unique
 from tests.security.conftest import ACTION_SERVER_TOKEN
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from testkit.stack import Stack
 from tests.channels.card_corpus import CARD_FORMS, CardForm
-from tests.e2e.stack import Stack
 from tests.security.channels import Call, Rest, Sms, unique, user_texts, webchat
 from tests.security.leaks import Hit, holds, search_conversations, search_logs, search_sqlite
 

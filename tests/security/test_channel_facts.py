@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY, FACTS_KEY, ChannelFacts, sign
-from tests.e2e.stack import Stack
+from testkit.stack import Stack
 from tests.security.channels import (
     AISHA,
     AMOUNT,

@@ -16,7 +16,7 @@ import time
 import httpx
 import pytest
 
-from tests.e2e.stack import PAYMENTS_BIN, ROOT, Stack
+from testkit.stack import PAYMENTS_BIN, ROOT, Stack
 from tests.security.channels import unique
 
 PASSWORD = "security-suite-agent-password"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 
-from tests.e2e.stack import Stack
+from testkit.stack import Stack
 from tests.security.channels import (
     AISHA,
     AMOUNT,

@@ -4,7 +4,7 @@ attempts; and one lock-out window files one handoff case per account, not one pe
 
 from __future__ import annotations
 
-from tests.e2e.stack import Stack
+from testkit.stack import Stack
 from tests.security.channels import DANA, Call, Rest, cases_of, rest_conversation, unique
 
 ROBERT = ("+13125550104", "3056", "01/30/1968", "60614")  # A1004 (bankruptcy filed): locked only here

@@ -15,7 +15,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.e2e.stack import PAYMENTS_BIN, RASA_BIN, ROOT, free_port
+from testkit.processes import free_port
+from testkit.stack import PAYMENTS_BIN, RASA_BIN, ROOT
 
 START_TIMEOUT = 120  # the action server imports rasa-sdk and our actions; slow on a busy machine
 

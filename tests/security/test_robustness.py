@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.stack import Stack
+from testkit.stack import Stack
 from tests.security.channels import Rest, Sms, cases_of, rest_conversation, tracker_or_none, unique
 
 HTML = '<html><body><h1>Hello</h1><script>alert("x")</script><p onclick="stop()">unsubscribe</p></body></html>'

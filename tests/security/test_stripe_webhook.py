@@ -14,8 +14,8 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 
-from scripts.stripe_standin import stripe_signature
-from tests.e2e.stack import SERVICE_TOKEN, STRIPE_WEBHOOK_SECRET, Stack
+from testkit.stack import SERVICE_TOKEN, STRIPE_WEBHOOK_SECRET, Stack
+from testkit.stripe import stripe_signature
 from tests.security.channels import MARIA, cases_of, unique
 
 

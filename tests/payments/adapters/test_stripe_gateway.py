@@ -15,8 +15,8 @@ import stripe
 
 from payments.adapters.stripe_gateway import StripeGateway, verify_stripe_webhook
 from payments.domain.errors import UpstreamUnavailable
-from scripts.stripe_standin import LocalStripe, free_port, stripe_signature
-from tests.payments.standin import localstripe  # noqa: F401 - fixture
+from testkit.processes import free_port
+from testkit.stripe import LocalStripe, localstripe, stripe_signature  # noqa: F401 - localstripe: a fixture
 
 SECRET = "whsec_gateway_test"
 

@@ -16,8 +16,8 @@ from payments.api.deps import get_payment_service
 from payments.main import create_app
 from payments.seed import seed_demo_data
 from payments.services.payments import PaymentService
-from scripts.stripe_standin import stripe_signature
 from testkit.fake_gateway import FakeGateway
+from testkit.stripe import stripe_signature
 from tests.payments.api.verified import verify_as
 
 PUBLIC_URL = "https://pay.example.test"

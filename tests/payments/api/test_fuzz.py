@@ -43,8 +43,8 @@ from payments.seed import DEMO_ACCOUNTS, seed_demo_data
 from payments.services.accounts import AccountService
 from payments.services.payments import PaymentService
 from payments.services.verification import VerificationService
-from scripts.stripe_standin import stripe_signature
 from testkit.fake_gateway import FakeGateway
+from testkit.stripe import stripe_signature
 from tests.payments.api.conftest import TOKEN
 from tests.payments.api.payment_client import PUBLIC_URL, TWILIO_TOKEN, WEBHOOK_SECRET, page_path, stripe_event
 from tests.payments.api.verified import verify_as

@@ -23,9 +23,9 @@ from payments.adapters.orm import AccountRow, Base, NotificationRow, PaymentRow
 from payments.config import Settings
 from payments.main import create_app
 from payments.seed import seed_demo_data
-from scripts.stripe_standin import LocalStripe, free_port
-from tests.chromium import NEEDS_CHROMIUM, headless_chromium
-from tests.payments.standin import localstripe  # noqa: F401 - fixture
+from testkit.chromium import NEEDS_CHROMIUM, headless_chromium
+from testkit.processes import free_port
+from testkit.stripe import LocalStripe, localstripe  # noqa: F401 - localstripe: a fixture
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 

@@ -1,4 +1,4 @@
-"""Real servers for tests in the rasa environment: a free loopback port, waiting for a server's
+"""Real servers for tests, benchmarks and stand-ins: a free loopback port, waiting for a server's
 health, and the payments service itself (for contract tests of its clients)."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def wait_healthy(url: str, process: subprocess.Popen, output: Callable[[], str],
         time.sleep(0.2)
 
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PAYMENTS_PY = ROOT / ".venv/payments/bin/python"
 
 

@@ -1,10 +1,10 @@
 """Starts the real processes (payments service, action server, rasa server) on free ports with a
-throwaway database, for end-to-end tests. Reused by every suite that needs the whole stack."""
+throwaway database, for end-to-end tests. Reused by every suite that needs the whole stack and by
+the whole-stack benchmarks (bench/)."""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 import uuid
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 
-from scripts.phone import DEFAULT_AUTH_TOKEN, DEFAULT_OUR_NUMBER, SMS_PATH, sign, sms_form
+from testkit.processes import ROOT, free_port
+from testkit.twilio import DEFAULT_AUTH_TOKEN, DEFAULT_OUR_NUMBER, SMS_PATH, sign, sms_form
 
-ROOT = Path(__file__).resolve().parents[2]
 RASA_BIN = ROOT / ".venv/rasa/bin"
 PAYMENTS_BIN = ROOT / ".venv/payments/bin"
 MODEL = ROOT / "models/evenkeel.tar.gz"
@@ -41,12 +41,6 @@ DEMO_FACTORS = {
 def new_conversation(prefix: str = "e2e") -> str:
     """A fresh conversation id of our REST connector: `rest-<sender>` (contract C1)."""
     return f"{REST_PREFIX}{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -76,6 +70,8 @@ class Stack:
     rasa_endpoints: str = "bot/endpoints.yml"
     # Further rasa servers (`start(extra_rasa=...)`) by process name: their ports.
     extra_rasa_ports: dict[str, int] = field(default_factory=dict)
+    # Verification sessions kept per account by `as_cardholder`.
+    _cardholder_sessions: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     @property
     def payments_url(self) -> str:
@@ -137,7 +133,7 @@ class Stack:
             [
                 str(PAYMENTS_BIN / "python"),
                 "-m",
-                "scripts.stripe_standin",
+                "testkit.stripe",
                 "--port",
                 str(self.stripe_port),
                 "--webhook-url",
@@ -321,9 +317,15 @@ class Stack:
         return httpx.request(method, f"{self.payments_url}{path}", headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
 
     def as_cardholder(self, account_id: str) -> dict[str, str]:
-        """Headers of a fresh verification session of `account_id` (contract C2), opened through
-        `POST /api/verify` with the demo account's own answers as a test conversation: what a
-        test needs to read the account, its plans and payments the way the action server does."""
+        """Headers of a verification session of `account_id` (contract C2): what a test needs to
+        read the account, its plans and payments the way the action server does. Opened once per
+        account through `POST /api/verify` with the demo account's own answers as a test
+        conversation, and kept (see `account_api` for when it is opened again)."""
+        if account_id not in self._cardholder_sessions:
+            self._cardholder_sessions[account_id] = self._verify(account_id)
+        return self._cardholder_sessions[account_id]
+
+    def _verify(self, account_id: str) -> dict[str, str]:
         last4, dob, zip_code = DEMO_FACTORS[account_id]
         conversation = new_conversation("check")
         verified = self.api(
@@ -336,8 +338,14 @@ class Stack:
         return {"X-Conversation-Id": conversation, "X-Verification-Session": body["verification_session"]}
 
     def account_api(self, account_id: str, method: str, path: str, **kwargs: object) -> httpx.Response:
-        """`api` as a verified conversation of `account_id` (see `as_cardholder`)."""
-        return self.api(method, path, headers=self.as_cardholder(account_id), **kwargs)
+        """`api` as a verified conversation of `account_id` (see `as_cardholder`). When the service
+        refuses the kept session (403 `verification_required`: it expired or was ended), verifies
+        afresh once and asks again."""
+        response = self.api(method, path, headers=self.as_cardholder(account_id), **kwargs)
+        if response.status_code == 403 and _error_code(response) == "verification_required":
+            del self._cardholder_sessions[account_id]
+            response = self.api(method, path, headers=self.as_cardholder(account_id), **kwargs)
+        return response
 
     def bot_texts(self, sender: str) -> list[str]:
         """Every bot message in the conversation, including pushed ones (REST cannot deliver those)."""
@@ -349,3 +357,12 @@ class Stack:
         )
         response.raise_for_status()
         return response.json()
+
+
+def _error_code(response: httpx.Response) -> object:
+    """The `code` of the service's JSON error body, if it has one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None

@@ -1,7 +1,7 @@
 """localstripe for tests (and local demos): a runner that fills the gaps between localstripe 1.15
 and the real Stripe our gateway talks to, plus a session-scoped pytest fixture that starts it.
 
-Run it by hand: `python -m scripts.stripe_standin --port 8420
+`make run` starts it (Procfile); by hand: `python -m testkit.stripe --port 8420
 [--webhook-url http://127.0.0.1:8000/webhooks/stripe --webhook-secret whsec_localstripe]`.
 
 What stock localstripe 1.15.10 does and does not do (checked against its source and by calls):
@@ -29,22 +29,24 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import os
 import re
-import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
+from testkit.processes import ROOT, free_port
 
 # --------------------------------------------------------------------------- the runner
 
 CONFIRM_WITH_CARD_JS = r"""
-// Added by scripts/stripe_standin.py: confirmCardPayment with a card Element pays a new
+// Added by testkit/stripe.py: confirmCardPayment with a card Element pays a new
 // PaymentIntent (what the real Stripe.js does); other calls go to localstripe's own version.
 (function () {
   const makeStripe = Stripe;
@@ -184,7 +186,7 @@ def _patch_localstripe() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m scripts.stripe_standin")
+    parser = argparse.ArgumentParser(prog="python -m testkit.stripe")
     parser.add_argument("--port", type=int, default=8420)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--webhook-url", help="register a webhook endpoint at start-up")
@@ -202,12 +204,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # --------------------------------------------------------------------------- test helpers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def stripe_signature(payload: bytes, secret: str, timestamp: int | None = None) -> str:
@@ -248,6 +244,33 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path, ti
             pass
         time.sleep(0.1)
     raise RuntimeError(f"localstripe did not answer within {timeout}s:\n{log_path.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStripe]:
+    """A fresh localstripe (with the additions above) on a free port for the whole test session."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "testkit.stripe", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process, log_path)
+        yield LocalStripe(url=url, log_path=log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 if __name__ == "__main__":
