@@ -262,9 +262,9 @@ def parse_year(words: Sequence[str], *, two_digit: bool = False) -> int | None:
     if head in TEENS or head == "twenty":
         century = TEENS.get(head, 20)
         tail = _two_digit_part(words[1:])
-        year = century * 100 + tail if tail is not None else None
-        if year is not None and 1900 <= year <= 2099:
-            return year
+        spoken = century * 100 + tail if tail is not None else None
+        if spoken is not None and 1900 <= spoken <= 2099:
+            return spoken
     if two_digit:
         return _two_digit_part(words)
     return None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.components.entities import EntityFinder
+from bot.components.entity_parsers import EntityFinder
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.components.entities import EntityFinder
+from bot.components.entity_parsers import EntityFinder
 
 # A Wednesday, a few days after US daylight saving time began (2026-03-08).
 TODAY = date(2026, 3, 11)

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from bot.components.entities import EntityFinder
+from bot.components.entity_parsers import EntityFinder
 from tests.bot.components.helpers import found, values
 
 # --- amount: int cents -------------------------------------------------------------------
