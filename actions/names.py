@@ -1,4 +1,38 @@
-"""Names shared with the domain files. `tests/bot/test_names.py` checks each exists there."""
+"""Names shared with the domain files. `tests/bot/test_names.py` checks each exists there.
+
+Names other processes use too (external intents, flags, pause, report and handoff reasons) are
+declared once in `contracts/names.py` and re-exported here; this module keeps the Rasa-only ones
+(slots, responses, actions) and the action server's own tables built on them.
+"""
+
+# Re-exported for the actions (`names.EXTERNAL_INTENTS`, ...).
+from contracts.names import CARD_NUMBER_SHARED as CARD_NUMBER_SHARED
+from contracts.names import END_HAND_BACK as END_HAND_BACK
+from contracts.names import END_SIGN_OFF as END_SIGN_OFF
+from contracts.names import EXTERNAL_INTENTS as EXTERNAL_INTENTS
+from contracts.names import (
+    FLAG_ATTORNEY,
+    FLAG_BANKRUPTCY,
+    FLAG_DECEASED,
+    HANDOFF_ATTORNEY,
+    HANDOFF_BANKRUPTCY,
+    HANDOFF_DECEASED,
+    HANDOFF_DISPUTE,
+    HANDOFF_DISTRESS,
+    HANDOFF_REQUEST_AGENT,
+    PAUSE_ATTORNEY,
+    PAUSE_BANKRUPTCY,
+    PAUSE_CEASE,
+    PAUSE_DECEASED,
+    PAUSE_DISPUTE,
+    PAUSE_HARDSHIP_HOLD,
+    PAUSE_PENDING_REVIEW,
+    PAUSE_SETTLED,
+    REPORT_ATTORNEY,
+    REPORT_BANKRUPTCY,
+    REPORT_DECEASED,
+    REPORT_DISPUTE,
+)
 
 # Slots
 CARD_LAST4 = "card_last4"
@@ -131,17 +165,6 @@ ACTION_RESUME_AFTER_AGENT = "action_resume_after_agent"
 ACTION_SIGN_OFF = "action_sign_off"
 VALIDATE_VERIFICATION_FORM = "validate_verification_form"
 
-# Intents the payments service triggers (Rasa's trigger_intent), never trained from text.
-EXTERNAL_INTENTS = (
-    "payment_succeeded",
-    "payment_failed",
-    "installment_reminder",
-    "installment_due",
-    "installment_failed",
-    "card_number_shared",  # sent by a channel connector in place of a message holding a card number
-    "agent_handed_back",  # the agent console, when an agent hands the conversation back
-)
-
 # Intents that need the account: asked before verification, they are remembered in GOAL.
 GOAL_INTENTS = (
     "check_balance",
@@ -154,31 +177,35 @@ GOAL_INTENTS = (
 
 # Intent → handoff reason in the payments service.
 HANDOFF_REASONS = {
-    "distress": "distress",
-    "dispute": "dispute",
-    "request_agent": "request_agent",
-    "bankruptcy": "bankruptcy",
-    "attorney": "attorney",
-    "deceased": "deceased",
+    "distress": HANDOFF_DISTRESS,
+    "dispute": HANDOFF_DISPUTE,
+    "request_agent": HANDOFF_REQUEST_AGENT,
+    "bankruptcy": HANDOFF_BANKRUPTCY,
+    "attorney": HANDOFF_ATTORNEY,
+    "deceased": HANDOFF_DECEASED,
 }
 # Handoffs that also put a flag on a verified account (collection stops at once).
-FLAG_FOR_HANDOFF = {"bankruptcy": "bankruptcy", "attorney": "attorney", "deceased": "deceased"}
+FLAG_FOR_HANDOFF = {
+    HANDOFF_BANKRUPTCY: FLAG_BANKRUPTCY,
+    HANDOFF_ATTORNEY: FLAG_ATTORNEY,
+    HANDOFF_DECEASED: FLAG_DECEASED,
+}
 # Handoff reasons that are also reports from anyone (C4 POST /api/reports `kind`).
-REPORT_KINDS = ("deceased", "bankruptcy", "attorney", "dispute")
+REPORT_KINDS = (REPORT_DECEASED, REPORT_BANKRUPTCY, REPORT_ATTORNEY, REPORT_DISPUTE)
 
 # Standing (C4) pause reasons, most important first, → the neutral notice for each; every
 # reason but `settled` also gets a person.
 STANDING_NOTICES = {
-    "deceased": UTTER_STANDING_DECEASED,
-    "bankruptcy": UTTER_STANDING_BANKRUPTCY,
-    "attorney": UTTER_STANDING_ATTORNEY,
-    "dispute": UTTER_STANDING_DISPUTE,
-    "cease": UTTER_STANDING_CEASE,
-    "pending_review": UTTER_STANDING_PENDING_REVIEW,
-    "hardship_hold": UTTER_STANDING_HARDSHIP_HOLD,
-    "settled": UTTER_STANDING_SETTLED,
+    PAUSE_DECEASED: UTTER_STANDING_DECEASED,
+    PAUSE_BANKRUPTCY: UTTER_STANDING_BANKRUPTCY,
+    PAUSE_ATTORNEY: UTTER_STANDING_ATTORNEY,
+    PAUSE_DISPUTE: UTTER_STANDING_DISPUTE,
+    PAUSE_CEASE: UTTER_STANDING_CEASE,
+    PAUSE_PENDING_REVIEW: UTTER_STANDING_PENDING_REVIEW,
+    PAUSE_HARDSHIP_HOLD: UTTER_STANDING_HARDSHIP_HOLD,
+    PAUSE_SETTLED: UTTER_STANDING_SETTLED,
 }
-PAUSES_WITHOUT_A_PERSON = ("settled",)
+PAUSES_WITHOUT_A_PERSON = (PAUSE_SETTLED,)
 
 # Rasa input channel names → the channel names the payments service knows.
 SERVICE_CHANNEL_BY_INPUT_CHANNEL = {
