@@ -5,34 +5,8 @@ declared once in `contracts/names.py` and re-exported here; this module keeps th
 (slots, responses, actions) and the action server's own tables built on them.
 """
 
-# Re-exported for the actions (`names.EXTERNAL_INTENTS`, ...).
-from contracts.names import CARD_NUMBER_SHARED as CARD_NUMBER_SHARED
-from contracts.names import END_HAND_BACK as END_HAND_BACK
-from contracts.names import END_SIGN_OFF as END_SIGN_OFF
-from contracts.names import EXTERNAL_INTENTS as EXTERNAL_INTENTS
-from contracts.names import (
-    FLAG_ATTORNEY,
-    FLAG_BANKRUPTCY,
-    FLAG_DECEASED,
-    HANDOFF_ATTORNEY,
-    HANDOFF_BANKRUPTCY,
-    HANDOFF_DECEASED,
-    HANDOFF_DISPUTE,
-    HANDOFF_DISTRESS,
-    HANDOFF_REQUEST_AGENT,
-    PAUSE_ATTORNEY,
-    PAUSE_BANKRUPTCY,
-    PAUSE_CEASE,
-    PAUSE_DECEASED,
-    PAUSE_DISPUTE,
-    PAUSE_HARDSHIP_HOLD,
-    PAUSE_PENDING_REVIEW,
-    PAUSE_SETTLED,
-    REPORT_ATTORNEY,
-    REPORT_BANKRUPTCY,
-    REPORT_DECEASED,
-    REPORT_DISPUTE,
-)
+from contracts.names import EXTERNAL_INTENTS as EXTERNAL_INTENTS  # re-exported: `names.EXTERNAL_INTENTS`
+from contracts.names import Flag, HandoffReason, PauseReason, ReportKind
 
 # Slots
 CARD_LAST4 = "card_last4"
@@ -177,41 +151,32 @@ GOAL_INTENTS = (
 
 # Intent → handoff reason in the payments service.
 HANDOFF_REASONS = {
-    "distress": HANDOFF_DISTRESS,
-    "dispute": HANDOFF_DISPUTE,
-    "request_agent": HANDOFF_REQUEST_AGENT,
-    "bankruptcy": HANDOFF_BANKRUPTCY,
-    "attorney": HANDOFF_ATTORNEY,
-    "deceased": HANDOFF_DECEASED,
+    "distress": HandoffReason.DISTRESS,
+    "dispute": HandoffReason.DISPUTE,
+    "request_agent": HandoffReason.REQUEST_AGENT,
+    "bankruptcy": HandoffReason.BANKRUPTCY,
+    "attorney": HandoffReason.ATTORNEY,
+    "deceased": HandoffReason.DECEASED,
 }
 # Handoffs that also put a flag on a verified account (collection stops at once).
 FLAG_FOR_HANDOFF = {
-    HANDOFF_BANKRUPTCY: FLAG_BANKRUPTCY,
-    HANDOFF_ATTORNEY: FLAG_ATTORNEY,
-    HANDOFF_DECEASED: FLAG_DECEASED,
+    HandoffReason.BANKRUPTCY: Flag.BANKRUPTCY,
+    HandoffReason.ATTORNEY: Flag.ATTORNEY,
+    HandoffReason.DECEASED: Flag.DECEASED,
 }
 # Handoff reasons that are also reports from anyone (C4 POST /api/reports `kind`).
-REPORT_KINDS = (REPORT_DECEASED, REPORT_BANKRUPTCY, REPORT_ATTORNEY, REPORT_DISPUTE)
+REPORT_KINDS = (ReportKind.DECEASED, ReportKind.BANKRUPTCY, ReportKind.ATTORNEY, ReportKind.DISPUTE)
 
 # Standing (C4) pause reasons, most important first, → the neutral notice for each; every
 # reason but `settled` also gets a person.
 STANDING_NOTICES = {
-    PAUSE_DECEASED: UTTER_STANDING_DECEASED,
-    PAUSE_BANKRUPTCY: UTTER_STANDING_BANKRUPTCY,
-    PAUSE_ATTORNEY: UTTER_STANDING_ATTORNEY,
-    PAUSE_DISPUTE: UTTER_STANDING_DISPUTE,
-    PAUSE_CEASE: UTTER_STANDING_CEASE,
-    PAUSE_PENDING_REVIEW: UTTER_STANDING_PENDING_REVIEW,
-    PAUSE_HARDSHIP_HOLD: UTTER_STANDING_HARDSHIP_HOLD,
-    PAUSE_SETTLED: UTTER_STANDING_SETTLED,
+    PauseReason.DECEASED: UTTER_STANDING_DECEASED,
+    PauseReason.BANKRUPTCY: UTTER_STANDING_BANKRUPTCY,
+    PauseReason.ATTORNEY: UTTER_STANDING_ATTORNEY,
+    PauseReason.DISPUTE: UTTER_STANDING_DISPUTE,
+    PauseReason.CEASE: UTTER_STANDING_CEASE,
+    PauseReason.PENDING_REVIEW: UTTER_STANDING_PENDING_REVIEW,
+    PauseReason.HARDSHIP_HOLD: UTTER_STANDING_HARDSHIP_HOLD,
+    PauseReason.SETTLED: UTTER_STANDING_SETTLED,
 }
-PAUSES_WITHOUT_A_PERSON = (PAUSE_SETTLED,)
-
-# Rasa input channel names → the channel names the payments service knows.
-SERVICE_CHANNEL_BY_INPUT_CHANNEL = {
-    "rest": "rest",
-    "socketio": "web",
-    "webchat": "web",
-    "twilio_sms": "sms",
-    "twilio_voice": "voice",
-}
+PAUSES_WITHOUT_A_PERSON = (PauseReason.SETTLED,)

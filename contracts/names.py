@@ -1,147 +1,128 @@
 """Names several processes must agree on: the intents the payments service and the connectors
-trigger in Rasa, and the values the payments service's API takes and answers (report kinds,
-account flags, standing pause reasons, handoff reasons, verification-session end reasons).
+trigger in Rasa, and the values the payments service's API takes and answers (account flags,
+standing pause reasons, report kinds, handoff reasons, verification-session end reasons, media).
 
 One spelling for everyone: the payments service (`payments/domain/`), the action server
 (`actions/names.py` re-exports what it uses), the rasa server's connectors and the client of the
 payments service (`clients/payments.py`). `tests/contracts/test_names.py` checks each intent
 is declared in `bot/domain/*.yml` and each value is what `payments/domain/` declares.
 Rasa-only names (actions, responses, slots) stay in `actions/names.py`.
+
+Each group is a namespace of plain strings (`PauseReason.SETTLED == "settled"`), not an Enum:
+the values travel as JSON and as Rasa intents and slot values, and must format as themselves on
+Python 3.10 and 3.11 alike. The tuple under each group lists its values in declaration order.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-# --- intents triggered from outside a conversation (Rasa's trigger_intent), never trained from text
 
-PAYMENT_SUCCEEDED: Final = "payment_succeeded"  # the payments service, when a payment settles
-PAYMENT_FAILED: Final = "payment_failed"
-INSTALLMENT_REMINDER: Final = "installment_reminder"  # the payments service's scheduler
-INSTALLMENT_DUE: Final = "installment_due"
-INSTALLMENT_FAILED: Final = "installment_failed"
-CARD_NUMBER_SHARED: Final = "card_number_shared"  # a connector, in place of a message holding a card number
-AGENT_HANDED_BACK: Final = "agent_handed_back"  # the agent console, when an agent hands the conversation back
+def _values(group: type) -> tuple[str, ...]:
+    """The string values a namespace class declares, in declaration order."""
+    return tuple(value for key, value in vars(group).items() if key.isupper() and isinstance(value, str))
 
-EXTERNAL_INTENTS: Final = (
-    PAYMENT_SUCCEEDED,
-    PAYMENT_FAILED,
-    INSTALLMENT_REMINDER,
-    INSTALLMENT_DUE,
-    INSTALLMENT_FAILED,
-    CARD_NUMBER_SHARED,
-    AGENT_HANDED_BACK,
-)
 
-# --- account flags (`POST /api/accounts/{id}/flags`, the account's `flags`)
+class ExternalIntent:
+    """Intents triggered from outside a conversation (Rasa's trigger_intent), never trained from text."""
 
-FLAG_DISPUTE: Final = "dispute"
-FLAG_BANKRUPTCY: Final = "bankruptcy"
-FLAG_ATTORNEY: Final = "attorney"
-FLAG_DECEASED: Final = "deceased"
-FLAG_CEASE_COMMUNICATION: Final = "cease_communication"
-FLAG_HARDSHIP_HOLD: Final = "hardship_hold"  # an agent granted a pause for hardship
-FLAG_WRONG_NUMBER: Final = "wrong_number"
-FLAG_STOP_SMS: Final = "stop_sms"
-FLAG_STOP_VOICE: Final = "stop_voice"
-FLAG_STOP_EMAIL: Final = "stop_email"
+    PAYMENT_SUCCEEDED = "payment_succeeded"  # the payments service, when a payment settles
+    PAYMENT_FAILED = "payment_failed"
+    INSTALLMENT_REMINDER = "installment_reminder"  # the payments service's scheduler
+    INSTALLMENT_DUE = "installment_due"
+    INSTALLMENT_FAILED = "installment_failed"
+    CARD_NUMBER_SHARED = "card_number_shared"  # a connector, in place of a message holding a card number
+    AGENT_HANDED_BACK = "agent_handed_back"  # the agent console, when an agent hands the conversation back
 
-FLAGS: Final = (
-    FLAG_DISPUTE,
-    FLAG_BANKRUPTCY,
-    FLAG_ATTORNEY,
-    FLAG_DECEASED,
-    FLAG_CEASE_COMMUNICATION,
-    FLAG_HARDSHIP_HOLD,
-    FLAG_WRONG_NUMBER,
-    FLAG_STOP_SMS,
-    FLAG_STOP_VOICE,
-    FLAG_STOP_EMAIL,
-)
 
-# --- the account's standing (C4 `pause_reasons`), in the order the service reports them
+class Flag:
+    """Account flags (`POST /api/accounts/{id}/flags`, the account's `flags`)."""
 
-PAUSE_BANKRUPTCY: Final = "bankruptcy"
-PAUSE_DISPUTE: Final = "dispute"
-PAUSE_ATTORNEY: Final = "attorney"
-PAUSE_DECEASED: Final = "deceased"
-PAUSE_CEASE: Final = "cease"
-PAUSE_HARDSHIP_HOLD: Final = "hardship_hold"
-PAUSE_PENDING_REVIEW: Final = "pending_review"  # a report from anyone, until a person reviews it
-PAUSE_SETTLED: Final = "settled"  # nothing more is owed
+    DISPUTE = "dispute"
+    BANKRUPTCY = "bankruptcy"
+    ATTORNEY = "attorney"
+    DECEASED = "deceased"
+    CEASE_COMMUNICATION = "cease_communication"
+    HARDSHIP_HOLD = "hardship_hold"  # an agent granted a pause for hardship
+    WRONG_NUMBER = "wrong_number"
+    STOP_SMS = "stop_sms"
+    STOP_VOICE = "stop_voice"
+    STOP_EMAIL = "stop_email"
 
-PAUSE_REASONS: Final = (
-    PAUSE_BANKRUPTCY,
-    PAUSE_DISPUTE,
-    PAUSE_ATTORNEY,
-    PAUSE_DECEASED,
-    PAUSE_CEASE,
-    PAUSE_HARDSHIP_HOLD,
-    PAUSE_PENDING_REVIEW,
-    PAUSE_SETTLED,
-)
 
-# The flags that pause collection, each → its pause reason (`PAUSE_SETTLED` and
-# `PAUSE_PENDING_REVIEW` come from the account's status and its reports, not from a flag).
-PAUSE_REASON_BY_FLAG: Final = {
-    FLAG_BANKRUPTCY: PAUSE_BANKRUPTCY,
-    FLAG_DISPUTE: PAUSE_DISPUTE,
-    FLAG_ATTORNEY: PAUSE_ATTORNEY,
-    FLAG_DECEASED: PAUSE_DECEASED,
-    FLAG_CEASE_COMMUNICATION: PAUSE_CEASE,
-    FLAG_HARDSHIP_HOLD: PAUSE_HARDSHIP_HOLD,
-}
+class PauseReason:
+    """Why collection is paused (C4 standing `pause_reasons`), in the order the service reports them."""
 
-# --- reports from anyone (`POST /api/reports` `kind`, `reported_by`)
+    BANKRUPTCY = "bankruptcy"
+    DISPUTE = "dispute"
+    ATTORNEY = "attorney"
+    DECEASED = "deceased"
+    CEASE = "cease"
+    HARDSHIP_HOLD = "hardship_hold"
+    PENDING_REVIEW = "pending_review"  # a report from anyone, until a person reviews it
+    SETTLED = "settled"  # nothing more is owed
 
-REPORT_DECEASED: Final = "deceased"
-REPORT_BANKRUPTCY: Final = "bankruptcy"
-REPORT_ATTORNEY: Final = "attorney"
-REPORT_DISPUTE: Final = "dispute"
-REPORT_CEASE: Final = "cease"
 
-REPORT_KINDS: Final = (REPORT_DECEASED, REPORT_BANKRUPTCY, REPORT_ATTORNEY, REPORT_DISPUTE, REPORT_CEASE)
+class ReportKind:
+    """What anyone may report about an account (`POST /api/reports` `kind`)."""
+
+    DECEASED = "deceased"
+    BANKRUPTCY = "bankruptcy"
+    ATTORNEY = "attorney"
+    DISPUTE = "dispute"
+    CEASE = "cease"
+
+
+class HandoffReason:
+    """Why a conversation goes to a person (`POST /api/handoffs` `reason`)."""
+
+    DISTRESS = "distress"
+    DISPUTE = "dispute"
+    REQUEST_AGENT = "request_agent"
+    BANKRUPTCY = "bankruptcy"
+    ATTORNEY = "attorney"
+    DECEASED = "deceased"
+    MISUNDERSTANDING = "misunderstanding"
+    VERIFICATION_LOCKED = "verification_locked"
+    HARDSHIP = "hardship"
+    OTHER = "other"
+
+
+class EndReason:
+    """Why a verification session ends (C2 `POST /api/verification-sessions/end` `reason`)."""
+
+    SIGN_OFF = "sign_off"  # the customer said goodbye (action server)
+    HAND_BACK = "hand_back"  # an agent handed the conversation back (action server)
+    CALL_ENDED = "call_ended"  # the call hung up (voice connector)
+    LOCKOUT = "lockout"  # failed verifications locked the account (payments service)
+
+
+class Medium:
+    """Contact media (`medium` of opt-outs, opt-ins, contact events and checks)."""
+
+    SMS = "sms"
+    VOICE = "voice"
+    EMAIL = "email"
+
+
+EXTERNAL_INTENTS: Final = _values(ExternalIntent)
+FLAGS: Final = _values(Flag)
+PAUSE_REASONS: Final = _values(PauseReason)
+REPORT_KINDS: Final = _values(ReportKind)
+HANDOFF_REASONS: Final = _values(HandoffReason)
+END_REASONS: Final = _values(EndReason)
+MEDIA: Final = _values(Medium)
+
+# Who made a report (`POST /api/reports` `reported_by`): the cardholder only when verified.
 REPORTED_BY: Final = ("cardholder", "third_party", "unknown")
 
-# --- handoff cases (`POST /api/handoffs` `reason`)
-
-HANDOFF_DISTRESS: Final = "distress"
-HANDOFF_DISPUTE: Final = "dispute"
-HANDOFF_REQUEST_AGENT: Final = "request_agent"
-HANDOFF_BANKRUPTCY: Final = "bankruptcy"
-HANDOFF_ATTORNEY: Final = "attorney"
-HANDOFF_DECEASED: Final = "deceased"
-HANDOFF_MISUNDERSTANDING: Final = "misunderstanding"
-HANDOFF_VERIFICATION_LOCKED: Final = "verification_locked"
-HANDOFF_HARDSHIP: Final = "hardship"
-HANDOFF_OTHER: Final = "other"
-
-HANDOFF_REASONS: Final = (
-    HANDOFF_DISTRESS,
-    HANDOFF_DISPUTE,
-    HANDOFF_REQUEST_AGENT,
-    HANDOFF_BANKRUPTCY,
-    HANDOFF_ATTORNEY,
-    HANDOFF_DECEASED,
-    HANDOFF_MISUNDERSTANDING,
-    HANDOFF_VERIFICATION_LOCKED,
-    HANDOFF_HARDSHIP,
-    HANDOFF_OTHER,
-)
-
-# --- verification sessions (C2 `POST /api/verification-sessions/end` `reason`)
-
-END_SIGN_OFF: Final = "sign_off"  # the customer said goodbye (action server)
-END_HAND_BACK: Final = "hand_back"  # an agent handed the conversation back (action server)
-END_CALL_ENDED: Final = "call_ended"  # the call hung up (voice connector)
-END_LOCKOUT: Final = "lockout"  # the account locked itself after failed verifications (payments service)
-
-END_REASONS: Final = (END_SIGN_OFF, END_HAND_BACK, END_CALL_ENDED, END_LOCKOUT)
-
-# --- contact media (`medium` of opt-outs, contact events and checks)
-
-MEDIUM_SMS: Final = "sms"
-MEDIUM_VOICE: Final = "voice"
-MEDIUM_EMAIL: Final = "email"
-
-MEDIA: Final = (MEDIUM_SMS, MEDIUM_VOICE, MEDIUM_EMAIL)
+# The flags that pause collection, each → its pause reason (`settled` comes from the account's
+# status and `pending_review` from its reports, not from a flag).
+PAUSE_REASON_BY_FLAG: Final = {
+    Flag.BANKRUPTCY: PauseReason.BANKRUPTCY,
+    Flag.DISPUTE: PauseReason.DISPUTE,
+    Flag.ATTORNEY: PauseReason.ATTORNEY,
+    Flag.DECEASED: PauseReason.DECEASED,
+    Flag.CEASE_COMMUNICATION: PauseReason.CEASE,
+    Flag.HARDSHIP_HOLD: PauseReason.HARDSHIP_HOLD,
+}

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from contracts.names import HandoffReason as Handoff
 from contracts.notices import OPT_OUT_NOTICE, with_opt_out  # noqa: F401 - re-exported: 1006.6(e)
 from payments.domain.accounts import NO_COLLECTION_FLAGS, AccountFlag
 
@@ -379,16 +380,18 @@ def may_clear_flag(actor: str, flag: AccountFlag) -> bool:
 
 
 class HandoffReason(StrEnum):
-    DISTRESS = "distress"
-    DISPUTE = "dispute"
-    REQUEST_AGENT = "request_agent"
-    BANKRUPTCY = "bankruptcy"
-    ATTORNEY = "attorney"
-    DECEASED = "deceased"
-    MISUNDERSTANDING = "misunderstanding"
-    VERIFICATION_LOCKED = "verification_locked"
-    HARDSHIP = "hardship"
-    OTHER = "other"
+    """The reasons the rasa side sends, spelled once in contracts/names.py."""
+
+    DISTRESS = Handoff.DISTRESS
+    DISPUTE = Handoff.DISPUTE
+    REQUEST_AGENT = Handoff.REQUEST_AGENT
+    BANKRUPTCY = Handoff.BANKRUPTCY
+    ATTORNEY = Handoff.ATTORNEY
+    DECEASED = Handoff.DECEASED
+    MISUNDERSTANDING = Handoff.MISUNDERSTANDING
+    VERIFICATION_LOCKED = Handoff.VERIFICATION_LOCKED
+    HARDSHIP = Handoff.HARDSHIP
+    OTHER = Handoff.OTHER
 
 
 class HandoffStatus(StrEnum):

@@ -46,6 +46,12 @@ def test_pause_reasons_by_flag_are_the_standings() -> None:
     assert names.PAUSE_REASON_BY_FLAG == {str(flag): str(reason) for flag, reason in _FLAG_REASONS.items()}
 
 
+def test_each_group_lists_its_values() -> None:
+    assert names.EXTERNAL_INTENTS[0] == names.ExternalIntent.PAYMENT_SUCCEEDED
+    assert names.PAUSE_REASONS[-1] == names.PauseReason.SETTLED == "settled"
+    assert len(names.FLAGS) == 10 and names.Flag.STOP_EMAIL in names.FLAGS
+
+
 def test_flags_report_kinds_handoff_reasons_and_media_are_the_services() -> None:
     assert set(names.FLAGS) == set(AccountFlag)
     assert set(names.REPORT_KINDS) == set(ReportKind)
