@@ -24,9 +24,10 @@ from payments.domain.policy import load_policy
 from payments.logging_setup import configure_logging
 from payments.seed import DEMO_AGENT, seed_demo_agent, seed_demo_data
 from payments.services.agents import AgentService
+from payments.services.charges import Charges
 from payments.services.compliance import ComplianceService
 from payments.services.notifications import NotificationService
-from payments.services.payments import PaymentService
+from payments.services.payment_links import PaymentLinks
 from payments.services.scheduler import ComplianceContactChecker, Scheduler
 
 log = logging.getLogger("payments.scheduler")
@@ -77,11 +78,9 @@ def read_new_password() -> str:
 
 def build_scheduler(settings: Settings, sessions: sessionmaker[Session]) -> Scheduler:
     """The composition root of background work: real Stripe, Twilio and rasa adapters."""
-    payments = PaymentService(
-        sessions,
-        StripeGateway(settings.stripe_api_key, settings.stripe_api_base),
-        public_url=settings.payments_public_url,
-        link_ttl_minutes=settings.payment_link_ttl_minutes,
+    gateway = StripeGateway(settings.stripe_api_key, settings.stripe_api_base)
+    links = PaymentLinks(
+        sessions, gateway, public_url=settings.payments_public_url, link_ttl_minutes=settings.payment_link_ttl_minutes
     )
     compliance = ComplianceService(sessions)
     notifications = NotificationService(
@@ -100,10 +99,10 @@ def build_scheduler(settings: Settings, sessions: sessionmaker[Session]) -> Sche
     return Scheduler(
         sessions,
         notifications,
-        charger=payments,
+        charger=Charges(sessions, gateway),
         contact=ComplianceContactChecker(compliance),
-        links=payments,
-        expired_links=payments,
+        links=links,
+        expired_links=links,
         reminder_days_before_due=settings.reminder_days_before_due,
         grace_days=policy.grace_days,
         broken_settlement=policy.settlement_broken,

@@ -23,10 +23,13 @@ from payments.domain.policy import load_policy
 from payments.logging_setup import configure_logging, conversation_id_var
 from payments.services.accounts import AccountService
 from payments.services.agents import AgentService
+from payments.services.charges import Charges
 from payments.services.compliance import ComplianceService
 from payments.services.console import ConsoleService
 from payments.services.handoffs import HandoffService
-from payments.services.payments import PaymentService
+from payments.services.pay_page import PayPage
+from payments.services.payment_events import PaymentEvents
+from payments.services.payment_links import PaymentLinks
 from payments.services.plans import PlanService
 from payments.services.reports import ReportService
 from payments.services.standing import StandingService
@@ -67,12 +70,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.console_service = ConsoleService(
             sessions, app.state.handoff_service, RasaConversations(settings.rasa_url, settings.rasa_auth_token)
         )
-        app.state.payment_service = PaymentService(
+        gateway = StripeGateway(settings.stripe_api_key, settings.stripe_api_base)
+        app.state.payment_links = PaymentLinks(
             sessions,
-            StripeGateway(settings.stripe_api_key, settings.stripe_api_base),
+            gateway,
             public_url=settings.payments_public_url,
             link_ttl_minutes=settings.payment_link_ttl_minutes,
         )
+        app.state.pay_page = PayPage(sessions, gateway)
+        app.state.payment_events = PaymentEvents(sessions, gateway)
+        app.state.charges = Charges(sessions, gateway)
         app.state.plan_service = PlanService(sessions, load_policy(settings.plan_policy_file or None))
         log.info("payments service ready (database dialect %s)", engine.dialect.name)
         yield

@@ -1,12 +1,12 @@
-"""An in-memory `PaymentGateway` for service and API tests: no network, scripted outcomes."""
+"""An in-memory `PaymentGateway` (payments.services.ports) for service and API tests: no network, scripted outcomes."""
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
 
-from payments.adapters.stripe_gateway import ChargeOutcome, IntentView
 from payments.domain.errors import UpstreamUnavailable
+from payments.services.ports import ChargeOutcome, IntentView
 
 
 @dataclass

@@ -1,8 +1,5 @@
-"""Stripe behind a small port: the `PaymentGateway` protocol, its Stripe implementation, and
-webhook verification. Nothing outside this module imports `stripe`.
-
-Only Stripe ids (customers, PaymentMethods, PaymentIntents) pass through here; card data never
-does: browsers send it to Stripe directly (Stripe.js) and Twilio <Pay> hands us a PaymentMethod id.
+"""Stripe behind the payments' port (`payments.services.ports.PaymentGateway`): its Stripe
+implementation, and webhook verification. Nothing outside this module imports `stripe`.
 
 Errors are typed once, here:
 - a declined card is a normal result (`ChargeOutcome(status="declined", decline_code=...)`);
@@ -14,102 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any
 
 import stripe
 
 from payments.domain.errors import UpstreamUnavailable
+from payments.services.ports import ChargeOutcome, ChargeStatus, IntentView, PaymentIntentEvent
 
 log = logging.getLogger(__name__)
-
-ChargeStatus = Literal["succeeded", "processing", "requires_action", "declined"]
-
-
-@dataclass(frozen=True)
-class IntentView:
-    """A PaymentIntent as the service needs it. `currency` is upper case (ISO 4217)."""
-
-    id: str
-    status: str  # Stripe's: requires_payment_method | requires_confirmation | requires_action | processing | succeeded | canceled
-    client_secret: str | None
-    amount_cents: int
-    currency: str
-    customer_id: str | None = None
-    payment_method_id: str | None = None
-
-
-@dataclass(frozen=True)
-class ChargeOutcome:
-    """What a confirmed charge came to. `decline_code` is Stripe's decline code, else its error code."""
-
-    status: ChargeStatus
-    payment_intent_id: str | None
-    decline_code: str | None = None
-    customer_id: str | None = None
-    payment_method_id: str | None = None
-
-
-@dataclass(frozen=True)
-class PaymentIntentEvent:
-    """A verified `payment_intent.*` webhook event, reduced to what the service reads."""
-
-    id: str
-    type: str
-    payment_intent_id: str | None
-    payment_id: str | None  # our metadata
-    amount_cents: int | None
-    currency: str | None
-    customer_id: str | None
-    payment_method_id: str | None
-    failure_code: str | None
-
-
-class PaymentGateway(Protocol):
-    """Every call carries an idempotency key: a retry with the same key never charges twice."""
-
-    async def create_customer(self, *, account_id: str, idempotency_key: str) -> str: ...
-
-    async def create_payment_intent(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-        customer_id: str | None = None,
-        save_for_later: bool = False,
-    ) -> IntentView: ...
-
-    async def retrieve_payment_intent(self, payment_intent_id: str) -> IntentView: ...
-
-    async def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> IntentView:
-        """Cancel an intent so its client secret can no longer pay. An intent Stripe will not
-        cancel (already succeeded or processing) comes back as it is, not as an error."""
-        ...
-
-    async def charge_off_session(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        customer_id: str,
-        payment_method_id: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-    ) -> ChargeOutcome: ...
-
-    async def charge_payment_method(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        payment_method_id: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-        customer_id: str | None = None,
-        save_for_later: bool = False,
-    ) -> ChargeOutcome: ...
 
 
 class StripeGateway:

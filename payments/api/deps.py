@@ -3,26 +3,39 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any, TypeVar, cast
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from payments.config import Settings
 from payments.services.accounts import AccountService
+from payments.services.charges import Charges
 from payments.services.compliance import ComplianceService
 from payments.services.console import ConsoleService
 from payments.services.handoffs import HandoffService
-from payments.services.payments import PaymentService
+from payments.services.pay_page import PayPage
+from payments.services.payment_events import PaymentEvents
+from payments.services.payment_links import PaymentLinks
 from payments.services.plans import PlanService
 from payments.services.reports import ReportService
 from payments.services.standing import StandingService
 from payments.services.verification import VerificationService, VerifiedSession
 
 _bearer = HTTPBearer(auto_error=False)
+T = TypeVar("T")
+# OpenAPI `responses=` of a route, as FastAPI types it.
+Responses = dict[int | str, dict[str, Any]]
+
+
+def app_state(request: Request, name: str, kind: type[T]) -> T:
+    """`request.app.state.<name>`, as `payments.main.create_app` stored it. Starlette's `State`
+    is an untyped namespace (its attributes are Any), hence the cast; `kind` names the type."""
+    return cast(T, getattr(request.app.state, name))
 
 
 def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.settings
+    return app_state(request, "settings", Settings)
 
 
 UNAUTHORIZED = {"code": "unauthorized", "detail": "missing or wrong service token"}
@@ -30,7 +43,7 @@ UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
 
 
 def _token_matches(request: Request, credentials: HTTPAuthorizationCredentials | None) -> bool:
-    expected = request.app.state.settings.payments_service_token.encode()
+    expected = get_settings_dep(request).payments_service_token.encode()
     return credentials is not None and hmac.compare_digest(credentials.credentials.encode(), expected)
 
 
@@ -55,7 +68,7 @@ async def lacks_required_service_token(request: Request) -> bool:
 
 
 def get_verification_service(request: Request) -> VerificationService:
-    return request.app.state.verification_service
+    return app_state(request, "verification_service", VerificationService)
 
 
 def require_verification_session(
@@ -71,32 +84,44 @@ def require_verification_session(
 
 
 def get_account_service(request: Request) -> AccountService:
-    return request.app.state.account_service
+    return app_state(request, "account_service", AccountService)
 
 
 def get_plan_service(request: Request) -> PlanService:
-    return request.app.state.plan_service
+    return app_state(request, "plan_service", PlanService)
 
 
 def get_compliance_service(request: Request) -> ComplianceService:
-    return request.app.state.compliance_service
+    return app_state(request, "compliance_service", ComplianceService)
 
 
 def get_handoff_service(request: Request) -> HandoffService:
-    return request.app.state.handoff_service
+    return app_state(request, "handoff_service", HandoffService)
 
 
-def get_payment_service(request: Request) -> PaymentService:
-    return request.app.state.payment_service
+def get_payment_links(request: Request) -> PaymentLinks:
+    return app_state(request, "payment_links", PaymentLinks)
+
+
+def get_pay_page(request: Request) -> PayPage:
+    return app_state(request, "pay_page", PayPage)
+
+
+def get_payment_events(request: Request) -> PaymentEvents:
+    return app_state(request, "payment_events", PaymentEvents)
+
+
+def get_charges(request: Request) -> Charges:
+    return app_state(request, "charges", Charges)
 
 
 def get_console_service(request: Request) -> ConsoleService:
-    return request.app.state.console_service
+    return app_state(request, "console_service", ConsoleService)
 
 
 def get_standing_service(request: Request) -> StandingService:
-    return request.app.state.standing_service
+    return app_state(request, "standing_service", StandingService)
 
 
 def get_report_service(request: Request) -> ReportService:
-    return request.app.state.report_service
+    return app_state(request, "report_service", ReportService)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Self
 
 from pydantic import BaseModel, Field, StrictInt
 
+from payments.domain.payment import Payment, PaymentStatus
 from payments.domain.verification import Channel
-from payments.services.payments import Payment
+from payments.services.pay_page import LinkStatus
+from payments.services.payment_links import CreatedPayment
 
 
 class CreatePaymentRequest(BaseModel):
@@ -39,24 +42,9 @@ class PaymentOut(BaseModel):
     processing_note: str  # plain words for "I already paid"
 
     @classmethod
-    def of(cls, payment: Payment) -> PaymentOut:
-        return cls(
-            id=payment.id,
-            account_id=payment.account_id,
-            amount_cents=payment.amount.amount_cents,
-            currency=payment.amount.currency,
-            status=payment.status.value,
-            method=payment.method,
-            channel=payment.channel,
-            conversation_id=payment.conversation_id,
-            plan_id=payment.plan_id,
-            installment_id=payment.installment_id,
-            failure_code=payment.failure_code,
-            created_at=payment.created_at,
-            updated_at=payment.updated_at,
-            completed_at=payment.completed_at,
-            processing_note=payment.processing_note,
-        )
+    def of(cls, payment: Payment) -> Self:
+        """The payment's fields read by name (`amount_cents`, `currency`, `processing_note` too)."""
+        return cls.model_validate(payment, from_attributes=True)
 
 
 class CreatedPaymentOut(PaymentOut):
@@ -68,6 +56,15 @@ class CreatedPaymentOut(PaymentOut):
     link_expires_at: datetime | None
     replayed: bool
 
+    @classmethod
+    def of_created(cls, created: CreatedPayment) -> CreatedPaymentOut:
+        return cls(
+            **PaymentOut.of(created.payment).model_dump(),
+            link_url=created.link_url,
+            link_expires_at=created.link_expires_at,
+            replayed=created.replayed,
+        )
+
 
 class PaymentListOut(BaseModel):
     payments: list[PaymentOut]
@@ -78,6 +75,15 @@ class LinkStatusOut(BaseModel):
     status: str
     amount_cents: int
     currency: str
+
+    @classmethod
+    def of(cls, link: LinkStatus) -> LinkStatusOut:
+        return cls(
+            payment_id=link.payment_id,
+            status=link.status.value,
+            amount_cents=link.amount.amount_cents,
+            currency=link.amount.currency,
+        )
 
 
 class PaymentResultOut(BaseModel):
@@ -100,5 +106,5 @@ class PaymentResultOut(BaseModel):
             currency=payment.amount.currency,
             status=payment.status.value,
             conversation_id=payment.conversation_id or "",
-            account_settled=account_settled and payment.status.value == "succeeded",
+            account_settled=account_settled and payment.status is PaymentStatus.SUCCEEDED,
         )

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from payments.domain.accounts import AccountStatus
+
 
 @dataclass(frozen=True)
 class Balances:
@@ -43,6 +45,27 @@ def pay(balances: Balances, amount_cents: int) -> Balances:
     return Balances(
         *apply_payment(balances.balance_cents, balances.past_due_cents, balances.minimum_due_cents, amount_cents)
     )
+
+
+@dataclass(frozen=True)
+class Credit:
+    """What one succeeded payment did to the account."""
+
+    before: Balances
+    after: Balances
+    status: AccountStatus  # paying the whole past due brings a delinquent account current
+    applied_cents: int  # what came off the balance
+    overpaid_cents: int  # what arrived beyond the balance (e.g. after the account settled): owed back
+
+
+def credit(balances: Balances, status: AccountStatus, amount_cents: int) -> Credit:
+    """Apply a succeeded payment of `amount_cents` (DESIGN.md, plan policy). Only ever called
+    once per payment: on its one move to `succeeded`."""
+    after = pay(balances, amount_cents)
+    applied = min(amount_cents, balances.balance_cents)
+    if after.past_due_cents == 0 and status is AccountStatus.DELINQUENT:
+        status = AccountStatus.CURRENT
+    return Credit(balances, after, status, applied, amount_cents - applied)
 
 
 @dataclass(frozen=True)
@@ -104,14 +127,13 @@ class SettlementLedger:
         """A payment reported as succeeded (Stripe is the truth: also after a break or a close)."""
         if payment_id in self.applied_payments:
             return self  # a replayed event: the money moved once
-        after = pay(self.balances, amount_cents)
-        applied = min(amount_cents, self.balances.balance_cents)
+        credited = credit(self.balances, AccountStatus.CURRENT, amount_cents)
         state = replace(
             self,
-            balances=after,
+            balances=credited.after,
             applied_payments=self.applied_payments | {payment_id},
-            paid_cents=self.paid_cents + applied,
-            overpaid_cents=self.overpaid_cents + amount_cents - applied,
+            paid_cents=self.paid_cents + credited.applied_cents,
+            overpaid_cents=self.overpaid_cents + credited.overpaid_cents,
         )
         if self.status is not LedgerStatus.ACTIVE or seq is None or not 1 <= seq <= len(self.installments):
             return state

@@ -16,11 +16,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from payments.api.deps import get_payment_service, get_settings_dep
+from payments.api.deps import get_pay_page, get_settings_dep
 from payments.api.payment_schemas import LinkStatusOut
 from payments.config import Settings
 from payments.domain.errors import Gone, NotFound, UpstreamUnavailable
-from payments.services.payments import PaymentService
+from payments.services.pay_page import PayPage
 
 PACKAGE = Path(__file__).resolve().parents[2]
 STATIC_FILES = {"pay.css": "text/css", "pay.js": "text/javascript"}
@@ -104,7 +104,7 @@ def _message(request: Request, settings: Settings, kind: str) -> HTMLResponse:
 async def pay_page(
     request: Request,
     token: str,
-    service: PaymentService = Depends(get_payment_service),
+    service: PayPage = Depends(get_pay_page),
     settings: Settings = Depends(get_settings_dep),
 ) -> Response:
     """Who is paying (first name, card's last 4), how much, and the card form; or why not (404,
@@ -139,7 +139,7 @@ async def card_choice(
     request: Request,
     token: str,
     save: str = Form(pattern="^(yes|no)$"),
-    service: PaymentService = Depends(get_payment_service),
+    service: PayPage = Depends(get_pay_page),
     settings: Settings = Depends(get_settings_dep),
 ) -> Response:
     """The customer's answer to "save this card for your plan?", then back to the page (303)."""
@@ -153,15 +153,9 @@ async def card_choice(
 
 
 @router.get("/pay/{token}/status", response_model=LinkStatusOut)
-async def pay_status(token: str, service: PaymentService = Depends(get_payment_service)) -> JSONResponse:
+async def pay_status(token: str, service: PayPage = Depends(get_pay_page)) -> JSONResponse:
     """`pending` | `processing` | `succeeded` | `failed` | `expired` | `canceled` (404 unknown link)."""
-    status = await run_in_threadpool(service.link_status, token)
-    body = LinkStatusOut(
-        payment_id=status.payment_id,
-        status=status.status.value,
-        amount_cents=status.amount.amount_cents,
-        currency=status.amount.currency,
-    )
+    body = LinkStatusOut.of(await run_in_threadpool(service.link_status, token))
     return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 

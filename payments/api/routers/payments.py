@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 
 from payments.api.deps import (
-    get_payment_service,
+    get_payment_links,
     get_standing_service,
     require_service_token,
     require_verification_session,
@@ -20,7 +20,7 @@ from payments.api.payment_schemas import (
     PaymentResultOut,
 )
 from payments.domain.errors import NotFound
-from payments.services.payments import PaymentService
+from payments.services.payment_links import PaymentLinks
 from payments.services.standing import StandingService
 from payments.services.verification import VerifiedSession
 
@@ -42,7 +42,7 @@ Verified = Annotated[VerifiedSession, Depends(require_verification_session)]
     },
 )
 def create_payment(
-    body: CreatePaymentRequest, verified: Verified, service: PaymentService = Depends(get_payment_service)
+    body: CreatePaymentRequest, verified: Verified, service: PaymentLinks = Depends(get_payment_links)
 ) -> CreatedPaymentOut:
     """Create a pending payment and a one-time link to the payment page (valid
     `PAYMENT_LINK_TTL_MINUTES`). The same `idempotency_key` returns the same payment (`replayed`)."""
@@ -56,12 +56,7 @@ def create_payment(
         plan_id=body.plan_id,
         installment_id=body.installment_id,
     )
-    return CreatedPaymentOut(
-        **PaymentOut.of(created.payment).model_dump(),
-        link_url=created.link_url,
-        link_expires_at=created.link_expires_at,
-        replayed=created.replayed,
-    )
+    return CreatedPaymentOut.of_created(created)
 
 
 @router.get(
@@ -69,9 +64,7 @@ def create_payment(
     response_model=PaymentOut,
     responses={403: {"description": "`verification_required`"}, 404: {"description": "no such payment"}},
 )
-def get_payment(
-    payment_id: str, verified: Verified, service: PaymentService = Depends(get_payment_service)
-) -> PaymentOut:
+def get_payment(payment_id: str, verified: Verified, service: PaymentLinks = Depends(get_payment_links)) -> PaymentOut:
     payment = service.get_payment(payment_id)
     verified.require_account(payment.account_id)
     return PaymentOut.of(payment)
@@ -85,7 +78,7 @@ def get_payment(
 def payment_result(
     payment_id: str,
     x_conversation_id: str | None = Header(default=None),
-    service: PaymentService = Depends(get_payment_service),
+    service: PaymentLinks = Depends(get_payment_links),
     standing: StandingService = Depends(get_standing_service),
 ) -> PaymentResultOut:
     """The outcome of a payment, only to the conversation it was created in (`X-Conversation-Id`),
@@ -108,7 +101,7 @@ def payment_result(
 def account_payments(
     account_id: str,
     limit: int = Query(default=10, ge=1, le=50),
-    service: PaymentService = Depends(get_payment_service),
+    service: PaymentLinks = Depends(get_payment_links),
 ) -> PaymentListOut:
     """Newest first: status, amount, when, and a processing note, for "I already paid"."""
     return PaymentListOut(payments=[PaymentOut.of(p) for p in service.recent_payments(account_id, limit)])

@@ -15,11 +15,12 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
 from payments.adapters.stripe_gateway import verify_stripe_webhook
-from payments.api.deps import get_payment_service, get_settings_dep
+from payments.api.deps import get_charges, get_payment_events, get_settings_dep
 from payments.config import Settings
 from payments.domain.errors import DomainError
 from payments.domain.money import Money
-from payments.services.payments import ChargeResult, PaymentService
+from payments.services.charges import ChargeResult, Charges
+from payments.services.payment_events import PaymentEvents
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 )
 async def stripe_webhook(
     request: Request,
-    service: PaymentService = Depends(get_payment_service),
+    service: PaymentEvents = Depends(get_payment_events),
     settings: Settings = Depends(get_settings_dep),
 ) -> JSONResponse:
     """Stripe events, verified against `STRIPE_WEBHOOK_SECRET` on the raw body. A replayed event
@@ -55,7 +56,7 @@ async def twilio_pay(
     request: Request,
     payment_id: str = Query(min_length=1, max_length=16),
     return_url: str | None = Query(default=None, max_length=500),
-    service: PaymentService = Depends(get_payment_service),
+    service: Charges = Depends(get_charges),
     settings: Settings = Depends(get_settings_dep),
 ) -> Response:
     """The `action` of a Twilio `<Pay>` (Stripe connector, `tokenType="payment-method"`, no

@@ -1,4 +1,4 @@
-"""A test app whose PaymentService runs on the FakeGateway and the test clock (fixtures for the
+"""A test app whose payment use cases run on the FakeGateway and the test clock (fixtures for the
 payments API, payment page and webhook tests; they build on tests/payments/api/conftest.py)."""
 
 from __future__ import annotations
@@ -7,18 +7,16 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.adapters.db import make_engine, make_session_factory
-from payments.api.deps import get_payment_service
 from payments.main import create_app
 from payments.seed import seed_demo_data
-from payments.services.payments import PaymentService
 from testkit.fake_gateway import FakeGateway
 from testkit.stripe import stripe_signature
 from tests.payments.api.verified import verify_as
+from tests.payments.payment_services import override_payment_services
 
 PUBLIC_URL = "https://pay.example.test"
 WEBHOOK_SECRET = "whsec_api_test"
@@ -47,12 +45,7 @@ def pay_client(migrated_url, clock, make_settings, fake_gateway) -> Iterator[Tes
     )
     app = create_app(settings)
 
-    def payment_service(request: Request) -> PaymentService:
-        return PaymentService(
-            request.app.state.sessions, fake_gateway, public_url=PUBLIC_URL, link_ttl_minutes=30, clock=clock
-        )
-
-    app.dependency_overrides[get_payment_service] = payment_service
+    override_payment_services(app, fake_gateway, public_url=PUBLIC_URL, clock=clock, link_ttl_minutes=30)
     with TestClient(app) as client:
         yield client
 

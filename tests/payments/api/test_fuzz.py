@@ -36,12 +36,11 @@ from twilio.request_validator import RequestValidator
 from payments import cli
 from payments.adapters.db import make_engine, make_session_factory
 from payments.adapters.orm import AccountRow, AuditEventRow, NotificationRow, PaymentRow, StripeEventRow
-from payments.api.deps import get_account_service, get_payment_service, get_verification_service
+from payments.api.deps import get_account_service, get_verification_service
 from payments.config import Settings
 from payments.main import create_app
 from payments.seed import DEMO_ACCOUNTS, seed_demo_data
 from payments.services.accounts import AccountService
-from payments.services.payments import PaymentService
 from payments.services.verification import VerificationService
 from testkit.fake_gateway import FakeGateway
 from testkit.stripe import stripe_signature
@@ -49,6 +48,7 @@ from tests.payments.api.conftest import TOKEN
 from tests.payments.api.payment_client import PUBLIC_URL, TWILIO_TOKEN, WEBHOOK_SECRET, page_path, stripe_event
 from tests.payments.api.verified import verify_as
 from tests.payments.conftest import FIXED_NOW, POSTGRES_ENV, POSTGRES_SKIP_REASON, FakeClock, _postgres_database
+from tests.payments.payment_services import override_payment_services
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 UNAUTHORIZED = {"code": "unauthorized", "detail": "missing or wrong service token"}
@@ -155,14 +155,9 @@ def _app(database_url: str, clock: FakeClock, gateway: FakeGateway) -> FastAPI:
     def account_service(request: Request) -> AccountService:
         return AccountService(request.app.state.sessions, clock=clock)
 
-    def payment_service(request: Request) -> PaymentService:
-        return PaymentService(
-            request.app.state.sessions, gateway, public_url=PUBLIC_URL, link_ttl_minutes=30, clock=clock
-        )
-
     app.dependency_overrides[get_verification_service] = verification_service
     app.dependency_overrides[get_account_service] = account_service
-    app.dependency_overrides[get_payment_service] = payment_service
+    override_payment_services(app, gateway, public_url=PUBLIC_URL, clock=clock, link_ttl_minutes=30)
     return app
 
 

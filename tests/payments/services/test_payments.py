@@ -1,4 +1,4 @@
-"""PaymentService with the FakeGateway (no network), on SQLite and PostgreSQL."""
+"""The payment use cases with the FakeGateway (no network), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -20,11 +20,14 @@ from payments.adapters.orm import (
     PlanRow,
     StripeEventRow,
 )
-from payments.adapters.stripe_gateway import PaymentIntentEvent
 from payments.domain.errors import Conflict, Gone, InvalidRequest, NotFound, PolicyRefused, UpstreamUnavailable
 from payments.domain.money import Money
-from payments.services.payments import EventOutcome, PaymentService, PaymentStatus, apply_payment
+from payments.domain.payment import PaymentStatus
+from payments.domain.settlement import apply_payment
+from payments.services.payment_events import EventOutcome
+from payments.services.ports import PaymentIntentEvent
 from testkit.fake_gateway import FakeGateway
+from tests.payments.payment_services import PaymentServices
 
 PUBLIC = "https://pay.example.test"
 
@@ -35,8 +38,8 @@ def gateway() -> FakeGateway:
 
 
 @pytest.fixture
-def service(sessions, gateway, clock) -> PaymentService:
-    return PaymentService(sessions, gateway, public_url=PUBLIC, link_ttl_minutes=30, clock=clock)
+def service(sessions, gateway, clock) -> PaymentServices:
+    return PaymentServices(sessions, gateway, public_url=PUBLIC, link_ttl_minutes=30, clock=clock)
 
 
 def token_of(link_url: str) -> str:

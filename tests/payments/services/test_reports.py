@@ -151,7 +151,7 @@ def test_a_pending_report_refuses_every_request_for_money_and_hides_the_offers(r
 
     from payments.domain.errors import PolicyRefused
     from payments.domain.policy import PlanPolicy
-    from payments.services.payments import PaymentService
+    from payments.services.payment_links import PaymentLinks
     from payments.services.plans import PlanService
     from testkit.fake_gateway import FakeGateway
 
@@ -159,9 +159,7 @@ def test_a_pending_report_refuses_every_request_for_money_and_hides_the_offers(r
     offer_id = plans.offers(MARIA).offers[0].id  # offers exist before the report
     record(reports)
     assert plans.offers(MARIA).offers == [] and plans.offers(MARIA).collection_allowed is False
-    payments = PaymentService(
-        sessions, FakeGateway(), public_url="https://pay.example", link_ttl_minutes=30, clock=clock
-    )
+    payments = PaymentLinks(sessions, FakeGateway(), public_url="https://pay.example", link_ttl_minutes=30, clock=clock)
     refusals = [
         lambda: payments.create_payment(MARIA, 9500, "sms", "k-pay"),
         lambda: plans.book(MARIA, offer_id=offer_id, channel="sms", idempotency_key="k-plan"),

@@ -17,9 +17,9 @@ from payments.config import Settings
 from payments.seed import seed_demo_data
 from payments.services.compliance import ComplianceService
 from payments.services.notifications import NotificationService
-from payments.services.payments import PaymentService
 from payments.services.scheduler import ComplianceContactChecker, Scheduler
 from testkit.fake_gateway import FakeGateway
+from tests.payments.payment_services import PaymentServices
 
 HEALTHY = 50
 PAUSED = "A3000"
@@ -100,7 +100,7 @@ async def test_one_paused_account_among_fifty_healthy_ones_all_fifty_charged(mig
         seed_demo_data(session, today=clock().date())
     add_accounts_with_plans_due(sessions, clock())
     gateway = FakeGateway()
-    payments = PaymentService(sessions, gateway, public_url="https://pay.example.test", clock=clock)
+    payments = PaymentServices(sessions, gateway, public_url="https://pay.example.test", clock=clock)
     quiet = NoMessages()
     scheduler = Scheduler(
         sessions,

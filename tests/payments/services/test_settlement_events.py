@@ -1,4 +1,4 @@
-"""Property test on the real PaymentService and database: whatever Stripe sends for a settlement
+"""Property test on the real payment use cases and database: whatever Stripe sends for a settlement
 plan's payments (successes, failures, replays, in any order), money is applied once per payment
 and a settled account owes nothing, with the forgiven remainder recorded once."""
 
@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from payments.adapters.orm import AccountRow, AuditEventRow, InstallmentRow, PlanRow
-from payments.services.payments import PaymentService
 from testkit.fake_gateway import FakeGateway
+from tests.payments.payment_services import PaymentServices
 from tests.payments.services.test_payments import event, page_opened
 
 EXAMPLES = settings(
@@ -74,8 +74,8 @@ def fresh_account_with_plan(sessions, clock) -> tuple[str, str, list[int]]:  # t
 
 
 @pytest.fixture
-def service(sessions, clock) -> PaymentService:  # type: ignore[no-untyped-def]
-    return PaymentService(sessions, FakeGateway(), public_url="https://pay.example.test", clock=clock)
+def service(sessions, clock) -> PaymentServices:  # type: ignore[no-untyped-def]
+    return PaymentServices(sessions, FakeGateway(), public_url="https://pay.example.test", clock=clock)
 
 
 @EXAMPLES
