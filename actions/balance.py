@@ -12,8 +12,8 @@ from rasa_sdk.types import DomainDict
 from actions import names
 from actions.base import VerifiedAction, conversation, latest_text
 from actions.formatting import format_date, format_money
-from actions.payments_client import AccountNotFound, PaymentsUnavailable
 from actions.standing import read_standing, refuse_paused, tell_active_plan, tell_pending_promise
+from clients.payments import AccountNotFound, PaymentsUnavailable
 
 # Follow-up questions answered with a different part of the account.
 WHY_HIGH = re.compile(r"\b(why|high|interest|fees?|charges?|made? up|breakdown|statement|went up)\b", re.I)

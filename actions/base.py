@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import logging
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -13,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
 from actions.config import get_settings
-from actions.payments_client import PaymentsClient, VerificationRequired, default_client
+from clients.payments import HttpPaymentsClient, PaymentsClient, VerificationRequired
 from contracts.channel_facts import ChannelFacts, verify
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,14 @@ def forget_verification() -> list[EventType]:
         SlotSet(names.AWAITING, None),
         SlotSet(names.PENDING, None),
     ]
+
+
+@lru_cache
+def default_client() -> PaymentsClient:
+    """The action server's client, built on first use (never at import): one connection pool
+    for the process, one attempt per call (a turn does not wait on retries)."""
+    settings = get_settings()
+    return HttpPaymentsClient(settings.payments_url, settings.payments_service_token, settings.payments_timeout_seconds)
 
 
 class PaymentsAction(Action, abc.ABC):

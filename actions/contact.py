@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import names
 from actions.base import PaymentsAction, caller_phone, service_channel
-from actions.payments_client import PaymentsError
+from clients.payments import PaymentsError
 
 log = logging.getLogger(__name__)
 

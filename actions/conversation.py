@@ -11,8 +11,8 @@ from rasa_sdk.types import DomainDict
 from actions import names
 from actions.base import PaymentsAction, VerifiedAction, latest_intent
 from actions.formatting import format_money
-from actions.payments_client import AccountNotFound, PaymentsUnavailable
 from actions.standing import offer_what_next, read_standing
+from clients.payments import AccountNotFound, PaymentsUnavailable
 
 
 class ActionRememberGoal(PaymentsAction):

@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 from actions import names
 from actions.base import PaymentsAction, caller_phone, conversation, latest_entities, latest_intent, service_channel
 from actions.formatting import format_money
-from actions.payments_client import PaymentsClient, PaymentsError
+from clients.payments import PaymentsClient, PaymentsError
 
 log = logging.getLogger(__name__)
 

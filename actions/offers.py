@@ -18,8 +18,8 @@ from actions import names
 from actions.base import conversation, latest_entities, latest_intent, latest_text, new_idempotency_key
 from actions.choices import entity_values, resolve_offer_choice
 from actions.formatting import format_date, format_money
-from actions.payments_client import AccountSummary, OfferSummary, PaymentsClient, Standing
 from actions.standing import tell_active_plan
+from clients.payments import AccountSummary, OfferSummary, PaymentsClient, Standing
 
 OTHER_AMOUNT = "other_amount"
 KINDS = {

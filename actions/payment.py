@@ -16,9 +16,9 @@ from actions.choices import entity_values
 from actions.formatting import format_date, format_money
 from actions.links import trusted_link
 from actions.offers import amount_entity, amount_in_range, ask_to_confirm_payment, ask_to_confirm_promise, date_entity
-from actions.payments_client import AccountNotFound, PaymentsError, PaymentsUnavailable
 from actions.plans import offer
 from actions.standing import INSTALLMENT_CHOICE, read_standing, refuse_paused
+from clients.payments import AccountNotFound, PaymentsError, PaymentsUnavailable
 
 log = logging.getLogger(__name__)
 PAY_NOW_BY_NAME = {"past_due": "past_due_cents", "full": "balance_cents", "minimum": "minimum_due_cents"}

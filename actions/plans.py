@@ -16,8 +16,8 @@ from actions.formatting import format_date, format_money
 from actions.handoff import hand_off
 from actions.links import trusted_link
 from actions.offers import ask_to_confirm_promise, choose_offer, present_offers
-from actions.payments_client import AccountNotFound, PaymentsUnavailable, Refused
 from actions.standing import offer_what_next, read_standing, refuse_paused, tell_active_plan
+from clients.payments import AccountNotFound, PaymentsUnavailable, Refused
 
 log = logging.getLogger(__name__)
 SERVICE_DOWN = (PaymentsUnavailable, AccountNotFound)

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import names
 from actions.base import conversation
 from actions.formatting import format_date, format_money
-from actions.payments_client import PaymentsClient, Standing
+from clients.payments import PaymentsClient, Standing
 
 # The entity value the "pay this installment" button sends (`/make_payment{"plan_choice":...}`).
 INSTALLMENT_CHOICE = "installment"

@@ -20,7 +20,7 @@ from actions import names
 from actions.base import PaymentsAction, caller_phone, forget_verification, service_channel
 from actions.config import get_settings
 from actions.parsing import parse_card_last4, parse_date_of_birth, parse_zip
-from actions.payments_client import PaymentsClient, PaymentsError, PaymentsUnavailable, VerificationLocked
+from clients.payments import PaymentsClient, PaymentsError, PaymentsUnavailable, VerificationLocked
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,7 @@ class ActionVerifyIdentity(PaymentsAction):
                 card_last4=tracker.get_slot(names.CARD_LAST4),
                 dob=datetime.fromisoformat(dob).date() if dob else None,
                 zip_code=tracker.get_slot(names.ZIP),
+                disclosure=get_settings().disclosure_mode,
             )
         except VerificationLocked:
             dispatcher.utter_message(response=names.UTTER_VERIFICATION_LOCKED)

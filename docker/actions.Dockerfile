@@ -15,6 +15,7 @@ COPY actions/requirements.txt actions/requirements.txt
 # The same pins as the local rasa environment; constraints install only what is required.
 RUN pip install -r actions/requirements.txt -c requirements/rasa.lock
 COPY contracts/ contracts/
+COPY clients/ clients/
 COPY actions/ actions/
 USER 10001:10001
 EXPOSE 5055

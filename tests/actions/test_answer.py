@@ -5,7 +5,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
 from actions.conversation import ActionAnswer
-from tests.actions.fakes import FakePaymentsClient, tracker
+from testkit.fake_payments import FakePaymentsClient
+from tests.actions.fakes import tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
 CHOOSING = {
@@ -61,7 +62,7 @@ async def test_unverified_turns_are_refused_by_the_gate() -> None:
 
 
 async def test_with_nothing_open_a_paused_account_gets_its_notice_not_the_pay_menu() -> None:
-    from actions.payments_client import Standing
+    from clients.payments import Standing
 
     client = FakePaymentsClient(standing=Standing("A1001", "settled", "paused", ("settled",)))
     responses, _, _ = await answer(VERIFIED, "affirm", "yes", client)

@@ -8,8 +8,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
 from actions.balance import ActionTellBalance
-from actions.payments_client import ActivePlan, DueAmount, Standing
-from tests.actions.fakes import MARIA, FakePaymentsClient, tracker
+from clients.payments import ActivePlan, DueAmount, Standing
+from testkit.fake_payments import MARIA, FakePaymentsClient
+from tests.actions.fakes import tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
 

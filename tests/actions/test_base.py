@@ -9,7 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import names
 from actions.balance import ActionTellBalance
 from actions.base import caller_phone, channel_facts, service_channel
-from tests.actions.fakes import FakePaymentsClient, signed, tracker
+from testkit.fake_payments import FakePaymentsClient
+from tests.actions.fakes import signed, tracker
 
 PHONE = "+15125550101"
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
@@ -78,7 +79,7 @@ async def test_nothing_said_before_the_refusal_reaches_the_customer() -> None:
     """A plan mentioned from standing, then figures refused: only the request to verify again."""
     from datetime import date
 
-    from actions.payments_client import ActivePlan, DueAmount, Standing
+    from clients.payments import ActivePlan, DueAmount, Standing
 
     class RefusesFigures(FakePaymentsClient):
         async def get_account(self, account_id, *, conversation_id, session):  # type: ignore[no-untyped-def]

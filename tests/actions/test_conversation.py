@@ -4,7 +4,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
 from actions.conversation import ActionContinueGoal, ActionRememberGoal, ActionReprompt
-from tests.actions.fakes import FakePaymentsClient, tracker
+from testkit.fake_payments import FakePaymentsClient
+from tests.actions.fakes import tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
 
@@ -65,7 +66,7 @@ async def test_a_card_number_before_verification_means_they_want_to_pay() -> Non
 
 
 async def test_after_a_paused_accounts_notice_nothing_more_is_offered() -> None:
-    from actions.payments_client import Standing
+    from clients.payments import Standing
 
     client = FakePaymentsClient(standing=Standing("A1001", "settled", "paused", ("settled",)))
     dispatcher = CollectingDispatcher()
@@ -77,7 +78,7 @@ async def test_after_a_paused_accounts_notice_nothing_more_is_offered() -> None:
 async def test_with_an_active_plan_and_no_request_the_menu_is_not_repeated() -> None:
     from datetime import date
 
-    from actions.payments_client import ActivePlan, DueAmount, Standing
+    from clients.payments import ActivePlan, DueAmount, Standing
 
     standing = Standing(
         "A1001",

@@ -6,7 +6,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import names
 from actions.contact import ActionStopContact, ActionWrongNumber
 from actions.handoff import ActionHandoff, ActionMisunderstood, ActionResumeAfterAgent
-from tests.actions.fakes import FakePaymentsClient, signed, tracker
+from testkit.fake_payments import FakePaymentsClient
+from tests.actions.fakes import signed, tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
 

@@ -7,9 +7,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
 from actions.payment import ActionInstallmentEvent, ActionOfferPayment, ActionPaymentEvent, ActionRecentPayments
-from actions.payments_client import ActivePlan, DueAmount, PaymentStatus, Standing
 from actions.plans import ActionChooseOffer, ActionConfirm
-from tests.actions.fakes import FakePaymentsClient, public_url, tracker
+from clients.payments import ActivePlan, DueAmount, PaymentStatus, Standing
+from testkit.fake_payments import FakePaymentsClient, public_url
+from tests.actions.fakes import tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
 

@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from actions.payments_client import HttpPaymentsClient, VerificationOutcome, VerificationRequired
+from clients.payments import HttpPaymentsClient, VerificationOutcome, VerificationRequired
 from testkit.processes import payments_service
 
 TOKEN = "contract-service-token"
@@ -33,7 +33,9 @@ def client(payments_url: str) -> HttpPaymentsClient:
 
 
 async def verified(client: HttpPaymentsClient, conversation: str, factors: dict) -> VerificationOutcome:
-    outcome = await client.verify(channel="web", conversation_id=conversation, phone=None, **factors)
+    outcome = await client.verify(
+        channel="web", conversation_id=conversation, phone=None, disclosure="first_party", **factors
+    )
     assert outcome.verified, outcome
     return outcome
 

@@ -6,9 +6,10 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
-from actions.payments_client import ActivePlan, DueAmount, Standing
 from actions.plans import ActionChooseOffer, ActionConfirm, ActionDecline, ActionHardship, ActionOfferPlans
-from tests.actions.fakes import FakePaymentsClient, domain, public_url, tracker
+from clients.payments import ActivePlan, DueAmount, Standing
+from testkit.fake_payments import FakePaymentsClient, public_url
+from tests.actions.fakes import domain, tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
 

@@ -3,9 +3,10 @@ from datetime import date
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
-from actions.payments_client import VerificationOutcome
 from actions.verification import ActionVerifyIdentity, ValidateVerificationForm
-from tests.actions.fakes import FakePaymentsClient, signed, tracker
+from clients.payments import VerificationOutcome
+from testkit.fake_payments import FakePaymentsClient
+from tests.actions.fakes import signed, tracker
 
 FACTORS = {names.CARD_LAST4: "4821", names.DOB: "1985-03-14", names.ZIP: "78701"}
 
@@ -40,6 +41,7 @@ async def test_success_sets_account_and_gives_disclosure() -> None:
         "card_last4": "4821",
         "dob": date(1985, 3, 14),
         "zip_code": "78701",
+        "disclosure": "first_party",  # recorded as the disclosure_given audit event
     }
 
 

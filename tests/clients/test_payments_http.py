@@ -9,7 +9,7 @@ from datetime import date
 import httpx
 import pytest
 
-from actions.payments_client import AccountNotFound, HttpPaymentsClient, Standing, VerificationRequired
+from clients.payments import AccountNotFound, HttpPaymentsClient, Standing, VerificationRequired
 
 ACCOUNT = {
     "id": "A1004",
@@ -46,12 +46,7 @@ def client_answering(handler) -> tuple[HttpPaymentsClient, list[httpx.Request]]:
         seen.append(request)
         return handler(request)
 
-    client = HttpPaymentsClient("http://payments.test", "svc-token", 5)
-    client._http = httpx.AsyncClient(
-        base_url="http://payments.test",
-        transport=httpx.MockTransport(record),
-        headers={"Authorization": "Bearer svc-token"},
-    )
+    client = HttpPaymentsClient("http://payments.test", "svc-token", 5, transport=httpx.MockTransport(record))
     return client, seen
 
 
@@ -72,7 +67,13 @@ async def test_verify_returns_the_session_and_account_calls_carry_it() -> None:
 
     client, seen = client_answering(answer)
     outcome = await client.verify(
-        channel="web", conversation_id="web-1", phone=None, card_last4="3056", dob=date(1968, 1, 30), zip_code="60614"
+        channel="web",
+        conversation_id="web-1",
+        phone=None,
+        card_last4="3056",
+        dob=date(1968, 1, 30),
+        zip_code="60614",
+        disclosure="first_party",
     )
     assert outcome.session == "VS-1"
     await client.get_account("A1004", conversation_id="web-1", session=outcome.session)
@@ -121,7 +122,7 @@ async def test_an_unknown_account_is_not_found_not_a_fallback() -> None:
 
 
 def test_settled_and_cease_flags_pause() -> None:
-    from actions.payments_client import AccountSummary
+    from clients.payments import AccountSummary
 
     settled = AccountSummary.from_json({**ACCOUNT, "status": "settled", "flags": [], "collection_allowed": True})
     assert Standing.from_account(settled).pause_reasons == ("settled",) and Standing.from_account(settled).paused
