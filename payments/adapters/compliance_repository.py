@@ -171,6 +171,11 @@ class ContactWindowRepository:
         )
         return [ContactWindow(_time(r.not_before), _time(r.not_after)) for r in rows]
 
+    def places_of(self, account_id: str) -> set[str]:
+        """Every place the consumer said is inconvenient (12 CFR 1006.6(b)(1))."""
+        rows = self.session.scalars(select(ContactWindowRow.places).where(ContactWindowRow.account_id == account_id))
+        return {place for places in rows for place in (places or ())}
+
 
 def _time(value: str | None) -> time | None:
     return time.fromisoformat(value) if value else None

@@ -58,6 +58,12 @@ class ContactRule(StrEnum):
     INCONVENIENT_TIME = "inconvenient_time"  # a time the consumer told us is inconvenient
     INCONVENIENT_PLACE = "inconvenient_place"  # a place the consumer told us is inconvenient ("not at work")
 
+    @property
+    def is_time_or_place(self) -> bool:
+        """A refusal for when or where the consumer would be reached: one answer to a message
+        the consumer just sent is not refused for it (12 CFR 1006.6(b)(1), comment 6(b)(1)-2)."""
+        return self in (ContactRule.OUTSIDE_HOURS, ContactRule.INCONVENIENT_TIME, ContactRule.INCONVENIENT_PLACE)
+
 
 @dataclass(frozen=True)
 class ContactEvent:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.masking import mask_card_numbers
@@ -331,7 +330,7 @@ class ComplianceService:
             account = AccountRepository(session).get(account_id)
             if account is None:
                 raise NotFound(f"no account {account_id}")
-            contacts = ContactEventRepository(session)
+            contacts, windows = ContactEventRepository(session), ContactWindowRepository(session)
             # Two spare days: the window is counted in calendar days where the consumer lives.
             since = at - timedelta(days=self.policy.window_days + 2)
             history = contacts.between(account_id, medium, since, at) if medium is Medium.VOICE else []
@@ -343,8 +342,8 @@ class ComplianceService:
                 history=history,
                 policy=self.policy,
                 pauses=_pauses(session, account),
-                windows=ContactWindowRepository(session).windows_of(account_id),
-                places=_places_of(session, account_id),
+                windows=windows.windows_of(account_id),
+                places=windows.places_of(account_id),
             )
             audit = AuditLog(session)
             audit.record(
@@ -583,13 +582,6 @@ def _pauses(session: Session, account: Account) -> list[str]:
     """What pauses contact besides the flags: a report no agent reviewed. (A settled account is
     paused for collection in its standing, but may still be told it is settled.)"""
     return [PauseReason.PENDING_REVIEW.value] if ReportRepository(session).pending_kinds(account.id) else []
-
-
-def _places_of(session: Session, account_id: str) -> set[str]:
-    """Every place the consumer said is inconvenient (`contact_windows.places`, 12 CFR 1006.6(b)(1)).
-    Read here, not by `ContactWindowRepository.windows_of`, which returns the hours only."""
-    rows = session.scalars(select(ContactWindowRow.places).where(ContactWindowRow.account_id == account_id))
-    return {place for places in rows for place in (places or ())}
 
 
 def _media(media: Iterable[str], cease: bool) -> tuple[Medium, ...]:

@@ -196,7 +196,7 @@ class ConsoleService:
         if not decision.allowed:
             rule = decision.rule or ContactRule.COLLECTION_PAUSED
             why = decision.detail
-            if rule in (ContactRule.OUTSIDE_HOURS, ContactRule.INCONVENIENT_TIME):
+            if rule.is_time_or_place:
                 why = (
                     f"this is not the one answer to a message the customer sent in the last "
                     f"{RESPONSE_WINDOW.seconds // 60} minutes, so it would start a new contact, and {why}"

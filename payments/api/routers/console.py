@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from payments.api.compliance_schemas import CaseOut, CaseSummaryOut
-from payments.api.deps import get_console_service, get_report_service
+from payments.api.deps import app_state, get_console_service, get_report_service
 from payments.config import Settings
 from payments.domain.compliance import HandoffStatus
 from payments.services.agents import AgentService, ConsoleSession, SignInFailed
@@ -49,7 +49,7 @@ def _templates() -> Jinja2Templates:
 
 
 def _agents(request: Request) -> AgentService:
-    return request.app.state.agent_service
+    return app_state(request, "agent_service", AgentService)
 
 
 async def _session(request: Request) -> ConsoleSession | None:
@@ -189,27 +189,11 @@ class ResolveIn(BaseModel):
     hand_back: bool
 
 
-class ReportOut(BaseModel):
-    """A report from anyone, pending on one account (or on none, when it pointed nowhere)."""
-
-    id: int
-    report_id: str
-    account_id: str | None
-    kind: str
-    reported_by: str
-    channel: str
-    conversation_id: str
-    summary: str
-    created_at: datetime
-    status: str
-
-    @classmethod
-    def of(cls, report: PendingReport) -> ReportOut:
-        return cls(**{**report.__dict__, "kind": report.kind.value})
-
-
 class ReportsOut(BaseModel):
-    reports: list[ReportOut]
+    """Reports from anyone, each pending on one account (or on none, when it pointed nowhere):
+    the service's `PendingReport`, field for field."""
+
+    reports: list[PendingReport]
 
 
 SignedIn = Annotated[ConsoleSession, Depends(signed_in)]
@@ -292,22 +276,22 @@ def case_reports(case_id: str, session: SignedIn, console: Console, reports: Rep
     """Reports waiting for review on the case's account or from its conversation."""
     case = console.handoffs.get(case_id)
     found = reports.pending(account_id=case.account_id, conversation_id=case.conversation_id)
-    return ReportsOut(reports=[ReportOut.of(r) for r in found])
+    return ReportsOut(reports=found)
 
 
 @router.get("/api/reports", response_model=ReportsOut)
 def pending_reports(session: SignedIn, reports: Reports, limit: int = Query(default=100, ge=1, le=500)) -> ReportsOut:
     """Every report waiting for review, oldest first, with or without a case."""
-    return ReportsOut(reports=[ReportOut.of(r) for r in reports.all_pending(limit)])
+    return ReportsOut(reports=reports.all_pending(limit))
 
 
-@router.post("/api/reports/{report_row}/confirm", response_model=ReportOut)
-def confirm_report(report_row: int, session: SignedIn, reports: Reports) -> ReportOut:
+@router.post("/api/reports/{report_row}/confirm", response_model=PendingReport)
+def confirm_report(report_row: int, session: SignedIn, reports: Reports) -> PendingReport:
     """The report is right: its flag is set on the account, as this agent. Audited."""
-    return ReportOut.of(reports.confirm(report_row, session.agent.username))
+    return reports.confirm(report_row, session.agent.username)
 
 
-@router.post("/api/reports/{report_row}/dismiss", response_model=ReportOut)
-def dismiss_report(report_row: int, session: SignedIn, reports: Reports) -> ReportOut:
+@router.post("/api/reports/{report_row}/dismiss", response_model=PendingReport)
+def dismiss_report(report_row: int, session: SignedIn, reports: Reports) -> PendingReport:
     """The report is wrong (or about someone else): collection may go on. Audited."""
-    return ReportOut.of(reports.dismiss(report_row, session.agent.username))
+    return reports.dismiss(report_row, session.agent.username)

@@ -1,9 +1,10 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from payments.adapters.orm import AccountFlagRow, AccountRow
+from payments.adapters.compliance_repository import ContactWindowRepository
+from payments.adapters.orm import AccountFlagRow, AccountRow, ContactWindowRow
 from payments.adapters.repositories import AccountRepository, AuditLog, VerificationAttemptRepository
 from payments.domain.accounts import Account, AccountFlag, AccountStatus, StatementBreakdown
 from payments.domain.money import Money
@@ -122,3 +123,17 @@ def test_audit_log_for_account_is_newest_first_and_limited(empty_sessions):
     with empty_sessions() as session:
         events = AuditLog(session).for_account("A1001", limit=2)
     assert [e.detail for e in events] == [{"n": 2}, {"n": 1}]
+
+
+def test_contact_windows_give_the_hours_and_every_place_refused(empty_sessions):
+    with empty_sessions.begin() as session:
+        session.add(euro_account_row())
+        windows = ContactWindowRepository(session)
+        for not_before, places in (("12:00", ["work"]), (None, ["work", "school"]), (None, [])):
+            windows.add(
+                ContactWindowRow(account_id="T1", not_before=not_before, places=places, channel="sms", created_at=T0)
+            )
+    with empty_sessions() as session:
+        windows = ContactWindowRepository(session)
+        assert windows.places_of("T1") == {"work", "school"} and windows.places_of("T2") == set()
+        assert [w.not_before for w in windows.windows_of("T1")] == [time(12, 0), None, None]

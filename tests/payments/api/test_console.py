@@ -442,6 +442,28 @@ def test_a_message_after_the_customer_went_quiet_is_refused_outside_their_hours(
     )
 
 
+def test_a_message_after_the_customer_went_quiet_is_refused_at_a_place_they_refused(sam, auth, rasa, clock):
+    """Noon on a weekday and the customer said "not at work": an agent's message that is not the one
+    answer to theirs starts a contact, refused with the same explanation as for the hours."""
+    client, headers = sam
+    case_id = sms_case(client, auth, headers, rasa, customer_wrote_at=clock.now - timedelta(hours=2))
+    revoked = client.post(
+        "/api/contact/revocations",
+        headers=auth,
+        json={
+            "phone": "+15125550101",
+            "conversation_id": "+15125550101",
+            "channel": "sms",
+            "inconvenient": {"places": ["work"]},
+        },
+    )
+    assert revoked.status_code == 201, revoked.text
+    refused = client.post(f"/console/api/cases/{case_id}/reply", json={"text": "Following up."}, headers=headers)
+    assert (refused.status_code, refused.json()["code"]) == (422, "inconvenient_place")
+    assert "start a new contact" in refused.json()["detail"] and "work" in refused.json()["detail"]
+    assert [e for e in rasa.tracker_events["+15125550101"] if e["event"] == "bot"] == []
+
+
 def test_an_sms_opt_out_stops_even_an_answer(sam, auth, rasa, clock):
     client, headers = sam
     case_id = sms_case(client, auth, headers, rasa, customer_wrote_at=clock())
