@@ -1,13 +1,14 @@
 """A card number split across messages ("4111 1111" now, "1111 1111" a moment later) is caught
 by remembering, per conversation, the digits the last messages ended with.
 
-What is kept: at most `masking.MAX_BUFFERED_DIGITS` (18) trailing digits, in whole groups, of the recent
-messages that ended with digits, in the connector's channel store (process memory, or Redis with
-CHANNELS_REDIS_URL) under `card-tail:<conversation id>`, for `FRAGMENT_SECONDS` after the last
-such message; never in Rasa, never logged, deleted as soon as a card number is found. A message
-with a whole card number in it clears the buffer too (the connector masks it anyway).
+What is kept: at most `contracts.masking.MAX_BUFFERED_DIGITS` (18) trailing digits, in whole
+groups, of the recent messages that ended with digits, in the connector's channel store (process
+memory, or Redis with CHANNELS_REDIS_URL) under `card-tail:<conversation id>`, for
+`FRAGMENT_SECONDS` after the last such message; never in Rasa, never logged, deleted as soon as a
+card number is found. A message with a whole card number in it clears the buffer too (the
+connector masks it anyway).
 
-The rules for joining (channels/masking.py: `card_fragments`, `completes_split_card`,
+The rules for joining (contracts/masking.py: `card_fragments`, `completes_split_card`,
 `next_buffer`) are stricter than within one message, because a verification is answered one
 factor per message (last 4, date of birth, ZIP): a fragment has at least 4 digits; a date of
 birth or a formatted phone number is no fragment; a fragment with an odd number of digits (a ZIP)
@@ -22,7 +23,7 @@ from __future__ import annotations
 import logging
 
 from channels.dedupe import ChannelStore
-from channels.masking import card_fragments, completes_split_card, next_buffer
+from contracts.masking import card_fragments, completes_split_card, next_buffer
 
 log = logging.getLogger(__name__)
 

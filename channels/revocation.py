@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from channels.dedupe import ChannelStore, InMemoryStore
-from channels.masking import mask_card_numbers
+from contracts.masking import mask_card_numbers
 from channels.rasa_state import rasa_tracker
 
 log = logging.getLogger(__name__)

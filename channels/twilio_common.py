@@ -27,7 +27,7 @@ from twilio.request_validator import RequestValidator
 from channels.card_buffer import SplitCardBuffer
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore, build_store
-from channels.masking import MASK, mask_card_numbers, redact_digits
+from contracts.masking import MASK, mask_card_numbers, redact_digits
 from channels.rasa_input import FactsSigner, neutralize
 from channels.revocation import desk_for
 

@@ -49,7 +49,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore
-from channels.masking import MASK
+from contracts.masking import MASK
 from channels.rasa_state import rasa_tracker
 from channels.revocation import drain_with_server
 from channels.sms import button_payload, pack_messages, render_message

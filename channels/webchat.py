@@ -64,7 +64,7 @@ from socketio import AsyncRedisManager, AsyncServer
 from channels.card_buffer import SplitCardBuffer
 from channels.config import ChannelSettings
 from channels.dedupe import build_store
-from channels.masking import mask_card_numbers
+from contracts.masking import mask_card_numbers
 from channels.rasa_input import FactsSigner, neutralize
 from channels.rasa_state import is_listening, rasa_tracker
 from channels.revocation import desk_for, drain_with_server

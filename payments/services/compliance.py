@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from channels.masking import mask_card_numbers
+from contracts.masking import mask_card_numbers
 from payments.adapters.compliance_repository import (
     ContactEventRepository,
     ContactWindowRepository,

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from channels.masking import mask_card_numbers
+from contracts.masking import mask_card_numbers
 from payments.adapters.repositories import AuditLog
 from payments.domain.compliance import ContactRule, HandoffStatus, with_opt_out
 from payments.domain.errors import Conflict, InvalidRequest, PolicyRefused, UpstreamUnavailable

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from channels.masking import mask_card_numbers
+from contracts.masking import mask_card_numbers
 from payments.adapters.compliance_repository import FlagRepository, serialize_writes
 from payments.adapters.handoff_repository import HandoffRepository
 from payments.adapters.orm import HandoffRow

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from channels.masking import mask_card_numbers
+from contracts.masking import mask_card_numbers
 from payments.adapters.compliance_repository import PENDING_REVIEW, FlagRepository, ReportRepository, serialize_writes
 from payments.adapters.orm import AccountReportRow
 from payments.adapters.repositories import AuditLog

@@ -2,7 +2,7 @@
 numbers. Plain data, importable by any test: no imports from the code under test, nothing
 computed at import time but a few strings.
 
-Used by tests/channels/test_card_corpus.py (the masking rules, channels/masking.py and
+Used by tests/channels/test_masking_corpus.py (the masking rules, contracts/masking.py and
 channels/card_buffer.py) and by the end-to-end security test (tests/security/), which pushes every
 form through every channel and then searches the tracker store, both databases and every log.
 

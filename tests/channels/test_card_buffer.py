@@ -7,7 +7,7 @@ from typing import Any
 
 from channels.card_buffer import FRAGMENT_SECONDS, SplitCardBuffer
 from channels.dedupe import InMemoryStore
-from channels.masking import MAX_BUFFERED_DIGITS
+from contracts.masking import MAX_BUFFERED_DIGITS
 
 
 class Clock:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from channels.config import DEV_REST_CHANNEL_TOKEN
-from channels.masking import normalize
+from contracts.masking import normalize
 from channels.rest import TokenRestInput
 from channels.sms import TwilioSmsInput
 from channels.voice import TwilioVoiceInput

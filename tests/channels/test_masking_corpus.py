@@ -11,7 +11,7 @@ import pytest
 
 from channels.card_buffer import SplitCardBuffer
 from channels.dedupe import InMemoryStore
-from channels.masking import MASK, contains_card_number, luhn_valid, mask_card_numbers, normalize
+from contracts.masking import MASK, contains_card_number, luhn_valid, mask_card_numbers, normalize
 from tests.channels.card_corpus import CARD_FORMS, CARD_NUMBERS, NOT_CARD_SEQUENCES, NOT_CARDS, CardForm
 
 SINGLE = [form for form in CARD_FORMS if len(form.messages) == 1]

@@ -1,4 +1,4 @@
-"""Card-number detection and masking (channels/masking.py)."""
+"""Card-number detection and masking (contracts/masking.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from channels.masking import (
+from contracts.masking import (
     MASK,
     Fragments,
     card_fragments,

@@ -1,5 +1,6 @@
 """Card numbers typed, keyed or spoken into a channel: found, so they can be kept away from Rasa,
-logs and the databases. Pure functions, shared by the connectors and the agent console.
+logs and the databases. Pure functions, shared by the connectors (rasa server) and the payments
+service (console, reports, handoffs, compliance).
 
 A card number here is a Luhn-valid run of 13 to 19 digits. Before looking, the text is
 normalized (`normalize`): Unicode NFKC (fullwidth, circled, superscript and mathematical digits
