@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Self
 
 from pydantic import BaseModel, Field
 
-from payments.adapters.orm import PlanRow, PromiseRow
 from payments.api.schemas import MoneyOut
-from payments.domain.money import Money
 from payments.domain.offers import Offer
+from payments.domain.plan import Plan, Promise
 from payments.domain.verification import Channel
 
 
@@ -77,37 +77,16 @@ class PlanOut(BaseModel):
     consent_source: str | None  # "client" (the words shown) | "canonical"
     created_at: datetime
     ended_at: datetime | None
-    schedule: list[InstallmentOut]
+    schedule: list[InstallmentOut] = Field(validation_alias="installments")  # the plan's installments
     # The recurring-charge authorization page; only in the booking's answer (the token is not kept).
     receipt_url: str | None = None
 
     @classmethod
-    def of(cls, plan: PlanRow, receipt_url: str | None = None) -> PlanOut:
-        return cls(
-            id=plan.id,
-            account_id=plan.account_id,
-            offer_id=plan.offer_id,
-            kind=plan.kind,
-            status=plan.status,
-            total=MoneyOut.of(Money(plan.total_cents, plan.currency)),
-            settles_balance=plan.settles_balance,
-            channel=plan.channel,
-            consent_text=plan.consent_text,
-            consent_at=plan.consent_at,
-            consent_source=plan.consent_source,
-            receipt_url=receipt_url,
-            created_at=plan.created_at,
-            ended_at=plan.ended_at,
-            schedule=[
-                InstallmentOut(
-                    seq=i.seq,
-                    due_date=i.due_date,
-                    amount=MoneyOut.of(Money(i.amount_cents, plan.currency)),
-                    status=i.status,
-                )
-                for i in plan.installments
-            ],
-        )
+    def of(cls, plan: Plan, receipt_url: str | None = None) -> Self:
+        """The plan's fields read by name, its money and installments too."""
+        out = cls.model_validate(plan, from_attributes=True)
+        out.receipt_url = receipt_url
+        return out
 
 
 class CancelPlanIn(BaseModel):
@@ -134,13 +113,5 @@ class PromiseOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, promise: PromiseRow) -> PromiseOut:
-        return cls(
-            id=promise.id,
-            account_id=promise.account_id,
-            amount=MoneyOut.of(Money(promise.amount_cents, promise.currency)),
-            due_date=promise.due_date,
-            status=promise.status,
-            channel=promise.channel,
-            created_at=promise.created_at,
-        )
+    def of(cls, promise: Promise) -> Self:
+        return cls.model_validate(promise, from_attributes=True)

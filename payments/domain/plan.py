@@ -29,6 +29,11 @@ class PlanStatus(StrEnum):
         """The account's current plan: active, or suspended while a pause lasts."""
         return self in PLAN_IN_FORCE
 
+    @staticmethod
+    def in_force_values() -> tuple[str, ...]:
+        """The stored spellings of the states in force, for a query."""
+        return (PlanStatus.ACTIVE.value, PlanStatus.SUSPENDED.value)
+
 
 PLAN_IN_FORCE = frozenset({PlanStatus.ACTIVE, PlanStatus.SUSPENDED})
 
@@ -115,6 +120,10 @@ class Installment:
     due_date: date
     amount: Money
     status: InstallmentStatus
+
+    @property
+    def amount_cents(self) -> int:
+        return self.amount.amount_cents
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from payments.adapters.payment_repository import PaymentRepository
+from payments.adapters.plan_repository import plan_of
 from payments.domain.errors import Gone, NotFound
 from payments.domain.money import Money
 from payments.domain.payment import Payment, PaymentStatus, asks_to_save_card, page_refusal
@@ -19,7 +20,6 @@ from payments.services.payment_rows import (
     expire_if_due,
     hash_link_token,
     payment_of,
-    plan_of,
 )
 
 # PaymentIntent states in which the page may still collect a card.

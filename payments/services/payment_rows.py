@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from payments.adapters.orm import InstallmentRow, PaymentRow, PlanRow
+from payments.adapters.orm import PaymentRow
 from payments.adapters.payment_repository import PaymentRepository
 from payments.adapters.repositories import AuditLog
 from payments.domain.money import Money
@@ -38,7 +38,6 @@ from payments.domain.payment import (
     decide,
     link_ran_out,
 )
-from payments.domain.plan import Installment, InstallmentStatus, Plan, PlanStatus
 from payments.services.clock import Clock, utc_now
 from payments.services.ports import PaymentGateway
 
@@ -65,32 +64,6 @@ def payment_of(row: PaymentRow) -> Payment:
         link_expires_at=row.link_expires_at,
         payment_intent_id=row.stripe_payment_intent_id,
         save_card=row.save_card,
-    )
-
-
-def installment_of(row: InstallmentRow, currency: str) -> Installment:
-    return Installment(row.id, row.seq, row.due_date, Money(row.amount_cents, currency), InstallmentStatus(row.status))
-
-
-def plan_of(row: PlanRow) -> Plan:
-    return Plan(
-        id=row.id,
-        account_id=row.account_id,
-        offer_id=row.offer_id,
-        kind=row.kind,
-        status=PlanStatus(row.status),
-        total=Money(row.total_cents, row.currency),
-        settles_balance=row.settles_balance,
-        channel=row.channel,
-        conversation_id=row.conversation_id,
-        consent_text=row.consent_text,
-        consent_at=row.consent_at,
-        consent_source=row.consent_source,
-        created_at=row.created_at,
-        ended_at=row.ended_at,
-        installments=tuple(installment_of(i, row.currency) for i in row.installments),
-        stripe_customer_id=row.stripe_customer_id,
-        stripe_payment_method_id=row.stripe_payment_method_id,
     )
 
 

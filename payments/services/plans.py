@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from payments.adapters.compliance_repository import serialize_writes
 from payments.adapters.orm import InstallmentRow, PlanRow, PromiseRow
+from payments.adapters.plan_repository import PlanRepository, plan_of, promise_of
 from payments.adapters.repositories import AccountRepository, AuditLog
 from payments.domain.accounts import Account
 from payments.domain.consent import HOW_TO_CANCEL, authorization_summary, canonical_consent
@@ -21,11 +22,22 @@ from payments.domain.errors import Conflict, InvalidRequest, NotFound, PolicyRef
 from payments.domain.ids import new_public_id
 from payments.domain.money import Money
 from payments.domain.offers import Offer, compute_offers, format_date
+from payments.domain.plan import (
+    InstallmentEvent,
+    InstallmentStatus,
+    Plan,
+    PlanEvent,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
+    installment_after,
+    plan_after,
+)
 from payments.domain.policy import PlanPolicy
 from payments.services.clock import Clock, utc_now
 from payments.services.standing import refuse_unless_collectable, standing_in
 
-ACTIVE = "active"
+ACTIVE = PlanStatus.ACTIVE.value
 MIN_CONSENT_CHARS = 20
 
 
@@ -38,7 +50,7 @@ class OfferList:
 
 @dataclass(frozen=True)
 class Booking:
-    plan: PlanRow
+    plan: Plan
     created: bool  # False when the idempotency key matched an earlier booking
     # The receipt page's token, `/receipts/{token}` (only its hash is stored). A replayed booking
     # gets a fresh one and the earlier one stops working, as with payment links.
@@ -140,7 +152,7 @@ class PlanService:
                 serialize_writes(session, f"account:{account_id}")
                 earlier = self._by_key(session, account_id, idempotency_key)
                 if earlier is not None:
-                    return Booking(earlier, False, _new_receipt_token(earlier))
+                    return Booking(plan_of(earlier), False, _new_receipt_token(earlier))
                 account = self._account(session, account_id)
                 refuse_unless_collectable(session, account_id)
                 offer = self._allowed_offer(account, offer_id, now, start)
@@ -170,14 +182,14 @@ class PlanService:
                         "consent_source": source,
                     },
                 )
-                return Booking(plan, True, receipt_token)
+                return Booking(plan_of(plan), True, receipt_token)
         except IntegrityError:
             # Lost a race: the same key booked a moment ago, or another plan became active.
             with self.sessions.begin() as session:
                 earlier = self._by_key(session, account_id, idempotency_key)
                 token = _new_receipt_token(earlier) if earlier is not None else None
             if earlier is not None and token is not None:
-                return Booking(earlier, False, token)
+                return Booking(plan_of(earlier), False, token)
             raise Conflict("this account already has an active plan", code="plan_already_active") from None
 
     def _allowed_offer(self, account: Account, offer_id: str, now: datetime, start: date | None) -> Offer:
@@ -214,7 +226,9 @@ class PlanService:
             created_at=now,
         )
         plan.installments = [
-            InstallmentRow(seq=i, due_date=p.due_date, amount_cents=p.amount.amount_cents, status="scheduled")
+            InstallmentRow(
+                seq=i, due_date=p.due_date, amount_cents=p.amount.amount_cents, status=InstallmentStatus.SCHEDULED.value
+            )
             for i, p in enumerate(offer.schedule, start=1)
         ]
         return plan
@@ -227,7 +241,7 @@ class PlanService:
     def _active_plan(session: Session, account_id: str) -> PlanRow | None:
         """The account's current plan: active, or suspended while a pause lasts."""
         return session.scalar(
-            select(PlanRow).where(PlanRow.account_id == account_id, PlanRow.status.in_((ACTIVE, "suspended")))
+            select(PlanRow).where(PlanRow.account_id == account_id, PlanRow.status.in_(PlanStatus.in_force_values()))
         )
 
     def receipt(self, token: str) -> Receipt:
@@ -260,30 +274,27 @@ class PlanService:
                 how_to_cancel=HOW_TO_CANCEL,
             )
 
-    def plans(self, account_id: str) -> list[PlanRow]:
+    def plans(self, account_id: str) -> list[Plan]:
         with self.sessions() as session:
             self._account(session, account_id)
-            return list(
-                session.scalars(
-                    select(PlanRow).where(PlanRow.account_id == account_id).order_by(PlanRow.created_at.desc())
-                )
-            )
+            return PlanRepository(session).for_account(account_id)
 
-    def cancel(self, account_id: str, plan_id: str, *, actor: str, channel: str, reason: str) -> PlanRow:
+    def cancel(self, account_id: str, plan_id: str, *, actor: str, channel: str, reason: str) -> Plan:
         """Cancel an active or suspended plan; cancelling twice is a no-op. Audited with who and why."""
         now = self.clock()
         with self.sessions.begin() as session:
             plan = session.get(PlanRow, plan_id)
             if plan is None or plan.account_id != account_id:
                 raise NotFound(f"no plan {plan_id} on account {account_id}")
-            if plan.status == "cancelled":
-                return plan
-            if plan.status not in (ACTIVE, "suspended"):
+            if plan.status == PlanStatus.CANCELLED:
+                return plan_of(plan)
+            cancelled = plan_after(plan.status, PlanEvent.CANCEL)
+            if cancelled is None:
                 raise Conflict(f"plan is {plan.status}", code="plan_not_active")
-            plan.status, plan.ended_at = "cancelled", now
+            plan.status, plan.ended_at = cancelled.value, now
             for installment in plan.installments:
-                if installment.status in ("scheduled", "failed", "missed"):
-                    installment.status = "cancelled"
+                ended = installment_after(installment.status, InstallmentEvent.PLAN_ENDED)
+                installment.status = ended.value if ended else installment.status
             AuditLog(session).record(
                 "plan_cancelled",
                 at=now,
@@ -292,7 +303,7 @@ class PlanService:
                 account_id=account_id,
                 detail={"plan_id": plan_id, "reason": reason},
             )
-            return plan
+            return plan_of(plan)
 
     def promise(
         self,
@@ -303,7 +314,7 @@ class PlanService:
         channel: str,
         idempotency_key: str,
         conversation_id: str | None = None,
-    ) -> tuple[PromiseRow, bool]:
+    ) -> tuple[Promise, bool]:
         """Record a promise to pay `amount_cents` by `due_date` (within the policy's window, at
         least the minimum due). Returns the promise and whether it is new."""
         now = self.clock()
@@ -316,7 +327,7 @@ class PlanService:
                     )
                 )
                 if earlier is not None:
-                    return earlier, False
+                    return promise_of(earlier), False
                 account = self._account(session, account_id)
                 refuse_unless_collectable(session, account_id)
                 today = _local_today(account, now)
@@ -340,7 +351,7 @@ class PlanService:
                     due_date=due_date,
                     amount_cents=amount_cents,
                     currency=account.balance.currency,
-                    status="pending",
+                    status=PromiseStatus.PENDING.value,
                     channel=channel,
                     conversation_id=conversation_id,
                     idempotency_key=idempotency_key,
@@ -357,7 +368,7 @@ class PlanService:
                     conversation_id=conversation_id,
                     detail={"promise_id": promise.id, "amount_cents": amount_cents, "due_date": due_date.isoformat()},
                 )
-                return promise, True
+                return promise_of(promise), True
         except IntegrityError:
             with self.sessions() as session:
                 earlier = session.scalar(
@@ -367,13 +378,9 @@ class PlanService:
                 )
             if earlier is None:
                 raise
-            return earlier, False
+            return promise_of(earlier), False
 
-    def promises(self, account_id: str) -> list[PromiseRow]:
+    def promises(self, account_id: str) -> list[Promise]:
         with self.sessions() as session:
             self._account(session, account_id)
-            return list(
-                session.scalars(
-                    select(PromiseRow).where(PromiseRow.account_id == account_id).order_by(PromiseRow.created_at.desc())
-                )
-            )
+            return PlanRepository(session).promises_of(account_id)

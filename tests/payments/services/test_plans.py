@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from payments.adapters.orm import AuditEventRow, PlanRow
 from payments.domain.errors import Conflict, InvalidRequest, NotFound, PolicyRefused
+from payments.domain.money import Money
 from payments.domain.policy import PlanPolicy
 from payments.seed import seed_demo_data
 from payments.services.plans import PlanService
@@ -55,7 +56,7 @@ def test_booking_stores_the_exact_schedule_and_audits_the_consent(service: PlanS
     booking = book(service)
     plan = booking.plan
     assert booking.created and plan.status == "active" and plan.id.startswith("PLN-")
-    assert plan.total_cents == 31000
+    assert plan.total == Money(31000, "USD")
     assert [(i.seq, i.due_date, i.amount_cents, i.status) for i in plan.installments] == [
         (1, date(2026, 3, 2), 10334, "scheduled"),
         (2, date(2026, 4, 2), 10333, "scheduled"),
