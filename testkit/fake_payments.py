@@ -142,6 +142,7 @@ class FakePaymentsClient:
     phones: dict[str, str] = field(default_factory=dict)
     sessions: dict[str, str] = field(default_factory=dict)  # conversation → the session it verified
     reported: set[str] = field(default_factory=set)  # accounts a report points to (pending review)
+    plans: dict[str, ActivePlan] = field(default_factory=dict)  # account → the plan booked (seeded())
     opted_out: set[tuple[str, str]] = field(default_factory=set)  # (account, medium)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
@@ -203,11 +204,10 @@ class FakePaymentsClient:
             return self.standing
         if account_id not in self.accounts:
             raise AccountNotFound(account_id)
-        standing = Standing.from_account(self.accounts[account_id])
+        standing = replace(Standing.from_account(self.accounts[account_id]), active_plan=self.plans.get(account_id))
         if account_id in self.reported:
-            return replace(
-                standing, collection="paused", pause_reasons=(*standing.pause_reasons, PauseReason.PENDING_REVIEW)
-            )
+            reasons = (*standing.pause_reasons, PauseReason.PENDING_REVIEW)
+            return replace(standing, collection="paused", pause_reasons=reasons)
         return standing
 
     async def get_offers(self, account_id: str, *, hardship: bool, conversation_id: str, session: str | None) -> Offers:
@@ -223,14 +223,9 @@ class FakePaymentsClient:
             raise Refused(self.refuse_with, "refused")
         offer = next(o for o in MARIA_OFFERS + (HARDSHIP_OFFER,) if o.id == kwargs["offer_id"])
         plan = BookedPlan("PLN-TEST22", offer.currency, offer.total_cents, offer.schedule, self.receipt_url)
-        self.standing = self.standing or self._with_plan(account_id, plan, offer.kind)
+        if self.cardholders:
+            self.plans[account_id] = ActivePlan(plan.id, offer.kind, "active", None)
         return plan
-
-    def _with_plan(self, account_id: str, plan: BookedPlan, kind: str) -> Standing | None:
-        """The standing once a plan is booked, for a seeded fake (the others keep theirs)."""
-        if not self.cardholders:
-            return None
-        return Standing(account_id, "open", "allowed", (), ActivePlan(plan.id, kind, "active", None))
 
     async def create_payment(self, account_id: str, **kwargs: Any) -> PaymentLink:
         self._c2("create_payment", account_id=account_id, **kwargs)
@@ -302,6 +297,8 @@ class FakePaymentsClient:
         summary: str | None = None,
     ) -> RevocationReceipt:
         self._call("record_revocation", phone=phone, account_id=account_id, media=list(media), cease=cease)
+        if not (phone or account_id) or not (media or cease or inconvenient):  # as the service's 422
+            raise Refused("validation_error", "a revocation needs a phone or an account, and what to revoke")
         accounts = self._accounts_of(phone, account_id)
         for account in accounts:
             self.opted_out.update((account, medium) for medium in media)

@@ -183,3 +183,57 @@ async def test_a_booked_plan_has_its_receipt_and_the_consent_is_sent() -> None:
     assert plan.receipt_url == body["receipt_url"]
     assert json.loads(seen[0].content)["consent_text"].endswith("and to us charging your card on these dates?")
     assert seen[0].headers["X-Verification-Session"] == "VS-1"
+
+
+async def test_transient_failures_are_retried_by_the_one_policy_and_a_4xx_is_not() -> None:
+    from clients.payments import PaymentsUnavailable, Rejected, Retry
+
+    answers = iter([httpx.ConnectError("refused"), httpx.Response(503), httpx.Response(200, json={"ended": 1})])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        given = next(answers)
+        if isinstance(given, Exception):
+            raise given
+        return given
+
+    client, seen = client_answering(answer)
+    client.retry = Retry(attempts=3, backoff_seconds=0)
+    assert await client.end_verification_session(conversation_id="c", reason="call_ended") == 1
+    assert len(seen) == 3
+
+    client, seen = client_answering(lambda r: httpx.Response(503))
+    client.retry = Retry(attempts=2, backoff_seconds=0)
+    with pytest.raises(PaymentsUnavailable):
+        await client.phone_opt_out("+15125550101", medium="sms", channel="sms", conversation_id="c")
+    assert len(seen) == 2
+
+    client, seen = client_answering(lambda r: httpx.Response(401, json={"code": "unauthorized", "detail": "x"}))
+    client.retry = Retry(attempts=3, backoff_seconds=0)
+    with pytest.raises(Rejected):
+        await client.phone_opt_in("+15125550101", medium="sms", channel="sms", conversation_id="c")
+    assert len(seen) == 1
+    assert Retry(attempts=3, backoff_seconds=0.5).delay(1) == 0.5 and Retry(backoff_seconds=0.5).delay(2) == 1.0
+
+
+async def test_a_service_without_the_route_is_route_missing_and_the_outcomes_fold() -> None:
+    from clients.payments import Delivery, RouteMissing, delivered
+
+    client, _ = client_answering(lambda r: httpx.Response(404, json={"code": "http_error", "detail": "Not Found"}))
+    with pytest.raises(RouteMissing):
+        await client.end_verification_session(conversation_id="c", reason="call_ended")
+    assert await delivered(client.create_report(**REPORT)) == Delivery.REFUSED
+    client, _ = client_answering(lambda r: httpx.Response(500))
+    assert await delivered(client.create_report(**REPORT)) == Delivery.UNAVAILABLE
+    client, _ = client_answering(lambda r: httpx.Response(201, json={"report_id": "RPT-1", "account_ids": []}))
+    assert await delivered(client.create_report(**REPORT)) == Delivery.RECORDED
+
+
+REPORT = dict(
+    kind="dispute",
+    account_id=None,
+    phone="+15125550101",
+    conversation_id="c",
+    channel="sms",
+    reported_by="unknown",
+    summary="not my debt",
+)
