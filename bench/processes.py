@@ -50,23 +50,7 @@ class BareServer(BenchStack):
         """Start without waiting (so it loads its model while our stack starts); then `wait_healthy`."""
         self._spawn(
             "rasa",
-            [
-                str(RASA_BIN / "rasa"),
-                "run",
-                "--enable-api",
-                "--auth-token",
-                RASA_TOKEN,
-                "--model",
-                str(self.model),
-                "--endpoints",
-                str(BARE_PROJECT / "endpoints.yml"),
-                "--credentials",
-                str(BARE_PROJECT / "credentials.yml"),
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(self.rasa_port),
-            ],
+            self.rasa_argv(self.model, str(BARE_PROJECT / "endpoints.yml"), str(BARE_PROJECT / "credentials.yml")),
         )
         return self
 

@@ -18,10 +18,11 @@ import pytest
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
-def wait_healthy(url: str, process: subprocess.Popen, output: Callable[[], str], timeout: float = 60) -> None:
+def wait_healthy(url: str, process: subprocess.Popen[bytes], output: Callable[[], str], timeout: float = 60) -> None:
     """Until `url` answers 200; fails with the tail of `output()` when the process exits or time runs out."""
     deadline = time.monotonic() + timeout
     while True:

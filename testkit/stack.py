@@ -5,6 +5,7 @@ the whole-stack benchmarks (bench/)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -28,6 +30,7 @@ REST_TOKEN = "e2e-rest-token"  # our REST connector (channels/rest.py)
 CHANNEL_FACTS_KEY = "e2e-channel-facts-key"  # rasa's connectors sign with it, the action server checks
 ACTION_SERVER_TOKEN = "e2e-action-token"  # rasa sends it to the action server (bot/endpoints*.yml)
 REST_PREFIX = "rest-"
+DEMO_AGENT, DEMO_AGENT_PASSWORD = "sam", "evenkeel-demo-agent"  # seeded by `python -m payments setup`
 # The seeded demo accounts' answers (card last 4, date of birth, ZIP), as in README.md.
 DEMO_FACTORS = {
     "A1001": ("4821", "1985-03-14", "78701"),
@@ -157,26 +160,7 @@ class Stack:
         )
         # Binds 127.0.0.1:ACTIONS_PORT and answers only with ACTION_SERVER_TOKEN (actions/server.py).
         self._spawn("actions", [str(RASA_BIN / "python"), "-m", "actions.server"])
-        self._spawn(
-            "rasa",
-            [
-                str(RASA_BIN / "rasa"),
-                "run",
-                "--enable-api",
-                "--auth-token",
-                RASA_TOKEN,
-                "--model",
-                str(MODEL),
-                "--endpoints",
-                self.rasa_endpoints,
-                "--credentials",
-                "bot/credentials.yml",
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(self.rasa_port),
-            ],
-        )
+        self._spawn("rasa", self.rasa_argv(MODEL, self.rasa_endpoints))
         for name in extra_rasa:
             self.extra_rasa_ports[name] = port = free_port()
             argv = list(self.processes["rasa"].argv)
@@ -184,6 +168,27 @@ class Stack:
             self._spawn(name, argv)
         self.wait_healthy(timeout)
         return self
+
+    def rasa_argv(self, model: Path, endpoints: str, credentials: str = "bot/credentials.yml") -> list[str]:
+        """The command line of this stack's rasa server: its HTTP API behind `RASA_TOKEN`, on
+        loopback at `rasa_port`."""
+        return [
+            str(RASA_BIN / "rasa"),
+            "run",
+            "--enable-api",
+            "--auth-token",
+            RASA_TOKEN,
+            "--model",
+            str(model),
+            "--endpoints",
+            endpoints,
+            "--credentials",
+            credentials,
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(self.rasa_port),
+        ]
 
     @contextmanager
     def running(self, timeout: float = 240, extra_rasa: tuple[str, ...] = ()) -> Iterator[Stack]:
@@ -311,10 +316,11 @@ class Stack:
         users = [i for i, e in enumerate(seen) if e.get("event") == "user"]
         return [str(e.get("text") or "") for e in seen[users[said_before] :] if e.get("event") == "bot"]
 
-    def api(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: object) -> httpx.Response:
-        """Call the payments service's API with the service token (plus `headers`)."""
+    def api(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+        """Call the payments service's API with the service token (plus `headers`); `kwargs` go to
+        `httpx.request` (json, params, ...)."""
         headers = {"Authorization": f"Bearer {SERVICE_TOKEN}", **(headers or {})}
-        return httpx.request(method, f"{self.payments_url}{path}", headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+        return httpx.request(method, f"{self.payments_url}{path}", headers=headers, timeout=30, **kwargs)
 
     def as_cardholder(self, account_id: str) -> dict[str, str]:
         """Headers of a verification session of `account_id` (contract C2): what a test needs to
@@ -337,7 +343,7 @@ class Stack:
         assert body.get("verified"), body
         return {"X-Conversation-Id": conversation, "X-Verification-Session": body["verification_session"]}
 
-    def account_api(self, account_id: str, method: str, path: str, **kwargs: object) -> httpx.Response:
+    def account_api(self, account_id: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """`api` as a verified conversation of `account_id` (see `as_cardholder`). When the service
         refuses the kept session (403 `verification_required`: it expired or was ended), verifies
         afresh once and asks again."""
@@ -347,16 +353,32 @@ class Stack:
             response = self.api(method, path, headers=self.as_cardholder(account_id), **kwargs)
         return response
 
+    def as_agent(
+        self, username: str = DEMO_AGENT, password: str = DEMO_AGENT_PASSWORD
+    ) -> tuple[httpx.Client, dict[str, str]]:
+        """An agent signed in through the console's form (the demo agent by default): a client of
+        the payments service holding the session cookie, and the CSRF header the console page
+        carries (to send with every console POST)."""
+        client = httpx.Client(base_url=self.payments_url, timeout=30)
+        response = client.post("/console/sign-in", data={"username": username, "password": password})
+        assert response.status_code == 303, (response.status_code, response.text[:300])
+        page = client.get("/console")
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        assert csrf, page.text[:300]
+        return client, {"X-CSRF-Token": csrf.group(1)}
+
     def bot_texts(self, sender: str) -> list[str]:
         """Every bot message in the conversation, including pushed ones (REST cannot deliver those)."""
-        return [e.get("text") or "" for e in self.tracker(sender)["events"] if e.get("event") == "bot"]  # type: ignore[union-attr]
+        return [e.get("text") or "" for e in self.tracker(sender)["events"] if e.get("event") == "bot"]
 
-    def tracker(self, sender: str) -> dict[str, object]:
+    def tracker(self, sender: str) -> dict[str, Any]:
+        """The conversation's tracker as rasa's HTTP API answers it (JSON: events, slots, paused...)."""
         response = httpx.get(
             f"{self.rasa_url}/conversations/{sender}/tracker", params={"token": RASA_TOKEN}, timeout=30
         )
         response.raise_for_status()
-        return response.json()
+        tracker: dict[str, Any] = response.json()
+        return tracker
 
 
 def _error_code(response: httpx.Response) -> object:

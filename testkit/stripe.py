@@ -34,9 +34,10 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -100,18 +101,18 @@ def _patch_localstripe() -> None:
     from localstripe import resources, server
     from localstripe.errors import UserError
 
-    resources.Store.dump_to_disk = lambda self: None  # type: ignore[method-assign]
+    resources.Store.dump_to_disk = lambda self: None
 
     # setup_future_usage: accepted and echoed, as Stripe does.
     original_init = resources.PaymentIntent.__init__
 
-    def intent_init(self, *args, setup_future_usage=None, **kwargs):  # type: ignore[no-untyped-def]
+    def intent_init(self: Any, *args: Any, setup_future_usage: str | None = None, **kwargs: Any) -> None:
         if setup_future_usage not in (None, "on_session", "off_session"):
             raise UserError(400, "Bad request")
         original_init(self, *args, **kwargs)
         self.setup_future_usage = setup_future_usage
 
-    resources.PaymentIntent.__init__ = intent_init  # type: ignore[method-assign]
+    resources.PaymentIntent.__init__ = intent_init
 
     js_path = Path(server.__file__).with_name("localstripe-v3.js")
     script = js_path.read_text() + CONFIRM_WITH_CARD_JS
@@ -122,12 +123,14 @@ def _patch_localstripe() -> None:
     # Replace the stand-in's route (registered at import) by the extended script.
     for route in server.app.router.routes():
         if route.method == "GET" and route.resource is not None and route.resource.canonical == "/js.stripe.com/v3/":
-            route._handler = stripe_js  # type: ignore[attr-defined]
+            route._handler = stripe_js
 
     confirm_path = re.compile(r"^/v1/payment_intents/(\w+)/confirm$")
 
-    @web.middleware
-    async def confirm_with_publishable_key(request, handler):  # type: ignore[no-untyped-def]
+    @web.middleware  # type: ignore[untyped-decorator]  # aiohttp is untyped to mypy (pyproject.toml)
+    async def confirm_with_publishable_key(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         match = confirm_path.match(request.path)
         if request.method != "POST" or not match:
             return await handler(request)
@@ -151,8 +154,10 @@ def _patch_localstripe() -> None:
 
     replies: dict[str, tuple[tuple[str, str], int, bytes]] = {}
 
-    @web.middleware
-    async def idempotency(request, handler):  # type: ignore[no-untyped-def]
+    @web.middleware  # type: ignore[untyped-decorator]  # aiohttp is untyped to mypy (pyproject.toml)
+    async def idempotency(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         key = request.headers.get("Idempotency-Key")
         if request.method != "POST" or not key:
             return await handler(request)

@@ -30,7 +30,7 @@ def basic_auth(user: str, password: str) -> str:
 
 def sign(url: str, params: dict[str, str], auth_token: str) -> str:
     """The X-Twilio-Signature Twilio would send for this URL and form."""
-    return RequestValidator(auth_token).compute_signature(url, params)
+    return str(RequestValidator(auth_token).compute_signature(url, params))
 
 
 def new_sid(prefix: str) -> str:
@@ -83,29 +83,13 @@ class TwilioApiStandIn:
         ):
             if self.on_refused:
                 self.on_refused(request.match_info["account_sid"], "wrong account SID or auth token (Twilio 20003)")
-            return web.json_response(
-                {
-                    "code": 20003,
-                    "message": "Authenticate",
-                    "more_info": "https://www.twilio.com/docs/errors/20003",
-                    "status": 401,
-                },
-                status=401,
-            )
+            return _twilio_error(20003, "Authenticate", 401)
         form = await request.post()
         to, body = str(form.get("To", "")), str(form.get("Body", ""))
         if to in self.opted_out:
             if self.on_refused:
                 self.on_refused(to, "the number opted out (Twilio 21610)")
-            return web.json_response(
-                {
-                    "code": 21610,
-                    "message": "Attempt to send to unsubscribed recipient",
-                    "more_info": "https://www.twilio.com/docs/errors/21610",
-                    "status": 400,
-                },
-                status=400,
-            )
+            return _twilio_error(21610, "Attempt to send to unsubscribed recipient", 400)
         message = SentMessage(
             new_sid("SM"), to, str(form.get("From", "")), body, str(form.get("MessagingServiceSid", ""))
         )
@@ -146,7 +130,7 @@ class TwilioApiStandIn:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = site._server.sockets[0].getsockname()[1]
         return self
 
     async def stop(self) -> None:
@@ -190,6 +174,14 @@ class TwilioApiStandIn:
 
     def to(self, phone: str) -> list[SentMessage]:
         return [m for m in self.messages if m.to == phone]
+
+
+def _twilio_error(code: int, message: str, status: int) -> web.Response:
+    """An error of Twilio's REST API, as its body looks: https://www.twilio.com/docs/usage/twilios-response"""
+    return web.json_response(
+        {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status},
+        status=status,
+    )
 
 
 def sms_form(

@@ -5,7 +5,6 @@ webhook, every handoff trigger, wrong number, stop and lock-out."""
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from testkit.stack import Stack, new_conversation
+from testkit.stack import DEMO_AGENT, Stack, new_conversation
 
 AMOUNT = re.compile(r"\$\s?\d")
 LINK = re.compile(r"https?://\S+/pay/[\w-]+")
@@ -116,11 +115,24 @@ def test_plan_is_booked_paid_through_the_link_and_confirmed_in_the_conversation(
 
 
 def review_as_agent(stack: Stack, account_id: str) -> None:
-    """What an agent does after reviewing a case: the flags lifted and the pending reports closed.
-    (Written straight into the stack's database: the console's review flow has tests of its own.)"""
-    with sqlite3.connect(Path(stack.workdir, "evenkeel.db")) as db:
-        db.execute("DELETE FROM account_flags WHERE account_id = ?", (account_id,))
-        db.execute("UPDATE account_reports SET status = 'dismissed' WHERE account_id = ?", (account_id,))
+    """What an agent does after reviewing a case, the way the agent does it: the reports pending on
+    the account dismissed in the console, then its flags lifted through the service's API as that
+    agent (the console has no flag control of its own)."""
+    agent, csrf = stack.as_agent()
+    try:
+        for report in agent.get("/console/api/reports", params={"limit": 500}).json()["reports"]:
+            if report["account_id"] == account_id:
+                dismissed = agent.post(f"/console/api/reports/{report['id']}/dismiss", headers=csrf)
+                assert dismissed.status_code == 200, dismissed.text
+    finally:
+        agent.close()
+    for flag in stack.account_api(account_id, "GET", f"/api/accounts/{account_id}").json()["flags"]:
+        lifted = stack.api(
+            "DELETE",
+            f"/api/accounts/{account_id}/flags/{flag}",
+            params={"actor": f"agent:{DEMO_AGENT}", "channel": "console"},
+        )
+        assert lifted.status_code == 200, lifted.text
 
 
 @pytest.mark.parametrize(

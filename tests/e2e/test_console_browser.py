@@ -21,11 +21,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from testkit.stack import Stack
+from testkit.stack import DEMO_AGENT, DEMO_AGENT_PASSWORD, Stack
 from testkit.twilio import DEFAULT_AUTH_TOKEN, SMS_PATH, TwilioApiStandIn, sign, sms_form
 from tests.e2e.browser import ARTIFACTS, DESKTOP, NEEDS_CHROMIUM, TIMEOUT_MS, Chat, expect, joined
 
-DEMO_AGENT, DEMO_PASSWORD = "sam", "evenkeel-demo-agent"  # seeded by `python -m payments setup`
 CUSTOMER_PHONE = "+12125550102"  # James Carter, A1002
 OUR_NUMBER = "+15005550006"
 
@@ -54,7 +53,7 @@ class Console:
         self.page = page
         self.url = f"{stack.payments_url}/console"
 
-    def sign_in(self, username: str = DEMO_AGENT, password: str = DEMO_PASSWORD) -> Console:
+    def sign_in(self, username: str = DEMO_AGENT, password: str = DEMO_AGENT_PASSWORD) -> Console:
         self.page.goto(self.url)
         expect(self.page).to_have_url(re.compile(r"/console/sign-in$"))
         self.page.get_by_label("Username").fill(username)
@@ -169,22 +168,12 @@ def texts_to(twilio: TwilioApiStandIn, phone: str, count: int) -> list[str]:
     return [m.body for m in sent if m.to == phone]
 
 
-def signed_in_agent(stack: Stack) -> tuple[httpx.Client, dict[str, str]]:
-    """The demo agent signed in through the form, and the CSRF header the console page carries."""
-    client = httpx.Client(base_url=stack.payments_url, timeout=30)
-    response = client.post("/console/sign-in", data={"username": DEMO_AGENT, "password": DEMO_PASSWORD})
-    assert response.status_code == 303, response.text
-    page = client.get("/console")
-    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
-    return client, {"X-CSRF-Token": csrf}
-
-
 def test_sms_handoff_reply_and_hand_back_through_twilio(stack: Stack, twilio: TwilioApiStandIn) -> None:
     text_in(stack, "I want to talk to a real person")
     handed = texts_to(twilio, CUSTOMER_PHONE, 1)
     assert any("A person from our team will text you here shortly" in body for body in handed), handed
 
-    agent, csrf = signed_in_agent(stack)
+    agent, csrf = stack.as_agent()
     queue = agent.get("/console/api/queue").json()["open"]
     case = next(c for c in queue if c["conversation_id"] == CUSTOMER_PHONE)
     assert (case["channel"], case["reason"]) == ("sms", "request_agent")
