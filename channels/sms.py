@@ -51,20 +51,13 @@ from channels.twilio_common import (
     twilio_params,
     user_text_in_conversation,
 )
+from contracts.sms_keywords import HELP, OPT_IN, OPT_OUT, keyword_of
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "twilio_sms"
 SMS_LIMIT = 320  # characters per message our SMS wording targets (two segments)
 MAX_INBOUND = 1600  # Twilio's limit for one message body
-
-# Twilio's default opt-out, opt-in and help keywords (https://help.twilio.com/articles/223134027),
-# matched on the whole message like carriers do. Twilio also says which one matched in
-# `OptOutType` when Advanced Opt-Out is on; that wins.
-OPT_OUT_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
-OPT_IN_KEYWORDS = {"START", "UNSTOP"}
-HELP_KEYWORDS = {"HELP", "INFO"}
-OPT_OUT, OPT_IN, HELP = "opt_out", "opt_in", "help"
 
 MMS_ONLY_TEXT = "Thanks, but I can't open pictures or attachments here. Please type your message instead."
 ATTACHMENT_IGNORED_TEXT = "(I can't open attachments, so I read only your text.)"
@@ -75,24 +68,6 @@ NO_ANSWER_TEXT = (
     "Sorry, something went wrong on our side and I couldn't answer. Please try again in a few "
     "minutes, or call us at 1-800-555-0199."
 )
-
-
-# --- keywords ------------------------------------------------------------------------------------
-
-
-def keyword_of(body: str, opt_out_type: str = "") -> str | None:
-    """OPT_OUT, OPT_IN, HELP or None for a message that is a carrier keyword."""
-    kind = {"STOP": OPT_OUT, "START": OPT_IN, "HELP": HELP}.get(opt_out_type.strip().upper())
-    if kind:
-        return kind
-    word = re.sub(r"[\s.!?,;:'\"]+$", "", body.strip()).upper()
-    if word in OPT_OUT_KEYWORDS:
-        return OPT_OUT
-    if word in OPT_IN_KEYWORDS:
-        return OPT_IN
-    if word in HELP_KEYWORDS:
-        return HELP
-    return None
 
 
 # --- rendering -----------------------------------------------------------------------------------

@@ -1,11 +1,10 @@
 """What the SMS and voice connectors share: Twilio's webhook signature, form flattening, phone
 numbers, an async sender for Twilio's REST API, and `TwilioInput`, the base of both input channels.
 
-Signatures: Twilio signs the exact URL it called plus the POST parameters
-(https://www.twilio.com/docs/usage/webhooks/webhooks-security). Behind a proxy, load balancer or
-tunnel the URL rasa sees (http://10.0.0.5:5005/...) is not the one Twilio called
-(https://bot.example.com/...), so the public base URL is configurable: the URL checked is
-public base + path + query.
+Signatures: Twilio signs the exact URL it called plus the POST parameters; the rule (public base
++ path + query) and the check are contracts/twilio.py, shared with the payments service's `<Pay>`
+webhook and the phone simulator. The public base URL is configurable (TWILIO_PUBLIC_BASE_URL):
+behind a proxy, load balancer or tunnel the URL rasa sees is not the one Twilio called.
 """
 
 from __future__ import annotations
@@ -22,18 +21,17 @@ from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from twilio.request_validator import RequestValidator
 
 from channels.card_buffer import SplitCardBuffer
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore, build_store
-from contracts.masking import MASK, mask_card_numbers, redact_digits
 from channels.rasa_input import FactsSigner, neutralize
 from channels.revocation import desk_for
+from contracts.masking import MASK, mask_card_numbers, redact_digits
+from contracts.twilio import SIGNATURE_HEADER, is_valid_signature, signed_url
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Twilio-Signature"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 # What Twilio puts in From when the caller ID is withheld: "ANONYMOUS", "RESTRICTED", "BLOCKED",
 # "UNAVAILABLE" spelled on a keypad. These are not anybody's number, so never a conversation id.
@@ -65,11 +63,8 @@ def twilio_params(request: Request) -> dict[str, str]:
 def public_url(request: Request, public_base_url: str) -> str:
     """The URL Twilio called: public base + path + query, or the request's own URL without a base."""
     if not public_base_url:
-        return request.url
-    url = public_base_url.rstrip("/") + request.path
-    if request.query_string:
-        url += "?" + request.query_string
-    return url
+        return str(request.url)
+    return signed_url(public_base_url, request.path, request.query_string)
 
 
 def public_base(request: Request, public_base_url: str) -> str:
@@ -105,7 +100,6 @@ class SignatureValidator:
 
     def __init__(self, settings: ChannelSettings) -> None:
         self.settings = settings
-        self._validator = RequestValidator(settings.twilio_auth_token or "")
         if settings.signature_problem:
             log.error(
                 "%s (%s): every Twilio webhook will be refused with 403",
@@ -120,9 +114,7 @@ class SignatureValidator:
         if not self.settings.signatures_usable:
             return False
         signature = request.headers.get(SIGNATURE_HEADER, "")
-        if not signature:
-            return False
-        return bool(self._validator.validate(self.url(request), dict(params), signature))
+        return is_valid_signature(self.settings.twilio_auth_token or "", self.url(request), params, signature)
 
 
 class SmsSender(Protocol):

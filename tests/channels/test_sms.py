@@ -23,7 +23,6 @@ from channels.sms import (
     TRUNCATED_TEXT,
     TwilioSmsInput,
     button_payload,
-    keyword_of,
     pack_messages,
     render_buttons,
     split_sms,
@@ -241,15 +240,6 @@ async def test_stop_inside_a_sentence_goes_to_the_assistant(phone: Phone) -> Non
     await phone.text("I can't stop worrying about this bill")
     assert phone.rasa.texts == ["I can't stop worrying about this bill"]
     assert phone.ledger.calls == []
-
-
-def test_keyword_of() -> None:
-    assert keyword_of("stop") == "opt_out"
-    assert keyword_of("Unstop") == "opt_in"
-    assert keyword_of("info") == "help"
-    assert keyword_of("stop it") is None
-    assert keyword_of("yes") is None
-    assert keyword_of("yes", "START") == "opt_in"
 
 
 # --- buttons -------------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ import logging
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
+from contracts.speech import speak_code, speakable_cents
+from contracts.twilio import SIGNATURE_HEADER, is_valid_signature, signed_url
 from payments.adapters.stripe_gateway import verify_stripe_webhook
 from payments.api.deps import get_charges, get_payment_events, get_settings_dep
 from payments.config import Settings
@@ -68,16 +69,14 @@ async def twilio_pay(
     where `payment_id` is a pending payment from `POST /api/payments`, and the optional
     `return_url` is where Twilio goes next (`<Redirect method="POST">`, e.g. the voice connector's
     webhook, so the conversation goes on); without it the call ends after the message. The
-    signature is checked against `PAYMENTS_PUBLIC_URL` + path + query, so that setting must be
-    the exact origin Twilio calls. One payment per <Pay>: after a decline, create a new payment.
+    signature is checked against `PAYMENTS_PUBLIC_URL` + path + query (contracts/twilio.py, whose
+    `pay_action_url` builds this URL), so that setting must be the exact origin Twilio calls.
+    One payment per <Pay>: after a decline, create a new payment.
     """
     form = await request.form()
     params = {key: str(value) for key, value in form.items()}  # Twilio sends one value per name
-    public = settings.payments_public_url.rstrip("/") + request.url.path
-    if request.url.query:
-        public += "?" + request.url.query
-    validator = RequestValidator(settings.twilio_auth_token)
-    if not validator.validate(public, params, request.headers.get("x-twilio-signature", "")):
+    public = signed_url(settings.payments_public_url, request.url.path, request.url.query)
+    if not is_valid_signature(settings.twilio_auth_token, public, params, request.headers.get(SIGNATURE_HEADER, "")):
         log.warning("Twilio <Pay> webhook with a bad signature refused")
         return JSONResponse({"code": "bad_signature", "detail": "invalid Twilio signature"}, status_code=403)
 
@@ -111,7 +110,7 @@ def _speak(result: ChargeResult) -> str:
     if result.status == "succeeded":
         return (
             f"Thank you. Your payment of {amount} was received. "
-            f"Your confirmation number is {speakable_id(result.payment.id)}."
+            f"Your confirmation number is {speak_code(result.payment.id)}."
         )
     if result.status == "processing":
         return f"Your payment of {amount} is being processed. We will confirm it shortly."
@@ -119,16 +118,6 @@ def _speak(result: ChargeResult) -> str:
 
 
 def speakable_money(money: Money) -> str:
-    """`95 dollars and 50 cents`: what a text-to-speech voice reads well (no symbols, no decimals)."""
-    if money.currency != "USD":
-        return money.display()
-    dollars, cents = divmod(money.amount_cents, 100)
-    words = f"{dollars} dollar{'s' if dollars != 1 else ''}"
-    if cents:
-        words += f" and {cents} cent{'s' if cents != 1 else ''}"
-    return words
-
-
-def speakable_id(public_id: str) -> str:
-    """`PAY-4K2M8Q` → `P, A, Y, 4, K, 2, M, 8, Q`: one character at a time."""
-    return ", ".join(ch for ch in public_id if ch.isalnum())
+    """`95 dollars and 50 cents` (contracts/speech.py, as the voice connector reads amounts);
+    another currency as it is displayed."""
+    return speakable_cents(money.amount_cents) if money.currency == "USD" else money.display()

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
+from contracts.speech import speak_code
 from payments.adapters.orm import AccountRow, AuditEventRow, NotificationRow, PaymentRow, StripeEventRow
-from payments.api.routers.webhooks import speakable_id, speakable_money
+from payments.api.routers.webhooks import speakable_money
 from payments.domain.money import Money
 from tests.payments.api.payment_client import (
     PUBLIC_URL,
@@ -187,7 +188,7 @@ def test_twilio_pay_success_charges_the_token_and_says_so(pay_client, verified, 
     response = twilio_post(pay_client, payment["id"], PAY_SUCCESS)
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/xml")
     assert "Thank you. Your payment of 95 dollars and 50 cents was received." in response.text
-    assert speakable_id(payment["id"]) in response.text
+    assert speak_code(payment["id"]) in response.text
     assert "http" not in response.text  # no links in speech
     again = twilio_post(pay_client, payment["id"], PAY_SUCCESS)  # Twilio retries the webhook
     assert "was received" in again.text
@@ -249,7 +250,13 @@ def test_twilio_pay_for_an_unknown_payment_says_no_money_was_taken(pay_client):
 
 @pytest.mark.parametrize(
     ("cents", "words"),
-    [(9500, "95 dollars"), (9550, "95 dollars and 50 cents"), (101, "1 dollar and 1 cent"), (245000, "2450 dollars")],
+    [
+        (9500, "95 dollars"),
+        (9550, "95 dollars and 50 cents"),
+        (101, "1 dollar and 1 cent"),
+        (50, "50 cents"),
+        (245000, "2,450 dollars"),
+    ],
 )
 def test_speakable_money(cents, words):
     assert speakable_money(Money(cents)) == words
