@@ -16,8 +16,12 @@ from rasa.shared.core.constants import EXTERNAL_MESSAGE_PREFIX
 
 from channels.config import ChannelSettings
 from contracts.channel_facts import FACTS_KEY, ChannelFacts, sign
+from contracts.names import ExternalIntent
 
 log = logging.getLogger(__name__)
+
+# What Rasa gets in place of a message holding a card number (every connector sends this).
+CARD_NUMBER_SHARED = INTENT_MESSAGE_PREFIX + ExternalIntent.CARD_NUMBER_SHARED
 
 # Rasa's RegexMessageHandler reads `text.strip()` starting with "/" as `/intent{entities}`, and
 # `trigger_intent` files its user events as "EXTERNAL: <intent>" (the console shows those as

@@ -54,8 +54,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from channels.dedupe import ChannelStore, InMemoryStore
-from contracts.masking import mask_card_numbers
 from channels.rasa_state import rasa_tracker
+from contracts.masking import mask_card_numbers
+from contracts.names import ReportKind
 
 log = logging.getLogger(__name__)
 
@@ -330,15 +331,15 @@ def _match(text: str, channel: str, table: Phrases) -> Revocation | None:
 # connectors file them as reports (`POST /api/reports`: a pending flag an agent reviews, with
 # collection messages held meanwhile). In a listening conversation the assistant handles them.
 REPORT_PHRASES: dict[str, tuple[str, ...]] = {
-    "attorney": (r"\b(?:lawyers?|attorneys?|atty|counsel|legal representation)\b",),
-    "bankruptcy": (
+    ReportKind.ATTORNEY: (r"\b(?:lawyers?|attorneys?|atty|counsel|legal representation)\b",),
+    ReportKind.BANKRUPTCY: (
         r"\bbankrupt(?:cy)?\b",
         r"\bch(?:apter|\.)? ?(?:7|13|seven|thirteen)\b",
         r"\bdischarged\b",
         r"\bautomatic stay\b",
         r"\btrustee\b",
     ),
-    "deceased": (
+    ReportKind.DECEASED: (
         r"\bpassed away\b",
         r"\b(?:died|deceased|is dead)\b",
         r"\bdeath\b",
@@ -347,7 +348,7 @@ REPORT_PHRASES: dict[str, tuple[str, ...]] = {
         r"\b(?:my|his|her|our) late\b",
         r"\b(?:mom|dad|mother|father|husband|wife|brother|sister|son|daughter|partner|he|she) passed\b",
     ),
-    "dispute": (
+    ReportKind.DISPUTE: (
         r"\bdisput",
         r"\bnot (?:my|our) (?:debt|charges?|account|card)\b",
         r"\b(?:isn't|is not|ain't) mine\b",

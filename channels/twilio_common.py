@@ -25,7 +25,7 @@ from sanic.response import HTTPResponse
 from channels.card_buffer import SplitCardBuffer
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore, build_store
-from channels.rasa_input import FactsSigner, neutralize
+from channels.rasa_input import CARD_NUMBER_SHARED, FactsSigner, neutralize
 from channels.revocation import desk_for
 from contracts.masking import MASK, mask_card_numbers, redact_digits
 from contracts.twilio import SIGNATURE_HEADER, is_valid_signature, signed_url
@@ -259,8 +259,6 @@ class TwilioInput(InputChannel):
 
 
 # --- what reaches Rasa ------------------------------------------------------------------------
-
-CARD_NUMBER_SHARED = "/card_number_shared"
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,6 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore
-from contracts.masking import MASK
 from channels.rasa_state import rasa_tracker
 from channels.revocation import drain_with_server
 from channels.sms import button_payload, pack_messages, render_message
@@ -65,6 +64,8 @@ from channels.twilio_common import (
     twilio_params,
     user_text_for_rasa,
 )
+from contracts.masking import MASK
+from contracts.names import EndReason
 from contracts.notices import with_opt_out
 
 log = logging.getLogger(__name__)
@@ -397,7 +398,7 @@ class TwilioVoiceInput(TwilioInput):
             return  # already told (a hang-up of ours, then Twilio's status callback)
         await self.store.set(f"voice-ended:{conversation_id}", True, CALL_STATE_SECONDS)
         log.info("call %s ended (%s)", params.get("CallSid"), params.get("CallStatus") or "hung up")
-        await self.sessions.end(conversation_id, "call_ended")
+        await self.sessions.end(conversation_id, EndReason.CALL_ENDED)
 
     # --- one webhook ---------------------------------------------------------------------------
 

@@ -64,10 +64,10 @@ from socketio import AsyncRedisManager, AsyncServer
 from channels.card_buffer import SplitCardBuffer
 from channels.config import ChannelSettings
 from channels.dedupe import build_store
-from contracts.masking import mask_card_numbers
-from channels.rasa_input import FactsSigner, neutralize
+from channels.rasa_input import CARD_NUMBER_SHARED, FactsSigner, neutralize
 from channels.rasa_state import is_listening, rasa_tracker
 from channels.revocation import desk_for, drain_with_server
+from contracts.masking import mask_card_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,6 @@ CHANNEL = "web"  # the channel fact (contracts/channel_facts.py)
 TIMEZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]{0,30}(/[A-Za-z0-9_+\-]{1,30}){0,2}")
 AGENT_NAME = re.compile(r"[^\x00-\x1f<>]{1,40}")
 MAX_MESSAGE_CHARS = 2000
-CARD_NUMBER_INTENT = "/card_number_shared"
 CARD_NUMBER_SHOWN = "(card number removed)"
 EXTERNAL_PREFIX = "EXTERNAL: "  # rasa.shared.core.constants: text of trigger_intent user events
 
@@ -339,7 +338,7 @@ class WebChatInput(SocketIOInput):
                 text = event.text or ""
                 if text.startswith(EXTERNAL_PREFIX):
                     continue  # trigger_intent: not said by the customer
-                if text == CARD_NUMBER_INTENT:
+                if text == CARD_NUMBER_SHARED:
                     text = CARD_NUMBER_SHOWN
                 elif text.startswith("/"):
                     text = titles.get(text, "")
@@ -384,7 +383,7 @@ class WebChatInput(SocketIOInput):
         text = text[: 4 * MAX_MESSAGE_CHARS] if isinstance(text, str) else ""
         masked, found = mask_card_numbers(text)  # before cutting: a cut could split a card number
         if found:
-            return CARD_NUMBER_INTENT, masked[:MAX_MESSAGE_CHARS]
+            return CARD_NUMBER_SHARED, masked[:MAX_MESSAGE_CHARS]
         return neutralize(text).strip()[:MAX_MESSAGE_CHARS], None
 
     # --- the blueprint -------------------------------------------------------------------------
@@ -499,7 +498,7 @@ class WebChatInput(SocketIOInput):
             if not clicked and await self.card_buffer.completes_card(
                 session_id, text if masked is None else "", has_card=masked is not None
             ):
-                text, masked = CARD_NUMBER_INTENT, CARD_NUMBER_SHOWN
+                text, masked = CARD_NUMBER_SHARED, CARD_NUMBER_SHOWN
             if masked is not None:
                 logger.info("[conversation=%s] card number removed from a web chat message", session_id)
                 await sio.emit(

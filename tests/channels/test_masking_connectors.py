@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from channels.config import DEV_REST_CHANNEL_TOKEN
-from contracts.masking import normalize
+from channels.rasa_input import CARD_NUMBER_SHARED
 from channels.rest import TokenRestInput
 from channels.sms import TwilioSmsInput
 from channels.voice import TwilioVoiceInput
-from channels.webchat import CARD_NUMBER_INTENT, WebChatInput
+from channels.webchat import WebChatInput
+from contracts.masking import normalize
 from tests.channels.card_corpus import CARD_FORMS, NOT_CARD_SEQUENCES, NOT_CARDS, CardForm
 from tests.channels.conftest import ACCOUNT_SID, OUR_NUMBER, FakeLedger, FakeRasa, FakeSender, ServeFn, make_settings
 
@@ -172,7 +173,7 @@ async def test_every_card_form_by_web_chat(serve: ServeFn) -> None:
                 await server.next_message()
                 await browser.next("bot_turn_done")
             received = server.received[first:]
-            assert received[-1].text == CARD_NUMBER_INTENT == CARD_SHARED, form.name
+            assert received[-1].text == CARD_NUMBER_SHARED == CARD_SHARED, form.name
             assert received[-1].metadata.get("card_number_removed") is True
             assert form.number not in digits_of("".join(m.text or "" for m in received))
             assert (await browser.next("message_masked"))["text"]

@@ -28,7 +28,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaus
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from channels.config import ChannelSettings
-from channels.webchat import CARD_NUMBER_INTENT, NO_ANSWER_TEXT, WebChatInput, WebChatOutput, session_token
+from channels.rasa_input import CARD_NUMBER_SHARED
+from channels.webchat import NO_ANSWER_TEXT, WebChatInput, WebChatOutput, session_token
 from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY, FACTS_KEY, verify
 from tests.channels.conftest import ServeFn
 
@@ -400,7 +401,7 @@ async def test_history_replays_the_current_session(server: Server, browser: Brow
         ActionExecuted("action_listen"),
         UserUttered("hi", {"name": "greet"}),
         BotUttered("Hello.\n\nWhat are the last 4 digits of your card?"),
-        UserUttered(CARD_NUMBER_INTENT, {"name": "card_number_shared"}),
+        UserUttered(CARD_NUMBER_SHARED, {"name": "card_number_shared"}),
         BotUttered("Which one works for you?", data={"buttons": buttons}),
         UserUttered(CHOICE, {"name": "inform"}),
         UserUttered("EXTERNAL: payment_succeeded", {"name": "payment_succeeded"}),
@@ -453,7 +454,7 @@ async def test_a_typed_card_number_never_reaches_rasa(server: Server, browser: B
     message = await server.next_message()
 
     digits = re.sub(r"\D", "", typed.split(" exp")[0])
-    assert message.text == CARD_NUMBER_INTENT == "/card_number_shared"
+    assert message.text == CARD_NUMBER_SHARED == "/card_number_shared"
     assert digits not in re.sub(r"\D", "", str(message.metadata))
     assert masked["client_id"] == "c7"
     assert digits not in re.sub(r"\D", "", masked["text"])
