@@ -13,7 +13,6 @@ from actions import names
 from actions.base import VerifiedAction, conversation, latest_text
 from actions.formatting import format_date, format_money
 from actions.standing import read_standing, refuse_paused, tell_active_plan, tell_pending_promise
-from clients.payments import AccountNotFound, PaymentsUnavailable
 
 # Follow-up questions answered with a different part of the account.
 WHY_HIGH = re.compile(r"\b(why|high|interest|fees?|charges?|made? up|breakdown|statement|went up)\b", re.I)
@@ -39,14 +38,10 @@ class ActionTellBalance(VerifiedAction):
     async def run_verified(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
     ) -> list[EventType]:
-        try:
-            standing = await read_standing(self.client, tracker, account_id)
-            if standing.paused:
-                return await refuse_paused(self.client, dispatcher, tracker, standing)
-            account = await self.client.get_account(account_id, **conversation(tracker))
-        except (PaymentsUnavailable, AccountNotFound):
-            dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
-            return []
+        standing = await read_standing(self.client, tracker, account_id)
+        if standing.paused:
+            return await refuse_paused(self.client, dispatcher, tracker, standing)
+        account = await self.client.get_account(account_id, **conversation(tracker))
         tell_active_plan(dispatcher, standing)
         tell_pending_promise(dispatcher, standing)
         figures = {

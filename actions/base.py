@@ -11,10 +11,11 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions import names
 from actions.config import get_settings
-from clients.payments import HttpPaymentsClient, PaymentsClient, VerificationRequired
+from clients.payments import HttpPaymentsClient, PaymentsClient, PaymentsError, VerificationRequired
 from contracts.channel_facts import ChannelFacts, verify
 
 log = logging.getLogger(__name__)
@@ -118,11 +119,13 @@ class VerifiedAction(PaymentsAction, abc.ABC):
     `verification_required` (expired, ended), this is the one place that handles it: the
     conversation becomes unverified, the request is kept in `goal`, and verification starts
     again (`utter_verify_again`, then the verification form).
+
+    Any other error of the service that `run_verified` lets through is answered here too, after
+    what the turn already said: `actions/replies.py` says what it means for the customer, and
+    the turn keeps only `kept_on_failure`'s events.
     """
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         account_id = tracker.get_slot(names.ACCOUNT_ID)
         if tracker.get_slot(names.VERIFICATION_STATUS) != names.VERIFIED or not account_id:
             log.info("[conversation=%s] %s refused: not verified", tracker.sender_id, self.name())
@@ -140,11 +143,21 @@ class VerifiedAction(PaymentsAction, abc.ABC):
                 *([SlotSet(names.GOAL, goal)] if goal in names.GOAL_INTENTS else []),
                 FollowupAction(names.VERIFICATION_FORM),
             ]
+        except PaymentsError as error:
+            from actions.replies import reply_to_failure  # replies hand off, and handoff builds on this module
+
+            log.warning("[conversation=%s] %s: %s: %s", tracker.sender_id, self.name(), type(error).__name__, error)
+            dispatcher.messages.extend(progress.messages)
+            return self.kept_on_failure(tracker) + await reply_to_failure(self.client, dispatcher, tracker, error)
         dispatcher.messages.extend(progress.messages)  # said only when the whole turn went through
         return events
 
+    def kept_on_failure(self, tracker: Tracker) -> list[EventType]:
+        """The events this turn keeps when the service fails part-way (none by default)."""
+        return []
+
     @abc.abstractmethod
     async def run_verified(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], account_id: str
-    ) -> list[dict[str, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
+    ) -> list[EventType]:
         """Do the action's work; `account_id` is the verified customer's account."""

@@ -12,7 +12,6 @@ from actions import names
 from actions.base import PaymentsAction, VerifiedAction, latest_intent
 from actions.formatting import format_money
 from actions.standing import offer_what_next, read_standing
-from clients.payments import AccountNotFound, PaymentsUnavailable
 
 
 class ActionRememberGoal(PaymentsAction):
@@ -48,20 +47,19 @@ async def pursue_goal(
     """Start on what a verified customer asked for (one of GOAL_INTENTS): a payment, plans or a
     settlement, a hardship, a payment they already made. None when `goal` is none of them.
     The one dispatch of goals, for a goal remembered before verification and for a new request."""
-    from actions.payment import ActionOfferPayment, ActionRecentPayments
-    from actions.plans import ActionHardship, offer
+    from actions.payment import offer_payment, tell_recent_payments
+    from actions.plans import hardship, offer
 
     client = action.client
     if goal == "make_payment":
-        return await ActionOfferPayment(client).run_verified(dispatcher, tracker, domain, account_id)
+        return await offer_payment(client, dispatcher, tracker, account_id)
     if goal in ("request_payment_plan", "request_settlement"):
-        return await offer(
-            action, dispatcher, tracker, account_id, "settlement" if goal == "request_settlement" else "plan"
-        )
+        kind = "settlement" if goal == "request_settlement" else "plan"
+        return await offer(client, dispatcher, tracker, account_id, kind)
     if goal == "hardship":
-        return await ActionHardship(client).run_verified(dispatcher, tracker, domain, account_id)
+        return await hardship(client, dispatcher, tracker, account_id)
     if goal == "already_paid":
-        return await ActionRecentPayments(client).run_verified(dispatcher, tracker, domain, account_id)
+        return await tell_recent_payments(client, dispatcher, tracker, account_id)
     return None
 
 
@@ -78,11 +76,7 @@ class ActionContinueGoal(VerifiedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
     ) -> list[EventType]:
         events: list[EventType] = [SlotSet(names.GOAL, None)]
-        try:
-            standing = await read_standing(self.client, tracker, account_id)
-        except (PaymentsUnavailable, AccountNotFound):
-            dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
-            return events
+        standing = await read_standing(self.client, tracker, account_id)
         if standing.paused:
             return events
         started = await pursue_goal(self, tracker.get_slot(names.GOAL), dispatcher, tracker, domain, account_id)
@@ -91,6 +85,9 @@ class ActionContinueGoal(VerifiedAction):
                 dispatcher.utter_message(response=names.UTTER_WHAT_NEXT)
             return events
         return events + started
+
+    def kept_on_failure(self, tracker: Tracker) -> list[EventType]:
+        return [SlotSet(names.GOAL, None)]  # the request is not carried into a later turn
 
 
 class ActionReprompt(PaymentsAction):
@@ -124,6 +121,9 @@ class ActionAnswer(VerifiedAction):
     - a choice, an amount, or an unclear reply answers the open list or "how much?";
     - with nothing open: a plan, settlement or payment request lists the options, a hardship is
       acknowledged, and an unclear reply counts as a misunderstanding.
+
+    The steps are the functions of actions/plans.py (`confirm`, `decline`, `answer_choice`,
+    `hardship`, `offer`): this is the action rasa predicts for them (data/rules/plans.yml).
     """
 
     def name(self) -> str:
@@ -132,27 +132,33 @@ class ActionAnswer(VerifiedAction):
     async def run_verified(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
     ) -> list[EventType]:
-        from actions.handoff import ActionMisunderstood
-        from actions.plans import ActionChooseOffer, ActionConfirm, ActionDecline
+        from actions.handoff import misunderstood
+        from actions.plans import answer_choice, confirm, decline
 
+        client = self.client
         intent = latest_intent(tracker)
         awaiting = tracker.get_slot(names.AWAITING)
         if intent == "hardship":  # heard first, whatever is open
             return await pursue_goal(self, intent, dispatcher, tracker, domain, account_id) or []
-        if awaiting == names.AWAITING_CONFIRMATION and intent in ("affirm", "deny"):
-            handler: VerifiedAction = ActionConfirm(self.client) if intent == "affirm" else ActionDecline(self.client)
-        elif awaiting == names.AWAITING_OFFER_CHOICE and intent == "deny":
-            handler = ActionDecline(self.client)
-        elif awaiting in (names.AWAITING_OFFER_CHOICE, names.AWAITING_AMOUNT) and intent != "affirm":
-            handler = ActionChooseOffer(self.client)
-        elif intent in ("request_payment_plan", "request_settlement", "make_payment"):
+        if awaiting == names.AWAITING_CONFIRMATION and intent == "affirm":
+            return await confirm(client, dispatcher, tracker, account_id)
+        if awaiting in (names.AWAITING_CONFIRMATION, names.AWAITING_OFFER_CHOICE) and intent == "deny":
+            return await decline(client, dispatcher, tracker, account_id)
+        if awaiting in (names.AWAITING_OFFER_CHOICE, names.AWAITING_AMOUNT) and intent != "affirm":
+            return await answer_choice(client, dispatcher, tracker, domain, account_id)
+        if intent in ("request_payment_plan", "request_settlement", "make_payment"):
             return await pursue_goal(self, intent, dispatcher, tracker, domain, account_id) or []
-        elif intent == "nlu_fallback":
-            return await ActionMisunderstood(self.client).run(dispatcher, tracker, domain)
-        else:  # a yes, a no or a detail with no question open
-            try:
-                return await offer_what_next(self.client, dispatcher, tracker, account_id)
-            except (PaymentsUnavailable, AccountNotFound):
-                dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
-                return []
-        return await handler.run_verified(dispatcher, tracker, domain, account_id)
+        if intent == "nlu_fallback":
+            return await misunderstood(client, dispatcher, tracker)
+        # a yes, a no or a detail with no question open
+        return await offer_what_next(client, dispatcher, tracker, account_id)
+
+    def kept_on_failure(self, tracker: Tracker) -> list[EventType]:
+        """A hardship stays heard, and a no stays a no, whatever the service did."""
+        intent = latest_intent(tracker)
+        awaiting = tracker.get_slot(names.AWAITING)
+        if intent == "hardship":
+            return [SlotSet(names.HARDSHIP_DESCRIBED, True)]
+        if awaiting in (names.AWAITING_CONFIRMATION, names.AWAITING_OFFER_CHOICE) and intent == "deny":
+            return [SlotSet(names.PENDING, None), SlotSet(names.AWAITING, None)]
+        return []

@@ -220,18 +220,23 @@ class ActionMisunderstood(PaymentsAction):
         return names.ACTION_MISUNDERSTOOD
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        in_a_row = 0
-        for event in reversed(tracker.events):
-            if event.get("event") != "user":
-                continue
-            if ((event.get("parse_data") or {}).get("intent") or {}).get("name") in FALLBACK_INTENTS:
-                in_a_row += 1
-            else:
-                break
-        if in_a_row >= 2:
-            return await hand_off(self.client, dispatcher, tracker, "misunderstanding")
-        dispatcher.utter_message(response=names.UTTER_DEFAULT)
-        return []
+        return await misunderstood(self.client, dispatcher, tracker)
+
+
+async def misunderstood(client: PaymentsClient, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """`action_misunderstood`'s work, also for an unclear reply of a verified customer (action_answer)."""
+    in_a_row = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") in FALLBACK_INTENTS:
+            in_a_row += 1
+        else:
+            break
+    if in_a_row >= 2:
+        return await hand_off(client, dispatcher, tracker, "misunderstanding")
+    dispatcher.utter_message(response=names.UTTER_DEFAULT)
+    return []
 
 
 # Handoffs after which collection stays paused: the assistant does not offer to take a payment.

@@ -67,7 +67,7 @@ def parse_zip(text: str) -> str | None:
 def parse_date_of_birth(text: str, today: date) -> date | None:
     """A plausible date of birth (age 16 to 120) in ISO, US numeric, keypad MMDDYYYY or words."""
     cleaned = text.strip()
-    candidates: list[date] = []
+    candidates: list[date | None] = []  # None: digits that make no calendar date
     if m := re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", cleaned):
         candidates.append(_safe_date(int(m[1]), int(m[2]), int(m[3])))
     elif m := re.search(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b", cleaned):

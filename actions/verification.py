@@ -128,7 +128,7 @@ class ActionVerifyIdentity(PaymentsAction):
             dispatcher.utter_message(response=names.UTTER_VERIFICATION_FAILED, attempts_left=outcome.attempts_left)
             return [*clear_factors, SlotSet(names.VERIFICATION_STATUS, names.RETRY)]
 
-        if service_channel(tracker) == "voice":
+        if service_channel(tracker) == "voice" and outcome.account_id:
             await record_call(self.client, outcome.account_id, tracker.sender_id)
         dispatcher.utter_message(response=names.UTTER_VERIFIED)
         disclosure = (

@@ -67,3 +67,45 @@ async def test_with_nothing_open_a_paused_account_gets_its_notice_not_the_pay_me
     client = FakePaymentsClient(standing=Standing("A1001", "settled", "paused", ("settled",)))
     responses, _, _ = await answer(VERIFIED, "affirm", "yes", client)
     assert responses == [names.UTTER_STANDING_SETTLED]
+
+
+class OffersDown(FakePaymentsClient):
+    """Answers the standing, then the service stops answering (a failure part-way)."""
+
+    async def get_offers(self, account_id: str, **kwargs):  # type: ignore[no-untyped-def]
+        from clients.payments import PaymentsUnavailable
+
+        raise PaymentsUnavailable("down")
+
+
+async def test_a_failure_part_way_keeps_what_was_said_and_what_the_turn_keeps() -> None:
+    """The gate answers the service's error once (actions/replies.py), after what was already
+    said: a hardship stays heard, a no stays a no."""
+    responses, events, _ = await answer(VERIFIED, "hardship", "i lost my job", OffersDown())
+    assert responses == [names.UTTER_HARDSHIP_EMPATHY, names.UTTER_SERVICE_UNAVAILABLE]
+    assert events == [{"event": "slot", "timestamp": None, "name": names.HARDSHIP_DESCRIBED, "value": True}]
+    responses, events, _ = await answer(CONFIRMING, "deny", "no", OffersDown())
+    assert responses == [names.UTTER_DECLINED, names.UTTER_SERVICE_UNAVAILABLE]
+    assert {e["name"]: e["value"] for e in events} == {names.PENDING: None, names.AWAITING: None}
+
+
+@pytest.mark.parametrize(
+    "code, reply",
+    [
+        ("plan_already_active", names.UTTER_PLAN_ALREADY_ACTIVE),
+        ("promise_date_out_of_range", names.UTTER_PROMISE_REFUSED),
+        ("offer_not_allowed", names.UTTER_OFFER_NO_LONGER_AVAILABLE),
+    ],
+)
+async def test_a_refused_yes_is_replied_to_once_and_clears_the_question(code: str, reply: str) -> None:
+    responses, events, _ = await answer(CONFIRMING, "affirm", "yes", FakePaymentsClient(refuse_with=code))
+    assert responses == [reply]
+    assert {e["name"]: e["value"] for e in events} == {names.PENDING: None, names.AWAITING: None}
+
+
+async def test_a_yes_refused_because_collection_paused_gets_a_person() -> None:
+    responses, events, client = await answer(
+        CONFIRMING, "affirm", "yes", FakePaymentsClient(refuse_with="collection_paused")
+    )
+    assert responses == [names.UTTER_HANDOFF]
+    assert client.called("create_handoff")[0]["reason"] == "other" and events[-1]["event"] == "pause"

@@ -90,3 +90,12 @@ async def test_with_an_active_plan_and_no_request_the_menu_is_not_repeated() -> 
     dispatcher = CollectingDispatcher()
     await ActionContinueGoal(FakePaymentsClient(standing=standing)).run(dispatcher, tracker(VERIFIED), {})
     assert dispatcher.messages == []
+
+
+async def test_continuing_with_the_service_down_says_so_and_forgets_the_request() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionContinueGoal(FakePaymentsClient(down=True)).run(
+        dispatcher, tracker({**VERIFIED, names.GOAL: "request_payment_plan"}), {}
+    )
+    assert [m["response"] for m in dispatcher.messages] == [names.UTTER_SERVICE_UNAVAILABLE]
+    assert slots(events) == {names.GOAL: None}

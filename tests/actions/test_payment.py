@@ -6,8 +6,8 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
+from actions.conversation import ActionAnswer
 from actions.payment import ActionInstallmentEvent, ActionOfferPayment, ActionPaymentEvent, ActionRecentPayments
-from actions.plans import ActionChooseOffer, ActionConfirm
 from clients.payments import ActivePlan, DueAmount, PaymentStatus, Standing
 from testkit.fake_payments import FakePaymentsClient, public_url
 from tests.actions.fakes import tracker
@@ -68,13 +68,18 @@ async def test_a_future_date_makes_a_promise_of_the_minimum() -> None:
 
 
 async def test_other_amount_asks_how_much_then_takes_it() -> None:
-    state = {**VERIFIED, names.OFFER_IDS: ["past_due", "full", "minimum", "other_amount"], names.OFFER_KIND: "payment"}
+    state = {
+        **VERIFIED,
+        names.OFFER_IDS: ["past_due", "full", "minimum", "other_amount"],
+        names.OFFER_KIND: "payment",
+        names.AWAITING: names.AWAITING_OFFER_CHOICE,
+    }
     dispatcher = CollectingDispatcher()
-    events = await ActionChooseOffer(FakePaymentsClient()).run(dispatcher, tracker(state, text="4"), {})
+    events = await ActionAnswer(FakePaymentsClient()).run(dispatcher, tracker(state, text="4"), {})
     assert dispatcher.messages[0]["response"] == names.UTTER_ASK_AMOUNT
     assert slots(events)[names.AWAITING] == names.AWAITING_AMOUNT
     dispatcher = CollectingDispatcher()
-    events = await ActionChooseOffer(FakePaymentsClient()).run(
+    events = await ActionAnswer(FakePaymentsClient()).run(
         dispatcher,
         tracker(
             {**state, names.AWAITING: names.AWAITING_AMOUNT},
@@ -90,8 +95,10 @@ async def test_yes_to_a_payment_sends_the_link_once_per_key() -> None:
     client = FakePaymentsClient()
     pending = {"type": "payment", "amount_cents": 31000, "key": "pay-conv-1-xyz"}
     dispatcher = CollectingDispatcher()
-    events = await ActionConfirm(client).run(
-        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {}
+    events = await ActionAnswer(client).run(
+        dispatcher,
+        tracker({**VERIFIED, names.PENDING: pending, names.AWAITING: names.AWAITING_CONFIRMATION}, intent="affirm"),
+        {},
     )
     [created] = client.called("create_payment")
     assert created["idempotency_key"] == "pay-conv-1-xyz" and created["plan_id"] is None
@@ -114,8 +121,10 @@ async def test_yes_to_a_payment_sends_the_link_once_per_key() -> None:
 async def test_a_payment_link_off_our_public_host_is_never_sent(link: str) -> None:
     pending = {"type": "payment", "amount_cents": 31000, "key": "pay-conv-1-xyz"}
     dispatcher = CollectingDispatcher()
-    events = await ActionConfirm(FakePaymentsClient(link_url=link)).run(
-        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {}
+    events = await ActionAnswer(FakePaymentsClient(link_url=link)).run(
+        dispatcher,
+        tracker({**VERIFIED, names.PENDING: pending, names.AWAITING: names.AWAITING_CONFIRMATION}, intent="affirm"),
+        {},
     )
     assert [m["response"] for m in dispatcher.messages] == [names.UTTER_SERVICE_UNAVAILABLE]
     assert names.LAST_PAYMENT_ID not in slots(events)
@@ -124,8 +133,10 @@ async def test_a_payment_link_off_our_public_host_is_never_sent(link: str) -> No
 async def test_a_promise_below_the_minimum_is_refused_with_the_minimum_offered() -> None:
     pending = {"type": "promise", "amount_cents": 100, "due_date": "2099-01-05", "key": "promise-key-1"}
     dispatcher = CollectingDispatcher()
-    events = await ActionConfirm(FakePaymentsClient(refuse_with="promise_amount_too_low")).run(
-        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {}
+    events = await ActionAnswer(FakePaymentsClient(refuse_with="promise_amount_too_low")).run(
+        dispatcher,
+        tracker({**VERIFIED, names.PENDING: pending, names.AWAITING: names.AWAITING_CONFIRMATION}, intent="affirm"),
+        {},
     )
     [offer] = dispatcher.messages
     assert offer["response"] == names.UTTER_PROMISE_MINIMUM_OFFERED
@@ -153,8 +164,10 @@ async def test_a_promise_asked_for_below_the_minimum_offers_the_minimum_at_once(
 async def test_another_refused_promise_says_why() -> None:
     pending = {"type": "promise", "amount_cents": 100, "due_date": "2099-01-05", "key": "promise-key-1"}
     dispatcher = CollectingDispatcher()
-    await ActionConfirm(FakePaymentsClient(refuse_with="promise_date_out_of_range")).run(
-        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {}
+    await ActionAnswer(FakePaymentsClient(refuse_with="promise_date_out_of_range")).run(
+        dispatcher,
+        tracker({**VERIFIED, names.PENDING: pending, names.AWAITING: names.AWAITING_CONFIRMATION}, intent="affirm"),
+        {},
     )
     assert dispatcher.messages[0]["response"] == names.UTTER_PROMISE_REFUSED
 
@@ -185,7 +198,11 @@ async def test_a_yes_on_a_paused_account_books_and_charges_nothing() -> None:
     ):
         client = FakePaymentsClient(standing=PAUSED)
         dispatcher = CollectingDispatcher()
-        await ActionConfirm(client).run(dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {})
+        await ActionAnswer(client).run(
+            dispatcher,
+            tracker({**VERIFIED, names.PENDING: pending, names.AWAITING: names.AWAITING_CONFIRMATION}, intent="affirm"),
+            {},
+        )
         assert not (client.called("create_payment") or client.called("make_promise") or client.called("book_plan"))
         assert dispatcher.messages[0]["response"] == names.UTTER_STANDING_DISPUTE
 
@@ -203,7 +220,11 @@ async def test_with_an_active_plan_pay_means_its_next_installment() -> None:
     pending = slots(events)[names.PENDING]
     assert (pending["amount_cents"], pending["plan_id"]) == (5170, "PLN-AAA111")
     dispatcher = CollectingDispatcher()
-    await ActionConfirm(client).run(dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {})
+    await ActionAnswer(client).run(
+        dispatcher,
+        tracker({**VERIFIED, names.PENDING: pending, names.AWAITING: names.AWAITING_CONFIRMATION}, intent="affirm"),
+        {},
+    )
     [created] = client.called("create_payment")
     assert (created["amount_cents"], created["plan_id"]) == (5170, "PLN-AAA111")
 

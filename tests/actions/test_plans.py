@@ -6,12 +6,13 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
-from actions.plans import ActionChooseOffer, ActionConfirm, ActionDecline, ActionHardship, ActionOfferPlans
+from actions.conversation import ActionAnswer
 from clients.payments import ActivePlan, DueAmount, Standing
 from testkit.fake_payments import FakePaymentsClient, public_url
 from tests.actions.fakes import domain, tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
+LISTED = {**VERIFIED, names.AWAITING: names.AWAITING_OFFER_CHOICE}  # an offer list is open
 
 
 def slots(events: list[dict]) -> dict[str, object]:
@@ -24,7 +25,7 @@ def responses(dispatcher: CollectingDispatcher) -> list[str]:
 
 async def test_plan_request_lists_installments_with_numbered_buttons() -> None:
     dispatcher = CollectingDispatcher()
-    events = await ActionOfferPlans(FakePaymentsClient()).run(
+    events = await ActionAnswer(FakePaymentsClient()).run(
         dispatcher, tracker(VERIFIED, intent="request_payment_plan"), {}
     )
     assert slots(events)[names.OFFER_IDS] == ["installments_3", "installments_6"]
@@ -38,7 +39,7 @@ async def test_plan_request_lists_installments_with_numbered_buttons() -> None:
 
 async def test_settlement_request_without_settlement_falls_back_to_plans() -> None:
     dispatcher = CollectingDispatcher()
-    events = await ActionOfferPlans(FakePaymentsClient()).run(
+    events = await ActionAnswer(FakePaymentsClient()).run(
         dispatcher, tracker(VERIFIED, intent="request_settlement"), {}
     )
     assert responses(dispatcher) == [names.UTTER_NO_SETTLEMENT, names.UTTER_OFFER_LIST]
@@ -48,7 +49,7 @@ async def test_settlement_request_without_settlement_falls_back_to_plans() -> No
 async def test_paused_account_hands_off_instead_of_offering() -> None:
     client = FakePaymentsClient(collection_allowed=False)
     dispatcher = CollectingDispatcher()
-    events = await ActionOfferPlans(client).run(dispatcher, tracker(VERIFIED, intent="request_payment_plan"), {})
+    events = await ActionAnswer(client).run(dispatcher, tracker(VERIFIED, intent="request_payment_plan"), {})
     assert responses(dispatcher) == [names.UTTER_COLLECTION_PAUSED, names.UTTER_HANDOFF]
     assert client.called("create_handoff")[0]["reason"] == "other"
     assert events[-1]["event"] == "pause"
@@ -57,7 +58,7 @@ async def test_paused_account_hands_off_instead_of_offering() -> None:
 async def test_hardship_is_acknowledged_and_its_plan_offered_first() -> None:
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
-    events = await ActionHardship(client).run(dispatcher, tracker(VERIFIED, intent="hardship"), {})
+    events = await ActionAnswer(client).run(dispatcher, tracker(VERIFIED, intent="hardship"), {})
     assert responses(dispatcher) == [names.UTTER_HARDSHIP_EMPATHY, names.UTTER_OFFER_LIST]
     assert slots(events)[names.OFFER_IDS][0] == "hardship_6"
     assert client.called("get_offers")[0]["hardship"] is True
@@ -71,7 +72,7 @@ async def test_choice_by_number_reads_back_the_whole_schedule() -> None:
         names.AWAITING: names.AWAITING_OFFER_CHOICE,
     }
     dispatcher = CollectingDispatcher()
-    events = await ActionChooseOffer(FakePaymentsClient()).run(dispatcher, tracker(state, text="1"), {})
+    events = await ActionAnswer(FakePaymentsClient()).run(dispatcher, tracker(state, text="1"), {})
     [message] = dispatcher.messages
     assert message["response"] == names.UTTER_CONFIRM_PLAN
     assert message["readback"].endswith(
@@ -83,17 +84,17 @@ async def test_choice_by_number_reads_back_the_whole_schedule() -> None:
 
 
 async def test_choice_by_months_entity() -> None:
-    state = {**VERIFIED, names.OFFER_IDS: ["installments_3", "installments_6"], names.OFFER_KIND: "plan"}
-    events = await ActionChooseOffer(FakePaymentsClient()).run(
+    state = {**LISTED, names.OFFER_IDS: ["installments_3", "installments_6"], names.OFFER_KIND: "plan"}
+    events = await ActionAnswer(FakePaymentsClient()).run(
         CollectingDispatcher(), tracker(state, text="the 6 month one", entities=[{"entity": "months", "value": 6}]), {}
     )
     assert slots(events)[names.PENDING]["offer_id"] == "installments_6"
 
 
 async def test_unclear_choice_asks_again_without_booking() -> None:
-    state = {**VERIFIED, names.OFFER_IDS: ["installments_3", "installments_6"], names.OFFER_KIND: "plan"}
+    state = {**LISTED, names.OFFER_IDS: ["installments_3", "installments_6"], names.OFFER_KIND: "plan"}
     dispatcher = CollectingDispatcher()
-    assert await ActionChooseOffer(FakePaymentsClient()).run(dispatcher, tracker(state, text="maybe"), {}) == []
+    assert await ActionAnswer(FakePaymentsClient()).run(dispatcher, tracker(state, text="maybe"), {}) == []
     assert dispatcher.messages[0]["response"] == names.UTTER_CHOICE_UNCLEAR
     assert dispatcher.messages[0]["count"] == 2
 
@@ -113,7 +114,7 @@ async def test_the_read_back_keeps_the_exact_words_shown_as_consent(channel: str
         names.OFFER_KIND: "plan",
         names.AWAITING: names.AWAITING_OFFER_CHOICE,
     }
-    events = await ActionChooseOffer(FakePaymentsClient()).run(
+    events = await ActionAnswer(FakePaymentsClient()).run(
         CollectingDispatcher(), tracker(state, text="1", channel=channel), domain()
     )
     shown = slots(events)[names.PENDING]["shown"]
@@ -133,8 +134,14 @@ async def test_yes_books_with_the_kept_key_and_consent_then_sends_the_first_link
     }
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
-    events = await ActionConfirm(client).run(
-        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, text="yes I agree", intent="affirm"), {}
+    events = await ActionAnswer(client).run(
+        dispatcher,
+        tracker(
+            {**VERIFIED, names.PENDING: pending, names.AWAITING: names.AWAITING_CONFIRMATION},
+            text="yes I agree",
+            intent="affirm",
+        ),
+        {},
     )
     [booking] = client.called("book_plan")
     assert booking["idempotency_key"] == "plan-conv-1-abc"
@@ -150,8 +157,10 @@ async def test_yes_books_with_the_kept_key_and_consent_then_sends_the_first_link
 async def test_service_down_on_yes_keeps_the_pending_key_for_a_retry() -> None:
     pending = {"type": "plan", "offer_id": "installments_3", "readback": "x", "key": "plan-key-1"}
     dispatcher = CollectingDispatcher()
-    events = await ActionConfirm(FakePaymentsClient(down=True)).run(
-        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {}
+    events = await ActionAnswer(FakePaymentsClient(down=True)).run(
+        dispatcher,
+        tracker({**VERIFIED, names.PENDING: pending, names.AWAITING: names.AWAITING_CONFIRMATION}, intent="affirm"),
+        {},
     )
     assert events == [] and responses(dispatcher) == [names.UTTER_SERVICE_UNAVAILABLE]
 
@@ -164,8 +173,10 @@ async def test_a_receipt_on_our_host_is_shown_after_booking() -> None:
         (None, False),
     ):
         dispatcher = CollectingDispatcher()
-        await ActionConfirm(FakePaymentsClient(receipt_url=receipt)).run(
-            dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {}
+        await ActionAnswer(FakePaymentsClient(receipt_url=receipt)).run(
+            dispatcher,
+            tracker({**VERIFIED, names.PENDING: pending, names.AWAITING: names.AWAITING_CONFIRMATION}, intent="affirm"),
+            {},
         )
         receipts = [m for m in dispatcher.messages if m["response"] == names.UTTER_PLAN_RECEIPT]
         assert [m["receipt_url"] for m in receipts] == ([receipt] if shown else [])
@@ -184,7 +195,7 @@ async def test_an_active_plan_is_mentioned_instead_of_new_plans() -> None:
     for intent in ("request_payment_plan", "request_settlement"):
         client = FakePaymentsClient(standing=WITH_PLAN)
         dispatcher = CollectingDispatcher()
-        await ActionOfferPlans(client).run(dispatcher, tracker(VERIFIED, intent=intent), {})
+        await ActionAnswer(client).run(dispatcher, tracker(VERIFIED, intent=intent), {})
         assert responses(dispatcher) == [names.UTTER_STANDING_ACTIVE_PLAN]
         assert client.called("get_offers") == []
 
@@ -197,20 +208,18 @@ async def test_an_active_plan_is_mentioned_before_any_new_plan_read_back() -> No
         names.AWAITING: names.AWAITING_OFFER_CHOICE,
     }
     dispatcher = CollectingDispatcher()
-    events = await ActionChooseOffer(FakePaymentsClient(standing=WITH_PLAN)).run(
-        dispatcher, tracker(state, text="1"), {}
-    )
+    events = await ActionAnswer(FakePaymentsClient(standing=WITH_PLAN)).run(dispatcher, tracker(state, text="1"), {})
     assert responses(dispatcher) == [names.UTTER_STANDING_ACTIVE_PLAN]
     assert slots(events)[names.PENDING] is None
 
 
 async def test_a_paused_account_gets_no_offers_and_no_read_back() -> None:
     paused = Standing("A1001", "open", "paused", ("attorney",))
-    state = {**VERIFIED, names.OFFER_IDS: ["installments_3"], names.OFFER_KIND: "plan"}
+    state = {**LISTED, names.OFFER_IDS: ["installments_3"], names.OFFER_KIND: "plan"}
     for action, t in (
-        (ActionOfferPlans, tracker(VERIFIED, intent="request_payment_plan")),
-        (ActionHardship, tracker(VERIFIED, intent="hardship")),
-        (ActionChooseOffer, tracker(state, text="1")),
+        (ActionAnswer, tracker(VERIFIED, intent="request_payment_plan")),
+        (ActionAnswer, tracker(VERIFIED, intent="hardship")),
+        (ActionAnswer, tracker(state, text="1")),
     ):
         client = FakePaymentsClient(standing=paused)
         dispatcher = CollectingDispatcher()
@@ -223,8 +232,10 @@ async def test_a_paused_account_gets_no_offers_and_no_read_back() -> None:
 async def test_second_active_plan_is_explained() -> None:
     pending = {"type": "plan", "offer_id": "installments_3", "readback": "x", "key": "plan-key-2"}
     dispatcher = CollectingDispatcher()
-    await ActionConfirm(FakePaymentsClient(refuse_with="plan_already_active")).run(
-        dispatcher, tracker({**VERIFIED, names.PENDING: pending}, intent="affirm"), {}
+    await ActionAnswer(FakePaymentsClient(refuse_with="plan_already_active")).run(
+        dispatcher,
+        tracker({**VERIFIED, names.PENDING: pending, names.AWAITING: names.AWAITING_CONFIRMATION}, intent="affirm"),
+        {},
     )
     assert responses(dispatcher) == [names.UTTER_PLAN_ALREADY_ACTIVE]
 
@@ -238,6 +249,6 @@ async def test_no_to_the_read_back_books_nothing_and_lists_again() -> None:
     }
     client = FakePaymentsClient()
     dispatcher = CollectingDispatcher()
-    await ActionDecline(client).run(dispatcher, tracker(state, intent="deny"), {})
+    await ActionAnswer(client).run(dispatcher, tracker(state, intent="deny"), {})
     assert responses(dispatcher) == [names.UTTER_DECLINED, names.UTTER_OFFER_LIST]
     assert client.called("book_plan") == []

@@ -77,7 +77,7 @@ def test_the_action_server_refuses_a_call_without_its_token(stack: Stack, token:
     assert not discloses(response), response.text[:300]
 
 
-@pytest.mark.parametrize("action", ["action_tell_balance", "action_offer_plans", "action_recent_payments"])
+@pytest.mark.parametrize("action", ["action_tell_balance", "action_answer", "action_recent_payments"])
 def test_a_forged_verified_tracker_with_the_token_gets_no_account_facts(stack: Stack, action: str) -> None:
     response = httpx.post(
         action_url(stack), json=forged_call(unique("forged"), action), params={"token": ACTION_SERVER_TOKEN}, timeout=30
