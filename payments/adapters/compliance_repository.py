@@ -7,6 +7,7 @@ from datetime import datetime, time
 from sqlalchemy import delete, or_, select, text
 from sqlalchemy.orm import Session
 
+from payments.adapters.db import rows_matched
 from payments.adapters.orm import AccountFlagRow, AccountReportRow, AccountRow, ContactEventRow, ContactWindowRow
 from payments.domain.accounts import AccountFlag
 from payments.domain.compliance import ContactEvent, ContactKind, ContactWindow, Direction, Medium
@@ -27,6 +28,7 @@ def serialize_writes(session: Session, key: str) -> None:
     if dialect == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
     elif dialect == "sqlite":
+        # The DBAPI connection is typed optional; inside a session's transaction it is always there.
         if not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
             connection.exec_driver_sql("BEGIN IMMEDIATE")
     else:  # pragma: no cover - only the two databases above are supported
@@ -50,7 +52,7 @@ class FlagRepository:
         result = self.session.execute(
             delete(AccountFlagRow).where(AccountFlagRow.account_id == account_id, AccountFlagRow.flag == flag.value)
         )
-        return result.rowcount > 0  # type: ignore[attr-defined]
+        return rows_matched(result) > 0
 
     def account_ids_with_phone(self, phone: str) -> list[str]:
         return list(

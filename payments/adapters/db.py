@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.domain.errors import InvalidRequest
@@ -26,7 +27,9 @@ def make_engine(database_url: str) -> Engine:
     return engine
 
 
-def _refuse_nul_characters(_conn, _cursor, _statement, parameters, _context, _executemany) -> None:  # type: ignore[no-untyped-def]
+def _refuse_nul_characters(
+    _conn: Any, _cursor: Any, _statement: str, parameters: object, _context: Any, _executemany: bool
+) -> None:
     """PostgreSQL text cannot hold NUL (psycopg raises DataError: a 500 for `/api/accounts/A%00`
     or a NUL in any body field). Refuse it as a bad request, on SQLite too so both behave alike,
     whichever field or path parameter brought it. (JSON columns arrive serialized: `\\u0000`.)"""
@@ -43,7 +46,7 @@ def _has_nul(value: object) -> bool:
     return isinstance(value, (list, tuple)) and any(_has_nul(item) for item in value)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the payment page and the API read while a webhook writes.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -53,3 +56,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def rows_matched(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched. `Session.execute` is typed to return `Result`,
+    but for these statements it returns a `CursorResult`, which has `rowcount` (hence the cast)."""
+    return cast(CursorResult[Any], result).rowcount

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from payments.adapters.db import rows_matched
 from payments.adapters.orm import HandoffNoteRow, HandoffRow
 from payments.domain.compliance import HandoffStatus
 
@@ -63,7 +64,7 @@ class HandoffRepository:
             .where(HandoffRow.id == case_id, HandoffRow.priority > priority)
             .values(priority=priority, reason=reason)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rows_matched(result) == 1
 
     def claim(self, case_id: str, agent: str, at: datetime) -> bool:
         result = self.session.execute(
@@ -71,7 +72,7 @@ class HandoffRepository:
             .where(HandoffRow.id == case_id, HandoffRow.status == HandoffStatus.OPEN.value)
             .values(status=HandoffStatus.CLAIMED.value, claimed_by=agent, claimed_at=at)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rows_matched(result) == 1
 
     def release(self, case_id: str, agent: str) -> bool:
         """Back to the queue at its old place: `waiting_since` is kept, the customer is still waiting."""
@@ -84,7 +85,7 @@ class HandoffRepository:
             )
             .values(status=HandoffStatus.OPEN.value, claimed_by=None, claimed_at=None)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rows_matched(result) == 1
 
     def resolve(self, case_id: str, agent: str, outcome: str, at: datetime) -> bool:
         result = self.session.execute(
@@ -96,7 +97,7 @@ class HandoffRepository:
             )
             .values(status=HandoffStatus.RESOLVED.value, resolved_at=at, outcome=outcome)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rows_matched(result) == 1
 
     def by_status(self, status: HandoffStatus, limit: int) -> list[HandoffRow]:
         query = select(HandoffRow).where(HandoffRow.status == status.value)

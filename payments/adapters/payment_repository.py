@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from payments.adapters.db import rows_matched
 from payments.adapters.orm import AccountRow, InstallmentRow, PaymentRow, PlanRow, StripeEventRow
 
 
@@ -116,7 +117,7 @@ class PaymentRepository:
             .values(status=to_status)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if rows_matched(result) != 1:
             self.session.refresh(row)
             return False
         set_committed_value(row, "status", to_status)

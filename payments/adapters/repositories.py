@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
+from payments.adapters.db import rows_matched
 from payments.adapters.orm import AccountRow, AuditEventRow, VerificationAttemptRow, VerificationSessionRow
 from payments.domain.accounts import Account, AccountFlag, AccountStatus, StatementBreakdown
 from payments.domain.money import Money
@@ -149,7 +150,7 @@ class VerificationSessionRepository:
         self, at: datetime, reason: str, *, conversation_id: str | None = None, account_id: str | None = None
     ) -> int:
         """End every open session of the conversation (or of the account). Returns how many."""
-        where = [VerificationSessionRow.ended_at.is_(None)]
+        where: list[ColumnElement[bool]] = [VerificationSessionRow.ended_at.is_(None)]
         if conversation_id is not None:
             where.append(VerificationSessionRow.conversation_id == conversation_id)
         if account_id is not None:
@@ -159,7 +160,7 @@ class VerificationSessionRepository:
         result = self.session.execute(
             update(VerificationSessionRow).where(*where).values(ended_at=at, end_reason=reason)
         )
-        return result.rowcount or 0
+        return rows_matched(result)
 
 
 class AuditLog:

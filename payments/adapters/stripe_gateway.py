@@ -41,7 +41,7 @@ class StripeGateway:
         base_addresses = {"api": api_base.rstrip("/")} if api_base else None
         self._client = stripe.StripeClient(
             api_key,
-            base_addresses=base_addresses,  # type: ignore[arg-type]
+            base_addresses=base_addresses,
             max_network_retries=max_network_retries,
             http_client=stripe.HTTPXClient(timeout=timeout_seconds, allow_sync_methods=True),
         )
@@ -53,7 +53,7 @@ class StripeGateway:
             params={"metadata": {"account_id": account_id}},
             options={"idempotency_key": idempotency_key},
         )
-        return customer.id
+        return str(customer.id)  # stripe ships no types: its objects are Any to us
 
     async def create_payment_intent(
         self,

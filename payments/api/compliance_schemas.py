@@ -304,13 +304,13 @@ class StandingOut(BaseModel):
         nxt = plan.next_installment if plan else None
         return cls(
             account_id=standing.account_id,
-            status=standing.status,  # type: ignore[arg-type]
+            status=standing.status,
             collection="allowed" if standing.collection_allowed else "paused",
             pause_reasons=list(standing.pause_reasons),
             active_plan=ActivePlanOut(
                 plan_id=plan.plan_id,
                 kind=plan.kind,
-                status=plan.status,  # type: ignore[arg-type]
+                status=plan.status,
                 next_installment=MoneyDueOut(
                     amount_cents=nxt.amount.amount_cents, currency=nxt.amount.currency, due_date=nxt.due_date
                 )

@@ -15,7 +15,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from contracts.names import HandoffReason as Handoff
-from contracts.notices import OPT_OUT_NOTICE, with_opt_out  # noqa: F401 - re-exported: 1006.6(e)
+from contracts.notices import OPT_OUT_NOTICE as OPT_OUT_NOTICE  # re-exported: 1006.6(e)
+from contracts.notices import with_opt_out as with_opt_out
 from payments.domain.accounts import NO_COLLECTION_FLAGS, AccountFlag
 
 

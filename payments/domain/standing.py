@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Literal
 
 from payments.domain.accounts import Account, AccountFlag, AccountStatus
 from payments.domain.compliance import Medium
@@ -72,6 +73,9 @@ _FLAG_REASONS = {
 _SILENCING = frozenset({PauseReason.CEASE, PauseReason.ATTORNEY, PauseReason.DECEASED})
 
 
+PlanKind = Literal["installments", "settlement", "hardship"]  # C4's kinds
+
+
 @dataclass(frozen=True)
 class NextInstallment:
     amount: Money
@@ -81,8 +85,8 @@ class NextInstallment:
 @dataclass(frozen=True)
 class ActivePlan:
     plan_id: str
-    kind: str  # installments | settlement | hardship
-    status: str  # active | suspended
+    kind: PlanKind
+    status: Literal["active", "suspended"]
     next_installment: NextInstallment | None
 
 
@@ -96,7 +100,7 @@ class PendingPromise:
 @dataclass(frozen=True)
 class Standing:
     account_id: str
-    status: str  # open | settled | closed
+    status: Literal["open", "settled", "closed"]
     pause_reasons: tuple[PauseReason, ...]
     active_plan: ActivePlan | None
     pending_promise: PendingPromise | None
@@ -114,11 +118,12 @@ class Standing:
         return use is not MediumUse.NONE
 
 
-def plan_kind(kind: str) -> str:
+def plan_kind(kind: str) -> PlanKind:
     """C4's plan kind from the stored one (`installments_6`, `settlement_lump`, `hardship_12`...)."""
-    for known in ("settlement", "hardship"):
-        if kind.startswith(known):
-            return known
+    if kind.startswith("settlement"):
+        return "settlement"
+    if kind.startswith("hardship"):
+        return "hardship"
     return "installments"
 
 

@@ -95,7 +95,8 @@ MAX_LOCK = timedelta(hours=24)
 
 def lock_length(base: timedelta, earlier_locks: int) -> timedelta:
     """How long a lock-out lasts after `earlier_locks` others within `REPEAT_LOCK_WINDOW`."""
-    return min(base * 2 ** min(earlier_locks, 16), MAX_LOCK)
+    doubled: timedelta = base * 2 ** min(earlier_locks, 16)  # int ** int is typed Any
+    return min(doubled, MAX_LOCK)
 
 
 def session_expired(now: datetime, last_used_at: datetime, expires_at: datetime, idle: timedelta) -> bool:

@@ -36,7 +36,8 @@ US_ZONES: tuple[str, ...] = (
 
 @cache
 def _table() -> dict[str, Any]:
-    return json.loads(TABLE.read_text())
+    table: dict[str, Any] = json.loads(TABLE.read_text())
+    return table
 
 
 def zones_for_phone(phone: str | None) -> tuple[str, ...]:
@@ -70,6 +71,6 @@ def consumer_zones(account_zone: str | None, zip_code: str | None, phone: str | 
     7-day windows); `US_ZONES` when none is known. No duplicates, stable order."""
     found: list[str] = []
     for zone in (account_zone, *zones_for_zip(zip_code), *zones_for_phone(phone)):
-        if _valid(zone) and zone not in found:
-            found.append(zone)  # type: ignore[arg-type]
+        if zone is not None and _valid(zone) and zone not in found:
+            found.append(zone)
     return tuple(found) or US_ZONES

@@ -93,15 +93,16 @@ class ReportService:
             if account_id and flags.account_exists(account_id):
                 ids.add(account_id)
             targets = sorted(ids)
-            for target in targets:
-                serialize_writes(session, f"account:{target}")
+            for account in targets:
+                serialize_writes(session, f"account:{account}")
             earlier = [
                 r for r in reports.pending(account_id=None, conversation_id=conversation_id) if r.kind == kind.value
             ]
-            if earlier and {r.account_id for r in earlier} >= (set(targets) or {None}):
+            aimed_at: list[str | None] = [*targets] or [None]  # a report that points nowhere is kept too
+            if earlier and {r.account_id for r in earlier} >= set(aimed_at):
                 return ReportReceipt(earlier[0].report_id, tuple(targets))
             report_id = new_public_id("RPT")
-            for target in targets or [None]:
+            for target in aimed_at:
                 reports.add(
                     AccountReportRow(
                         report_id=report_id,

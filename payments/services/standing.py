@@ -12,6 +12,7 @@ from payments.adapters.orm import PlanRow, PromiseRow
 from payments.adapters.repositories import AccountRepository
 from payments.domain.errors import NotFound, PolicyRefused
 from payments.domain.money import Money
+from payments.domain.plan import InstallmentStatus, PlanStatus, PromiseStatus
 from payments.domain.standing import (
     ActivePlan,
     NextInstallment,
@@ -21,8 +22,8 @@ from payments.domain.standing import (
     plan_kind,
 )
 
-PLAN_IN_FORCE = ("active", "suspended")
-OPEN_INSTALLMENT = ("scheduled", "failed")
+PLAN_IN_FORCE = PlanStatus.in_force_values()
+OPEN_INSTALLMENT = (InstallmentStatus.SCHEDULED.value, InstallmentStatus.FAILED.value)
 
 
 def standing_in(session: Session, account_id: str) -> Standing:
@@ -60,7 +61,7 @@ def _active_plan(session: Session, account_id: str) -> ActivePlan | None:
     return ActivePlan(
         plan_id=plan.id,
         kind=plan_kind(plan.kind),
-        status=plan.status,
+        status="suspended" if plan.status == PlanStatus.SUSPENDED else "active",
         next_installment=NextInstallment(Money(due.amount_cents, plan.currency), due.due_date) if due else None,
     )
 
@@ -68,7 +69,7 @@ def _active_plan(session: Session, account_id: str) -> ActivePlan | None:
 def _pending_promise(session: Session, account_id: str) -> PendingPromise | None:
     promise = session.scalar(
         select(PromiseRow)
-        .where(PromiseRow.account_id == account_id, PromiseRow.status == "pending")
+        .where(PromiseRow.account_id == account_id, PromiseRow.status == PromiseStatus.PENDING.value)
         .order_by(PromiseRow.due_date, PromiseRow.created_at)
         .limit(1)
     )

@@ -26,6 +26,7 @@ from payments.api.compliance_schemas import (
     WrongNumberRequest,
 )
 from payments.api.deps import (
+    Responses,
     get_compliance_service,
     get_report_service,
     get_standing_service,
@@ -39,7 +40,7 @@ from payments.services.standing import StandingService
 
 router = APIRouter(prefix="/api", tags=["compliance"], dependencies=[Depends(require_service_token)])
 
-NOT_FOUND = {404: {"description": "no such account"}}
+NOT_FOUND: Responses = {404: {"description": "no such account"}}
 
 
 @router.post("/accounts/{account_id}/flags", response_model=FlagsOut, responses=NOT_FOUND)

@@ -13,7 +13,7 @@ from payments.api.compliance_schemas import (
     ReleaseRequest,
     ResolveRequest,
 )
-from payments.api.deps import get_console_service, get_handoff_service, require_service_token
+from payments.api.deps import Responses, get_console_service, get_handoff_service, require_service_token
 from payments.domain.compliance import HandoffStatus
 from payments.services.agents import Agent
 from payments.services.console import ConsoleService
@@ -21,8 +21,8 @@ from payments.services.handoffs import HandoffService
 
 router = APIRouter(prefix="/api/handoffs", tags=["handoffs"], dependencies=[Depends(require_service_token)])
 
-NOT_FOUND = {404: {"description": "no such case"}}
-CONFLICTS = {
+NOT_FOUND: Responses = {404: {"description": "no such case"}}
+CONFLICTS: Responses = {
     409: {"description": "`already_claimed`, `claimed_by_other`, `not_claimed` or `already_resolved`"},
 }
 

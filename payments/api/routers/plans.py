@@ -6,7 +6,13 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Response, status
 
-from payments.api.deps import get_plan_service, get_settings_dep, require_service_token, require_verification_session
+from payments.api.deps import (
+    Responses,
+    get_plan_service,
+    get_settings_dep,
+    require_service_token,
+    require_verification_session,
+)
 from payments.api.plan_schemas import BookPlanIn, CancelPlanIn, OfferOut, OffersOut, PlanOut, PromiseIn, PromiseOut
 from payments.config import Settings
 from payments.services.plans import PlanService
@@ -19,7 +25,7 @@ router = APIRouter(
     dependencies=[Depends(require_service_token), Depends(require_verification_session)],
 )
 
-REFUSALS = {
+REFUSALS: Responses = {
     403: {"description": "`verification_required`"},
     404: {"description": "no such account (`not_found`)"},
     409: {"description": "`plan_already_active`, `plan_not_active`"},
