@@ -27,6 +27,15 @@ def understood_clearly(tracker: Tracker) -> bool:
     return confidence is None or float(confidence) >= PAUSE_CONFIDENCE
 
 
+def asked_back(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Asks whether the customer meant it (`utter_stop_check`) when the intent was understood
+    only weakly; True when it asked, and nothing else may happen this turn."""
+    if understood_clearly(tracker):
+        return False
+    dispatcher.utter_message(response=names.UTTER_STOP_CHECK)
+    return True
+
+
 class ActionWrongNumber(PaymentsAction):
     """Apologizes without a single detail of the account and marks the number wrong.
     Returns `ConversationPaused`. Response: `utter_wrong_number`; `utter_stop_check` (and no
@@ -36,8 +45,7 @@ class ActionWrongNumber(PaymentsAction):
         return names.ACTION_WRONG_NUMBER
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if not understood_clearly(tracker):
-            dispatcher.utter_message(response=names.UTTER_STOP_CHECK)
+        if asked_back(dispatcher, tracker):
             return []
         phone = caller_phone(tracker)
         if phone:
@@ -64,8 +72,7 @@ class ActionStopContact(PaymentsAction):
         return names.ACTION_STOP_CONTACT
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if not understood_clearly(tracker):
-            dispatcher.utter_message(response=names.UTTER_STOP_CHECK)
+        if asked_back(dispatcher, tracker):
             return []
         channel = service_channel(tracker)
         media = {"sms": ["sms"], "voice": ["voice"]}.get(channel, ["sms", "voice"])

@@ -47,19 +47,19 @@ async def pursue_goal(
     """Start on what a verified customer asked for (one of GOAL_INTENTS): a payment, plans or a
     settlement, a hardship, a payment they already made. None when `goal` is none of them.
     The one dispatch of goals, for a goal remembered before verification and for a new request."""
-    from actions.payment import offer_payment, tell_recent_payments
+    from actions.payment import ActionOfferPayment, ActionRecentPayments
     from actions.plans import hardship, offer
 
     client = action.client
     if goal == "make_payment":
-        return await offer_payment(client, dispatcher, tracker, account_id)
+        return await ActionOfferPayment(client).run_verified(dispatcher, tracker, domain, account_id)
     if goal in ("request_payment_plan", "request_settlement"):
         kind = "settlement" if goal == "request_settlement" else "plan"
         return await offer(client, dispatcher, tracker, account_id, kind)
     if goal == "hardship":
         return await hardship(client, dispatcher, tracker, account_id)
     if goal == "already_paid":
-        return await tell_recent_payments(client, dispatcher, tracker, account_id)
+        return await ActionRecentPayments(client).run_verified(dispatcher, tracker, domain, account_id)
     return None
 
 

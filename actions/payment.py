@@ -19,7 +19,7 @@ from actions.links import trusted_link
 from actions.offers import amount_entity, amount_in_range, ask_to_confirm_payment, ask_to_confirm_promise, date_entity
 from actions.plans import offer
 from actions.standing import INSTALLMENT_CHOICE, read_standing, refuse_paused
-from clients.payments import PaymentsClient, PaymentsError
+from clients.payments import PaymentsError
 
 log = logging.getLogger(__name__)
 PAY_NOW_BY_NAME = {"past_due": "past_due_cents", "full": "balance_cents", "minimum": "minimum_due_cents"}
@@ -44,54 +44,50 @@ class ActionOfferPayment(VerifiedAction):
     async def run_verified(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
     ) -> list[EventType]:
-        return await offer_payment(self.client, dispatcher, tracker, account_id)
-
-
-async def offer_payment(
-    client: PaymentsClient, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str
-) -> list[EventType]:
-    """`action_offer_payment`'s work, also started by a remembered or new `make_payment` goal."""
-    standing = await read_standing(client, tracker, account_id)
-    if standing.paused:
-        return await refuse_paused(client, dispatcher, tracker, standing)
-    account = await client.get_account(account_id, **conversation(tracker))
-    amount = amount_entity(tracker)
-    when = date_entity(tracker)
-    choices = [str(c) for c in entity_values(latest_entities(tracker), "plan_choice")]
-    plan = standing.active_plan
-    installment = plan.next_installment if plan and plan.status == "active" else None
-    if installment and (INSTALLMENT_CHOICE in choices or (amount is None and when is None and not choices)):
-        return ask_to_confirm_payment(
-            dispatcher,
-            tracker,
-            installment.amount_cents,
-            installment.currency,
-            plan_id=plan.plan_id if plan else None,
-        )
-    if when is not None and when > datetime.now(timezone.utc).date():
-        if amount is not None and amount < account.minimum_due_cents:
-            return ask_to_confirm_promise(
+        client = self.client
+        standing = await read_standing(client, tracker, account_id)
+        if standing.paused:
+            return await refuse_paused(client, dispatcher, tracker, standing)
+        account = await client.get_account(account_id, **conversation(tracker))
+        amount = amount_entity(tracker)
+        when = date_entity(tracker)
+        choices = [str(c) for c in entity_values(latest_entities(tracker), "plan_choice")]
+        plan = standing.active_plan
+        installment = plan.next_installment if plan and plan.status == "active" else None
+        if installment and (INSTALLMENT_CHOICE in choices or (amount is None and when is None and not choices)):
+            return ask_to_confirm_payment(
                 dispatcher,
                 tracker,
-                account.minimum_due_cents,
-                account.currency,
-                when,
-                response=names.UTTER_PROMISE_MINIMUM_OFFERED,
+                installment.amount_cents,
+                installment.currency,
+                plan_id=plan.plan_id if plan else None,
             )
-        return ask_to_confirm_promise(dispatcher, tracker, amount or account.minimum_due_cents, account.currency, when)
-    if amount is not None:
-        if not amount_in_range(amount, account):
-            dispatcher.utter_message(
-                response=names.UTTER_AMOUNT_OUT_OF_RANGE,
-                balance=format_money(account.balance_cents, account.currency),
+        if when is not None and when > datetime.now(timezone.utc).date():
+            if amount is not None and amount < account.minimum_due_cents:
+                return ask_to_confirm_promise(
+                    dispatcher,
+                    tracker,
+                    account.minimum_due_cents,
+                    account.currency,
+                    when,
+                    response=names.UTTER_PROMISE_MINIMUM_OFFERED,
+                )
+            return ask_to_confirm_promise(
+                dispatcher, tracker, amount or account.minimum_due_cents, account.currency, when
             )
-            return [SlotSet(names.AWAITING, names.AWAITING_AMOUNT), SlotSet(names.OFFER_KIND, "payment")]
-        return ask_to_confirm_payment(dispatcher, tracker, amount, account.currency)
-    for choice in choices:
-        cents = getattr(account, PAY_NOW_BY_NAME.get(choice, ""), 0)
-        if cents:
-            return ask_to_confirm_payment(dispatcher, tracker, cents, account.currency)
-    return await offer(client, dispatcher, tracker, account_id, "payment")
+        if amount is not None:
+            if not amount_in_range(amount, account):
+                dispatcher.utter_message(
+                    response=names.UTTER_AMOUNT_OUT_OF_RANGE,
+                    balance=format_money(account.balance_cents, account.currency),
+                )
+                return [SlotSet(names.AWAITING, names.AWAITING_AMOUNT), SlotSet(names.OFFER_KIND, "payment")]
+            return ask_to_confirm_payment(dispatcher, tracker, amount, account.currency)
+        for choice in choices:
+            cents = getattr(account, PAY_NOW_BY_NAME.get(choice, ""), 0)
+            if cents:
+                return ask_to_confirm_payment(dispatcher, tracker, cents, account.currency)
+        return await offer(client, dispatcher, tracker, account_id, "payment")
 
 
 class ActionRecentPayments(VerifiedAction):
@@ -106,26 +102,19 @@ class ActionRecentPayments(VerifiedAction):
     async def run_verified(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, account_id: str
     ) -> list[EventType]:
-        return await tell_recent_payments(self.client, dispatcher, tracker, account_id)
-
-
-async def tell_recent_payments(
-    client: PaymentsClient, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str
-) -> list[EventType]:
-    """`action_recent_payments`' work, also started by a remembered `already_paid` goal."""
-    payments = await client.recent_payments(account_id, **conversation(tracker))
-    shown = [p for p in payments if p.status in ("succeeded", "processing", "pending")][:3]
-    if not shown:
-        dispatcher.utter_message(response=names.UTTER_NO_RECENT_PAYMENTS)
+        payments = await self.client.recent_payments(account_id, **conversation(tracker))
+        shown = [p for p in payments if p.status in ("succeeded", "processing", "pending")][:3]
+        if not shown:
+            dispatcher.utter_message(response=names.UTTER_NO_RECENT_PAYMENTS)
+            return []
+        status_words = {"succeeded": "received", "processing": "processing", "pending": "started, not completed"}
+        lines = [
+            f"{format_money(p.amount_cents, p.currency)} on {format_date(date.fromisoformat(p.created_at[:10]))}: "
+            f"{status_words[p.status]}"
+            for p in shown
+        ]
+        dispatcher.utter_message(response=names.UTTER_RECENT_PAYMENTS, payments="; ".join(lines))
         return []
-    status_words = {"succeeded": "received", "processing": "processing", "pending": "started, not completed"}
-    lines = [
-        f"{format_money(p.amount_cents, p.currency)} on {format_date(date.fromisoformat(p.created_at[:10]))}: "
-        f"{status_words[p.status]}"
-        for p in shown
-    ]
-    dispatcher.utter_message(response=names.UTTER_RECENT_PAYMENTS, payments="; ".join(lines))
-    return []
 
 
 class ActionPaymentEvent(PaymentsAction):

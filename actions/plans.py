@@ -109,10 +109,7 @@ async def confirm(
     if pending["type"] == "plan":
         return done + await book(client, dispatcher, tracker, account_id, pending, channel)
     if pending["type"] == "payment":
-        key, plan_id = pending["key"], pending.get("plan_id")
-        return done + await send_payment_link(
-            client, dispatcher, tracker, account_id, pending["amount_cents"], key, plan_id=plan_id
-        )
+        return done + await send_payment_link(client, dispatcher, tracker, account_id, pending)
     try:
         await client.make_promise(
             account_id,
@@ -156,30 +153,23 @@ async def book(
         dispatcher.utter_message(response=names.UTTER_PLAN_RECEIPT, receipt_url=plan.receipt_url)
     events: list[EventType] = [SlotSet(names.BOOKED_PLAN_ID, plan.id)]
     # Plans start on the day they are booked: take the first payment while the customer is here.
-    first = plan.schedule[0].amount_cents
-    return events + await send_payment_link(
-        client, dispatcher, tracker, account_id, first, f"{pending['key']}-first", plan_id=plan.id
-    )
+    first = {"amount_cents": plan.schedule[0].amount_cents, "key": f"{pending['key']}-first", "plan_id": plan.id}
+    return events + await send_payment_link(client, dispatcher, tracker, account_id, first)
 
 
 async def send_payment_link(
-    client: PaymentsClient,
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    account_id: str,
-    amount_cents: int,
-    key: str,
-    plan_id: str | None = None,
+    client: PaymentsClient, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str, payment: dict[str, Any]
 ) -> list[EventType]:
-    """Creates the pending payment and sends its one-time link (keypad payment on voice). A link
-    on any host but our payment pages' (PAYMENTS_PUBLIC_URL) is never sent."""
+    """Creates the pending payment (`payment`: `amount_cents`, `key`, `plan_id`, as `pending`
+    holds it) and sends its one-time link (keypad payment on voice). A link on any host but our
+    payment pages' (PAYMENTS_PUBLIC_URL) is never sent."""
     link = await client.create_payment(
         account_id,
-        amount_cents=amount_cents,
+        amount_cents=payment["amount_cents"],
         channel=service_channel(tracker),
-        idempotency_key=key,
+        idempotency_key=payment["key"],
         **conversation(tracker),
-        plan_id=plan_id,
+        plan_id=payment.get("plan_id"),
     )
     if not trusted_link(link.link_url):
         log.error(

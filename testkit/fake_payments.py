@@ -8,7 +8,6 @@ tests stay in `tests/actions/fakes.py`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -284,25 +283,16 @@ class FakePaymentsClient:
     async def phone_wrong_number(self, phone: str, **kwargs: Any) -> None:
         self._call("phone_wrong_number", phone=phone, **kwargs)
 
-    async def record_revocation(
-        self,
-        *,
-        conversation_id: str,
-        channel: str,
-        phone: str | None = None,
-        account_id: str | None = None,
-        media: Sequence[str] = (),
-        cease: bool = False,
-        inconvenient: Mapping[str, Any] | None = None,
-        summary: str | None = None,
-    ) -> RevocationReceipt:
-        self._call("record_revocation", phone=phone, account_id=account_id, media=list(media), cease=cease)
-        if not (phone or account_id) or not (media or cease or inconvenient):  # as the service's 422
+    async def record_revocation(self, **body: Any) -> RevocationReceipt:
+        self._call("record_revocation", **body)
+        phone, account_id, media = body.get("phone"), body.get("account_id"), tuple(body.get("media") or ())
+        cease = bool(body.get("cease"))
+        if not (phone or account_id) or not (media or cease or body.get("inconvenient")):  # as the service's 422
             raise Refused("validation_error", "a revocation needs a phone or an account, and what to revoke")
         accounts = self._accounts_of(phone, account_id)
         for account in accounts:
             self.opted_out.update((account, medium) for medium in media)
-        return RevocationReceipt(True, tuple(media), cease, accounts)
+        return RevocationReceipt(True, media, cease, accounts)
 
     async def end_verification_session(self, **kwargs: Any) -> int:
         self._call("end_verification_session", **kwargs)

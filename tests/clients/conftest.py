@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -17,16 +16,6 @@ from payments.config import Settings
 from payments.main import create_app
 
 TOKEN = "contract-service-token"
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """The app's lifespan replaces the root logger's handlers; give other tests theirs back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +43,8 @@ async def app_client(seeded_database: str) -> AsyncIterator[HttpPaymentsClient]:
         client = HttpPaymentsClient("http://payments.test", TOKEN, 10, transport=httpx.ASGITransport(app=app))
         yield client
         await client.aclose()
+
+
+# The app's lifespan replaces the root logger's handlers: the payments API tests' autouse
+# fixture gives other tests theirs back (registered here, as that conftest registers its own).
+from tests.payments.api.conftest import _restore_logging  # noqa: E402, F401

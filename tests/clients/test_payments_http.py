@@ -39,6 +39,17 @@ STANDING = {
 }
 
 
+REPORT = dict(
+    kind="dispute",
+    account_id=None,
+    phone="+15125550101",
+    conversation_id="c",
+    channel="sms",
+    reported_by="unknown",
+    summary="not my debt",
+)
+
+
 def client_answering(handler) -> tuple[HttpPaymentsClient, list[httpx.Request]]:  # type: ignore[no-untyped-def]
     seen: list[httpx.Request] = []
 
@@ -139,25 +150,9 @@ async def test_reports_and_session_end_send_the_contract_bodies() -> None:
         return httpx.Response(200, json={"ended": 2})
 
     client, seen = client_answering(answer)
-    report = await client.create_report(
-        kind="deceased",
-        account_id=None,
-        phone="+15125550101",
-        conversation_id="c",
-        channel="sms",
-        reported_by="third_party",
-        summary="he passed",
-    )
+    report = await client.create_report(**REPORT)
     assert report.account_ids == ("A1001",)
-    assert json.loads(seen[0].content) == {
-        "kind": "deceased",
-        "account_id": None,
-        "phone": "+15125550101",
-        "conversation_id": "c",
-        "channel": "sms",
-        "reported_by": "third_party",
-        "summary": "he passed",
-    }
+    assert json.loads(seen[0].content) == REPORT  # the keywords are the body's keys
     assert await client.end_verification_session(conversation_id="c", reason="sign_off") == 2
     assert seen[1].url.path == "/api/verification-sessions/end"
     assert json.loads(seen[1].content) == {"conversation_id": "c", "reason": "sign_off"}
@@ -226,14 +221,3 @@ async def test_a_service_without_the_route_is_route_missing_and_the_outcomes_fol
     assert await delivered(client.create_report(**REPORT)) == Delivery.UNAVAILABLE
     client, _ = client_answering(lambda r: httpx.Response(201, json={"report_id": "RPT-1", "account_ids": []}))
     assert await delivered(client.create_report(**REPORT)) == Delivery.RECORDED
-
-
-REPORT = dict(
-    kind="dispute",
-    account_id=None,
-    phone="+15125550101",
-    conversation_id="c",
-    channel="sms",
-    reported_by="unknown",
-    summary="not my debt",
-)
