@@ -15,32 +15,33 @@ from datetime import date
 from enum import StrEnum
 from typing import Literal
 
+from contracts import names
 from payments.domain.accounts import Account, AccountFlag, AccountStatus
 from payments.domain.compliance import Medium
 from payments.domain.money import Money
 
 
 class PauseReason(StrEnum):
-    """Why collection is paused, in C4's spelling (the order is the order reported)."""
+    """Why collection is paused, in C4's spelling (`contracts.names`; the order is the order reported)."""
 
-    BANKRUPTCY = "bankruptcy"
-    DISPUTE = "dispute"
-    ATTORNEY = "attorney"
-    DECEASED = "deceased"
-    CEASE = "cease"
-    HARDSHIP_HOLD = "hardship_hold"
-    PENDING_REVIEW = "pending_review"
-    SETTLED = "settled"
+    BANKRUPTCY = names.PauseReason.BANKRUPTCY
+    DISPUTE = names.PauseReason.DISPUTE
+    ATTORNEY = names.PauseReason.ATTORNEY
+    DECEASED = names.PauseReason.DECEASED
+    CEASE = names.PauseReason.CEASE
+    HARDSHIP_HOLD = names.PauseReason.HARDSHIP_HOLD
+    PENDING_REVIEW = names.PauseReason.PENDING_REVIEW
+    SETTLED = names.PauseReason.SETTLED
 
 
 class ReportKind(StrEnum):
-    """What someone may report about an account (POST /api/reports); confirmed, each is this flag."""
+    """What someone may report about an account (POST /api/reports, `contracts.names`); confirmed, each is this flag."""
 
-    DECEASED = "deceased"
-    BANKRUPTCY = "bankruptcy"
-    ATTORNEY = "attorney"
-    DISPUTE = "dispute"
-    CEASE = "cease"
+    DECEASED = names.ReportKind.DECEASED
+    BANKRUPTCY = names.ReportKind.BANKRUPTCY
+    ATTORNEY = names.ReportKind.ATTORNEY
+    DISPUTE = names.ReportKind.DISPUTE
+    CEASE = names.ReportKind.CEASE
 
     @property
     def flag(self) -> AccountFlag:
@@ -58,14 +59,7 @@ class Purpose(StrEnum):
     NOTICE = "notice"
 
 
-_FLAG_REASONS = {
-    AccountFlag.BANKRUPTCY: PauseReason.BANKRUPTCY,
-    AccountFlag.DISPUTE: PauseReason.DISPUTE,
-    AccountFlag.ATTORNEY: PauseReason.ATTORNEY,
-    AccountFlag.DECEASED: PauseReason.DECEASED,
-    AccountFlag.CEASE_COMMUNICATION: PauseReason.CEASE,
-    AccountFlag.HARDSHIP_HOLD: PauseReason.HARDSHIP_HOLD,
-}
+_FLAG_REASONS = {AccountFlag(flag): PauseReason(reason) for flag, reason in names.PAUSE_REASON_BY_FLAG.items()}
 # Reasons after which we start nothing with the consumer on any medium:
 # cease (15 U.S.C. 1692c(c), 12 CFR 1006.6(c); its one confirmation is sent when it is recorded),
 # attorney (1006.6(b)(2): communicate with the attorney, not the consumer), deceased (the

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from contracts.names import ExternalIntent
 from payments.adapters.orm import PaymentRow, PlanRow
 from payments.adapters.payment_repository import PaymentRepository
 from payments.adapters.repositories import AuditLog
@@ -116,7 +117,9 @@ def apply_event(
             session,
             conversation_id=row.conversation_id,
             channel=row.channel,
-            intent=f"payment_{target.value}",
+            intent=ExternalIntent.PAYMENT_SUCCEEDED
+            if target is PaymentStatus.SUCCEEDED
+            else ExternalIntent.PAYMENT_FAILED,
             entities={
                 "payment_id": row.id,
                 "amount_cents": row.amount_cents,

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from contracts.names import ExternalIntent
 from payments.adapters.orm import AccountRow, InstallmentRow, NotificationRow, PlanRow
 from payments.adapters.repositories import AuditLog
 from payments.domain.accounts import AccountStatus
@@ -308,7 +309,7 @@ class Scheduler:
                 session,
                 plan,
                 account,
-                "installment_reminder",
+                ExternalIntent.INSTALLMENT_REMINDER,
                 {
                     "plan_id": plan.id,
                     "amount_cents": amount.amount_cents,
@@ -344,10 +345,10 @@ class Scheduler:
         if already_failed:
             # The fresh link goes out once (it may have waited for contact hours); the
             # installment is missed if still unpaid `missed_after_days` after its due date.
-            await self._send_link(installment_id, "installment_failed", now, report)
+            await self._send_link(installment_id, ExternalIntent.INSTALLMENT_FAILED, now, report)
             return
         if not has_card:
-            await self._send_link(installment_id, "installment_due", now, report)
+            await self._send_link(installment_id, ExternalIntent.INSTALLMENT_DUE, now, report)
             return
         try:
             outcome = await _maybe_await(self.charger.charge_installment(installment_id, now))
@@ -379,7 +380,7 @@ class Scheduler:
                         "decline_code": getattr(outcome, "decline_code", None),
                     },
                 )
-            await self._send_link(installment_id, "installment_failed", now, report)
+            await self._send_link(installment_id, ExternalIntent.INSTALLMENT_FAILED, now, report)
         else:
             report.charge_unavailable += 1  # Stripe down: stays scheduled, retried next pass
 
@@ -401,7 +402,7 @@ class Scheduler:
             account = session.get(AccountRow, plan.account_id)
             assert account is not None
             amount = Money(installment.amount_cents, plan.currency)
-            lead = "didn't go through" if intent == "installment_failed" else "is due today"
+            lead = "didn't go through" if intent == ExternalIntent.INSTALLMENT_FAILED else "is due today"
             self._tell(
                 session,
                 plan,
