@@ -31,11 +31,14 @@ import logging
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 import httpx
 
 from contracts.names import PAUSE_REASON_BY_FLAG, PauseReason
+
+if TYPE_CHECKING:  # PEP 692 `**kwargs: Unpack[...]`; typing has it from 3.11, the rasa env runs 3.10
+    from typing_extensions import Unpack
 
 log = logging.getLogger(__name__)
 
@@ -324,24 +327,105 @@ class AccountSummary:
 # --- the contract ------------------------------------------------------------------------------
 
 
+class VerifyRequest(TypedDict):
+    """`verify`'s keywords. `disclosure` (first_party | third_party) is recorded as the
+    `disclosure_given` audit event when verification succeeds."""
+
+    channel: str
+    conversation_id: str
+    phone: str | None
+    card_last4: str | None
+    dob: date | None
+    zip_code: str | None
+    disclosure: str
+
+
+class PlanRequest(TypedDict):
+    """`book_plan`'s keywords, sent as its body. `consent_text`: the exact words the customer was
+    shown and agreed to (C5)."""
+
+    offer_id: str
+    channel: str
+    idempotency_key: str
+    consent_text: str
+    conversation_id: str
+
+
+class _PaymentRequired(TypedDict):
+    amount_cents: int
+    channel: str
+    idempotency_key: str
+    conversation_id: str
+
+
+class PaymentRequest(_PaymentRequired, total=False):
+    """`create_payment`'s keywords, sent with the account as its body; `plan_id` for a plan's installment."""
+
+    plan_id: str | None
+
+
+class PromiseRequest(TypedDict):
+    """`make_promise`'s keywords, sent as its body (`due_date` as ISO)."""
+
+    amount_cents: int
+    due_date: date
+    channel: str
+    idempotency_key: str
+    conversation_id: str
+
+
+class ReportRequest(TypedDict):
+    """`create_report`'s keywords, sent as its body (C4 `POST /api/reports`): `kind` is one of
+    contracts.names.ReportKind, `reported_by` one of contracts.names.REPORTED_BY."""
+
+    kind: str
+    account_id: str | None
+    phone: str | None
+    conversation_id: str
+    channel: str
+    reported_by: str
+    summary: str
+
+
+class HandoffRequest(TypedDict):
+    """`create_handoff`'s keywords, sent as its body: `context` is shown to the agent as given."""
+
+    conversation_id: str
+    channel: str
+    reason: str
+    account_id: str | None
+    verified: bool
+    summary: str
+    context: dict[str, Any]
+
+
+class _RevocationRequired(TypedDict):
+    conversation_id: str
+    channel: str
+
+
+class RevocationRequest(_RevocationRequired, total=False):
+    """`record_revocation`'s keywords, sent as its body (C4 `POST /api/contact/revocations`): the
+    phone or the account, and what is revoked: `media` (sms | voice | email | all), `cease`,
+    `inconvenient` times or places (`{"not_before", "not_after", "places", "text"}`); `summary`
+    the customer's words, masked."""
+
+    phone: str | None
+    account_id: str | None
+    media: Sequence[str]
+    cease: bool
+    inconvenient: Mapping[str, Any] | None
+    summary: str | None
+
+
 class PaymentsClient(Protocol):
     """What the actions and the connectors may ask of the payments service. Every method raises
     the errors of the module docstring; none returns an error value (wrap a call in `delivered`
-    for one)."""
+    for one). The requests with many keywords take them as the TypedDicts above, whose keys are
+    the JSON body's: a connector's stored body can be sent again as `create_report(**body)`."""
 
-    async def verify(
-        self,
-        *,
-        channel: str,
-        conversation_id: str,
-        phone: str | None,
-        card_last4: str | None,
-        dob: date | None,
-        zip_code: str | None,
-        disclosure: str,
-    ) -> VerificationOutcome:
-        """`POST /api/verify`. `disclosure` (first_party | third_party) is recorded as the
-        `disclosure_given` audit event when verification succeeds. Raises `VerificationLocked`."""
+    async def verify(self, **request: Unpack[VerifyRequest]) -> VerificationOutcome:
+        """`POST /api/verify`. Raises `VerificationLocked`."""
 
     # Every call below that names `session` is a C2 route: it carries X-Verification-Session.
     async def get_account(self, account_id: str, *, conversation_id: str, session: str | None) -> AccountSummary: ...
@@ -354,27 +438,11 @@ class PaymentsClient(Protocol):
     ) -> Offers: ...
 
     async def book_plan(
-        self,
-        account_id: str,
-        *,
-        offer_id: str,
-        channel: str,
-        idempotency_key: str,
-        consent_text: str,
-        conversation_id: str,
-        session: str | None,
+        self, account_id: str, *, session: str | None, **request: Unpack[PlanRequest]
     ) -> BookedPlan: ...
 
     async def create_payment(
-        self,
-        account_id: str,
-        *,
-        amount_cents: int,
-        channel: str,
-        idempotency_key: str,
-        conversation_id: str,
-        session: str | None,
-        plan_id: str | None = None,
+        self, account_id: str, *, session: str | None, **request: Unpack[PaymentRequest]
     ) -> PaymentLink: ...
 
     async def recent_payments(
@@ -387,17 +455,7 @@ class PaymentsClient(Protocol):
         """The outcome of this conversation's own payment; no verification session needed
         (`AccountNotFound` for any other conversation's payment)."""
 
-    async def make_promise(
-        self,
-        account_id: str,
-        *,
-        amount_cents: int,
-        due_date: date,
-        channel: str,
-        idempotency_key: str,
-        conversation_id: str,
-        session: str | None,
-    ) -> str:
+    async def make_promise(self, account_id: str, *, session: str | None, **request: Unpack[PromiseRequest]) -> str:
         """The promise's id."""
 
     async def end_verification_session(self, *, conversation_id: str, reason: str) -> int:
@@ -409,33 +467,11 @@ class PaymentsClient(Protocol):
         """The call ledger: this call reached the cardholder (Reg F 1006.14(b)(2) counts it).
         Idempotent per conversation id in the service, so a retried turn counts once."""
 
-    async def create_report(
-        self,
-        *,
-        kind: str,
-        account_id: str | None,
-        phone: str | None,
-        conversation_id: str,
-        channel: str,
-        reported_by: str,
-        summary: str,
-    ) -> Report:
-        """C4 `POST /api/reports` (`kind`: contracts.names.ReportKind; `reported_by`:
-        contracts.names.REPORTED_BY): the accounts the report points to. The service returns the
-        first report of the same kind from the same conversation, so a repeat is harmless.
-        The keywords are the JSON body's keys: `create_report(**body)` works."""
+    async def create_report(self, **request: Unpack[ReportRequest]) -> Report:
+        """The accounts the report points to. The service returns the first report of the same
+        kind from the same conversation, so a repeat is harmless."""
 
-    async def create_handoff(
-        self,
-        *,
-        conversation_id: str,
-        channel: str,
-        reason: str,
-        account_id: str | None,
-        verified: bool,
-        summary: str,
-        context: dict[str, Any],
-    ) -> HandoffCase: ...
+    async def create_handoff(self, **request: Unpack[HandoffRequest]) -> HandoffCase: ...
 
     async def set_flag(self, account_id: str, *, flag: str, channel: str, conversation_id: str) -> None:
         """Puts `flag` (contracts.names.Flag) on the account, with the customer as the actor."""
@@ -449,24 +485,9 @@ class PaymentsClient(Protocol):
 
     async def phone_wrong_number(self, phone: str, *, channel: str, conversation_id: str) -> None: ...
 
-    async def record_revocation(
-        self,
-        *,
-        conversation_id: str,
-        channel: str,
-        phone: str | None = None,
-        account_id: str | None = None,
-        media: Sequence[str] = (),
-        cease: bool = False,
-        inconvenient: Mapping[str, Any] | None = None,
-        summary: str | None = None,
-    ) -> RevocationReceipt:
-        """C4 `POST /api/contact/revocations`: a consumer's revocation in their own words (media
-        sms | voice | email | all, a cease, inconvenient times or places as
-        `{"not_before", "not_after", "places", "text"}`), against the phone or the account.
-        No idempotency key in the service: a retry after a lost answer records it twice (same
-        flags, a second audit row). The keywords are the JSON body's keys:
-        `record_revocation(**body)` works."""
+    async def record_revocation(self, **request: Unpack[RevocationRequest]) -> RevocationReceipt:
+        """A consumer's revocation in their own words. No idempotency key in the service: a retry
+        after a lost answer records it twice (same flags, a second audit row)."""
 
 
 # --- over HTTP ---------------------------------------------------------------------------------
@@ -564,25 +585,16 @@ class HttpPaymentsClient:
         _raise_for_status(response, f"{method} {path}")
         return response.json() if response.content else None
 
-    async def verify(
-        self,
-        *,
-        channel: str,
-        conversation_id: str,
-        phone: str | None,
-        card_last4: str | None,
-        dob: date | None,
-        zip_code: str | None,
-        disclosure: str,
-    ) -> VerificationOutcome:
+    async def verify(self, **request: Unpack[VerifyRequest]) -> VerificationOutcome:
+        conversation_id, dob = request["conversation_id"], request["dob"]
         body = {
-            "channel": channel,
+            "channel": request["channel"],
             "conversation_id": conversation_id,
-            "phone": phone,
-            "card_last4": card_last4,
+            "phone": request["phone"],
+            "card_last4": request["card_last4"],
             "dob": dob.isoformat() if dob else None,
-            "zip": zip_code,
-            "disclosure": disclosure,
+            "zip": request["zip_code"],
+            "disclosure": request["disclosure"],
         }
         response = await self._send("POST", "/api/verify", conversation_id, json=body)
         if response.status_code == 423:
@@ -612,50 +624,19 @@ class HttpPaymentsClient:
         body = await self._answer("GET", f"/api/accounts/{account_id}/offers", conversation_id, session, params=params)
         return Offers(body["collection_allowed"], tuple(OfferSummary.from_json(o) for o in body["offers"]))
 
-    async def book_plan(
-        self,
-        account_id: str,
-        *,
-        offer_id: str,
-        channel: str,
-        idempotency_key: str,
-        consent_text: str,
-        conversation_id: str,
-        session: str | None,
-    ) -> BookedPlan:
-        request = {
-            "offer_id": offer_id,
-            "channel": channel,
-            "idempotency_key": idempotency_key,
-            "consent_text": consent_text,
-            "conversation_id": conversation_id,
-        }
-        body = await self._answer("POST", f"/api/accounts/{account_id}/plans", conversation_id, session, json=request)
+    async def book_plan(self, account_id: str, *, session: str | None, **request: Unpack[PlanRequest]) -> BookedPlan:
+        path, conversation_id = f"/api/accounts/{account_id}/plans", request["conversation_id"]
+        body = await self._answer("POST", path, conversation_id, session, json=request)
         total = body["total"]
         return BookedPlan(
             body["id"], total["currency"], total["amount_cents"], _schedule(body), body.get("receipt_url")
         )
 
     async def create_payment(
-        self,
-        account_id: str,
-        *,
-        amount_cents: int,
-        channel: str,
-        idempotency_key: str,
-        conversation_id: str,
-        session: str | None,
-        plan_id: str | None = None,
+        self, account_id: str, *, session: str | None, **request: Unpack[PaymentRequest]
     ) -> PaymentLink:
-        request = {
-            "account_id": account_id,
-            "amount_cents": amount_cents,
-            "channel": channel,
-            "idempotency_key": idempotency_key,
-            "conversation_id": conversation_id,
-            "plan_id": plan_id,
-        }
-        body = await self._answer("POST", "/api/payments", conversation_id, session, json=request)
+        sent = {"account_id": account_id, "plan_id": None, **request}
+        body = await self._answer("POST", "/api/payments", request["conversation_id"], session, json=sent)
         # Payments are flat: `amount_cents` and `currency` (payments/api/payment_schemas.py).
         return PaymentLink(body["id"], body["amount_cents"], body["currency"], body["link_url"])
 
@@ -673,50 +654,13 @@ class HttpPaymentsClient:
     async def get_payment_result(self, payment_id: str, *, conversation_id: str) -> PaymentStatus:
         return PaymentStatus.from_json(await self._answer("GET", f"/api/payments/{payment_id}/result", conversation_id))
 
-    async def make_promise(
-        self,
-        account_id: str,
-        *,
-        amount_cents: int,
-        due_date: date,
-        channel: str,
-        idempotency_key: str,
-        conversation_id: str,
-        session: str | None,
-    ) -> str:
-        request = {
-            "amount_cents": amount_cents,
-            "due_date": due_date.isoformat(),
-            "channel": channel,
-            "idempotency_key": idempotency_key,
-            "conversation_id": conversation_id,
-        }
-        body = await self._answer(
-            "POST", f"/api/accounts/{account_id}/promises", conversation_id, session, json=request
-        )
+    async def make_promise(self, account_id: str, *, session: str | None, **request: Unpack[PromiseRequest]) -> str:
+        path, sent = f"/api/accounts/{account_id}/promises", {**request, "due_date": request["due_date"].isoformat()}
+        body = await self._answer("POST", path, request["conversation_id"], session, json=sent)
         return str(body["id"])
 
-    async def create_handoff(
-        self,
-        *,
-        conversation_id: str,
-        channel: str,
-        reason: str,
-        account_id: str | None,
-        verified: bool,
-        summary: str,
-        context: dict[str, Any],
-    ) -> HandoffCase:
-        request = {
-            "conversation_id": conversation_id,
-            "channel": channel,
-            "reason": reason,
-            "account_id": account_id,
-            "verified": verified,
-            "summary": summary,
-            "context": context,
-        }
-        body = await self._answer("POST", "/api/handoffs", conversation_id, json=request)
+    async def create_handoff(self, **request: Unpack[HandoffRequest]) -> HandoffCase:
+        body = await self._answer("POST", "/api/handoffs", request["conversation_id"], json=request)
         return HandoffCase(body["id"], int(body.get("queue_position") or 1))
 
     async def set_flag(self, account_id: str, *, flag: str, channel: str, conversation_id: str) -> None:
@@ -740,32 +684,10 @@ class HttpPaymentsClient:
         request = {"phone": phone, "channel": channel, "conversation_id": conversation_id}
         await self._answer("POST", "/api/contact/wrong-number", conversation_id, json=request)
 
-    async def record_revocation(
-        self,
-        *,
-        conversation_id: str,
-        channel: str,
-        phone: str | None = None,
-        account_id: str | None = None,
-        media: Sequence[str] = (),
-        cease: bool = False,
-        inconvenient: Mapping[str, Any] | None = None,
-        summary: str | None = None,
-    ) -> RevocationReceipt:
-        request = {
-            "phone": phone,
-            "account_id": account_id,
-            "conversation_id": conversation_id,
-            "channel": channel,
-            "media": list(media),
-            "cease": cease,
-            "inconvenient": dict(inconvenient) if inconvenient else None,
-            "summary": summary,
-        }
-        body = await self._answer("POST", "/api/contact/revocations", conversation_id, json=request)
-        return RevocationReceipt(
-            bool(body["recorded"]), tuple(body["media"]), bool(body["cease"]), tuple(body["account_ids"])
-        )
+    async def record_revocation(self, **request: Unpack[RevocationRequest]) -> RevocationReceipt:
+        sent = {**request, "media": list(request.get("media") or ())}
+        body = await self._answer("POST", "/api/contact/revocations", request["conversation_id"], json=sent)
+        return RevocationReceipt(body["recorded"], tuple(body["media"]), body["cease"], tuple(body["account_ids"]))
 
     async def end_verification_session(self, *, conversation_id: str, reason: str) -> int:
         request = {"conversation_id": conversation_id, "reason": reason}
@@ -782,27 +704,8 @@ class HttpPaymentsClient:
         }
         await self._answer("POST", "/api/contact/events", conversation_id, json=request)
 
-    async def create_report(
-        self,
-        *,
-        kind: str,
-        account_id: str | None,
-        phone: str | None,
-        conversation_id: str,
-        channel: str,
-        reported_by: str,
-        summary: str,
-    ) -> Report:
-        request = {
-            "kind": kind,
-            "account_id": account_id,
-            "phone": phone,
-            "conversation_id": conversation_id,
-            "channel": channel,
-            "reported_by": reported_by,
-            "summary": summary,
-        }
-        body = await self._answer("POST", "/api/reports", conversation_id, json=request)
+    async def create_report(self, **request: Unpack[ReportRequest]) -> Report:
+        body = await self._answer("POST", "/api/reports", request["conversation_id"], json=request)
         return Report(str(body["report_id"]), tuple(body.get("account_ids") or ()))
 
 
