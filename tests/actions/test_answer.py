@@ -1,10 +1,13 @@
 """action_answer: the verified customer's turn routed by the open question."""
 
+from typing import Any
+
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
 from actions.conversation import ActionAnswer
+from clients.payments import Offers, PaymentsUnavailable
 from testkit.fake_payments import FakePaymentsClient
 from tests.actions.fakes import tracker
 
@@ -23,7 +26,9 @@ CONFIRMING = {
 }
 
 
-async def answer(slots: dict, intent: str, text: str = "", client: FakePaymentsClient | None = None):  # type: ignore[no-untyped-def]
+async def answer(
+    slots: dict[str, Any], intent: str, text: str = "", client: FakePaymentsClient | None = None
+) -> tuple[list[str], list[dict[str, Any]], FakePaymentsClient]:
     dispatcher = CollectingDispatcher()
     client = client or FakePaymentsClient()
     events = await ActionAnswer(client).run(dispatcher, tracker(slots, intent=intent, text=text), {})
@@ -72,9 +77,7 @@ async def test_with_nothing_open_a_paused_account_gets_its_notice_not_the_pay_me
 class OffersDown(FakePaymentsClient):
     """Answers the standing, then the service stops answering (a failure part-way)."""
 
-    async def get_offers(self, account_id: str, **kwargs):  # type: ignore[no-untyped-def]
-        from clients.payments import PaymentsUnavailable
-
+    async def get_offers(self, account_id: str, **kwargs: Any) -> Offers:
         raise PaymentsUnavailable("down")
 
 

@@ -21,7 +21,8 @@ def test_signed_facts_give_the_channel_and_caller_id() -> None:
     assert (service_channel(sms), caller_phone(sms)) == ("sms", PHONE)
     voice = tracker(channel="twilio_voice", metadata=signed("twilio_voice", phone=PHONE, call_sid="CA1"))
     assert (service_channel(voice), caller_phone(voice)) == ("voice", PHONE)
-    assert channel_facts(voice).call_sid == "CA1"  # type: ignore[union-attr]
+    facts = channel_facts(voice)
+    assert facts is not None and facts.call_sid == "CA1"
     web = tracker(channel="webchat", metadata=signed("webchat"))
     assert (service_channel(web), caller_phone(web)) == ("web", None)
 
@@ -79,10 +80,10 @@ async def test_nothing_said_before_the_refusal_reaches_the_customer() -> None:
     """A plan mentioned from standing, then figures refused: only the request to verify again."""
     from datetime import date
 
-    from clients.payments import ActivePlan, DueAmount, Standing
+    from clients.payments import AccountSummary, ActivePlan, DueAmount, Standing
 
     class RefusesFigures(FakePaymentsClient):
-        async def get_account(self, account_id, *, conversation_id, session):  # type: ignore[no-untyped-def]
+        async def get_account(self, account_id: str, *, conversation_id: str, session: str | None) -> AccountSummary:
             self.session_ended = True
             return await super().get_account(account_id, conversation_id=conversation_id, session=session)
 

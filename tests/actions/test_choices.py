@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 
 from actions.choices import resolve_offer_choice
@@ -28,5 +30,7 @@ def ent(name: str, value: object) -> dict[str, object]:
         (["hardship_6", "installments_3"], [ent("plan_choice", "hardship")], "the hardship plan", "hardship_6"),
     ],
 )
-def test_resolve_offer_choice(offers, entities, text, expected) -> None:  # type: ignore[no-untyped-def]
+def test_resolve_offer_choice(
+    offers: list[str], entities: list[dict[str, Any]], text: str, expected: str | None
+) -> None:
     assert resolve_offer_choice(offers, entities, text) == expected

@@ -4,6 +4,7 @@ as a typed error, standing (C4) with its fallback, reports, session end and the 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 
 import httpx
@@ -50,7 +51,9 @@ REPORT = dict(
 )
 
 
-def client_answering(handler) -> tuple[HttpPaymentsClient, list[httpx.Request]]:  # type: ignore[no-untyped-def]
+def client_answering(
+    handler: Callable[[httpx.Request], httpx.Response],
+) -> tuple[HttpPaymentsClient, list[httpx.Request]]:
     seen: list[httpx.Request] = []
 
     def record(request: httpx.Request) -> httpx.Response:
@@ -109,8 +112,9 @@ async def test_standing_is_read_from_its_route() -> None:
     assert seen[0].url.path == "/api/accounts/A1001/standing"
     assert seen[0].headers["X-Verification-Session"] == "VS-1"
     assert not standing.paused
-    assert standing.active_plan.next_installment.amount_cents == 5170  # type: ignore[union-attr]
-    assert standing.pending_promise.due_date == date(2026, 12, 9)  # type: ignore[union-attr]
+    plan, promise = standing.active_plan, standing.pending_promise
+    assert plan is not None and plan.next_installment is not None and plan.next_installment.amount_cents == 5170
+    assert promise is not None and promise.due_date == date(2026, 12, 9)
 
 
 async def test_without_a_standing_route_the_account_flags_decide() -> None:
