@@ -20,6 +20,7 @@ import httpx
 
 from bench.accounts import Customer
 from bench.conversation import TURN_TIMEOUT_SECONDS, TurnResult
+from contracts.twilio import SIGNATURE_HEADER
 from testkit.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_OUR_NUMBER, VOICE_PATH, sign
 
 
@@ -58,7 +59,7 @@ async def call(http: httpx.AsyncClient, rasa_url: str, customer: Customer, resul
         wall, started = time.time(), time.perf_counter()
         error, next_url = "", ""
         try:
-            response = await http.post(url, data=form, headers={"X-Twilio-Signature": sign(url, form, auth_token)})
+            response = await http.post(url, data=form, headers={SIGNATURE_HEADER: sign(url, form, auth_token)})
             response.raise_for_status()
             document = ET.fromstring(response.text)
             gather = document.find("Gather")

@@ -44,7 +44,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as `python scripts/phone.py`: the project's packages too
     sys.path.insert(0, str(ROOT))
 
-from testkit.twilio import (  # noqa: E402 - after the path above
+from contracts.sms_keywords import OPT_IN, OPT_OUT, keyword_of  # noqa: E402 - after the path above
+from contracts.twilio import SIGNATURE_HEADER  # noqa: E402
+from testkit.twilio import (  # noqa: E402
     DEFAULT_ACCOUNT_SID,
     DEFAULT_AUTH_TOKEN,
     DEFAULT_OUR_NUMBER,
@@ -62,8 +64,6 @@ from testkit.twilio import (  # noqa: E402 - after the path above
 DEFAULT_API_PORT = 8787
 TEST_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
-OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
-OPT_IN_WORDS = {"START", "UNSTOP"}
 
 
 # --- small helpers -------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ async def post_signed(
     session: ClientSession, target: Target, url: str, form: dict[str, str], auth_token: str
 ) -> tuple[int, str]:
     fetch, signed = target.split(url)
-    headers = {"X-Twilio-Signature": sign(signed, form, auth_token)}
+    headers = {SIGNATURE_HEADER: sign(signed, form, auth_token)}
     async with session.post(fetch, data=form, headers=headers) as reply:
         return reply.status, await reply.text()
 
@@ -189,8 +189,8 @@ class SmsPhone:
 
     def twilio_keywords(self, body: str) -> bool:
         """What Twilio's Advanced Opt-Out does on its own; True when the text was a keyword."""
-        word = re.sub(r"[\s.!?]+$", "", body.strip()).upper()
-        if word in OPT_OUT_WORDS:
+        kind = keyword_of(body)
+        if kind == OPT_OUT:
             self.api.opted_out.add(self.phone)
             print(
                 Style.note(
@@ -199,7 +199,7 @@ class SmsPhone:
                 )
             )
             return True
-        if word in OPT_IN_WORDS:
+        if kind == OPT_IN:
             self.api.opted_out.discard(self.phone)
             print(
                 Style.note(

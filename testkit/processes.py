@@ -40,6 +40,21 @@ ROOT = Path(__file__).resolve().parents[1]
 PAYMENTS_PY = ROOT / ".venv/payments/bin/python"
 
 
+def payments_argv(port: int) -> list[str]:
+    """The command line of the payments service (`.venv/payments`) on loopback at `port`."""
+    return [
+        str(PAYMENTS_PY),
+        "-m",
+        "uvicorn",
+        "--factory",
+        "payments.main:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
 @contextmanager
 def payments_service(work: Path, token: str) -> Iterator[str]:
     """The real payments app (`.venv/payments`, migrated and seeded SQLite in `work`) on a free
@@ -62,17 +77,7 @@ def payments_service(work: Path, token: str) -> Iterator[str]:
     )
     log = (work / "payments.log").open("w")
     process = subprocess.Popen(
-        [
-            str(PAYMENTS_PY),
-            "-m",
-            "uvicorn",
-            "--factory",
-            "payments.main:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        payments_argv(port),
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 
-from testkit.processes import ROOT, free_port
+from contracts.twilio import SIGNATURE_HEADER, signed_url
+from testkit.processes import ROOT, free_port, payments_argv
 from testkit.twilio import DEFAULT_AUTH_TOKEN, DEFAULT_OUR_NUMBER, SMS_PATH, sign, sms_form
 
 RASA_BIN = ROOT / ".venv/rasa/bin"
@@ -146,18 +147,7 @@ class Stack:
             ],
         )
         self._spawn("scheduler", [str(PAYMENTS_BIN / "python"), "-m", "payments", "scheduler"])
-        self._spawn(
-            "payments",
-            [
-                str(PAYMENTS_BIN / "uvicorn"),
-                "--factory",
-                "payments.main:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.payments_port),
-            ],
-        )
+        self._spawn("payments", payments_argv(self.payments_port))
         # Binds 127.0.0.1:ACTIONS_PORT and answers only with ACTION_SERVER_TOKEN (actions/server.py).
         self._spawn("actions", [str(RASA_BIN / "python"), "-m", "actions.server"])
         self._spawn("rasa", self.rasa_argv(MODEL, self.rasa_endpoints))
@@ -273,14 +263,12 @@ class Stack:
         response.raise_for_status()
         return [m["text"] for m in response.json() if "text" in m]
 
-    def sms_webhook(self, phone: str, body: str) -> httpx.Response:
-        """Post one signed SMS webhook from `phone` and return Twilio's answer, without waiting for
-        a Rasa turn (a revocation is answered by the connector before Rasa)."""
-        url = f"{self.rasa_url}{SMS_PATH}"
-        form = sms_form(body, phone, DEFAULT_OUR_NUMBER)
-        reply = httpx.post(
-            url, data=form, headers={"X-Twilio-Signature": sign(url, form, DEFAULT_AUTH_TOKEN)}, timeout=30
-        )
+    def sms_webhook(self, phone: str, body: str, to: str = DEFAULT_OUR_NUMBER) -> httpx.Response:
+        """Post one signed SMS webhook from `phone` to our number `to` and return the connector's
+        answer, without waiting for a Rasa turn (a revocation is answered before Rasa)."""
+        url = signed_url(self.rasa_url, SMS_PATH)  # the stack's rasa has no public base URL of its own
+        form = sms_form(body, phone, to)
+        reply = httpx.post(url, data=form, headers={SIGNATURE_HEADER: sign(url, form, DEFAULT_AUTH_TOKEN)}, timeout=30)
         reply.raise_for_status()
         return reply
 
@@ -297,12 +285,7 @@ class Stack:
             return list(response.json().get("events") or [])
 
         said_before = sum(1 for e in events() if e.get("event") == "user")
-        url = f"{self.rasa_url}{SMS_PATH}"
-        form = sms_form(body, phone, DEFAULT_OUR_NUMBER)
-        reply = httpx.post(
-            url, data=form, headers={"X-Twilio-Signature": sign(url, form, DEFAULT_AUTH_TOKEN)}, timeout=30
-        )
-        reply.raise_for_status()
+        self.sms_webhook(phone, body)
         deadline = time.monotonic() + timeout
         seen: list[dict[str, object]] = []
         while time.monotonic() < deadline:  # the turn runs after the webhook is answered

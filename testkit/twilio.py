@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 
 from aiohttp import web
-from twilio.request_validator import RequestValidator
+
+from contracts.twilio import compute_signature
 
 DEFAULT_AUTH_TOKEN = "dev-twilio-auth-token"
 DEFAULT_ACCOUNT_SID = "AC00000000000000000000000000000000"
@@ -29,8 +30,8 @@ def basic_auth(user: str, password: str) -> str:
 
 
 def sign(url: str, params: dict[str, str], auth_token: str) -> str:
-    """The X-Twilio-Signature Twilio would send for this URL and form."""
-    return str(RequestValidator(auth_token).compute_signature(url, params))
+    """The `X-Twilio-Signature` Twilio would send for this URL and form (contracts/twilio.py)."""
+    return compute_signature(auth_token, url, params)
 
 
 def new_sid(prefix: str) -> str:

@@ -18,11 +18,10 @@ import re
 import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from testkit.stack import DEMO_AGENT, DEMO_AGENT_PASSWORD, Stack
-from testkit.twilio import DEFAULT_AUTH_TOKEN, SMS_PATH, TwilioApiStandIn, sign, sms_form
+from testkit.twilio import TwilioApiStandIn
 from tests.e2e.browser import ARTIFACTS, DESKTOP, NEEDS_CHROMIUM, TIMEOUT_MS, Chat, expect, joined
 
 CUSTOMER_PHONE = "+12125550102"  # James Carter, A1002
@@ -154,11 +153,7 @@ def test_web_chat_distress_to_agent_and_back(stack: Stack, browser: object) -> N
 
 def text_in(stack: Stack, body: str, phone: str = CUSTOMER_PHONE) -> None:
     """One signed Twilio SMS webhook to rasa, as `make phone` sends it."""
-    url = f"{stack.rasa_url}{SMS_PATH}"
-    form = sms_form(body, phone, OUR_NUMBER)
-    response = httpx.post(
-        url, data=form, headers={"X-Twilio-Signature": sign(url, form, DEFAULT_AUTH_TOKEN)}, timeout=30
-    )
+    response = stack.sms_webhook(phone, body, to=OUR_NUMBER)
     assert response.status_code == 200, response.text
 
 
