@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import names
 from actions.base import PaymentsAction, caller_phone, service_channel
-from clients.payments import PaymentsError
+from actions.replies import or_none
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +49,10 @@ class ActionWrongNumber(PaymentsAction):
             return []
         phone = caller_phone(tracker)
         if phone:
-            try:
-                await self.client.phone_wrong_number(
-                    phone, channel=service_channel(tracker), conversation_id=tracker.sender_id
-                )
-            except PaymentsError as exc:
-                log.error("[conversation=%s] could not mark the number wrong: %s", tracker.sender_id, exc)
+            marking = self.client.phone_wrong_number(
+                phone, channel=service_channel(tracker), conversation_id=tracker.sender_id
+            )
+            await or_none(marking, tracker.sender_id, "could not mark the number wrong")
         dispatcher.utter_message(response=names.UTTER_WRONG_NUMBER)
         return [ConversationPaused()]
 
@@ -85,18 +83,8 @@ class ActionStopContact(PaymentsAction):
         if not phone and not account_id:
             dispatcher.utter_message(response=names.UTTER_STOP_WHO)
             return []
-        try:
-            for medium in media:
-                if phone:
-                    await self.client.phone_opt_out(
-                        phone, medium=medium, channel=channel, conversation_id=tracker.sender_id
-                    )
-                else:
-                    await self.client.set_flag(
-                        str(account_id), flag=f"stop_{medium}", channel=channel, conversation_id=tracker.sender_id
-                    )
-        except PaymentsError as exc:
-            log.error("[conversation=%s] opt-out not recorded: %s", tracker.sender_id, exc)
+        opting_out = self._opt_out(media, channel, tracker, phone, account_id)
+        if await or_none(opting_out, tracker.sender_id, "opt-out not recorded") is None:
             dispatcher.utter_message(response=names.UTTER_STOP_NOT_RECORDED)
             return []
         medium_text = {"sms": "text messages", "voice": "calls"}.get(channel, "texts and calls")
@@ -104,3 +92,19 @@ class ActionStopContact(PaymentsAction):
         # No pause: we start nothing more on that medium, but a customer who writes again (to pay,
         # to ask) is answered; a paused conversation with no case would be a dead end nobody reads.
         return []
+
+    async def _opt_out(
+        self, media: list[str], channel: str, tracker: Tracker, phone: str | None, account_id: str | None
+    ) -> bool:
+        """Every medium against the caller ID, or else the verified account's stop flags."""
+        for medium in media:
+            if phone:
+                await self.client.phone_opt_out(
+                    phone, medium=medium, channel=channel, conversation_id=tracker.sender_id
+                )
+            else:
+                flag = f"stop_{medium}"
+                await self.client.set_flag(
+                    str(account_id), flag=flag, channel=channel, conversation_id=tracker.sender_id
+                )
+        return True

@@ -18,7 +18,8 @@ from rasa_sdk.types import DomainDict
 from actions import names
 from actions.base import PaymentsAction, caller_phone, conversation, latest_entities, latest_intent, service_channel
 from actions.formatting import format_money
-from clients.payments import PaymentsClient, PaymentsError
+from actions.replies import or_none
+from clients.payments import PaymentsClient
 
 log = logging.getLogger(__name__)
 
@@ -84,23 +85,25 @@ async def hand_off(
         "customer_said": customer_said(tracker),
     }
     facts = ""
-    if account_id:
-        try:
-            account = await client.get_account(account_id, **conversation(tracker))
-            context["account"] = {
-                "balance_cents": account.balance_cents,
-                "past_due_cents": account.past_due_cents,
-                "days_past_due": account.days_past_due,
-                "flags": list(account.flags),
-                "currency": account.currency,
-            }
-            facts = (
-                f" Balance {format_money(account.balance_cents, account.currency)}, "
-                f"{format_money(account.past_due_cents, account.currency)} past due "
-                f"({account.days_past_due} days)."
-            )
-        except PaymentsError:
-            pass
+    reading = client.get_account(account_id, **conversation(tracker)) if account_id else None
+    account = (
+        await or_none(reading, tracker.sender_id, "no account facts for the agent", logging.WARNING)
+        if reading
+        else None
+    )
+    if account is not None:
+        context["account"] = {
+            "balance_cents": account.balance_cents,
+            "past_due_cents": account.past_due_cents,
+            "days_past_due": account.days_past_due,
+            "flags": list(account.flags),
+            "currency": account.currency,
+        }
+        facts = (
+            f" Balance {format_money(account.balance_cents, account.currency)}, "
+            f"{format_money(account.past_due_cents, account.currency)} past due "
+            f"({account.days_past_due} days)."
+        )
     who = f"Verified customer (account {account_id})" if account_id else "Unverified customer"
     summary = f"{who} on {service_channel(tracker)} {REASON_TEXT.get(reason, reason)}.{facts}"
     if context["asked_for"]:
@@ -109,8 +112,8 @@ async def hand_off(
         summary += f" Plan {context['plan_booked']} was booked."
     if note:
         summary += f" {note}"
-    try:
-        case = await client.create_handoff(
+    case = await or_none(
+        client.create_handoff(
             conversation_id=tracker.sender_id,
             channel=service_channel(tracker),
             reason=_service_reason(reason),
@@ -118,9 +121,11 @@ async def hand_off(
             verified=bool(account_id),
             summary=summary,
             context=context,
-        )
-    except PaymentsError as exc:
-        log.error("[conversation=%s] handoff failed: %s", tracker.sender_id, exc)
+        ),
+        tracker.sender_id,
+        "handoff failed",
+    )
+    if case is None:
         dispatcher.utter_message(response=names.UTTER_HANDOFF_UNAVAILABLE)
         return []
     dispatcher.utter_message(
@@ -146,19 +151,16 @@ async def record_report(
     """
     channel = service_channel(tracker)
     if verified_account and kind in names.FLAG_FOR_HANDOFF:
-        try:
-            await client.set_flag(
-                verified_account, flag=names.FLAG_FOR_HANDOFF[kind], channel=channel, conversation_id=tracker.sender_id
-            )
-        except PaymentsError as exc:
-            log.error("[conversation=%s] could not flag %s: %s", tracker.sender_id, kind, exc)
+        flag = names.FLAG_FOR_HANDOFF[kind]
+        flagging = client.set_flag(verified_account, flag=flag, channel=channel, conversation_id=tracker.sender_id)
+        await or_none(flagging, tracker.sender_id, f"could not flag {kind}")
     if kind == "deceased":
         reported_by = "third_party"  # whoever says the cardholder died is not the cardholder
     else:
         reported_by = "cardholder" if verified_account else "unknown"
     said = customer_said(tracker, last=1)
-    try:
-        report = await client.create_report(
+    report = await or_none(
+        client.create_report(
             kind=kind,
             account_id=verified_account,
             phone=caller_phone(tracker),
@@ -166,9 +168,11 @@ async def record_report(
             channel=channel,
             reported_by=reported_by,
             summary=(said[-1] if said else kind)[:200],
-        )
-    except PaymentsError as exc:
-        log.error("[conversation=%s] %s report not recorded: %s", tracker.sender_id, kind, exc)
+        ),
+        tracker.sender_id,
+        f"{kind} report not recorded",
+    )
+    if report is None:
         dispatcher.utter_message(response=names.UTTER_REPORT_FAILED)
         return
     if not report.account_ids:

@@ -18,8 +18,8 @@ from actions.formatting import format_date, format_money
 from actions.links import trusted_link
 from actions.offers import amount_entity, amount_in_range, ask_to_confirm_payment, ask_to_confirm_promise, date_entity
 from actions.plans import offer
+from actions.replies import or_none
 from actions.standing import INSTALLMENT_CHOICE, read_standing, refuse_paused
-from clients.payments import PaymentsError
 
 log = logging.getLogger(__name__)
 PAY_NOW_BY_NAME = {"past_due": "past_due_cents", "full": "balance_cents", "minimum": "minimum_due_cents"}
@@ -136,10 +136,11 @@ class ActionPaymentEvent(PaymentsAction):
         payment_id = payment_ids[0]
         if not payment_id:
             return []
-        try:
-            payment = await self.client.get_payment_result(str(payment_id), conversation_id=tracker.sender_id)
-        except PaymentsError:
-            log.warning("[conversation=%s] payment event for unknown payment %s", tracker.sender_id, payment_id)
+        reading = self.client.get_payment_result(str(payment_id), conversation_id=tracker.sender_id)
+        payment = await or_none(
+            reading, tracker.sender_id, f"payment event for unknown payment {payment_id}", logging.WARNING
+        )
+        if payment is None:
             return []
         if payment.conversation_id != tracker.sender_id:
             log.warning("[conversation=%s] payment %s belongs elsewhere; ignored", tracker.sender_id, payment_id)

@@ -12,12 +12,18 @@ already said in the turn; `VerificationRequired` never reaches it (the gate veri
 | `Refused` `collection_paused`                | a person (`hand_off`)                   |                        |
 | any other `Refused`                          | `utter_offer_no_longer_available`       |                        |
 
-Actions outside the gate (verification, handoff, contact) say their own outcome of a failed
-write (`utter_handoff_unavailable`, `utter_report_failed`, `utter_stop_not_recorded`, ...):
-what failed is the reply there, not the error's kind.
+Outside the gate (verification, handoff, contact, payment events) a call whose failure the
+turn can live with goes through `or_none`: the failure is logged here, and the caller says what
+it means there (`utter_handoff_unavailable`, `utter_report_failed`, `utter_stop_not_recorded`, or
+nothing: a ledger write the customer need not hear about). Only `VerificationLocked` (an answer
+of /api/verify, not a failure) is caught where it is raised.
 """
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -25,6 +31,19 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
 from clients.payments import PaymentsClient, PaymentsError, Refused
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+async def or_none(call: Awaitable[T], conversation_id: str, what: str, level: int = logging.ERROR) -> T | None:
+    """The answer of `call`, or None when the service failed: logged as `what` (never the
+    customer's words) at `level`; the caller decides what the customer hears."""
+    try:
+        return await call
+    except PaymentsError as error:
+        log.log(level, "[conversation=%s] %s: %s: %s", conversation_id, what, type(error).__name__, error)
+        return None
 
 
 async def reply_to_failure(

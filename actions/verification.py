@@ -20,7 +20,8 @@ from actions import names
 from actions.base import PaymentsAction, caller_phone, forget_verification, service_channel
 from actions.config import get_settings
 from actions.parsing import parse_card_last4, parse_date_of_birth, parse_zip
-from clients.payments import PaymentsClient, PaymentsError, PaymentsUnavailable, VerificationLocked
+from actions.replies import or_none, reply_to_failure
+from clients.payments import PaymentsClient, PaymentsUnavailable, VerificationLocked
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +83,11 @@ async def record_call(client: PaymentsClient, account_id: str, conversation_id: 
     """A verified call is a conversation with the cardholder: the call ledger must know it, or
     the 7-in-7 and 7-days-after limits (12 CFR 1006.14(b)(2)) would not count our own calls.
     A failure is logged, never shown: the caller is verified either way."""
-    try:
-        await client.record_call_conversation(account_id, conversation_id=conversation_id)
-    except PaymentsError as exc:
-        log.error("[conversation=%s] call not recorded in the ledger: %s", conversation_id, exc)
+    await or_none(
+        client.record_call_conversation(account_id, conversation_id=conversation_id),
+        conversation_id,
+        "call not recorded in the ledger",
+    )
 
 
 class ActionVerifyIdentity(PaymentsAction):
@@ -117,9 +119,9 @@ class ActionVerifyIdentity(PaymentsAction):
         except VerificationLocked:
             dispatcher.utter_message(response=names.UTTER_VERIFICATION_LOCKED)
             return [*clear_factors, SlotSet(names.VERIFICATION_STATUS, names.LOCKED)]
-        except PaymentsUnavailable:
-            dispatcher.utter_message(response=names.UTTER_SERVICE_UNAVAILABLE)
-            return [*clear_factors, SlotSet(names.VERIFICATION_STATUS, None)]
+        except PaymentsUnavailable as error:
+            unverified = [*clear_factors, SlotSet(names.VERIFICATION_STATUS, None)]
+            return unverified + await reply_to_failure(self.client, dispatcher, tracker, error)
 
         if not outcome.verified:
             if outcome.attempts_left <= 0:
@@ -157,10 +159,8 @@ async def end_verification(client: PaymentsClient, tracker: Tracker, reason: str
     hand_back) and forget it here. A failure to reach the service is logged: the session still
     ends by itself after its idle time."""
     if tracker.get_slot(names.VERIFICATION_SESSION) or tracker.get_slot(names.VERIFICATION_STATUS) == names.VERIFIED:
-        try:
-            await client.end_verification_session(conversation_id=tracker.sender_id, reason=reason)
-        except PaymentsError as exc:
-            log.warning("[conversation=%s] could not end the verification session: %s", tracker.sender_id, exc)
+        ending = client.end_verification_session(conversation_id=tracker.sender_id, reason=reason)
+        await or_none(ending, tracker.sender_id, "could not end the verification session", logging.WARNING)
     return forget_verification()
 
 
