@@ -31,9 +31,7 @@ def client(payments_url: str) -> HttpPaymentsClient:
     return HttpPaymentsClient(payments_url, TOKEN, 10)
 
 
-async def test_over_the_wire_a_verified_call_reads_the_account_and_lands_in_the_call_ledger_once(
-    client: HttpPaymentsClient,
-) -> None:
+async def test_a_verified_call_lands_in_the_call_ledger_once(client: HttpPaymentsClient) -> None:
     """Verified on a call, the session reads the account, and the call is recorded twice (a
     retried turn) but counts once: the 7-days-after rule then refuses an outbound call."""
     aisha = await client.verify(
