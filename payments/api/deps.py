@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from fastapi import Depends, Header, HTTPException, Request
@@ -83,45 +84,24 @@ def require_verification_session(
     return service.check_session(x_verification_session, x_conversation_id, request.path_params.get("account_id"))
 
 
-def get_account_service(request: Request) -> AccountService:
-    return app_state(request, "account_service", AccountService)
+def state_getter(name: str, kind: type[T]) -> Callable[[Request], T]:
+    """A dependency that returns `app.state.<name>` (tests override each one by identity)."""
+
+    def get(request: Request) -> T:
+        return app_state(request, name, kind)
+
+    get.__name__ = f"get_{name}"
+    return get
 
 
-def get_plan_service(request: Request) -> PlanService:
-    return app_state(request, "plan_service", PlanService)
-
-
-def get_compliance_service(request: Request) -> ComplianceService:
-    return app_state(request, "compliance_service", ComplianceService)
-
-
-def get_handoff_service(request: Request) -> HandoffService:
-    return app_state(request, "handoff_service", HandoffService)
-
-
-def get_payment_links(request: Request) -> PaymentLinks:
-    return app_state(request, "payment_links", PaymentLinks)
-
-
-def get_pay_page(request: Request) -> PayPage:
-    return app_state(request, "pay_page", PayPage)
-
-
-def get_payment_events(request: Request) -> PaymentEvents:
-    return app_state(request, "payment_events", PaymentEvents)
-
-
-def get_charges(request: Request) -> Charges:
-    return app_state(request, "charges", Charges)
-
-
-def get_console_service(request: Request) -> ConsoleService:
-    return app_state(request, "console_service", ConsoleService)
-
-
-def get_standing_service(request: Request) -> StandingService:
-    return app_state(request, "standing_service", StandingService)
-
-
-def get_report_service(request: Request) -> ReportService:
-    return app_state(request, "report_service", ReportService)
+get_account_service = state_getter("account_service", AccountService)
+get_plan_service = state_getter("plan_service", PlanService)
+get_compliance_service = state_getter("compliance_service", ComplianceService)
+get_handoff_service = state_getter("handoff_service", HandoffService)
+get_payment_links = state_getter("payment_links", PaymentLinks)
+get_pay_page = state_getter("pay_page", PayPage)
+get_payment_events = state_getter("payment_events", PaymentEvents)
+get_charges = state_getter("charges", Charges)
+get_console_service = state_getter("console_service", ConsoleService)
+get_standing_service = state_getter("standing_service", StandingService)
+get_report_service = state_getter("report_service", ReportService)

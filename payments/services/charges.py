@@ -11,13 +11,13 @@ from typing import Literal
 
 from payments.adapters.orm import PaymentRow, PlanRow
 from payments.adapters.payment_repository import PaymentRepository
-from payments.adapters.repositories import AccountRepository, AuditLog
+from payments.adapters.repositories import AccountRepository
 from payments.domain.errors import Conflict, Gone, InvalidRequest, NotFound, UpstreamUnavailable
 from payments.domain.payment import Hold, Payment, PaymentEvent, PaymentMethod, PaymentStatus, PhoneCharge, phone_charge
 from payments.domain.plan import InstallmentStatus, PlanStatus
 from payments.services.payment_events import after_event, apply_event, hold_late_success
 from payments.services.payment_links import new_payment
-from payments.services.payment_rows import PaymentUseCase, expire_if_due, payment_of
+from payments.services.payment_rows import PaymentUseCase, audit_payment, expire_if_due, payment_of
 from payments.services.ports import ChargeOutcome
 from payments.services.standing import refuse_unless_collectable
 
@@ -81,14 +81,9 @@ class Charges(PaymentUseCase):
                             session, now, account_id, amount_cents, channel, key, conversation_id, None, None,
                             PaymentMethod.IVR,
                         )  # fmt: skip
-                        AuditLog(session).record(
-                            "payment_created",
-                            at=row.created_at,
-                            actor="assistant",
-                            channel=channel,
-                            account_id=account_id,
-                            conversation_id=conversation_id,
-                            detail={"payment_id": row.id, "amount_cents": amount_cents, "method": row.method},
+                        detail = {"amount_cents": amount_cents, "method": row.method}
+                        audit_payment(
+                            session, "payment_created", row, at=row.created_at, actor="assistant", detail=detail
                         )
                 expire_if_due(session, row, now)
                 verdict = phone_charge(payment_of(row))
@@ -173,20 +168,9 @@ class Charges(PaymentUseCase):
                         session, self.clock(), plan.account_id, amount, plan.channel, f"installment-{installment_id}",
                         None, plan.id, installment_id, PaymentMethod.OFF_SESSION,
                     )  # fmt: skip
-                    AuditLog(session).record(
-                        "payment_created",
-                        at=at,
-                        actor="scheduler",
-                        channel=plan.channel,
-                        account_id=plan.account_id,
-                        detail={
-                            "payment_id": existing.id,
-                            "amount_cents": amount,
-                            "method": existing.method,
-                            "plan_id": plan.id,
-                            "installment_id": installment_id,
-                        },
-                    )
+                    detail = {"amount_cents": amount, "method": existing.method, "plan_id": plan.id}
+                    detail["installment_id"] = installment_id
+                    audit_payment(session, "payment_created", existing, at=at, actor="scheduler", detail=detail)
                 return payment_of(existing), plan, None
 
         payment, plan, done = await asyncio.to_thread(prepare)
