@@ -704,7 +704,8 @@ class RevocationDesk:
 
     async def _send(self, item: dict[str, Any]) -> str:
         send = getattr(self.ledger, _SENDS[item["kind"]])
-        return await send(item["body"])
+        outcome: str = await send(item["body"])
+        return outcome
 
     async def pending(self) -> list[dict[str, Any]]:
         """The items not recorded yet (in the store, and any only this process holds)."""
@@ -771,7 +772,8 @@ class RevocationDesk:
         return max(wait, 0.01)
 
     def _expired(self, item: dict[str, Any]) -> bool:
-        return self.clock() - item["created_at"] > self.max_age_seconds
+        age: float = self.clock() - item["created_at"]
+        return age > self.max_age_seconds
 
     async def _attempt(self, item: dict[str, Any], local: bool = False) -> float | None:
         """Send one due item. None when it is done with (recorded, refused, too old: deleted);

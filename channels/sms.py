@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
@@ -36,19 +35,22 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.twiml.messaging_response import MessagingResponse
+from typing_extensions import Unpack
 
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore
 from channels.rasa_state import is_listening
-from channels.revocation import conversation_paused, drain_with_server
+from channels.rendering import button_payload, pack_messages, render_message
+from channels.revocation import conversation_paused
 from channels.twilio_common import (
+    Collaborators,
     SmsSender,
     TwilioInput,
+    TwilioOutput,
     is_phone_number,
     mask_phone,
     normalize_phone,
     timezone_for,
-    twilio_params,
     user_text_in_conversation,
 )
 from contracts.sms_keywords import HELP, OPT_IN, OPT_OUT, keyword_of
@@ -56,7 +58,6 @@ from contracts.sms_keywords import HELP, OPT_IN, OPT_OUT, keyword_of
 log = logging.getLogger(__name__)
 
 CHANNEL = "twilio_sms"
-SMS_LIMIT = 320  # characters per message our SMS wording targets (two segments)
 MAX_INBOUND = 1600  # Twilio's limit for one message body
 
 MMS_ONLY_TEXT = "Thanks, but I can't open pictures or attachments here. Please type your message instead."
@@ -68,102 +69,6 @@ NO_ANSWER_TEXT = (
     "Sorry, something went wrong on our side and I couldn't answer. Please try again in a few "
     "minutes, or call us at 1-800-555-0199."
 )
-
-
-# --- rendering -----------------------------------------------------------------------------------
-
-_ALREADY_NUMBERED = re.compile(r"\b(reply|press|text)\s+1\b", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-def render_buttons(text: str, buttons: list[dict[str, Any]]) -> str:
-    """Buttons as numbered options, one "Reply N for TITLE" line each; left out when the SMS
-    wording already numbers them ("Reply 1 to pay, 2 for a plan...")."""
-    if not buttons or _ALREADY_NUMBERED.search(text or ""):
-        return text or ""
-    lines = [f"Reply {i} for {button.get('title') or button.get('payload')}" for i, button in enumerate(buttons, 1)]
-    return "\n".join(part for part in [text or "", *lines] if part)
-
-
-def render_message(message: dict[str, Any]) -> str:
-    """One bot message as SMS text (custom payloads are for voice and web chat: not sent). An
-    agent's message (the console puts `agent` in the bot event's metadata) starts with their name."""
-    text = render_buttons(message.get("text") or "", message.get("buttons") or message.get("quick_replies") or [])
-    agent = message.get("agent")
-    if isinstance(agent, str) and agent.strip() and text:
-        text = f"{agent.strip()[:40]}: {text}"
-    extras = [message.get("image"), message.get("attachment") if isinstance(message.get("attachment"), str) else None]
-    return "\n".join(part for part in [text, *extras] if part).strip()
-
-
-def _hard_split(word: str, limit: int) -> list[str]:
-    return [word[i : i + limit] for i in range(0, len(word), limit)]
-
-
-def _pack(pieces: Iterable[str], separator: str, limit: int, split_further: Callable[[str], list[str]]) -> list[str]:
-    """Greedily join whole pieces up to `limit`; a piece longer than `limit` is split further."""
-    chunks: list[str] = []
-    current = ""
-    for piece in pieces:
-        if not piece:
-            continue
-        if len(piece) > limit:
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.extend(split_further(piece))
-            continue
-        candidate = f"{current}{separator}{piece}" if current else piece
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            chunks.append(current)
-            current = piece
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def split_sms(text: str, limit: int = SMS_LIMIT) -> list[str]:
-    """Split text into SMS of at most `limit` characters at line, then sentence, then word
-    boundaries; a single "word" longer than `limit` (never in our wording) is cut."""
-
-    def by_words(sentence: str) -> list[str]:
-        return _pack(sentence.split(), " ", limit, lambda word: _hard_split(word, limit))
-
-    def by_sentences(line: str) -> list[str]:
-        return _pack(_SENTENCE_END.split(line.strip()), " ", limit, by_words)
-
-    lines = [line.strip() for line in (text or "").strip().splitlines()]
-    return _pack(lines, "\n", limit, by_sentences)
-
-
-def pack_messages(texts: Iterable[str], limit: int = SMS_LIMIT) -> list[str]:
-    """A turn's bot messages as few SMS as fit: whole messages together (blank line between),
-    a message too long for one SMS split by `split_sms`."""
-    return _pack([t.strip() for t in texts], "\n\n", limit, lambda text: split_sms(text, limit))
-
-
-# --- button replies ------------------------------------------------------------------------------
-
-_CHOICE = re.compile(r"^\s*(?:#|no\.?\s*|number\s+|option\s+)?(\d{1,2})\s*[.)!]?\s*$", re.IGNORECASE)
-
-
-def button_payload(reply: str, buttons: list[dict[str, Any]]) -> str | None:
-    """The payload of the button a reply picks: its number ("2", "#2", "option 2") or its title."""
-    if not buttons:
-        return None
-    match = _CHOICE.match(reply or "")
-    if match:
-        index = int(match.group(1))
-        if 1 <= index <= len(buttons):
-            return str(buttons[index - 1].get("payload") or "") or None
-        return None
-    wanted = re.sub(r"[^\w ]+", "", (reply or "").casefold()).strip()
-    for button in buttons:
-        if wanted and wanted == re.sub(r"[^\w ]+", "", str(button.get("title", "")).casefold()).strip():
-            return str(button.get("payload") or "") or None
-    return None
 
 
 # --- collaborators -------------------------------------------------------------------------------
@@ -271,23 +176,17 @@ class SmsTurnCollector(CollectingOutputChannel):
         return CHANNEL
 
 
-class TwilioSmsOutput(OutputChannel):
+class TwilioSmsOutput(TwilioOutput):
     """Pushed messages (agent replies, confirmations, reminders): `recipient_id` is the number."""
 
-    def __init__(self, sender: SmsSender, memory: _SmsMemory, settings: ChannelSettings) -> None:
-        self.sender = sender
-        self.memory = memory
-        self.settings = settings
+    channel_name = CHANNEL
 
-    @classmethod
-    def name(cls) -> str:
-        return CHANNEL
+    def __init__(self, sender: SmsSender, memory: _SmsMemory, settings: ChannelSettings) -> None:
+        super().__init__(sender, settings)
+        self.memory = memory
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         await self.send_messages(recipient_id, [message])
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send_messages(recipient_id, [{"text": text}])
 
     async def send_messages(self, recipient_id: str, messages: list[dict[str, Any]], from_: str | None = None) -> None:
         if not is_phone_number(recipient_id):
@@ -308,40 +207,24 @@ class TwilioSmsOutput(OutputChannel):
 class TwilioSmsInput(TwilioInput):
     """Twilio Messaging webhooks → Rasa; replies through Twilio's REST API."""
 
-    @classmethod
-    def name(cls) -> str:
-        return CHANNEL
+    channel_name = CHANNEL
 
     def __init__(
-        self,
-        settings: ChannelSettings,
-        *,
-        sender: SmsSender | None = None,
-        ledger: ComplianceLedger | None = None,
-        store: ChannelStore | None = None,
+        self, settings: ChannelSettings, *, ledger: ComplianceLedger | None = None, **shared: Unpack[Collaborators]
     ) -> None:
-        super().__init__(settings, store=store, sender=sender)
+        super().__init__(settings, **shared)
         self.ledger: ComplianceLedger = ledger or PaymentsComplianceLedger(settings)
         self.memory = _SmsMemory(self.store, settings.channels_dedupe_ttl_seconds)
 
     def get_output_channel(self) -> OutputChannel:
         return TwilioSmsOutput(self.sender, self.memory, self.settings)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = self.base_blueprint()
-        drain_with_server(blueprint, lambda: self.revocations)
-
-        @blueprint.route("/webhook", methods=["POST"])
-        async def webhook(request: Request) -> HTTPResponse:
-            params = twilio_params(request)
-            refused = self.refusal(request, params, "SMS webhook")
-            if refused:
-                return refused
+    def add_webhooks(self, blueprint: Blueprint, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        @self.signed_route(blueprint, "/webhook", "SMS webhook")
+        async def webhook(request: Request, params: dict[str, str]) -> HTTPResponse:
             # Answer now; the turn runs on its own and replies through the REST API.
             self.spawn(self._process(params, on_new_message, request.app))
             return response.text(str(MessagingResponse()), content_type="text/xml")
-
-        return blueprint
 
     async def _process(
         self, params: dict[str, str], on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any = None

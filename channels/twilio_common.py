@@ -12,21 +12,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypedDict, TypeVar
 from urllib.parse import parse_qs
 
-from rasa.core.channels.channel import InputChannel
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from typing_extensions import Unpack
 
 from channels.card_buffer import SplitCardBuffer
 from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore, build_store
 from channels.rasa_input import CARD_NUMBER_SHARED, FactsSigner, neutralize
-from channels.revocation import desk_for
+from channels.revocation import desk_for, drain_with_server
 from contracts.masking import MASK, mask_card_numbers, redact_digits
 from contracts.twilio import SIGNATURE_HEADER, is_valid_signature, signed_url
 
@@ -75,7 +76,7 @@ def public_base(request: Request, public_base_url: str) -> str:
 
 
 def is_phone_number(value: str | None) -> bool:
-    return bool(value) and bool(E164.match(value)) and value not in WITHHELD_CALLER_IDS
+    return value is not None and bool(E164.match(value)) and value not in WITHHELD_CALLER_IDS
 
 
 def normalize_phone(value: str | None) -> str:
@@ -180,23 +181,55 @@ class TwilioRestSender:
             self._client = None
 
 
-# --- the input channels' base -----------------------------------------------------------------
+# --- the channels' bases -----------------------------------------------------------------
 
 _Input = TypeVar("_Input", bound="TwilioInput")
+Handler = Callable[[Request, dict[str, str]], Awaitable[HTTPResponse]]
+
+
+class Collaborators(TypedDict, total=False):
+    """What a test injects into a connector in place of the real channel store and SMS sender."""
+
+    store: ChannelStore | None
+    sender: SmsSender | None
+
+
+class TwilioOutput(OutputChannel):
+    """The base of the connectors' output channels (what Rasa pushes to a conversation: agent
+    replies, confirmations, reminders), named like their connector (`channel_name`)."""
+
+    channel_name: ClassVar[str] = ""
+
+    def __init__(self, sender: SmsSender, settings: ChannelSettings) -> None:
+        self.sender = sender
+        self.settings = settings
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.channel_name
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
 
 
 class TwilioInput(InputChannel):
     """The wiring the SMS and voice connectors share: settings (credentials.yml over the
     environment), the signature check, the channel store and the SMS sender (tests inject fakes),
-    a health route, and closing the store and sender when the server stops."""
+    a health route, and closing the store and sender when the server stops. A connector names
+    itself with `channel_name` (its webhooks are under /webhooks/<channel_name>/)."""
+
+    channel_name: ClassVar[str] = ""
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.channel_name
 
     @classmethod
     def from_credentials(cls: type[_Input], credentials: dict[str, Any] | None) -> _Input:
         return cls(ChannelSettings.from_env(overrides=credentials or {}))
 
-    def __init__(
-        self, settings: ChannelSettings, *, store: ChannelStore | None = None, sender: SmsSender | None = None
-    ) -> None:
+    def __init__(self, settings: ChannelSettings, **shared: Unpack[Collaborators]) -> None:
+        store, sender = shared.get("store"), shared.get("sender")
         self.settings = settings
         self.validator = SignatureValidator(settings)
         self.facts = FactsSigner(settings, self.name())
@@ -236,9 +269,23 @@ class TwilioInput(InputChannel):
             )
         return response.text("invalid Twilio signature", status=403)
 
-    def base_blueprint(self) -> Blueprint:
-        """The connector's blueprint with `GET /` (health) and the shutdown listener; the
-        connector adds its webhooks."""
+    def signed_route(self, blueprint: Blueprint, uri: str, webhook: str = "") -> Callable[[Handler], Handler]:
+        """Register `handler(request, params)` as the POST route `uri` of a Twilio webhook: called
+        only with Twilio's signature of exactly these parameters (`refusal` answers otherwise)."""
+
+        def register(handler: Handler) -> Handler:
+            async def route(request: Request) -> HTTPResponse:
+                params = twilio_params(request)
+                return self.refusal(request, params, webhook) or await handler(request, params)
+
+            blueprint.add_route(route, uri, methods=["POST"], name=handler.__name__)
+            return handler
+
+        return register
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The connector's blueprint: `GET /` (health), the revocation desk's drain task, the
+        shutdown listener, and the connector's own webhooks (`add_webhooks`)."""
         # The url_prefix given here is replaced by rasa's /webhooks/<name> when it registers the blueprint.
         blueprint = Blueprint(f"evenkeel_{self.name()}", type(self).__module__)
 
@@ -250,7 +297,13 @@ class TwilioInput(InputChannel):
         async def finish(*_: Any) -> None:
             await self.close()
 
+        drain_with_server(blueprint, lambda: self.revocations)  # stopped before `finish` closes the store
+        self.add_webhooks(blueprint, on_new_message)
         return blueprint
+
+    def add_webhooks(self, blueprint: Blueprint, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Add the connector's Twilio webhooks to its blueprint (with `signed_route`)."""
+        raise NotImplementedError
 
     async def close(self) -> None:
         await self.drain()

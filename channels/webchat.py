@@ -59,7 +59,7 @@ from rasa.shared.core.events import BotUttered, SessionStarted, UserUttered
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncRedisManager, AsyncServer
+from socketio import AsyncRedisManager, AsyncServer  # type: ignore[import-untyped]  # python-socketio ships no types
 
 from channels.card_buffer import SplitCardBuffer
 from channels.config import ChannelSettings
@@ -460,10 +460,12 @@ class WebChatInput(SocketIOInput):
             """Join `sid` to its conversation's room and confirm it to the browser (with the token
             of a fresh id); (session id, whether the browser's own session was reused)."""
             requested = data.get("session_id")
-            reused = self.session_persistence and session_is_bound(requested, data.get("session_token"), self.facts.key)
+            reused = bool(self.session_persistence) and session_is_bound(
+                requested, data.get("session_token"), self.facts.key
+            )
             if requested and not reused:
                 logger.info("session_request for an id this browser does not hold: a fresh session instead")
-            session_id = requested if reused else new_session_id()
+            session_id = str(requested) if reused else new_session_id()
             await sio.save_session(sid, {"session_id": session_id}, namespace=namespace)
             joined = sio.enter_room(sid, session_id, namespace=namespace)
             if inspect.isawaitable(joined):  # RasaHQ/rasa#13027: a coroutine since python-socketio 5.10

@@ -12,20 +12,16 @@ from typing import Any
 
 import pytest
 
+from channels.rendering import SMS_LIMIT, button_payload, pack_messages, render_buttons, split_sms
 from channels.sms import (
     ATTACHMENT_IGNORED_TEXT,
     EMPTY_TEXT,
     MAX_INBOUND,
     MMS_ONLY_TEXT,
     NO_ANSWER_TEXT,
-    SMS_LIMIT,
     TROUBLE_TEXT,
     TRUNCATED_TEXT,
     TwilioSmsInput,
-    button_payload,
-    pack_messages,
-    render_buttons,
-    split_sms,
 )
 from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY, FACTS_KEY, ChannelFacts, verify
 from tests.channels.conftest import (

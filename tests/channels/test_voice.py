@@ -1,5 +1,6 @@
-"""The Twilio voice connector (channels/voice.py) behind a real Sanic server, with a fake Rasa.
-Every answer is parsed as XML (never string-matched) and followed the way Twilio would."""
+"""The Twilio voice connector (channels/voice.py, its TwiML channels/twiml.py) behind a real Sanic
+server, with a fake Rasa. Every answer is parsed as XML (never string-matched) and followed the
+way Twilio would."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from channels.voice import (
+from channels.speech import speakable
+from channels.twiml import (
     AFTER_PAY_PROMPT,
     BACK_PROMPT,
     HOLD_TEXT,
@@ -22,9 +24,8 @@ from channels.voice import (
     SILENCE_LEAD,
     TROUBLE_TEXT,
     WHISPER_INTRO,
-    TwilioVoiceInput,
-    speakable,
 )
+from channels.voice import TwilioVoiceInput
 from contracts.channel_facts import DEV_CHANNEL_FACTS_KEY, FACTS_KEY, ChannelFacts, verify
 from tests.channels.conftest import (
     ACCOUNT_SID,
@@ -549,33 +550,6 @@ async def test_a_card_number_never_reaches_rasa_or_the_logs(
 
 
 # --- speakable text ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "text, spoken",
-    [
-        ("Your balance is $2,450.00.", "Your balance is 2,450 dollars."),
-        ("$103.34 is past due", "103 dollars and 34 cents is past due."),
-        ("Pay $1.00 or $0.50 or $1.01 or $95", "Pay 1 dollar or 50 cents or 1 dollar and 1 cent or 95 dollars."),
-        ("The minimum payment is $95.00, due 12/05/2026.", "The minimum payment is 95 dollars, due 12/05/2026."),
-        ("Due March 14, 1985.", "Due March 14, 1985."),
-        ("Thanks! 🙏🎉 You're all set ✅", "Thanks! You're all set."),
-        ("**Important:** pay _today_ with `code`", "Important: pay today with code."),
-        ("See [our site](https://lakeside.example.com) for more", "See our site for more."),
-        ("Pay securely: https://pay.example.com/p/abc123 (one-time link)", "Pay securely (one-time link)."),
-        ("Your link: www.example.com/x.", "Your link."),
-        ("Options:\n- Pay in full\n- Set up a plan", "Options. Pay in full. Set up a plan."),
-        ("# Your plan\nThree payments", "Your plan. Three payments."),
-        ("Your confirmation number is PAY-4K2M8Q.", "Your confirmation number is P A Y, 4 K 2 M 8 Q."),
-    ],
-)
-def test_speakable(text: str, spoken: str) -> None:
-    assert speakable(text) == spoken
-
-
-def test_speakable_never_reads_a_url() -> None:
-    for text in ("Go to https://x.example.com/a?b=c now", "http://127.0.0.1:8000/pay/PAY-1", "www.example.com"):
-        assert "http" not in speakable(text) and "www" not in speakable(text)
 
 
 async def test_bot_text_is_spoken_speakably(call: Call) -> None:
