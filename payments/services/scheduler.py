@@ -42,6 +42,15 @@ from payments.domain.compliance import OPT_OUT_NOTICE
 from payments.domain.errors import PolicyRefused
 from payments.domain.money import Money
 from payments.domain.offers import format_date
+from payments.domain.plan import (
+    UNPAID,
+    InstallmentEvent,
+    InstallmentStatus,
+    PlanEvent,
+    PlanStatus,
+    installment_after,
+    plan_after,
+)
 from payments.domain.settlement import Balances, BrokenSettlementRule, after_broken_settlement
 from payments.domain.standing import Purpose
 from payments.services.clock import Clock, utc_now
@@ -151,6 +160,16 @@ class _Open:
         return max(self.due, self.resumed_on) if self.resumed_on else self.due
 
 
+def _after(status: str, event: InstallmentEvent) -> str:
+    """The installment's stored state after `event` (unchanged when the event does not apply)."""
+    moved = installment_after(status, event)
+    return moved.value if moved else status
+
+
+def _all_paid(plan: PlanRow) -> bool:
+    return bool(plan.installments) and all(i.status == InstallmentStatus.PAID for i in plan.installments)
+
+
 async def _maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
@@ -235,7 +254,7 @@ class Scheduler:
         if reason is not None:
             self._suspend(item.plan_id, reason, now, report)
             return
-        if item.status == "missed":
+        if item.status == InstallmentStatus.MISSED:
             if item.grace_until is not None and item.local_today > item.grace_until:
                 self._break(item, now, report)
             return  # within the grace period: the customer has the link from the notice
@@ -265,7 +284,7 @@ class Scheduler:
                 )
                 .join(PlanRow, InstallmentRow.plan_id == PlanRow.id)
                 .join(AccountRow, PlanRow.account_id == AccountRow.id)
-                .where(PlanRow.status == "active", InstallmentRow.status.in_(("scheduled", "failed", "missed")))
+                .where(PlanRow.status == PlanStatus.ACTIVE, InstallmentRow.status.in_([s.value for s in UNPAID]))
                 .order_by(InstallmentRow.due_date, InstallmentRow.id)
             ).all()
         out = []
@@ -289,7 +308,11 @@ class Scheduler:
     def _remind(self, installment_id: int, account_id: str, now: datetime, report: RunReport) -> None:
         with self.sessions() as session:
             installment = session.get(InstallmentRow, installment_id)
-            if installment is None or installment.reminder_sent_at is not None or installment.status != "scheduled":
+            if (
+                installment is None
+                or installment.reminder_sent_at is not None
+                or installment.status != InstallmentStatus.SCHEDULED
+            ):
                 return
         # The compliance check runs (and is audited) in its own transaction, before ours.
         allowed, rule = self.contact.allowed(account_id, "sms", now)
@@ -341,7 +364,7 @@ class Scheduler:
             plan = session.get(PlanRow, item.plan_id)
             assert installment is not None and plan is not None
             has_card = bool(plan.stripe_customer_id and plan.stripe_payment_method_id)
-            already_failed = installment.status == "failed"
+            already_failed = installment.status == InstallmentStatus.FAILED
         if already_failed:
             # The fresh link goes out once (it may have waited for contact hours); the
             # installment is missed if still unpaid `missed_after_days` after its due date.
@@ -366,7 +389,7 @@ class Scheduler:
             with self.sessions.begin() as session:
                 row = session.get(InstallmentRow, installment_id)
                 assert row is not None
-                row.status = "failed"
+                row.status = _after(row.status, InstallmentEvent.FAILED)
                 AuditLog(session).record(
                     "installment_charge_failed",
                     at=now,
@@ -433,13 +456,14 @@ class Scheduler:
         link_url = getattr(link, "link_url", link)
         with self.sessions.begin() as session:
             installment = session.get(InstallmentRow, item.installment_id)
-            if installment is None or installment.status not in ("scheduled", "failed"):
+            missed = installment_after(installment.status, InstallmentEvent.MISSED) if installment else None
+            if installment is None or missed is None:
                 return  # paid or handled meanwhile
             plan = installment.plan
             account = session.get(AccountRow, plan.account_id)
             assert account is not None
             grace_until = item.local_today + timedelta(days=self.grace_days)
-            installment.status, installment.grace_until = "missed", grace_until
+            installment.status, installment.grace_until = missed.value, grace_until
             amount = Money(installment.amount_cents, plan.currency)
             enqueue_sms(
                 session,
@@ -476,17 +500,17 @@ class Scheduler:
             return  # broken on a pass that can also tell the customer
         with self.sessions.begin() as session:
             installment = session.get(InstallmentRow, item.installment_id)
-            if installment is None or installment.status != "missed":
+            if installment is None or installment.status != InstallmentStatus.MISSED:
                 return
             plan = installment.plan
-            if plan.status != "active":
+            broken = plan_after(plan.status, PlanEvent.BREAK)
+            if broken is None:
                 return
             account = session.get(AccountRow, plan.account_id)
             assert account is not None
-            plan.status, plan.ended_at = "broken", now
+            plan.status, plan.ended_at = broken.value, now
             for later in plan.installments:
-                if later.status == "scheduled":
-                    later.status = "cancelled"
+                later.status = _after(later.status, InstallmentEvent.PLAN_BROKEN)
             detail: dict[str, Any] = {"plan_id": plan.id, "missed_seq": installment.seq}
             body = (
                 f"Lakeside Bank: your payment plan {plan.id} has ended because the "
@@ -522,9 +546,10 @@ class Scheduler:
     def _suspend(self, plan_id: str, reason: str, now: datetime, report: RunReport) -> None:
         with self.sessions.begin() as session:
             plan = session.get(PlanRow, plan_id)
-            if plan is None or plan.status != "active":
+            suspended = plan_after(plan.status, PlanEvent.SUSPEND) if plan else None
+            if plan is None or suspended is None:
                 return  # already suspended by an earlier installment of this pass
-            plan.status, plan.suspended_reason, plan.suspended_at = "suspended", reason[:32], now
+            plan.status, plan.suspended_reason, plan.suspended_at = suspended.value, reason[:32], now
             AuditLog(session).record(
                 "plan_suspended",
                 at=now,
@@ -540,7 +565,9 @@ class Scheduler:
             return [
                 (p, a)
                 for p, a in session.execute(
-                    select(PlanRow.id, PlanRow.account_id).where(PlanRow.status == "suspended").order_by(PlanRow.id)
+                    select(PlanRow.id, PlanRow.account_id)
+                    .where(PlanRow.status == PlanStatus.SUSPENDED)
+                    .order_by(PlanRow.id)
                 )
             ]
 
@@ -549,9 +576,10 @@ class Scheduler:
             return
         with self.sessions.begin() as session:
             plan = session.get(PlanRow, plan_id)
-            if plan is None or plan.status != "suspended":
+            resumed = plan_after(plan.status, PlanEvent.RESUME) if plan else None
+            if plan is None or resumed is None:
                 return
-            plan.status, plan.resumed_at = "active", now
+            plan.status, plan.resumed_at = resumed.value, now
             AuditLog(session).record(
                 "plan_resumed",
                 at=now,
@@ -567,16 +595,17 @@ class Scheduler:
         with self.sessions() as session:
             return [
                 p.id
-                for p in session.scalars(select(PlanRow).where(PlanRow.status == "active"))
-                if p.installments and all(i.status == "paid" for i in p.installments)
+                for p in session.scalars(select(PlanRow).where(PlanRow.status == PlanStatus.ACTIVE))
+                if _all_paid(p)
             ]
 
     def _complete(self, plan_id: str, now: datetime, report: RunReport) -> None:
         with self.sessions.begin() as session:
             plan = session.get(PlanRow, plan_id)
-            if plan is None or plan.status != "active" or not all(i.status == "paid" for i in plan.installments):
+            completed = plan_after(plan.status, PlanEvent.COMPLETE) if plan else None
+            if plan is None or completed is None or not _all_paid(plan):
                 return
-            plan.status, plan.ended_at = "completed", now
+            plan.status, plan.ended_at = completed.value, now
             report.plans_completed += 1
             AuditLog(session).record(
                 "plan_completed",
@@ -594,7 +623,7 @@ class Scheduler:
                 select(PlanRow.id, PlanRow.account_id)
                 .join(AccountRow, PlanRow.account_id == AccountRow.id)
                 .where(
-                    PlanRow.status == "completed",
+                    PlanRow.status == PlanStatus.COMPLETED,
                     PlanRow.settles_balance.is_(True),
                     AccountRow.status == AccountStatus.SETTLED.value,
                     PlanRow.ended_at >= now - SETTLED_NOTICE_WITHIN,
