@@ -485,7 +485,7 @@ async def test_a_settled_account_is_told_once_that_nothing_more_is_owed(world) -
     plan = plans.book(
         "A1002", offer_id="settlement_lump", channel="web", idempotency_key="settle-told", conversation_id=None
     ).plan
-    with sessions.begin() as session:  # as the last settlement payment leaves it (services/payments.py)
+    with sessions.begin() as session:  # as the last settlement payment leaves it (services/payment_events.py)
         row = session.get(PlanRow, plan.id)
         row.installments[0].status, row.status, row.ended_at = "paid", "completed", clock()
         account = session.get(AccountRow, "A1002")
