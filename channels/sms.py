@@ -25,7 +25,6 @@ store: in process memory by default (one rasa process), in Redis with CHANNELS_R
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -53,12 +52,25 @@ from channels.twilio_common import (
     timezone_for,
     user_text_in_conversation,
 )
+from clients.payments import (
+    HttpPaymentsClient,
+    PaymentsClient,
+    PaymentsError,
+    PaymentsUnavailable,
+    PhoneConsent,
+    Rejected,
+    Retry,
+)
+from contracts.names import Medium
 from contracts.sms_keywords import HELP, OPT_IN, OPT_OUT, keyword_of
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "twilio_sms"
 MAX_INBOUND = 1600  # Twilio's limit for one message body
+
+# STOP and START are idempotent in the service: tried 3 times (0.5 s, then 1 s apart).
+SMS_LEDGER_RETRY = Retry(attempts=3, backoff_seconds=0.5)
 
 MMS_ONLY_TEXT = "Thanks, but I can't open pictures or attachments here. Please type your message instead."
 ATTACHMENT_IGNORED_TEXT = "(I can't open attachments, so I read only your text.)"
@@ -81,58 +93,41 @@ class ComplianceLedger(Protocol):
 
 
 class PaymentsComplianceLedger:
-    """STOP/START in the payments service: `POST /api/contact/opt-out|opt-in` with the service
-    token; medium and audit channel "sms". Retried on transient failures; a failure is logged
-    (Twilio's Advanced Opt-Out still blocks our texts to the number)."""
+    """STOP/START in the payments service: `phone_opt_out` / `phone_opt_in` of the client of the
+    payments service (clients/payments.py; `POST /api/contact/opt-out|opt-in`), medium and audit
+    channel "sms", on a client that retries transient failures (`SMS_LEDGER_RETRY`). A failure is
+    logged, never raised (Twilio's Advanced Opt-Out still blocks our texts to the number)."""
 
-    def __init__(self, settings: ChannelSettings, attempts: int = 3, backoff_seconds: float = 0.5) -> None:
-        self.settings = settings
-        self.attempts = attempts
-        self.backoff_seconds = backoff_seconds
+    def __init__(self, settings: ChannelSettings, client: PaymentsClient | None = None) -> None:
+        self.client: PaymentsClient = client or HttpPaymentsClient(
+            settings.payments_url,
+            settings.payments_service_token,
+            settings.payments_timeout_seconds,
+            retry=SMS_LEDGER_RETRY,
+        )
 
     async def opt_out(self, phone: str, conversation_id: str) -> bool:
-        return await self._post("/api/contact/opt-out", phone, conversation_id)
+        consent = self.client.phone_opt_out(phone, medium=Medium.SMS, channel="sms", conversation_id=conversation_id)
+        return await self._recorded("opt-out", phone, consent)
 
     async def opt_in(self, phone: str, conversation_id: str) -> bool:
-        return await self._post("/api/contact/opt-in", phone, conversation_id)
+        consent = self.client.phone_opt_in(phone, medium=Medium.SMS, channel="sms", conversation_id=conversation_id)
+        return await self._recorded("opt-in", phone, consent)
 
-    async def _post(self, path: str, phone: str, conversation_id: str) -> bool:
-        import aiohttp
-
-        body = {"phone": phone, "medium": "sms", "channel": "sms", "conversation_id": conversation_id}
-        headers = {"Authorization": f"Bearer {self.settings.payments_service_token}"}
-        timeout = aiohttp.ClientTimeout(total=self.settings.payments_timeout_seconds)
-        for attempt in range(1, self.attempts + 1):
-            try:
-                async with aiohttp.ClientSession(timeout=timeout) as session:
-                    async with session.post(self.settings.payments_url + path, json=body, headers=headers) as reply:
-                        if reply.status < 300:
-                            data = await reply.json()
-                            log.info(
-                                "%s for %s recorded: accounts %s",
-                                path.rsplit("/", 1)[-1],
-                                mask_phone(phone),
-                                data.get("account_ids"),
-                            )
-                            return True
-                        if reply.status < 500:
-                            log.error(
-                                "%s for %s refused by the payments service: HTTP %s",
-                                path,
-                                mask_phone(phone),
-                                reply.status,
-                            )
-                            return False
-                        problem = f"HTTP {reply.status}"
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                problem = type(exc).__name__
-            log.warning(
-                "%s for %s failed (attempt %d/%d): %s", path, mask_phone(phone), attempt, self.attempts, problem
-            )
-            if attempt < self.attempts:
-                await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
-        log.error("%s for %s NOT recorded after %d attempts", path, mask_phone(phone), self.attempts)
-        return False
+    async def _recorded(self, what: str, phone: str, call: Awaitable[PhoneConsent]) -> bool:
+        try:
+            consent = await call
+        except Rejected as exc:  # a 4xx: our bug or configuration; sending it again would not help
+            log.error("%s for %s refused by the payments service: %s", what, mask_phone(phone), exc)
+            return False
+        except PaymentsUnavailable:
+            log.error("%s for %s NOT recorded after %d attempts", what, mask_phone(phone), SMS_LEDGER_RETRY.attempts)
+            return False
+        except PaymentsError as exc:
+            log.error("%s for %s refused by the payments service: %s", what, mask_phone(phone), type(exc).__name__)
+            return False
+        log.info("%s for %s recorded: accounts %s", what, mask_phone(phone), list(consent.account_ids))
+        return True
 
 
 def _memory_key(phone: str) -> str:
@@ -213,7 +208,9 @@ class TwilioSmsInput(TwilioInput):
         self, settings: ChannelSettings, *, ledger: ComplianceLedger | None = None, **shared: Unpack[Collaborators]
     ) -> None:
         super().__init__(settings, **shared)
-        self.ledger: ComplianceLedger = ledger or PaymentsComplianceLedger(settings)
+        self.ledger: ComplianceLedger = ledger or PaymentsComplianceLedger(
+            settings, self.payments_client(SMS_LEDGER_RETRY)
+        )
         self.memory = _SmsMemory(self.store, settings.channels_dedupe_ttl_seconds)
 
     def get_output_channel(self) -> OutputChannel:

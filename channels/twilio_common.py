@@ -28,6 +28,7 @@ from channels.config import ChannelSettings
 from channels.dedupe import ChannelStore, build_store
 from channels.rasa_input import CARD_NUMBER_SHARED, FactsSigner, neutralize
 from channels.revocation import desk_for, drain_with_server
+from clients.payments import HttpPaymentsClient, Retry
 from contracts.masking import MASK, mask_card_numbers, redact_digits
 from contracts.twilio import SIGNATURE_HEADER, is_valid_signature, signed_url
 
@@ -245,6 +246,19 @@ class TwilioInput(InputChannel):
         )
         self.sender: SmsSender = sender or TwilioRestSender(settings)
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._clients: list[HttpPaymentsClient] = []
+
+    def payments_client(self, retry: Retry = Retry()) -> HttpPaymentsClient:
+        """A client of the payments service (clients/payments.py) for this connector, with the
+        service token; closed with the connector."""
+        client = HttpPaymentsClient(
+            self.settings.payments_url,
+            self.settings.payments_service_token,
+            self.settings.payments_timeout_seconds,
+            retry=retry,
+        )
+        self._clients.append(client)
+        return client
 
     def spawn(self, work: Any) -> None:
         """Run `work` (a coroutine) after the webhook is answered; `close` waits for it."""
@@ -308,6 +322,8 @@ class TwilioInput(InputChannel):
     async def close(self) -> None:
         await self.drain()
         await self.sender.close()
+        while self._clients:
+            await self._clients.pop().aclose()
         await self.store.close()
 
 

@@ -36,7 +36,6 @@ next turn while it is live (hold loop included), and texted to the caller's numb
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -81,6 +80,7 @@ from channels.twiml import (
     texts_and_buttons,
     twiml_response,
 )
+from clients.payments import HttpPaymentsClient, PaymentsClient, PaymentsError, Rejected, RouteMissing
 from contracts.masking import MASK
 from contracts.names import EndReason
 from contracts.notices import with_opt_out
@@ -149,46 +149,30 @@ class VerificationSessions(Protocol):
 
 
 class PaymentsVerificationSessions:
-    """`POST /api/verification-sessions/end` (contract C2) with the service token. A 404 (a
-    payments service without the endpoint) is tolerated; a failure is logged, never raised: the
-    sessions still expire by the service's own idle and absolute limits."""
+    """Ends a call's verification sessions: `end_verification_session` of the client of the
+    payments service (clients/payments.py; C2 `POST /api/verification-sessions/end`). A service
+    without the route is tolerated; a failure is logged, never raised: the sessions still expire
+    by the service's own idle and absolute limits."""
 
-    def __init__(self, settings: ChannelSettings) -> None:
-        self.settings = settings
+    def __init__(self, settings: ChannelSettings, client: PaymentsClient | None = None) -> None:
+        self.client: PaymentsClient = client or HttpPaymentsClient(
+            settings.payments_url, settings.payments_service_token, settings.payments_timeout_seconds
+        )
 
     async def end(self, conversation_id: str, reason: str) -> bool:
-        import aiohttp
-
-        headers = {"Authorization": f"Bearer {self.settings.payments_service_token}"}
-        timeout = aiohttp.ClientTimeout(total=self.settings.payments_timeout_seconds)
-        url = f"{self.settings.payments_url}/api/verification-sessions/end"
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as session:
-                async with session.post(
-                    url, json={"conversation_id": conversation_id, "reason": reason}, headers=headers
-                ) as reply:
-                    if reply.status < 300:
-                        log.info(
-                            "[conversation=%s] verification sessions ended (%s): %s",
-                            conversation_id,
-                            reason,
-                            (await reply.json()).get("ended"),
-                        )
-                        return True
-                    if reply.status == 404:
-                        log.info(
-                            "[conversation=%s] the payments service has no verification-sessions/end", conversation_id
-                        )
-                    else:
-                        log.warning(
-                            "[conversation=%s] ending verification sessions refused: HTTP %s",
-                            conversation_id,
-                            reply.status,
-                        )
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            ended = await self.client.end_verification_session(conversation_id=conversation_id, reason=reason)
+        except RouteMissing:
+            log.info("[conversation=%s] the payments service has no verification-sessions/end", conversation_id)
+        except Rejected as exc:
+            log.warning("[conversation=%s] ending verification sessions refused: %s", conversation_id, exc)
+        except PaymentsError as exc:
             log.warning(
                 "[conversation=%s] ending verification sessions failed: %s", conversation_id, type(exc).__name__
             )
+        else:
+            log.info("[conversation=%s] verification sessions ended (%s): %s", conversation_id, reason, ended)
+            return True
         return False
 
 
@@ -245,7 +229,7 @@ class TwilioVoiceInput(TwilioInput):
     ) -> None:
         super().__init__(settings, **shared)
         self.paused: PausedCheck = paused or tracker_is_paused
-        self.sessions: VerificationSessions = sessions or PaymentsVerificationSessions(settings)
+        self.sessions: VerificationSessions = sessions or PaymentsVerificationSessions(settings, self.payments_client())
 
     def get_output_channel(self) -> OutputChannel:
         return TwilioVoiceOutput(self.store, self.sender, self.settings)

@@ -28,6 +28,7 @@ COPY bot/ bot/
 COPY data/ data/
 COPY channels/ channels/
 COPY contracts/ contracts/
+COPY clients/ clients/
 RUN rasa train --config bot/config.yml --domain bot/domain --data data \
       --out models --fixed-model-name evenkeel --quiet
 
@@ -48,6 +49,7 @@ WORKDIR /app
 COPY bot/ bot/
 COPY channels/ channels/
 COPY contracts/ contracts/
+COPY clients/ clients/
 COPY --from=train /app/models/evenkeel.tar.gz models/evenkeel.tar.gz
 USER 10001:10001
 EXPOSE 5005

@@ -557,3 +557,47 @@ async def test_a_paused_conversation_stays_silent(phone: Phone) -> None:
     phone.rasa.reply()
     await phone.text("are you there?")
     assert phone.sender.bodies == []
+
+
+# --- the compliance ledger, through the client of the payments service ---------------------------
+
+
+async def test_the_ledger_records_stop_and_start_and_retries_a_transient_failure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import httpx
+
+    from channels.sms import PaymentsComplianceLedger
+    from clients.payments import HttpPaymentsClient, Retry
+
+    statuses = [503, 200, 200, 422, 500, 500, 500]
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.path, json.loads(request.content)))
+        status = statuses.pop(0)
+        body = {"account_ids": ["A1001"], "changed_account_ids": ["A1001"]} if status == 200 else {"code": "x"}
+        return httpx.Response(status, json=body)
+
+    client = HttpPaymentsClient(
+        "http://payments", "svc", 5, retry=Retry(attempts=3, backoff_seconds=0), transport=httpx.MockTransport(answer)
+    )
+    ledger = PaymentsComplianceLedger(make_settings(), client)
+    with caplog.at_level(logging.INFO):
+        assert await ledger.opt_out(CUSTOMER, conversation_id=CUSTOMER) is True  # a 503, then recorded
+        assert await ledger.opt_in(CUSTOMER, conversation_id=CUSTOMER) is True
+        assert await ledger.opt_out(CUSTOMER, conversation_id=CUSTOMER) is False  # refused: not retried
+        assert await ledger.opt_out(CUSTOMER, conversation_id=CUSTOMER) is False  # 3 attempts
+    await client.aclose()
+    body = {"phone": CUSTOMER, "medium": "sms", "channel": "sms", "conversation_id": CUSTOMER}
+    assert [path for path, _ in seen] == ["/api/contact/opt-out"] * 2 + ["/api/contact/opt-in"] + [
+        "/api/contact/opt-out"
+    ] * 4
+    assert all(sent == body for _, sent in seen)
+    logged = [record.getMessage() for record in caplog.records if record.name == "channels.sms"]
+    assert logged == [
+        "opt-out for +1512***0101 recorded: accounts ['A1001']",
+        "opt-in for +1512***0101 recorded: accounts ['A1001']",
+        "opt-out for +1512***0101 refused by the payments service: Refused",
+        "opt-out for +1512***0101 NOT recorded after 3 attempts",
+    ]
