@@ -116,6 +116,8 @@ async def delivered(call: Awaitable[object]) -> str:
 
 @dataclass(frozen=True)
 class ScheduledPayment:
+    """One payment of a plan or offer: its date and amount (minor units)."""
+
     due_date: date
     amount_cents: int
 
@@ -129,6 +131,8 @@ def _schedule(body: Mapping[str, Any]) -> tuple[ScheduledPayment, ...]:
 
 @dataclass(frozen=True)
 class OfferSummary:
+    """An offer `GET /api/accounts/{id}/offers` lists: a plan, a settlement or a pay-now option."""
+
     id: str
     kind: str
     description: str
@@ -146,12 +150,16 @@ class OfferSummary:
 
 @dataclass(frozen=True)
 class Offers:
+    """`GET /api/accounts/{id}/offers`: none when collection is not allowed."""
+
     collection_allowed: bool
     offers: tuple[OfferSummary, ...]
 
 
 @dataclass(frozen=True)
 class BookedPlan:
+    """`POST /api/accounts/{id}/plans`: the plan as booked (C5)."""
+
     id: str
     currency: str
     total_cents: int
@@ -161,6 +169,8 @@ class BookedPlan:
 
 @dataclass(frozen=True)
 class PaymentLink:
+    """`POST /api/payments`: the pending payment and its one-time link."""
+
     payment_id: str
     amount_cents: int
     currency: str
@@ -169,6 +179,8 @@ class PaymentLink:
 
 @dataclass(frozen=True)
 class RecentPayment:
+    """A line of `GET /api/accounts/{id}/payments` (`created_at` ISO)."""
+
     id: str
     amount_cents: int
     currency: str
@@ -178,6 +190,8 @@ class RecentPayment:
 
 @dataclass(frozen=True)
 class PaymentStatus:
+    """`GET /api/payments/{id}` and its conversation-bound `/result`."""
+
     id: str
     status: str
     amount_cents: int
@@ -193,12 +207,16 @@ class PaymentStatus:
 
 @dataclass(frozen=True)
 class HandoffCase:
+    """`POST /api/handoffs`: the case and where the customer is in the queue."""
+
     id: str
     queue_position: int
 
 
 @dataclass(frozen=True)
 class VerificationOutcome:
+    """`POST /api/verify`: verified or not, and how many tries are left."""
+
     verified: bool
     account_id: str | None
     attempts_left: int
@@ -207,6 +225,8 @@ class VerificationOutcome:
 
 @dataclass(frozen=True)
 class DueAmount:
+    """An amount due on a date (a plan's next installment, a promise)."""
+
     amount_cents: int
     currency: str
     due_date: date
@@ -220,6 +240,8 @@ class DueAmount:
 
 @dataclass(frozen=True)
 class ActivePlan:
+    """The plan in force in the standing (C4)."""
+
     plan_id: str
     kind: str
     status: str  # active | suspended
@@ -268,6 +290,8 @@ class Standing:
 
 @dataclass(frozen=True)
 class Report:
+    """`POST /api/reports`: the report and the accounts it points to."""
+
     report_id: str
     account_ids: tuple[str, ...]
 
@@ -292,6 +316,8 @@ class RevocationReceipt:
 
 @dataclass(frozen=True)
 class AccountSummary:
+    """`GET /api/accounts/{id}`: the account's figures and flags (C2: a verified session only)."""
+
     id: str
     first_name: str
     status: str
