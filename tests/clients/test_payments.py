@@ -28,6 +28,16 @@ from testkit.fake_payments import FakePaymentsClient
 MARIA = dict(card_last4="4821", dob=date(1985, 3, 14), zip_code="78701")  # A1001, healthy, +15125550101
 ROBERT = dict(card_last4="3056", dob=date(1968, 1, 30), zip_code="60614")  # A1004, bankruptcy
 DANA = dict(card_last4="9902", dob=date(1995, 9, 9), zip_code="30309")  # A1005, +14045550105
+# A death reported by text from Dana's number: the body the channels queue and send again.
+DANA_DIED: dict[str, Any] = {
+    "kind": "deceased",
+    "account_id": None,
+    "phone": "+14045550105",
+    "conversation_id": "+14045550105",
+    "channel": "sms",
+    "reported_by": "third_party",
+    "summary": "my sister passed away",
+}
 
 
 @pytest.fixture(params=["app", "fake"])
@@ -85,15 +95,7 @@ async def test_standing_of_a_paused_and_a_healthy_account(client: PaymentsClient
 
 
 async def test_a_report_from_an_unverified_caller_pauses_the_account_it_points_to(client: PaymentsClient) -> None:
-    report = await client.create_report(
-        kind="deceased",
-        account_id=None,
-        phone="+14045550105",
-        conversation_id="+14045550105",
-        channel="sms",
-        reported_by="third_party",
-        summary="my sister passed away",
-    )
+    report = await client.create_report(**DANA_DIED)
     assert report.account_ids == ("A1005",) and report.report_id
     dana = await verified(client, "web-contract-4", DANA)
     standing = await client.get_standing("A1005", conversation_id="web-contract-4", session=dana.session)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from clients.payments import AccountNotFound, HttpPaymentsClient, Standing, VerificationRequired
+from tests.clients.test_payments import DANA_DIED
 
 ACCOUNT = {
     "id": "A1004",
@@ -38,17 +39,6 @@ STANDING = {
     "pending_promise": {"promise_id": "PTP-1", "amount_cents": 9500, "currency": "USD", "due_date": "2026-12-09"},
     "media": {"sms": "collection", "voice": "collection", "email": "collection"},
 }
-
-
-REPORT = dict(
-    kind="dispute",
-    account_id=None,
-    phone="+15125550101",
-    conversation_id="c",
-    channel="sms",
-    reported_by="unknown",
-    summary="not my debt",
-)
 
 
 def client_answering(
@@ -154,9 +144,9 @@ async def test_reports_and_session_end_send_the_contract_bodies() -> None:
         return httpx.Response(200, json={"ended": 2})
 
     client, seen = client_answering(answer)
-    report = await client.create_report(**REPORT)
+    report = await client.create_report(**DANA_DIED)
     assert report.account_ids == ("A1001",)
-    assert json.loads(seen[0].content) == REPORT  # the keywords are the body's keys
+    assert json.loads(seen[0].content) == DANA_DIED  # the keywords are the body's keys
     assert await client.end_verification_session(conversation_id="c", reason="sign_off") == 2
     assert seen[1].url.path == "/api/verification-sessions/end"
     assert json.loads(seen[1].content) == {"conversation_id": "c", "reason": "sign_off"}
@@ -170,17 +160,11 @@ async def test_a_booked_plan_has_its_receipt_and_the_consent_is_sent() -> None:
         "receipt_url": "http://127.0.0.1:8000/plans/PLN-1/receipt?t=x",
     }
     client, seen = client_answering(lambda r: httpx.Response(201, json=body))
-    plan = await client.book_plan(
-        "A1001",
-        offer_id="installments_3",
-        channel="web",
-        idempotency_key="k",
-        consent_text="Here is the plan: ... and to us charging your card on these dates?",
-        conversation_id="c",
-        session="VS-1",
-    )
+    shown = "Here is the plan: ... and to us charging your card on these dates?"
+    request = {"offer_id": "installments_3", "channel": "web", "idempotency_key": "k", "consent_text": shown}
+    plan = await client.book_plan("A1001", session="VS-1", conversation_id="c", **request)
     assert plan.receipt_url == body["receipt_url"]
-    assert json.loads(seen[0].content)["consent_text"].endswith("and to us charging your card on these dates?")
+    assert json.loads(seen[0].content) == {**request, "conversation_id": "c"}  # the keywords are the body
     assert seen[0].headers["X-Verification-Session"] == "VS-1"
 
 
@@ -220,8 +204,8 @@ async def test_a_service_without_the_route_is_route_missing_and_the_outcomes_fol
     client, _ = client_answering(lambda r: httpx.Response(404, json={"code": "http_error", "detail": "Not Found"}))
     with pytest.raises(RouteMissing):
         await client.end_verification_session(conversation_id="c", reason="call_ended")
-    assert await delivered(client.create_report(**REPORT)) == Delivery.REFUSED
+    assert await delivered(client.create_report(**DANA_DIED)) == Delivery.REFUSED
     client, _ = client_answering(lambda r: httpx.Response(500))
-    assert await delivered(client.create_report(**REPORT)) == Delivery.UNAVAILABLE
+    assert await delivered(client.create_report(**DANA_DIED)) == Delivery.UNAVAILABLE
     client, _ = client_answering(lambda r: httpx.Response(201, json={"report_id": "RPT-1", "account_ids": []}))
-    assert await delivered(client.create_report(**REPORT)) == Delivery.RECORDED
+    assert await delivered(client.create_report(**DANA_DIED)) == Delivery.RECORDED
