@@ -107,7 +107,7 @@ async def confirm(
     if standing.paused:
         return done + await refuse_paused(client, dispatcher, tracker, standing)
     if pending["type"] == "plan":
-        return done + await book(client, dispatcher, tracker, account_id, pending, channel)
+        return done + await book(client, dispatcher, tracker, account_id, pending)
     if pending["type"] == "payment":
         return done + await send_payment_link(client, dispatcher, tracker, account_id, pending)
     try:
@@ -132,18 +132,13 @@ async def confirm(
 
 
 async def book(
-    client: PaymentsClient,
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    account_id: str,
-    pending: dict[str, Any],
-    channel: str,
+    client: PaymentsClient, dispatcher: CollectingDispatcher, tracker: Tracker, account_id: str, pending: dict[str, Any]
 ) -> list[EventType]:
     """Books the pending plan, shows its receipt, and sends the first payment's link."""
     plan = await client.book_plan(
         account_id,
         offer_id=pending["offer_id"],
-        channel=channel,
+        channel=service_channel(tracker),
         idempotency_key=pending["key"],
         consent_text=pending.get("shown") or pending["readback"],
         **conversation(tracker),
