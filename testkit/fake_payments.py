@@ -18,6 +18,7 @@ from clients.payments import (
     AccountSummary,
     ActivePlan,
     BookedPlan,
+    DueAmount,
     HandoffCase,
     Offers,
     OfferSummary,
@@ -98,6 +99,14 @@ ROBERT = replace(
     collection_allowed=False,
 )
 DANA = replace(MARIA, id="A1005", first_name="Dana", balance_cents=115075, past_due_cents=22000, minimum_due_cents=6000)
+# Maria's standing with a plan in force: its next installment $51.70 on December 10, 2026.
+WITH_PLAN = Standing(
+    MARIA.id,
+    "open",
+    "allowed",
+    (),
+    ActivePlan("PLN-AAA111", "installments", "active", DueAmount(5170, "USD", date(2026, 12, 10))),
+)
 # The seed's verification factors (card last 4, date of birth) and phone numbers of those accounts.
 SEEDED_CARDHOLDERS = {
     ("4821", date(1985, 3, 14)): "A1001",

@@ -1,6 +1,7 @@
 """The balance, standing first (C4): paused accounts hear no amount; plans and promises first."""
 
 import dataclasses
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -8,8 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
 from actions.balance import ActionTellBalance
-from clients.payments import ActivePlan, DueAmount, Standing
-from testkit.fake_payments import MARIA, FakePaymentsClient
+from clients.payments import DueAmount, Standing
+from testkit.fake_payments import MARIA, WITH_PLAN, FakePaymentsClient
 from tests.actions.fakes import tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
@@ -104,14 +105,7 @@ async def test_bankruptcy_flag_pauses_when_the_service_has_no_standing_route_yet
 
 
 async def test_an_active_plan_and_a_pending_promise_come_before_the_figures() -> None:
-    standing = Standing(
-        "A1001",
-        "open",
-        "allowed",
-        (),
-        ActivePlan("PLN-AAA111", "installments", "active", DueAmount(5170, "USD", date(2026, 12, 10))),
-        DueAmount(9500, "USD", date(2026, 12, 9)),
-    )
+    standing = replace(WITH_PLAN, pending_promise=DueAmount(9500, "USD", date(2026, 12, 9)))
     dispatcher = CollectingDispatcher()
     await ActionTellBalance(FakePaymentsClient(standing=standing)).run(dispatcher, tracker(VERIFIED), {})
     plan, promise, balance = dispatcher.messages

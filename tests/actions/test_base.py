@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import names
 from actions.balance import ActionTellBalance
 from actions.base import caller_phone, channel_facts, service_channel
-from testkit.fake_payments import FakePaymentsClient
+from testkit.fake_payments import WITH_PLAN, FakePaymentsClient
 from tests.actions.fakes import signed, tracker
 
 PHONE = "+15125550101"
@@ -78,24 +78,16 @@ async def test_an_ended_session_makes_the_customer_verify_again_keeping_the_requ
 
 async def test_nothing_said_before_the_refusal_reaches_the_customer() -> None:
     """A plan mentioned from standing, then figures refused: only the request to verify again."""
-    from datetime import date
 
-    from clients.payments import AccountSummary, ActivePlan, DueAmount, Standing
+    from clients.payments import AccountSummary
 
     class RefusesFigures(FakePaymentsClient):
         async def get_account(self, account_id: str, *, conversation_id: str, session: str | None) -> AccountSummary:
             self.session_ended = True
             return await super().get_account(account_id, conversation_id=conversation_id, session=session)
 
-    standing = Standing(
-        "A1001",
-        "open",
-        "allowed",
-        (),
-        ActivePlan("PLN-1", "installments", "active", DueAmount(100, "USD", date(2026, 1, 1))),
-    )
     dispatcher = CollectingDispatcher()
-    await ActionTellBalance(RefusesFigures(standing=standing)).run(dispatcher, tracker(VERIFIED), {})
+    await ActionTellBalance(RefusesFigures(standing=WITH_PLAN)).run(dispatcher, tracker(VERIFIED), {})
     assert [m["response"] for m in dispatcher.messages] == [names.UTTER_VERIFY_AGAIN]
 
 

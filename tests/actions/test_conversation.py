@@ -4,7 +4,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
 from actions.conversation import ActionContinueGoal, ActionRememberGoal, ActionReprompt
-from testkit.fake_payments import FakePaymentsClient
+from testkit.fake_payments import WITH_PLAN, FakePaymentsClient
 from tests.actions.fakes import tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
@@ -76,19 +76,8 @@ async def test_after_a_paused_accounts_notice_nothing_more_is_offered() -> None:
 
 
 async def test_with_an_active_plan_and_no_request_the_menu_is_not_repeated() -> None:
-    from datetime import date
-
-    from clients.payments import ActivePlan, DueAmount, Standing
-
-    standing = Standing(
-        "A1001",
-        "open",
-        "allowed",
-        (),
-        ActivePlan("PLN-1", "installments", "active", DueAmount(5170, "USD", date(2026, 12, 10))),
-    )
     dispatcher = CollectingDispatcher()
-    await ActionContinueGoal(FakePaymentsClient(standing=standing)).run(dispatcher, tracker(VERIFIED), {})
+    await ActionContinueGoal(FakePaymentsClient(standing=WITH_PLAN)).run(dispatcher, tracker(VERIFIED), {})
     assert dispatcher.messages == []
 
 

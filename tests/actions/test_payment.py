@@ -1,15 +1,13 @@
 """Payments, promises, "already paid" and payment events with a fake payments client."""
 
-from datetime import date
-
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
 from actions.conversation import ActionAnswer
 from actions.payment import ActionInstallmentEvent, ActionOfferPayment, ActionPaymentEvent, ActionRecentPayments
-from clients.payments import ActivePlan, DueAmount, PaymentStatus, Standing
-from testkit.fake_payments import FakePaymentsClient, public_url
+from clients.payments import PaymentStatus, Standing
+from testkit.fake_payments import WITH_PLAN, FakePaymentsClient, public_url
 from tests.actions.fakes import tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
@@ -173,13 +171,6 @@ async def test_another_refused_promise_says_why() -> None:
 
 
 PAUSED = Standing("A1001", "open", "paused", ("dispute",))
-WITH_PLAN = Standing(
-    "A1001",
-    "open",
-    "allowed",
-    (),
-    ActivePlan("PLN-AAA111", "installments", "active", DueAmount(5170, "USD", date(2026, 12, 10))),
-)
 
 
 async def test_a_paused_account_is_never_prompted_to_pay() -> None:

@@ -1,14 +1,12 @@
 """Offer lists, choices, read-backs and bookings with a fake payments client."""
 
-from datetime import date
-
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import names
 from actions.conversation import ActionAnswer
-from clients.payments import ActivePlan, DueAmount, Standing
-from testkit.fake_payments import FakePaymentsClient, public_url
+from clients.payments import Standing
+from testkit.fake_payments import WITH_PLAN, FakePaymentsClient, public_url
 from tests.actions.fakes import domain, tracker
 
 VERIFIED = {names.VERIFICATION_STATUS: names.VERIFIED, names.ACCOUNT_ID: "A1001"}
@@ -180,15 +178,6 @@ async def test_a_receipt_on_our_host_is_shown_after_booking() -> None:
         )
         receipts = [m for m in dispatcher.messages if m["response"] == names.UTTER_PLAN_RECEIPT]
         assert [m["receipt_url"] for m in receipts] == ([receipt] if shown else [])
-
-
-WITH_PLAN = Standing(
-    "A1001",
-    "open",
-    "allowed",
-    (),
-    ActivePlan("PLN-AAA111", "installments", "active", DueAmount(5170, "USD", date(2026, 12, 10))),
-)
 
 
 async def test_an_active_plan_is_mentioned_instead_of_new_plans() -> None:
