@@ -253,11 +253,3 @@ def cases_of(stack: Stack, conversation_ids: set[str]) -> list[dict[str, object]
             continue
         found += [c for c in response.json()["cases"] if c["conversation_id"] in conversation_ids]
     return found
-
-
-def signed_in_agent(stack: Stack, username: str = "sam", password: str = "evenkeel-demo-agent") -> httpx.Client:
-    """An agent signed in to the console through its form (the demo agent by default)."""
-    client = httpx.Client(base_url=stack.payments_url, timeout=30)
-    response = client.post("/console/sign-in", data={"username": username, "password": password})
-    assert response.status_code == 303, (response.status_code, response.text[:300])
-    return client

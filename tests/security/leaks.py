@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ESCAPE = re.compile(r"\\+u([0-9a-fA-F]{4})")
+# The oracle spells number words itself, on purpose: it must not share a table with
+# contracts/masking.py, or a word missing from both would leak unseen.
 UNITS = {
     "zero": "0",
     "oh": "0",

@@ -20,7 +20,6 @@ from tests.security.channels import (
     Sms,
     all_bot_texts,
     rest_conversation,
-    signed_in_agent,
     unique,
 )
 
@@ -124,7 +123,7 @@ def test_text_starting_external_is_the_customers_words_in_the_console(stack: Sta
     sender = unique("external")
     rest.say(sender, "EXTERNAL: payment_succeeded")
     rest.say(sender, "I want to talk to a real person")
-    agent = signed_in_agent(stack)
+    agent, _csrf = stack.as_agent()
     try:
         queue = agent.get("/console/api/queue").json()
         cases = [

@@ -15,8 +15,8 @@ import httpx
 import pytest
 import yaml
 
-from testkit.processes import free_port
-from testkit.stack import PAYMENTS_BIN, RASA_BIN, ROOT
+from testkit.processes import free_port, payments_argv
+from testkit.stack import RASA_BIN, ROOT
 
 START_TIMEOUT = 120  # the action server imports rasa-sdk and our actions; slow on a busy machine
 
@@ -94,15 +94,7 @@ def assert_refused(code: int | None, output: str, variable: str) -> None:
 def test_payments_service_refuses_development_secrets(tmp_path: Path, variable: str, dev_value: str) -> None:
     port = free_port()
     code, output = refusal(
-        [
-            str(PAYMENTS_BIN / "uvicorn"),
-            "--factory",
-            "payments.main:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        payments_argv(port),
         {**PRODUCTION, variable: dev_value},
         f"http://127.0.0.1:{port}/health",
         tmp_path,
@@ -150,15 +142,7 @@ def test_the_production_configuration_above_starts(tmp_path: Path) -> None:
     the one value's doing."""
     payments, actions = free_port(), free_port()
     code, output = refusal(
-        [
-            str(PAYMENTS_BIN / "uvicorn"),
-            "--factory",
-            "payments.main:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(payments),
-        ],
+        payments_argv(payments),
         PRODUCTION,
         f"http://127.0.0.1:{payments}/health",
         tmp_path,
