@@ -95,7 +95,7 @@ test-e2e: envs model ## the whole stack, browsers, attacks, deploy files (instal
 lint: envs ## ruff (lint + format check) over the tree, mypy in each environment
 	@.venv/payments/bin/ruff check .
 	@.venv/payments/bin/ruff format --check .
-	@.venv/payments/bin/mypy payments contracts
+	@.venv/payments/bin/mypy payments contracts testkit bench scripts
 	@.venv/rasa/bin/mypy actions channels bot clients
 
 format: envs ## apply ruff's fixes and formatting (then review the diff)

@@ -102,7 +102,7 @@ def slowest_step(parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
     turn, row = max(parts.items(), key=lambda kv: kv[1]["total_ms"])
     part = max(("rasa", "actions", "payments"), key=lambda p: row[f"{p}_ms"])
     routes = row["payments_routes_ms"]
-    top_route = max(routes, key=routes.get) if routes else None  # type: ignore[arg-type]
+    top_route = max(routes, key=lambda route: routes[route]) if routes else None
     return {
         "turn": turn,
         "total_ms": row["total_ms"],

@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from bench.stats import Summary, markdown_table
+from testkit.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-service-token"
@@ -32,12 +32,6 @@ DEMO = [
     ("7734", "1990-07-21", "94110", "A1003"),
     ("9902", "1995-09-09", "30309", "A1005"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_service(workdir: Path, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -98,7 +92,8 @@ async def drive(url: str, clients: int, seconds: float) -> list[Summary]:
         latencies[name].append(time.perf_counter() - started)
         if response.status_code != 200:
             errors[name] += 1
-        return response
+        answered: httpx.Response = response
+        return answered
 
     async def customer(http: httpx.AsyncClient, n: int) -> None:
         last4, dob, zip_code, account_id = DEMO[n % len(DEMO)]

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from testkit.stack import PAYMENTS_BIN, RASA_BIN, RASA_TOKEN, ROOT, Stack
+from testkit.processes import ROOT
+from testkit.stack import PAYMENTS_BIN, RASA_BIN, RASA_TOKEN, Stack
 
 BARE_PROJECT = ROOT / "bench/bare_rasa"
 

@@ -38,7 +38,8 @@ def mean_counts(per_conversation: list[dict[str, dict[str, int]]]) -> dict[str, 
 def tracker_events(rasa_url: str, token: str, sender: str) -> list[dict[str, Any]]:
     response = httpx.get(f"{rasa_url}/conversations/{sender}/tracker", params={"token": token}, timeout=30)
     response.raise_for_status()
-    return response.json()["events"]
+    events: list[dict[str, Any]] = response.json()["events"]
+    return events
 
 
 def parse_ms(rasa_url: str, token: str, conversations: list[list[Turn]]) -> dict[str, float]:

@@ -63,7 +63,7 @@ def _headline(r: dict[str, Any]) -> list[str]:
     rows = []
     for load in settings["levels"]:
         ours, bare = _step(r, "ours", load), _step(r, "bare", load)
-        ratio = next((x for x in r["ratios"] if x["concurrency"] == load), {})
+        ratio: dict[str, Any] = next((x for x in r["ratios"] if x["concurrency"] == load), {})
         rows.append(
             f"| {load} | {ms(ours.get('p50_ms'))} / {ms(ours.get('p95_ms'))} / {ms(ours.get('p99_ms'))} "
             f"| {ours.get('per_second', '-')} | {ours.get('errors', '-')} of {ours.get('requests', 0) + ours.get('errors', 0)} "
@@ -201,7 +201,9 @@ def inside_rasa_rows(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
     split into NLU alone and the rest spread over the actions rasa ran (one prediction each)."""
     load = r["settings"]["levels"][0]
     parts = r["breakdown"].get(str(load), {})
-    bare_turns = next((s["turns"] for s in r["steps"] if s["server"] == "bare" and s["concurrency"] == load), {})
+    bare_turns: dict[str, Any] = next(
+        (s["turns"] for s in r["steps"] if s["server"] == "bare" and s["concurrency"] == load), {}
+    )
     costs = r.get("rasa_costs") or {}
     rows = {}
     for name, p in parts.items():

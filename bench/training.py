@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.processes import BARE_PROJECT
-from testkit.stack import RASA_BIN, ROOT
+from testkit.processes import ROOT
+from testkit.stack import RASA_BIN
 
 BARE_MODEL = ROOT / "var/bench/bare.tar.gz"
 BARE_RECORD = ROOT / "var/bench/bare_training.json"  # {"inputs": sha256, "seconds": ..., "trained_at": ...}

@@ -37,7 +37,8 @@ from bench.rasa_costs import actions_per_turn, mean_counts, parse_ms, tracker_ev
 from bench.report import render_markdown
 from bench.training import BARE_MODEL, ensure_bare_model, time_real_training
 from bench.voice import run_voice_step
-from testkit.stack import MODEL, RASA_BIN, RASA_TOKEN, ROOT, Stack
+from testkit.processes import ROOT
+from testkit.stack import MODEL, RASA_BIN, RASA_TOKEN, Stack
 
 VOICE_TURNS = ["answer", "card_last4", "dob", "plan_offers"]
 MEMORY_SAMPLE_SECONDS = 0.5
@@ -145,7 +146,9 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         at_rest = rss_by_process(stacks)
 
         take_ours, take_bare = one_each(web), itertools.cycle(web).__next__
-        steps, parts, first = [], {}, {}
+        steps: list[dict[str, Any]] = []
+        parts: dict[str, Any] = {}
+        first: dict[str, Any] = {}
         for load in args.levels:
             seconds = args.top_seconds if load == max(args.levels) else args.seconds
             for server, stack, take, check in (("ours", ours, take_ours, True), ("bare", bare, take_bare, False)):
@@ -172,8 +175,8 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             )
             voice_rows.append(step_row("voice", load, results, elapsed, VOICE_TURNS, peaks))
     except Exception:
-        for label, stack in stacks.items():
-            for name, process in stack.processes.items():
+        for label, failed in stacks.items():
+            for name, process in failed.processes.items():
                 print(f"--- {label}/{name} log tail\n{process.log_tail(15)}", file=sys.stderr)
         raise
     finally:
@@ -199,7 +202,8 @@ def action_validation_cost() -> dict[str, float]:
         text=True,
         check=True,
     )
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    rates: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return rates
 
 
 def ratios(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:

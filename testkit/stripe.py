@@ -127,7 +127,7 @@ def _patch_localstripe() -> None:
 
     confirm_path = re.compile(r"^/v1/payment_intents/(\w+)/confirm$")
 
-    @web.middleware  # type: ignore[untyped-decorator]  # aiohttp is untyped to mypy (pyproject.toml)
+    @web.middleware
     async def confirm_with_publishable_key(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
@@ -154,7 +154,7 @@ def _patch_localstripe() -> None:
 
     replies: dict[str, tuple[tuple[str, str], int, bytes]] = {}
 
-    @web.middleware  # type: ignore[untyped-decorator]  # aiohttp is untyped to mypy (pyproject.toml)
+    @web.middleware
     async def idempotency(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
