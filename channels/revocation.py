@@ -55,6 +55,7 @@ from typing import Any, Protocol
 
 from channels.dedupe import ChannelStore, InMemoryStore
 from channels.rasa_state import rasa_tracker
+from clients.payments import Delivery, HttpPaymentsClient, delivered
 from contracts.masking import mask_card_numbers
 from contracts.names import ReportKind
 
@@ -446,7 +447,7 @@ def not_recordable_text() -> str:
 
 # --- recording it --------------------------------------------------------------------------------
 
-RECORDED, REFUSED, UNAVAILABLE = "recorded", "refused", "unavailable"
+RECORDED, REFUSED, UNAVAILABLE = Delivery.RECORDED, Delivery.REFUSED, Delivery.UNAVAILABLE
 
 
 def _shown(conversation_id: str) -> str:
@@ -465,40 +466,39 @@ class RevocationLedger(Protocol):
 
 
 class PaymentsRevocationLedger:
-    """`POST /api/contact/revocations` with the service token (contract C4)."""
+    """The payments service's compliance ledger through its one client (clients/payments.py):
+    `POST /api/contact/revocations` and `POST /api/reports` (contract C4). RECORDED only for the
+    service's `201 Created`; REFUSED for a 4xx (logged: the body is wrong, sending it again would
+    not help); UNAVAILABLE for everything else (down, 5xx, timeout), which the desk retries."""
 
-    def __init__(self, payments_url: str, service_token: str, timeout_seconds: float = 5.0) -> None:
-        self.url = payments_url.rstrip("/") + "/api/contact/revocations"
-        self.reports_url = payments_url.rstrip("/") + "/api/reports"
-        self.service_token = service_token
-        self.timeout_seconds = timeout_seconds
+    def __init__(
+        self,
+        payments_url: str,
+        service_token: str,
+        timeout_seconds: float = 5.0,
+        client: HttpPaymentsClient | None = None,
+    ) -> None:
+        self.client = client or HttpPaymentsClient(payments_url, service_token, timeout_seconds)
 
     async def record(self, body: dict[str, Any]) -> str:
-        return await self._post(self.url, body)
+        return await self._logged("revocations", body, self.client.record_revocation(**body))
 
     async def report(self, body: dict[str, Any]) -> str:
-        return await self._post(self.reports_url, body)
+        return await self._logged("reports", body, self.client.create_report(**body))
 
-    async def _post(self, url: str, body: dict[str, Any]) -> str:
-        import aiohttp
+    async def aclose(self) -> None:
+        await self.client.aclose()
 
-        headers = {"Authorization": f"Bearer {self.service_token}"}
-        try:
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout_seconds)) as session:
-                async with session.post(url, json=body, headers=headers) as reply:
-                    if reply.status == 201:
-                        return RECORDED
-                    if 400 <= reply.status < 500:
-                        log.error(
-                            "[conversation=%s] %s refused by the payments service: HTTP %s",
-                            _shown(str(body.get("conversation_id") or "")),
-                            url.rsplit("/", 1)[-1],
-                            reply.status,
-                        )
-                        return REFUSED
-                    return UNAVAILABLE
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
-            return UNAVAILABLE
+    @staticmethod
+    async def _logged(route: str, body: dict[str, Any], call: Awaitable[object]) -> str:
+        outcome = await delivered(call)
+        if outcome == REFUSED:
+            log.error(
+                "[conversation=%s] %s refused by the payments service",
+                _shown(str(body.get("conversation_id") or "")),
+                route,
+            )
+        return outcome
 
 
 @dataclass(frozen=True)
@@ -901,7 +901,10 @@ def drain_with_server(blueprint: Any, desk_of: Callable[[], RevocationDesk]) -> 
     @blueprint.listener("before_server_stop")
     async def stop_revocation_drain(*_: Any) -> None:
         while started:
-            await started.pop().stop()
+            desk = started.pop()
+            await desk.stop()
+            if isinstance(desk.ledger, PaymentsRevocationLedger):
+                await desk.ledger.aclose()
 
 
 def desk_for(

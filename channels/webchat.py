@@ -59,7 +59,7 @@ from rasa.shared.core.events import BotUttered, SessionStarted, UserUttered
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from socketio import AsyncRedisManager, AsyncServer  # type: ignore[import-untyped]  # python-socketio ships no types
+from socketio import AsyncRedisManager, AsyncServer
 
 from channels.card_buffer import SplitCardBuffer
 from channels.config import ChannelSettings

@@ -92,7 +92,7 @@ class Refused(PaymentsError):
 class Delivery:
     """What became of a write to the compliance ledger, for a connector (plain strings)."""
 
-    RECORDED = "recorded"  # the service took it (2xx)
+    RECORDED = "recorded"  # the service committed it (201 Created)
     REFUSED = "refused"  # the service said no (4xx): sending it again would not help
     UNAVAILABLE = "unavailable"  # no answer or 5xx (after the client's retries): try again later
 
@@ -611,6 +611,21 @@ class HttpPaymentsClient:
         _raise_for_status(response, f"{method} {path}")
         return response.json() if response.content else None
 
+    async def _created(self, path: str, conversation_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """A write the customer is told about (a revocation, a report): only `201 Created` with its
+        JSON body confirms it, because the service answers 201 after its commit (12 CFR 1006.18: we
+        confirm only what was recorded). Any other 2xx, or a body that is not the answer, is
+        `PaymentsUnavailable`: the connector keeps the request and tries again."""
+        response = await self._send("POST", path, conversation_id, json=dict(request))
+        _raise_for_status(response, f"POST {path}")
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code != 201 or not isinstance(body, dict):
+            raise PaymentsUnavailable(f"POST {path} answered HTTP {response.status_code} without its record")
+        return body
+
     async def verify(self, **request: Unpack[VerifyRequest]) -> VerificationOutcome:
         conversation_id, dob = request["conversation_id"], request["dob"]
         body = {
@@ -712,8 +727,13 @@ class HttpPaymentsClient:
 
     async def record_revocation(self, **request: Unpack[RevocationRequest]) -> RevocationReceipt:
         sent = {**request, "media": list(request.get("media") or ())}
-        body = await self._answer("POST", "/api/contact/revocations", request["conversation_id"], json=sent)
-        return RevocationReceipt(body["recorded"], tuple(body["media"]), body["cease"], tuple(body["account_ids"]))
+        body = await self._created("/api/contact/revocations", str(request.get("conversation_id") or ""), sent)
+        return RevocationReceipt(
+            bool(body.get("recorded")),
+            tuple(body.get("media") or ()),
+            bool(body.get("cease")),
+            tuple(body.get("account_ids") or ()),
+        )
 
     async def end_verification_session(self, *, conversation_id: str, reason: str) -> int:
         request = {"conversation_id": conversation_id, "reason": reason}
@@ -731,8 +751,8 @@ class HttpPaymentsClient:
         await self._answer("POST", "/api/contact/events", conversation_id, json=request)
 
     async def create_report(self, **request: Unpack[ReportRequest]) -> Report:
-        body = await self._answer("POST", "/api/reports", request["conversation_id"], json=request)
-        return Report(str(body["report_id"]), tuple(body.get("account_ids") or ()))
+        body = await self._created("/api/reports", str(request.get("conversation_id") or ""), request)
+        return Report(str(body.get("report_id") or ""), tuple(body.get("account_ids") or ()))
 
 
 def _raise_for_status(response: httpx.Response, what: str) -> None:
