@@ -31,14 +31,14 @@ def test_loading_our_component_installs_it() -> None:
 
 
 @pytest.mark.parametrize("answer", GOOD)
-def test_good_answers_pass_as_with_rasa(answer) -> None:  # type: ignore[no-untyped-def]
+def test_good_answers_pass_as_with_rasa(answer) -> None:
     action = RemoteAction("action_x", None)
     assert rasa_speedups._original(action, answer) is True
     assert action._validate_action_result(answer) is True
 
 
 @pytest.mark.parametrize("answer", BAD)
-def test_bad_answers_fail_with_rasas_error_and_hint(answer) -> None:  # type: ignore[no-untyped-def]
+def test_bad_answers_fail_with_rasas_error_and_hint(answer) -> None:
     action = RemoteAction("action_x", None)
     with pytest.raises(ValidationError) as theirs:
         rasa_speedups._original(action, answer)

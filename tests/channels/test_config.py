@@ -133,7 +133,7 @@ def test_credentials_yml_registers_both_connectors(monkeypatch: pytest.MonkeyPat
     assert {"twilio_sms", "twilio_voice", "rest"} <= set(channels)
     assert type(channels["rest"]).__name__ == "TokenRestInput"  # never Rasa's bare `rest:`
     for name in ("twilio_sms", "twilio_voice"):
-        settings = channels[name].settings  # type: ignore[attr-defined]
+        settings = channels[name].settings
         assert settings.payments_url == "http://payments.test:8000"
         assert settings.payments_service_token == "from-env-token"
         assert settings.twilio_auth_token == "t"

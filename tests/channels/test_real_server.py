@@ -54,7 +54,7 @@ def stale_model_reason() -> str | None:
         )
     with tarfile.open(MODEL) as archive:
         member = next((m for m in archive.getmembers() if m.name.endswith("domain_provider/domain.yml")), None)
-        domain = archive.extractfile(member).read().decode() if member else ""  # type: ignore[union-attr]
+        domain = archive.extractfile(member).read().decode() if member else ""
     if "card_number_shared" not in domain:
         return "the trained model predates the card_number_shared intent: run `make model`"
     return None
@@ -157,7 +157,7 @@ def test_sms_conversation_with_a_card_number_and_a_pushed_agent_reply(stack: Cha
     assert any("deleted the card number" in body for body in removed), removed
 
     tracker = stack.tracker(PHONE)
-    user_events = [e for e in tracker["events"] if e["event"] == "user"]  # type: ignore[index]
+    user_events = [e for e in tracker["events"] if e["event"] == "user"]
     card_turn = user_events[-1]
     assert card_turn["text"] == "/card_number_shared"
     assert card_turn["parse_data"]["intent"]["name"] == "card_number_shared"
@@ -169,9 +169,9 @@ def test_sms_conversation_with_a_card_number_and_a_pushed_agent_reply(stack: Cha
     # The same webhook delivered again (a Twilio retry) adds nothing.
     form = sms_form("4821")
     text(stack, twilio_api, form["Body"], sid=form["MessageSid"])
-    count_before = len([e for e in stack.tracker(PHONE)["events"] if e["event"] == "user"])  # type: ignore[index]
+    count_before = len([e for e in stack.tracker(PHONE)["events"] if e["event"] == "user"])
     assert text(stack, twilio_api, form["Body"], sid=form["MessageSid"], expect=False) == []
-    count_after = len([e for e in stack.tracker(PHONE)["events"] if e["event"] == "user"])  # type: ignore[index]
+    count_after = len([e for e in stack.tracker(PHONE)["events"] if e["event"] == "user"])
     assert count_after == count_before
 
     # An agent's reply through Rasa's API reaches the phone (output_channel=latest → twilio_sms).
@@ -230,7 +230,7 @@ def test_voice_call_with_a_spoken_card_number(stack: ChannelStack) -> None:
     assert "card number" in said, said
 
     conversation = f"voice-{call_sid}"  # a call is a conversation of its own
-    last_user = [e for e in stack.tracker(conversation)["events"] if e["event"] == "user"][-1]  # type: ignore[index]
+    last_user = [e for e in stack.tracker(conversation)["events"] if e["event"] == "user"][-1]
     assert last_user["text"] == "/card_number_shared"
     assert last_user["input_channel"] == "twilio_voice"
     assert last_user["metadata"]["call_sid"] == call_sid
@@ -248,7 +248,7 @@ def test_the_same_sms_delivered_three_times_at_once_is_one_turn_and_one_reply(
     """Twilio retrying while the first delivery is still in flight: one user event in the real
     tracker (one record) and one set of SMS back (one reply)."""
     form = sms_form("what's my balance?")
-    users_before = len([e for e in stack.tracker(PHONE)["events"] if e["event"] == "user"])  # type: ignore[index]
+    users_before = len([e for e in stack.tracker(PHONE)["events"] if e["event"] == "user"])
     sent_before = len(twilio_api.to(PHONE))
     with ThreadPoolExecutor(3) as pool:
         copies = [pool.submit(post_signed, stack, "/webhooks/twilio_sms/webhook", form) for _ in range(3)]
@@ -257,7 +257,7 @@ def test_the_same_sms_delivered_three_times_at_once_is_one_turn_and_one_reply(
     twilio_api.wait_for(lambda _: len(twilio_api.to(PHONE)) > sent_before, timeout=60)
     time.sleep(3)  # room for a duplicate turn's SMS to arrive, if there were one
 
-    events = stack.tracker(PHONE)["events"]  # type: ignore[index]
+    events = stack.tracker(PHONE)["events"]
     users = [i for i, e in enumerate(events) if e["event"] == "user"]
     assert len(users) == users_before + 1 and events[users[-1]]["text"] == form["Body"]
     turn = [e["text"] for e in events[users[-1] :] if e["event"] == "bot"]

@@ -202,6 +202,6 @@ async def test_shutdown_closes_the_store_it_built(serve: ServeFn) -> None:
     async def close() -> None:
         closed.append(True)
 
-    served.channel.card_buffer.store.close = close  # type: ignore[attr-defined, method-assign]
+    served.channel.card_buffer.store.close = close
     await served.server.before_stop()  # what rasa's server does on SIGTERM
     assert closed == [True]

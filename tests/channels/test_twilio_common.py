@@ -72,7 +72,7 @@ class StubRequest:
 
 def test_public_url_is_the_request_url_without_a_public_base() -> None:
     request = StubRequest("http://10.0.0.5:5005/webhooks/twilio_sms/webhook?x=1", "/webhooks/twilio_sms/webhook", "x=1")
-    assert public_url(request, "") == request.url  # type: ignore[arg-type]
+    assert public_url(request, "") == request.url
 
 
 def test_public_url_is_public_base_plus_path_and_query_behind_a_proxy() -> None:
@@ -81,10 +81,10 @@ def test_public_url_is_public_base_plus_path_and_query_behind_a_proxy() -> None:
         "/webhooks/twilio_voice/webhook",
         "turn=abc&after=pay",
     )
-    assert public_url(request, "https://bot.example.com/") == (  # type: ignore[arg-type]
+    assert public_url(request, "https://bot.example.com/") == (
         "https://bot.example.com/webhooks/twilio_voice/webhook?turn=abc&after=pay"
     )
-    assert public_url(StubRequest("", "/p", ""), "https://bot.example.com/rasa") == "https://bot.example.com/rasa/p"  # type: ignore[arg-type]
+    assert public_url(StubRequest("", "/p", ""), "https://bot.example.com/rasa") == "https://bot.example.com/rasa/p"
 
 
 # --- phone numbers -------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def test_a_card_number_becomes_card_number_shared_and_logs_get_the_mask() -> Non
 # --- signatures, through the SMS webhook ---------------------------------------------------------
 
 
-async def sms_channel(serve: ServeFn, public_base: str = "", **settings: str):  # type: ignore[no-untyped-def]
+async def sms_channel(serve: ServeFn, public_base: str = "", **settings: str):
     from channels.sms import TwilioSmsInput
 
     channel = TwilioSmsInput(
@@ -307,14 +307,14 @@ async def test_each_connector_answers_health_and_closes_its_store_and_sender_on_
 
 
 @pytest.fixture
-async def twilio_api():  # type: ignore[no-untyped-def]
+async def twilio_api():
     api = TwilioApiStandIn(ACCOUNT_SID, AUTH_TOKEN)
     await api.start()
     yield api
     await api.stop()
 
 
-async def test_rest_sender_posts_to_twilios_messages_api(twilio_api) -> None:  # type: ignore[no-untyped-def]
+async def test_rest_sender_posts_to_twilios_messages_api(twilio_api) -> None:
     sender = TwilioRestSender(make_settings(twilio_api_base=twilio_api.base_url))
     try:
         assert await sender.send_sms(CUSTOMER, "Hello there", "+15005550001")
@@ -327,7 +327,7 @@ async def test_rest_sender_posts_to_twilios_messages_api(twilio_api) -> None:  #
     ]
 
 
-async def test_rest_sender_uses_the_messaging_service_when_set(twilio_api) -> None:  # type: ignore[no-untyped-def]
+async def test_rest_sender_uses_the_messaging_service_when_set(twilio_api) -> None:
     sender = TwilioRestSender(make_settings(twilio_api_base=twilio_api.base_url, twilio_messaging_service_sid="MG123"))
     try:
         assert await sender.send_sms(CUSTOMER, "via service", "+15005550001")
@@ -337,7 +337,7 @@ async def test_rest_sender_uses_the_messaging_service_when_set(twilio_api) -> No
     assert twilio_api.messages[0].from_ == ""
 
 
-async def test_rest_sender_reports_refusals_without_raising(twilio_api) -> None:  # type: ignore[no-untyped-def]
+async def test_rest_sender_reports_refusals_without_raising(twilio_api) -> None:
     twilio_api.opted_out.add(CUSTOMER)
     sender = TwilioRestSender(make_settings(twilio_api_base=twilio_api.base_url))
     wrong_token = TwilioRestSender(make_settings(twilio_api_base=twilio_api.base_url, twilio_auth_token="wrong"))

@@ -214,7 +214,7 @@ async def test_signatures_are_checked(call: Call) -> None:
 async def test_a_digit_picks_the_button_and_zero_asks_for_a_person(call: Call) -> None:
     call.rasa.reply({"text": MENU_TEXT, "buttons": MENU}).reply({"text": MENU_TEXT, "buttons": MENU})
     root = await call.start()
-    assert root.find("Gather").get("numDigits") == "1"  # type: ignore[union-attr]
+    assert root.find("Gather").get("numDigits") == "1"
     root = await call.answer(root, Digits="2")
     assert call.rasa.texts[-1] == "/request_payment_plan"
     assert call.rasa.received[-1].metadata["input"] == "dtmf"
@@ -335,11 +335,11 @@ async def test_messages_pushed_while_on_hold_are_spoken_then_the_assistant_is_ba
     output = call.served.channel.get_output_channel()
     await output.send_response(call.conversation, {"text": "This is Sam. I'm looking at your account now."})
     assert call.sender.sent == []  # the call is live: spoken there, not texted
-    root = await call.follow(root.find("Redirect").text or "")  # type: ignore[union-attr]
+    root = await call.follow(root.find("Redirect").text or "")
     assert says(root) == ["This is Sam. I'm looking at your account now."]
     assert verbs(root)[-1] == "Redirect"
     call.paused["value"] = False  # the agent handed the conversation back
-    root = await call.follow(root.find("Redirect").text or "")  # type: ignore[union-attr]
+    root = await call.follow(root.find("Redirect").text or "")
     assert says(root) == [BACK_PROMPT]
     assert root.find("Gather") is not None
 
@@ -405,7 +405,7 @@ async def test_pay_connector_is_configurable(serve: ServeFn) -> None:
     call = await new_call(serve, twilio_pay_connector="Stripe_Prod")
     call.rasa.reply({"text": "Paying."}, {"custom": PAY})
     root = await call.start()
-    assert root.find("Pay").get("paymentConnector") == "Stripe_Prod"  # type: ignore[union-attr]
+    assert root.find("Pay").get("paymentConnector") == "Stripe_Prod"
 
 
 async def test_pay_payload_without_a_payment_id_does_not_pay(call: Call) -> None:
@@ -425,7 +425,7 @@ async def test_handoff_enqueues_to_the_workflow_with_the_case_as_task(serve: Ser
     assert verbs(root) == ["Say", "Enqueue"]
     enqueue = root.find("Enqueue")
     assert enqueue is not None and enqueue.get("workflowSid") == "WW0123456789abcdef0123456789abcdef"
-    task = json.loads(enqueue.find("Task").text or "")  # type: ignore[union-attr]
+    task = json.loads(enqueue.find("Task").text or "")
     assert task["case_id"] == "CASE-8HD2Q1"
     assert task["summary"] == HANDOFF["handoff"]["summary"]
     assert task["conversation_id"] == call.conversation and task["call_sid"] == call.sid
@@ -437,7 +437,7 @@ async def test_handoff_dials_the_agent_who_hears_a_whisper_of_the_summary(serve:
     root = await call.start()
     assert verbs(root) == ["Say", "Dial"]
     dial = root.find("Dial")
-    number = dial.find("Number")  # type: ignore[union-attr]
+    number = dial.find("Number")
     assert number is not None and (number.text or "").strip() == "+15125550999"
     whisper = number.get("url") or ""
     assert whisper.startswith(call.served.local("/webhooks/twilio_voice/whisper?"))
@@ -448,7 +448,7 @@ async def test_handoff_dials_the_agent_who_hears_a_whisper_of_the_summary(serve:
     assert "C A S E, 8 H D 2 Q 1" in said
     assert "a 95 dollars payment" in said
     # The agent talked and hung up: goodbye.
-    done = await call.follow(dial.get("action") or "", DialCallStatus="completed")  # type: ignore[union-attr]
+    done = await call.follow(dial.get("action") or "", DialCallStatus="completed")
     assert verbs(done) == ["Say", "Hangup"]
 
 
@@ -456,9 +456,9 @@ async def test_an_unanswered_dial_keeps_the_caller_waiting(serve: ServeFn) -> No
     call = await new_call(serve, twilio_agent_number="+15125550999")
     call.rasa.reply({"text": "Please hold while I connect you with a person."}, {"custom": HANDOFF})
     root = await call.start()
-    missed = await call.follow(root.find("Dial").get("action") or "", DialCallStatus="no-answer")  # type: ignore[union-attr]
+    missed = await call.follow(root.find("Dial").get("action") or "", DialCallStatus="no-answer")
     assert verbs(missed) == ["Say", "Say", "Pause", "Redirect"]
-    assert query(missed.find("Redirect").text or "")["after"] == "hold"  # type: ignore[union-attr]
+    assert query(missed.find("Redirect").text or "")["after"] == "hold"
 
 
 async def test_whisper_needs_a_signature(serve: ServeFn) -> None:
@@ -499,7 +499,7 @@ async def test_an_unknown_custom_payload_is_skipped(call: Call) -> None:
 async def test_a_repeated_webhook_gets_the_same_twiml_and_rasa_hears_once(call: Call) -> None:
     call.rasa.reply({"text": MENU_TEXT, "buttons": MENU}).reply({"text": "How much would you like to pay?"})
     root = await call.start()
-    action = root.find("Gather").get("action") or ""  # type: ignore[union-attr]
+    action = root.find("Gather").get("action") or ""
     first = await call.served.post_url(action, call.form(Digits="1"))
     again = await call.served.post_url(action, call.form(Digits="1"))
     assert first.text == again.text
@@ -623,7 +623,7 @@ async def test_ending_sessions_posts_the_contract_and_tolerates_a_404() -> None:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]
     try:
         sessions = PaymentsVerificationSessions(
             make_settings(payments_url=f"http://127.0.0.1:{port}", payments_service_token="svc")

@@ -317,7 +317,7 @@ async def test_another_browsers_session_is_refused_and_its_history_not_shown(ser
         "",
         "0" * 64,
         browser.session_token.upper(),
-        session_token(victim, "another-key"),  # type: ignore[union-attr]
+        session_token(victim, "another-key"),
         session_token(f"web-{uuid.uuid4().hex}", DEV_CHANNEL_FACTS_KEY),
     ):
         attacker = await Browser().connect(server.url)

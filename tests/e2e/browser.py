@@ -54,7 +54,7 @@ class Chat:
     def bot_texts(self) -> list[str]:
         return self.page.locator(".msg--bot .bubble, .msg--agent .bubble").all_inner_texts()
 
-    def _turn(self, act) -> list[str]:  # type: ignore[no-untyped-def]
+    def _turn(self, act) -> list[str]:
         before = len(self.bot_texts())
         act()
         self.wait_idle()

@@ -36,7 +36,7 @@ def verify(stack: Stack, sender: str, who: tuple[str, str, str] = MARIA) -> list
     return said
 
 
-def wait_for(check, timeout: float = 45, what: str = "condition"):  # type: ignore[no-untyped-def]
+def wait_for(check, timeout: float = 45, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
@@ -54,8 +54,8 @@ def pay_on_the_page(stack: Stack, link: str, card: str = TEST_CARD) -> None:
     if 'id="save-card-form"' in page.text:  # a plan payment first asks whether to keep the card
         page = httpx.post(f"{link}/card-choice", data={"save": "yes"}, timeout=30, follow_redirects=True)
         assert page.status_code == 200 and 'id="save-card-form"' not in page.text, page.text[:300]
-    secret = re.search(r'data-client-secret="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    key = re.search(r'data-publishable-key="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    secret = re.search(r'data-client-secret="([^"]+)"', page.text).group(1)
+    key = re.search(r'data-publishable-key="([^"]+)"', page.text).group(1)
     intent = secret.split("_secret_")[0]
     confirmed = httpx.post(
         f"{stack.stripe_url}/v1/payment_intents/{intent}/confirm",
@@ -85,8 +85,8 @@ def test_plan_is_booked_paid_through_the_link_and_confirmed_in_the_conversation(
     assert "Do you agree to this plan" in readback
 
     booked = " ".join(stack.say(sender, "yes"))
-    plan_id = re.search(r"confirmation number is (PLN-\w+)", booked).group(1)  # type: ignore[union-attr]
-    link = LINK.search(booked).group(0)  # type: ignore[union-attr]
+    plan_id = re.search(r"confirmation number is (PLN-\w+)", booked).group(1)
+    link = LINK.search(booked).group(0)
     assert "to pay $103.34" in booked
 
     plans = stack.account_api("A1001", "GET", "/api/accounts/A1001/plans").json()
@@ -95,7 +95,7 @@ def test_plan_is_booked_paid_through_the_link_and_confirmed_in_the_conversation(
     assert len(stack.account_api("A1001", "GET", "/api/accounts/A1001/plans").json()) == 1
 
     pay_on_the_page(stack, link)
-    payment_id = stack.tracker(sender)["slots"]["last_payment_id"]  # type: ignore[index]
+    payment_id = stack.tracker(sender)["slots"]["last_payment_id"]
     wait_for(
         lambda: stack.account_api("A1001", "GET", f"/api/payments/{payment_id}").json()["status"] == "succeeded",
         what="the webhook to mark the payment succeeded",
@@ -195,7 +195,7 @@ def test_wrong_number_apologizes_discloses_nothing_and_flags_the_number(stack: S
 def test_stop_records_the_opt_out_and_goes_quiet(stack: Stack) -> None:
     """ "Stop texting me" is caught by the SMS connector before Rasa (channels/revocation.py):
     recorded for the number, and no Rasa turn answers it."""
-    turns_before = len([e for e in stack.tracker("+13125550104")["events"] if e.get("event") == "user"])  # type: ignore[union-attr]
+    turns_before = len([e for e in stack.tracker("+13125550104")["events"] if e.get("event") == "user"])
     stack.sms_webhook("+13125550104", "stop texting me")  # Robert Chen, A1004
     wait_for(
         lambda: "stop_sms" in stack.account_api("A1004", "GET", "/api/accounts/A1004").json()["flags"],
@@ -204,7 +204,7 @@ def test_stop_records_the_opt_out_and_goes_quiet(stack: Stack) -> None:
     check = stack.api("POST", "/api/contact/check", json={"account_id": "A1004", "medium": "sms"}).json()
     assert check["allowed"] is False, check
     events = stack.tracker("+13125550104")["events"]
-    assert len([e for e in events if e.get("event") == "user"]) == turns_before  # type: ignore[union-attr]
+    assert len([e for e in events if e.get("event") == "user"]) == turns_before
 
 
 # --- standing first (issue 12): paused accounts hear no amount and no payment prompt -----------

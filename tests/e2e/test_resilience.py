@@ -194,11 +194,11 @@ def test_payments_down_mid_conversation_apologizes_then_continues_and_books_once
     stack.start_process("payments")
 
     choose_first_plan(stack, sender)
-    pending = stack.tracker(sender)["slots"]["pending"]  # type: ignore[index]
+    pending = stack.tracker(sender)["slots"]["pending"]
     assert pending and pending["key"]
     stack.stop_process("payments", kill=True)
     assert stack.say(sender, "yes") == [SORRY]  # the booking never reached the service
-    assert stack.tracker(sender)["slots"]["pending"] == pending  # type: ignore[index]  # kept, key and all
+    assert stack.tracker(sender)["slots"]["pending"] == pending  # kept, key and all
     stack.start_process("payments")
     assert plans_and_payments(stack, "A1001") == ([], [])
 
@@ -243,7 +243,7 @@ def test_payments_crash_after_committing_a_booking_books_once_when_retried(
     plan_id, link = booked(stack.say(sender, "yes"))
     plans, payments = plans_and_payments(stack, account_id)
     assert plans == committed_plans == [plan_id]  # the same plan, not a second one
-    last_payment_id = stack.tracker(sender)["slots"]["last_payment_id"]  # type: ignore[index]
+    last_payment_id = stack.tracker(sender)["slots"]["last_payment_id"]
     assert payments == [last_payment_id]
     if committed_payments:
         assert payments == committed_payments
@@ -262,8 +262,8 @@ def test_action_server_restarted_mid_conversation_recovers(stack: Stack, logged:
     assert stack.say(sender, AISHA[1]) == []
     assert "Encountered an exception while running action 'verification_form'" in logged("rasa")
     tracker = stack.tracker(sender)
-    assert [e.get("text") for e in tracker["events"] if e["event"] == "user"][-1] == AISHA[1]  # type: ignore[index]
-    assert tracker["slots"]["requested_slot"] == "dob" and not tracker["paused"]  # type: ignore[index]
+    assert [e.get("text") for e in tracker["events"] if e["event"] == "user"][-1] == AISHA[1]
+    assert tracker["slots"]["requested_slot"] == "dob" and not tracker["paused"]
     stack.start_process("actions")
 
     # The customer goes on with the ZIP: the date kept from the lost turn was never validated,

@@ -86,7 +86,7 @@ pytestmark = pytest.mark.skipif(UNAVAILABLE is not None, reason=str(UNAVAILABLE)
 
 def run_sql(statement: str) -> None:
     with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        connection.execute(statement)  # type: ignore[arg-type]
+        connection.execute(statement)
 
 
 def endpoints_file(path: Path, stack: Stack, database: str, key_prefix: str) -> Path:
@@ -135,7 +135,7 @@ def tickets(redis: RedisConnection, key: str) -> set[int]:
     stored = redis.command("GET", key)
     if not stored:
         return set()
-    return {json.loads(t)["number"] for t in json.loads(stored)["tickets"]}  # type: ignore[arg-type]
+    return {json.loads(t)["number"] for t in json.loads(stored)["tickets"]}
 
 
 def test_one_conversation_across_two_servers_is_processed_once_and_in_order(cluster: tuple[Stack, str, str]) -> None:
@@ -174,11 +174,11 @@ def test_one_conversation_across_two_servers_is_processed_once_and_in_order(clus
     redis.close()
     assert sorted(replies) == list(range(len(messages))), "a message got no HTTP answer"
 
-    events = stack.tracker(sender)["events"]  # type: ignore[index]
-    users = [i for i, e in enumerate(events) if e["event"] == "user"]  # type: ignore[index]
-    assert [events[i]["text"] for i in users] == messages  # type: ignore[index]  # each once, in send order
+    events = stack.tracker(sender)["events"]
+    users = [i for i, e in enumerate(events) if e["event"] == "user"]
+    assert [events[i]["text"] for i in users] == messages  # each once, in send order
     for n, (start, end) in enumerate(zip(users, users[1:] + [len(events)], strict=False)):
-        turn = events[start + 1 : end]  # type: ignore[index]
+        turn = events[start + 1 : end]
         assert [e["text"] for e in turn if e["event"] == "bot"] == replies[n], messages[n]
         assert turn[-1]["event"] == "action" and turn[-1]["name"] == "action_listen", messages[n]
 

@@ -193,7 +193,7 @@ def webchat(stack: Stack, clients: list[dict[str, object]], timeout: float = 600
     for client in clients:
         page = httpx.get(stack.web_url, timeout=30)
         cookies = "; ".join(f"{name}={value}" for name, value in page.cookies.items())
-        headers = dict(client.get("headers") or {})  # type: ignore[arg-type]
+        headers = dict(client.get("headers") or {})
         if cookies and client.get("cookies", True):
             headers["Cookie"] = cookies
         client["headers"] = headers
@@ -212,7 +212,7 @@ def webchat(stack: Stack, clients: list[dict[str, object]], timeout: float = 600
 
 
 def events_named(client: dict[str, object], name: str) -> list[object]:
-    return [data for event, data in client["events"] if event == name]  # type: ignore[union-attr, misc]
+    return [data for event, data in client["events"] if event == name]
 
 
 def bot_texts_of(client: dict[str, object]) -> list[str]:
@@ -236,12 +236,12 @@ def tracker_or_none(stack: Stack, conversation_id: str) -> dict[str, object] | N
 
 def user_texts(stack: Stack, conversation_id: str) -> list[str]:
     tracker = tracker_or_none(stack, conversation_id)
-    return [str(e.get("text") or "") for e in (tracker or {}).get("events", []) if e.get("event") == "user"]  # type: ignore[union-attr]
+    return [str(e.get("text") or "") for e in (tracker or {}).get("events", []) if e.get("event") == "user"]
 
 
 def all_bot_texts(stack: Stack, conversation_id: str) -> list[str]:
     tracker = tracker_or_none(stack, conversation_id)
-    return [str(e.get("text") or "") for e in (tracker or {}).get("events", []) if e.get("event") == "bot"]  # type: ignore[union-attr]
+    return [str(e.get("text") or "") for e in (tracker or {}).get("events", []) if e.get("event") == "bot"]
 
 
 def cases_of(stack: Stack, conversation_ids: set[str]) -> list[dict[str, object]]:

@@ -36,7 +36,7 @@ def sms_claims(sender: str, phone: str) -> dict[str, object]:
 
 def spoofed(rest: Rest, sender: str, text: str, phone: str) -> list[str]:
     claims = sms_claims(sender, phone)
-    return rest.say(sender, text, metadata=claims["metadata"], input_channel=claims["input_channel"])  # type: ignore[arg-type]
+    return rest.say(sender, text, metadata=claims["metadata"], input_channel=claims["input_channel"])
 
 
 def test_a_rest_caller_claiming_sms_is_still_asked_all_three_factors(rest: Rest) -> None:

@@ -45,7 +45,7 @@ def call(stack: Stack, method: str, path: str, headers: dict[str, str], **kwargs
     return httpx.request(
         method,
         f"{stack.payments_url}{path}",
-        timeout=30,  # type: ignore[arg-type]
+        timeout=30,
         headers={"Authorization": f"Bearer {SERVICE_TOKEN}", **headers},
         **kwargs,
     )
@@ -77,7 +77,7 @@ def db_row(stack: Stack, sql: str, *args: object) -> tuple[object, ...]:
 
 
 def balance(stack: Stack) -> int:
-    return int(db_row(stack, "SELECT balance_cents FROM accounts WHERE id = 'A1001'")[0])  # type: ignore[arg-type]
+    return int(db_row(stack, "SELECT balance_cents FROM accounts WHERE id = 'A1001'")[0])
 
 
 def payment_status(stack: Stack, payment_id: str) -> str:
@@ -159,8 +159,8 @@ def test_an_expired_links_payment_intent_confirmed_late_is_not_silently_applied(
     payment, headers = new_payment(stack)
     page = httpx.get(str(payment["link_url"]), timeout=30)
     assert page.status_code == 200, page.text[:300]
-    secret = re.search(r'data-client-secret="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    key = re.search(r'data-publishable-key="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    secret = re.search(r'data-client-secret="([^"]+)"', page.text).group(1)
+    key = re.search(r'data-publishable-key="([^"]+)"', page.text).group(1)
     intent = secret.split("_secret_")[0]
     before = balance(stack)
 
