@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 from payments.domain.errors import UpstreamUnavailable
-from payments.services.ports import ChargeOutcome, IntentView
+from payments.services.ports import ChargeOutcome, ChargeStatus, IntentView
 
 
 @dataclass
@@ -16,11 +17,13 @@ class FakeGateway:
 
     down: bool = False
     decline_code: str | None = None
-    charge_status: str = "succeeded"
-    calls: list[tuple[str, dict]] = field(default_factory=list)
+    charge_status: ChargeStatus = "succeeded"
+    calls: list[tuple[str, dict[str, object]]] = field(default_factory=list)
     intents: dict[str, IntentView] = field(default_factory=dict)
-    by_key: dict[str, object] = field(default_factory=dict)
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    customers: dict[str, str] = field(default_factory=dict)
+    by_key: dict[str, IntentView] = field(default_factory=dict)
+    charges: dict[str, ChargeOutcome] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _enter(self, name: str, **kwargs: object) -> None:
         self.calls.append((name, kwargs))
@@ -32,10 +35,17 @@ class FakeGateway:
 
     async def create_customer(self, *, account_id: str, idempotency_key: str) -> str:
         self._enter("create_customer", account_id=account_id, idempotency_key=idempotency_key)
-        return self.by_key.setdefault(idempotency_key, f"cus_fake{next(self._ids)}")  # type: ignore[return-value]
+        return self.customers.setdefault(idempotency_key, f"cus_fake{next(self._ids)}")
 
     async def create_payment_intent(
-        self, *, amount_cents, currency, metadata, idempotency_key, customer_id=None, save_for_later=False
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        customer_id: str | None = None,
+        save_for_later: bool = False,
     ) -> IntentView:
         self._enter(
             "create_payment_intent",
@@ -53,7 +63,7 @@ class FakeGateway:
             )
             self.intents[intent.id] = intent
             self.by_key[idempotency_key] = intent
-        return self.by_key[idempotency_key]  # type: ignore[return-value]
+        return self.by_key[idempotency_key]
 
     async def retrieve_payment_intent(self, payment_intent_id: str) -> IntentView:
         self._enter("retrieve_payment_intent", payment_intent_id=payment_intent_id)
@@ -69,10 +79,10 @@ class FakeGateway:
         )
         return self.intents[payment_intent_id]
 
-    def _charge(self, name: str, **kwargs) -> ChargeOutcome:  # type: ignore[no-untyped-def]
+    def _charge(self, name: str, **kwargs: Any) -> ChargeOutcome:
         self._enter(name, **kwargs)
         key = kwargs["idempotency_key"]
-        if key not in self.by_key:
+        if key not in self.charges:
             n = next(self._ids)
             if self.decline_code:
                 outcome = ChargeOutcome("declined", f"pi_fake{n}", self.decline_code)
@@ -80,17 +90,17 @@ class FakeGateway:
                 outcome = ChargeOutcome(
                     self.charge_status,
                     f"pi_fake{n}",
-                    None,  # type: ignore[arg-type]
+                    None,
                     kwargs.get("customer_id"),
                     kwargs["payment_method_id"],
                 )
-            self.by_key[key] = outcome
-        return self.by_key[key]  # type: ignore[return-value]
+            self.charges[key] = outcome
+        return self.charges[key]
 
-    async def charge_off_session(self, **kwargs) -> ChargeOutcome:  # type: ignore[no-untyped-def]
+    async def charge_off_session(self, **kwargs: Any) -> ChargeOutcome:
         return self._charge("charge_off_session", **kwargs)
 
-    async def charge_payment_method(self, **kwargs) -> ChargeOutcome:  # type: ignore[no-untyped-def]
+    async def charge_payment_method(self, **kwargs: Any) -> ChargeOutcome:
         return self._charge("charge_payment_method", **kwargs)
 
     def succeed(self, intent_id: str) -> None:
