@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from jsonschema import validators
 from rasa.core.actions.action import RemoteAction
@@ -39,7 +40,7 @@ ANSWER = {
 ROUNDS = 100
 
 
-def per_call_ms(check, rounds: int = ROUNDS) -> float:  # type: ignore[no-untyped-def]
+def per_call_ms(check: Callable[[], object], rounds: int = ROUNDS) -> float:
     for _ in range(3):  # imports and caches warm
         check()
     started = time.perf_counter()

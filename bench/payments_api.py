@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable
 from pathlib import Path
 
 import httpx
@@ -82,7 +83,7 @@ async def drive(url: str, clients: int, seconds: float) -> list[Summary]:
     errors = {k: 0 for k in latencies}
     stop_at = time.perf_counter() + seconds
 
-    async def timed(name: str, request) -> httpx.Response | None:  # type: ignore[no-untyped-def]
+    async def timed(name: str, request: Awaitable[httpx.Response]) -> httpx.Response | None:
         started = time.perf_counter()
         try:
             response = await request

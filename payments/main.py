@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 
 from payments.adapters.db import make_engine, make_session_factory
 from payments.adapters.rasa_client import RasaConversations
@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     @app.middleware("http")
-    async def conversation_id(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def conversation_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         token = conversation_id_var.set(request.headers.get("x-conversation-id", "-")[:128])
         try:
             return await call_next(request)

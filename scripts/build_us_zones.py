@@ -125,7 +125,7 @@ def zip3_table() -> dict[str, list[str]]:
 
 
 def area_code_table() -> dict[str, list[str]]:
-    from phonenumbers import tzdata  # type: ignore[import-not-found]
+    from phonenumbers import tzdata  # type: ignore[import-not-found]  # a build-time tool, in neither environment
 
     # The map lists only prefixes in service, from the area code ("1850") down to exchanges.
     table: dict[str, set[str]] = {}

@@ -29,7 +29,7 @@ def serialize_writes(session: Session, key: str) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
     elif dialect == "sqlite":
         # The DBAPI connection is typed optional; inside a session's transaction it is always there.
-        if not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        if not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]  # typed Optional; always set inside a session's transaction
             connection.exec_driver_sql("BEGIN IMMEDIATE")
     else:  # pragma: no cover - only the two databases above are supported
         raise NotImplementedError(f"no write serialization for {dialect}")

@@ -207,7 +207,9 @@ class HandoffService:
                     conversation_id=conversation_id,
                     detail={"source": "handoff", "case_id": row.id},
                 )
-            case = self._case(repo, repo.get(row.id))  # type: ignore[arg-type]
+            reread = repo.get(row.id)
+            assert reread is not None  # written above in this transaction
+            case = self._case(repo, reread)
         return case, created
 
     @staticmethod

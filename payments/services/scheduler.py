@@ -412,7 +412,9 @@ class Scheduler:
         with self.sessions() as session:
             if session.scalar(select(NotificationRow.id).where(NotificationRow.dedupe_key == dedupe_key)):
                 return  # already sent
-            account_id = session.get(InstallmentRow, installment_id).plan.account_id  # type: ignore[union-attr]
+            installment = session.get(InstallmentRow, installment_id)
+            assert installment is not None  # installments are never deleted (a plan ends by status)
+            account_id = installment.plan.account_id
         allowed, _ = self.contact.allowed(account_id, "sms", now)
         if not allowed:
             return  # nothing sent; the next pass tries again within the rules

@@ -200,7 +200,7 @@ class VerificationService:
             states = {s: self._lock_state(attempts, s, now) for s in subjects}
             locked = [s for s, state in states.items() if state.locked_until is not None]
             if locked:
-                until = max(states[s].locked_until for s in locked)  # type: ignore[type-var]
+                until = max(u for s in locked if (u := states[s].locked_until) is not None)
                 result = VerificationResult(False, None, 0, until)
                 self._end_on_lockout(session, audit, subjects, locked, channel, conversation_id, now)
             else:
