@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +14,24 @@ DEV_SERVICE_TOKEN = "dev-service-token"
 DEV_RASA_TOKEN = "dev-rasa-token"
 DEV_TWILIO_AUTH_TOKEN = "dev-twilio-auth-token"
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_localstripe"  # the local Stripe stand-in's signing secret
+
+# Stripe.js: the real one, and where the local stand-in (localstripe, testkit/stripe.py) serves its own.
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
+LOCALSTRIPE_JS_PATH = "/js.stripe.com/v3/"
+
+
+def _is_real_stripe(api_base: str) -> bool:
+    """Whether the service talks to Stripe itself (empty base, or a stripe.com address)."""
+    host = urlsplit(api_base).hostname or ""
+    return not api_base or host == "stripe.com" or host.endswith(".stripe.com")
+
+
+def stripe_js_url_for(api_base: str) -> str:
+    """The Stripe.js a payment page needs when the service creates payments on `api_base`: the
+    real one for real Stripe, else the stand-in's own copy (it sends the card back to itself)."""
+    if _is_real_stripe(api_base):
+        return STRIPE_JS_URL
+    return api_base.rstrip("/") + LOCALSTRIPE_JS_PATH
 
 
 class Settings(BaseSettings):
@@ -35,10 +55,13 @@ class Settings(BaseSettings):
     rasa_auth_token: str = DEV_RASA_TOKEN
 
     stripe_api_key: str = "sk_test_localstripe"
-    stripe_api_base: str = "http://127.0.0.1:8420"  # empty string: the real Stripe API
-    stripe_publishable_key: str = "pk_test_localstripe"
-    # Stripe.js for the payment page: localstripe serves a stand-in at this address.
+    # Derived when unset (`_derive_stripe_urls`): the API base from LOCALSTRIPE_PORT (the local
+    # stand-in; an empty string is the real Stripe API), Stripe.js for the payment page from the
+    # API base. Set either only to override; `stripe_js_problems` says when they disagree.
+    localstripe_port: int = 8420
+    stripe_api_base: str = "http://127.0.0.1:8420"
     stripe_js_url: str = "http://127.0.0.1:8420/js.stripe.com/v3/"
+    stripe_publishable_key: str = "pk_test_localstripe"
     stripe_webhook_secret: str = DEV_STRIPE_WEBHOOK_SECRET
     payment_link_ttl_minutes: int = 30
 
@@ -65,6 +88,21 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_stripe_urls(cls, data: Any) -> Any:
+        """Fill STRIPE_API_BASE from LOCALSTRIPE_PORT and STRIPE_JS_URL from STRIPE_API_BASE when
+        they are not set (an empty STRIPE_JS_URL counts as not set), so a stand-in on another port
+        moves the page's script with it."""
+        if not isinstance(data, dict):
+            return data
+        values = dict(data)
+        if values.get("stripe_api_base") is None:
+            values["stripe_api_base"] = f"http://127.0.0.1:{values.get('localstripe_port') or 8420}"
+        if not values.get("stripe_js_url"):
+            values["stripe_js_url"] = stripe_js_url_for(str(values["stripe_api_base"]))
+        return values
+
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> Settings:
         """In production, refuse to start with any development or empty secret, and without an
@@ -87,6 +125,32 @@ class Settings(BaseSettings):
         if not self.payments_public_url.startswith("https://"):
             raise ValueError("PAYMENTS_PUBLIC_URL must be an https address in production")
         return self
+
+
+def stripe_js_problems(settings: Settings) -> list[str]:
+    """What stops the payment page's card form from loading, as sentences that say what to fix;
+    empty when STRIPE_JS_URL is well formed and fits STRIPE_API_BASE. Pure: no network."""
+    url, base = settings.stripe_js_url, settings.stripe_api_base
+    expected = stripe_js_url_for(base)
+    fix = f"Unset STRIPE_JS_URL (it then follows STRIPE_API_BASE) or set it to {expected}."
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return [f"STRIPE_JS_URL {url!r} is not an http(s) address, so the payment page cannot load Stripe.js. {fix}"]
+    if _is_real_stripe(base):
+        if parts.scheme != "https" or parts.hostname != "js.stripe.com":
+            return [
+                f"STRIPE_JS_URL is {url}, but the service creates payments on the real Stripe API "
+                f"(STRIPE_API_BASE {base or 'empty'}): its card form needs Stripe's own script. {fix}"
+            ]
+        return []
+    origin = urlsplit(base)
+    if (parts.scheme, parts.netloc) != (origin.scheme, origin.netloc):
+        return [
+            f"STRIPE_JS_URL is {url}, but the service creates payments on the Stripe stand-in at {base} "
+            "(STRIPE_API_BASE, which follows LOCALSTRIPE_PORT): the card form would send cards to "
+            f"another server. {fix}"
+        ]
+    return []
 
 
 @lru_cache

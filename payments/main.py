@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI, Request, Response
 
 from payments.adapters.db import make_engine, make_session_factory
@@ -18,7 +22,7 @@ from payments.api.routers import console as console_routes
 from payments.api.routers import handoffs as handoff_routes
 from payments.api.routers import payments as payment_routes
 from payments.api.routers import plans as plan_routes
-from payments.config import Settings, get_settings
+from payments.config import Settings, get_settings, stripe_js_problems
 from payments.domain.policy import load_policy
 from payments.logging_setup import configure_logging, conversation_id_var
 from payments.services.accounts import AccountService
@@ -37,6 +41,58 @@ from payments.services.verification import VerificationService
 
 log = logging.getLogger("payments")
 
+# `make run` starts the Stripe stand-in next to this service: give it this long to come up.
+STRIPE_JS_WAIT_SECONDS = 60.0
+
+
+def check_stripe_js(settings: Settings) -> None:
+    """Refuse to start when the payment page could never load its script (STRIPE_JS_URL malformed,
+    or not the one STRIPE_API_BASE needs), saying what to fix; in tests (EVENKEEL_ENV=test) only
+    log it, as a test may start the app without a payment page in mind."""
+    problems = stripe_js_problems(settings)
+    for problem in problems:
+        log.error("payment page: %s", problem)
+    if problems and settings.evenkeel_env != "test":
+        raise RuntimeError("the payment page cannot load Stripe.js: " + " ".join(problems))
+
+
+async def stripe_js_unreachable(url: str, transport: httpx.AsyncBaseTransport | None = None) -> str | None:
+    """Why a browser could not load Stripe.js from `url` now (as a sentence), or None when it loads."""
+    try:
+        async with httpx.AsyncClient(timeout=3, transport=transport) as client:
+            response = await client.get(url)
+    except httpx.HTTPError as exc:
+        return f"cannot reach {url} ({type(exc).__name__})"
+    if response.status_code != 200:
+        return f"{url} answered HTTP {response.status_code}"
+    if "javascript" not in response.headers.get("content-type", ""):
+        return f"{url} did not answer a script (Content-Type {response.headers.get('content-type', 'none')})"
+    return None
+
+
+async def watch_stripe_js(
+    url: str, wait_seconds: float = STRIPE_JS_WAIT_SECONDS, transport: httpx.AsyncBaseTransport | None = None
+) -> bool:
+    """A local run (EVENKEEL_ENV=local) checks in the background that the page's script loads,
+    waiting up to `wait_seconds` for the stand-in to start, and logs an error that says what to
+    fix when it never does. Start-up does not wait for it (no network needed to start)."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        problem = await stripe_js_unreachable(url, transport)
+        if problem is None:
+            log.info("payment page: Stripe.js loads from %s", url)
+            return True
+        if time.monotonic() >= deadline:
+            log.error(
+                "payment page: %s, so card forms will not load (customers see 'The card form could not "
+                "load'). Start the Stripe stand-in where STRIPE_API_BASE points (make run starts it on "
+                "LOCALSTRIPE_PORT: python -m testkit.stripe --port PORT), or set LOCALSTRIPE_PORT / "
+                "STRIPE_API_BASE / STRIPE_JS_URL to where it runs.",
+                problem,
+            )
+            return False
+        await asyncio.sleep(1)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. The engine and services are created in the lifespan, not at import."""
@@ -45,6 +101,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level)
+        check_stripe_js(settings)
+        watcher = (
+            asyncio.create_task(watch_stripe_js(settings.stripe_js_url)) if settings.evenkeel_env == "local" else None
+        )
         engine = make_engine(settings.database_url)
         sessions = make_session_factory(engine)
         app.state.settings = settings
@@ -83,6 +143,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.plan_service = PlanService(sessions, load_policy(settings.plan_policy_file or None))
         log.info("payments service ready (database dialect %s)", engine.dialect.name)
         yield
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         engine.dispose()
 
     app = FastAPI(
