@@ -88,6 +88,11 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # The payment page: the name the customer knows (title, heading) and an optional logo (an
+    # https URL, or a path on this service); DESIGN.md's demo issuer by default.
+    bank_name: str = "Lakeside Bank"
+    bank_logo_url: str = ""
+
     @model_validator(mode="before")
     @classmethod
     def _derive_stripe_urls(cls, data: Any) -> Any:

@@ -9,7 +9,7 @@ import re
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,31 @@ import httpx
 from contracts.twilio import SIGNATURE_HEADER, signed_url
 from testkit.processes import ROOT, free_port, payments_argv
 from testkit.twilio import DEFAULT_AUTH_TOKEN, DEFAULT_OUR_NUMBER, SMS_PATH, sign, sms_form
+
+
+@contextmanager
+def app_in_thread(make_app: Callable[[str], Any], log_level: str = "warning", timeout: float = 20) -> Iterator[str]:
+    """Serve `make_app(url)` (an ASGI app, e.g. the payments app built with its public URL) with
+    uvicorn in a thread on a free port at `url`; yields the URL once it answers, then stops it."""
+    import threading
+
+    import uvicorn
+
+    url = f"http://127.0.0.1:{free_port()}"
+    port = int(url.rsplit(":", 1)[1])
+    server = uvicorn.Server(uvicorn.Config(make_app(url), host="127.0.0.1", port=port, log_level=log_level))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the app did not start"
+        time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
 
 RASA_BIN = ROOT / ".venv/rasa/bin"
 PAYMENTS_BIN = ROOT / ".venv/payments/bin"

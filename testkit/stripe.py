@@ -13,8 +13,10 @@ What stock localstripe 1.15.10 does and does not do (checked against its source 
   charging it succeeds.
 - `Idempotency-Key` is ignored: the same key twice makes two PaymentIntents.  → emulated below.
 - `setup_future_usage` on a PaymentIntent is refused (400 "Unexpected setup_future_usage"). → accepted below.
-- its Stripe.js stand-in (`/js.stripe.com/v3/`) renders plain inputs for a card Element, but its
-  `confirmCardPayment` only completes 3-D Secure for an intent that already has a card; it cannot
+- its Stripe.js stand-in (`/js.stripe.com/v3/`) renders plain inputs for a card Element and checks
+  nothing in the browser (a past expiry year reaches localstripe, which answers a bare 400).
+  → the real Element's checks added below (`validation_error` with Stripe.js's codes).
+  Its `confirmCardPayment` only completes 3-D Secure for an intent that already has a card; it cannot
   pay a new PaymentIntent with the card typed in the Element. → added below (the real Stripe.js
   does the same: POST /v1/payment_intents/{id}/confirm with the publishable key, the client
   secret and `payment_method_data`).
@@ -50,6 +52,49 @@ CONFIRM_WITH_CARD_JS = r"""
 // Added by testkit/stripe.py: confirmCardPayment with a card Element pays a new
 // PaymentIntent (what the real Stripe.js does); other calls go to localstripe's own version.
 (function () {
+  // The checks the real card Element makes before anything is sent, with Stripe.js's codes and
+  // messages (https://docs.stripe.com/error-codes): a validation_error, no request to Stripe.
+  const MESSAGES = {
+    incomplete_number: 'Your card number is incomplete.',
+    invalid_number: 'Your card number is invalid.',
+    incomplete_expiry: "Your card's expiration date is incomplete.",
+    invalid_expiry_month: "Your card's expiration month is invalid.",
+    invalid_expiry_month_past: "Your card's expiration date is in the past.",
+    invalid_expiry_year: "Your card's expiration year is invalid.",
+    invalid_expiry_year_past: "Your card's expiration year is in the past.",
+    incomplete_cvc: "Your card's security code is incomplete.",
+    incomplete_zip: 'Your postal code is incomplete.',
+  };
+  const luhn = (digits) => {
+    let sum = 0;
+    for (let i = 0; i < digits.length; i++) {
+      let d = Number(digits[digits.length - 1 - i]);
+      if (i % 2 === 1) { d *= 2; if (d > 9) { d -= 9; } }
+      sum += d;
+    }
+    return sum % 10 === 0;
+  };
+  const checkCard = (card, postalCode) => {
+    const number = String(card.number || '').replace(/\s/g, '');
+    const month = String(card.exp_month || '');
+    const year = String(card.exp_year || '').replace(/^20$/, '');  // the stand-in prefixes "20"
+    const now = new Date();
+    let code = null;
+    if (!number) { code = 'incomplete_number'; }
+    else if (!/^\d+$/.test(number)) { code = 'invalid_number'; }
+    else if (number.length < 13) { code = 'incomplete_number'; }
+    else if (number.length > 19 || !luhn(number)) { code = 'invalid_number'; }
+    else if (!month || !year) { code = 'incomplete_expiry'; }
+    else if (!/^\d{1,2}$/.test(month) || Number(month) < 1 || Number(month) > 12) { code = 'invalid_expiry_month'; }
+    else if (!/^\d{4}$/.test(year) || Number(year) > now.getFullYear() + 50) { code = 'invalid_expiry_year'; }
+    else if (Number(year) < now.getFullYear()) { code = 'invalid_expiry_year_past'; }
+    else if (Number(year) === now.getFullYear() && Number(month) < now.getMonth() + 1) {
+      code = 'invalid_expiry_month_past';
+    }
+    else if (!/^\d{3,4}$/.test(String(card.cvc || ''))) { code = 'incomplete_cvc'; }
+    else if (!String(postalCode || '').trim()) { code = 'incomplete_zip'; }
+    return code && {type: 'validation_error', code: code, message: MESSAGES[code]};
+  };
   const makeStripe = Stripe;
   Stripe = (apiKey) => {
     const stripe = makeStripe(apiKey);
@@ -60,8 +105,9 @@ CONFIRM_WITH_CARD_JS = r"""
         return authenticateOnly(clientSecret, data);
       }
       const card = element.value && element.value.card;
-      if (!card || !card.number) {
-        return {error: {type: 'validation_error', code: 'incomplete_number'}};
+      const invalid = checkCard(card || {}, element.value.postal_code);
+      if (invalid) {
+        return {error: invalid};
       }
       const pi = clientSecret.match(/^(pi_\w+)_secret_/)[1];
       try {

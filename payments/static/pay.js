@@ -1,6 +1,8 @@
 /* The payment page's behaviour. The card goes from this page to Stripe only (Stripe.js); our
  * server is asked for nothing but the payment's status, which Stripe's webhook decides.
- * Our own words only: Stripe's error text is never shown. */
+ * Our own words only: Stripe's error text is never shown, but each cause Stripe reports (its
+ * error `type` and `code`, https://docs.stripe.com/error-codes) gets its own sentence; only a
+ * network failure says we could not reach the payment processor. */
 (function () {
   'use strict';
   var main = document.getElementById('main');
@@ -39,6 +41,37 @@
     resultTitle.focus();
   }
 
+  // Card details the customer can correct on this page (Stripe.js checks them before sending,
+  // or Stripe refuses them without trying the card): say what to fix, keep the form.
+  var FIX_TEXT = {
+    incomplete_number: 'Your card number is incomplete. Please check it and try again.',
+    invalid_number: 'That card number is not valid. Please check it and try again.',
+    incorrect_number: 'That card number is not valid. Please check it and try again.',
+    incomplete_expiry: 'The expiry date is incomplete. Please enter the month and year on your card.',
+    invalid_expiry_month: 'The expiry month is not valid. Please enter it as on your card (01 to 12).',
+    invalid_expiry_month_past: 'That expiry date is in the past. Please check the date on your card.',
+    invalid_expiry_year: 'The expiry year is not valid. Please enter the year on your card.',
+    invalid_expiry_year_past: 'That expiry year is in the past. Please check the year on your card.',
+    incomplete_cvc: 'The security code is incomplete. It is the 3 or 4 digits on your card.',
+    invalid_cvc: 'The security code is not valid. It is the 3 or 4 digits on your card.',
+    incomplete_zip: 'The ZIP code is incomplete. Please enter the ZIP code of your billing address.',
+    invalid_zip: 'The ZIP code is not valid. Please enter the ZIP code of your billing address.'
+  };
+  // Why Stripe declined a card it tried: the page is finished (the attempt is recorded).
+  var DECLINE_TEXT = {
+    insufficient_funds: 'Your bank declined the payment for insufficient funds.',
+    expired_card: 'Your card has expired.',
+    incorrect_cvc: 'The security code was not correct.',
+    incorrect_zip: 'The ZIP code did not match your card.',
+    lost_card: 'Your bank declined the card.',
+    stolen_card: 'Your bank declined the card.',
+    processing_error: 'There was a problem processing the card.',
+    authentication_required: 'Your bank asked to confirm the payment, and it was not confirmed.',
+    payment_intent_authentication_failure: 'Your bank asked to confirm the payment, and it was not confirmed.'
+  };
+  var DECLINE_CODES = ['card_declined', 'expired_card', 'incorrect_cvc', 'incorrect_zip', 'processing_error',
+    'authentication_required', 'payment_intent_authentication_failure'];
+
   function sleep(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
 
   // Ask our server until the webhook has settled the payment, or give up after `limitMs`.
@@ -57,13 +90,14 @@
     return 'processing';
   }
 
-  function showOutcome(status) {
+  function showOutcome(status, reason) {
     if (status === 'succeeded') {
       finish('succeeded', 'Thank you, your payment was received',
         'We received ' + cfg.amount + '. Your reference is ' + cfg.paymentId +
         '. You can close this page; we will also confirm in your conversation with us.');
     } else if (status === 'failed') {
       finish('declined', 'Your card was declined',
+        (reason ? reason + ' ' : '') +
         'No money was taken. Go back to your conversation with us to try another card or another way to pay.');
     } else if (status === 'expired' || status === 'canceled') {
       finish(status, 'This payment was not completed',
@@ -97,12 +131,46 @@
     return;
   }
 
+  // The sentence for an error Stripe.js returned, and whether the page is finished by it.
+  function explain(error) {
+    var code = error.code || '';
+    if (error.type === 'api_connection_error') {
+      return {text: 'We could not reach the payment processor. Nothing was charged. ' +
+        'Check your internet connection and try again.'};
+    }
+    if (error.type === 'card_error' || error.decline_code || DECLINE_CODES.indexOf(code) >= 0) {
+      // Stripe tried the card and refused it; its webhook settles our record, so this link is
+      // used up: say why, and finish.
+      var fix = FIX_TEXT[code] ? FIX_TEXT[code].split('. ')[0] + '.' : '';
+      return {declined: DECLINE_TEXT[error.decline_code] || DECLINE_TEXT[code] || fix};
+    }
+    // Refused before any card was tried (Stripe.js's own checks): fix it here and pay again.
+    if (FIX_TEXT[code]) { return {text: FIX_TEXT[code]}; }
+    if (error.type === 'validation_error' || error.type === 'invalid_request_error') {
+      return {text: 'The payment processor did not accept these card details. Nothing was charged. ' +
+        'Please check the card number, expiry date, security code and ZIP code.'};
+    }
+    if (error.type === 'rate_limit_error') {
+      return {text: 'The payment processor is busy. Nothing was charged. Please try again in a minute.'};
+    }
+    return {text: 'The payment processor had a problem. Nothing was charged. Please try again in a minute.'};
+  }
+
+  var buttonText = button.textContent;
+  function ready() {
+    submitting = false;
+    button.disabled = false;
+    button.textContent = buttonText;
+    button.removeAttribute('aria-busy');
+  }
+
   var submitting = false;
   form.addEventListener('submit', async function (event) {
     event.preventDefault();
     if (submitting) { return; }  // a double click pays once
     submitting = true;
     button.disabled = true;
+    button.textContent = 'Sending your payment…';
     button.setAttribute('aria-busy', 'true');
     errorBox.hidden = true;
     say('Sending your payment securely. Please keep this page open.');
@@ -115,22 +183,18 @@
     }
     var error = outcome && outcome.error;
     if (error) {
-      if (error.type === 'card_error' || error.code === 'card_declined' || error.decline_code) {
-        // Stripe reports the decline; its webhook settles our record. This link is used up.
-        showOutcome('failed');
+      var why = explain(error);
+      if (why.declined !== undefined) {
+        showOutcome('failed', why.declined);
         return;
       }
-      if (error.type === 'validation_error') {
-        showError('Please check the card details and try again.');
-      } else {
-        showError('We could not reach the payment processor. Nothing was charged. Please try again in a minute.');
-      }
       say('');
-      submitting = false;
-      button.disabled = false;
-      button.removeAttribute('aria-busy');
+      showError(why.text);
+      ready();
       return;
     }
+    // Paid: the form is gone for good (no second payment from this page), the outcome follows.
+    form.remove();
     say('Payment sent. Waiting for confirmation…');
     showOutcome(await settledStatus(30000));
   });

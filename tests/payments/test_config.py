@@ -113,3 +113,7 @@ def test_an_empty_stripe_js_url_is_derived_and_an_explicit_one_is_kept(monkeypat
 def test_stripe_js_problems_say_what_to_fix(values, says):
     [problem] = stripe_js_problems(local(**values))
     assert says in problem and "STRIPE_JS_URL" in problem
+
+
+def test_the_bank_on_the_payment_page_defaults_to_the_demo_issuer():
+    assert (local().bank_name, local().bank_logo_url) == ("Lakeside Bank", "")

@@ -38,6 +38,8 @@ def _security_headers(settings: Settings) -> dict[str, str]:
     never frame it; scripts only from us and Stripe."""
     parts = urlsplit(settings.stripe_js_url)
     stripe_js = f"{parts.scheme}://{parts.netloc}" if parts.netloc else "https://js.stripe.com"
+    logo = urlsplit(settings.bank_logo_url)
+    logo_origin = f" {logo.scheme}://{logo.netloc}" if logo.scheme in ("http", "https") and logo.netloc else ""
     csp = "; ".join(
         [
             "default-src 'self'",
@@ -45,7 +47,7 @@ def _security_headers(settings: Settings) -> dict[str, str]:
             f"connect-src 'self' {stripe_js} https://api.stripe.com",
             f"frame-src {stripe_js} https://js.stripe.com https://hooks.stripe.com",
             "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data: https://*.stripe.com",
+            f"img-src 'self' data: https://*.stripe.com{logo_origin}",
             "frame-ancestors 'none'",
             "base-uri 'none'",
             "form-action 'self'",
@@ -86,6 +88,11 @@ MESSAGES = {
 }
 
 
+def _bank(settings: Settings) -> dict[str, str]:
+    """Who the customer is paying, for every page's header and title (BANK_NAME, BANK_LOGO_URL)."""
+    return {"bank_name": settings.bank_name, "bank_logo_url": settings.bank_logo_url}
+
+
 def _message(request: Request, settings: Settings, kind: str) -> HTMLResponse:
     status, title, text = MESSAGES[kind]
     headers = _security_headers(settings)
@@ -94,7 +101,7 @@ def _message(request: Request, settings: Settings, kind: str) -> HTMLResponse:
     return _templates().TemplateResponse(
         request,
         "pay_message.html",
-        {"kind": kind, "title": title, "text": text, "retry": kind == "unavailable"},
+        {"kind": kind, "title": title, "text": text, "retry": kind == "unavailable", **_bank(settings)},
         status_code=status,
         headers=headers,
     )
@@ -129,6 +136,7 @@ async def pay_page(
             "publishable_key": settings.stripe_publishable_key,
             "status_url": f"/pay/{token}/status",
             "card_choice_url": f"/pay/{token}/card-choice",
+            **_bank(settings),
         },
         headers=_security_headers(settings),
     )

@@ -173,3 +173,27 @@ def test_a_one_off_payment_page_does_not_ask_and_does_not_save(pay_client, auth,
 
 def test_card_choice_for_an_unknown_link_is_404(pay_client):
     assert pay_client.post("/pay/nope/card-choice", data={"save": "yes"}).status_code == 404
+
+
+def test_the_page_names_the_bank_in_its_title_and_header(pay_client, auth):
+    html = pay_client.get(page_path(create(pay_client, auth)["link_url"])).text
+    assert "<title>Lakeside Bank · Pay $95.00</title>" in html
+    assert '<span class="bank-name" id="bank-name">Lakeside Bank</span>' in html
+    assert "to Lakeside Bank toward your credit card ending in" in html
+    assert "<img" not in html  # no logo unless BANK_LOGO_URL is set
+
+
+def test_the_bank_name_and_logo_come_from_settings(pay_client, auth):
+    app = pay_client.app
+    app.state.settings = app.state.settings.model_copy(
+        update={"bank_name": "Prairie Credit Union", "bank_logo_url": "https://cdn.example.com/logo.svg"}
+    )
+    response = pay_client.get(page_path(create(pay_client, auth)["link_url"]))
+    assert "<title>Prairie Credit Union · Pay $95.00</title>" in response.text
+    assert '<img class="logo" id="bank-logo" src="https://cdn.example.com/logo.svg" alt=""' in response.text
+    assert (
+        "img-src 'self' data: https://*.stripe.com https://cdn.example.com;"
+        in (response.headers["content-security-policy"])
+    )
+    gone = pay_client.get("/pay/" + "x" * 40)  # the other pages name the bank too
+    assert "<title>Prairie Credit Union · This payment link is not valid</title>" in gone.text

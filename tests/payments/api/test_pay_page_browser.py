@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from payments.adapters.db import make_engine, make_session_factory
@@ -24,7 +22,7 @@ from payments.config import Settings
 from payments.main import create_app
 from payments.seed import seed_demo_data
 from testkit.chromium import NEEDS_CHROMIUM, headless_chromium
-from testkit.processes import free_port
+from testkit.stack import app_in_thread
 from testkit.stripe import LocalStripe, localstripe  # noqa: F401 - localstripe: a fixture
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
@@ -51,48 +49,44 @@ def live_app(migrated_url: str, localstripe: LocalStripe, tmp_path: Path) -> Ite
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
         seed_demo_data(session)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     secret = f"whsec_{secrets.token_hex(8)}"
-    settings = Settings(
-        _env_file=None,
-        evenkeel_env="test",
-        database_url=migrated_url,
-        payments_service_token=TOKEN,
-        payments_public_url=url,
-        stripe_api_key=localstripe.api_key,
-        stripe_api_base=localstripe.url,
-        stripe_publishable_key=localstripe.publishable_key,
-        stripe_js_url=localstripe.js_url,
-        stripe_webhook_secret=secret,
-        log_level="INFO",
-    )
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="info"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the app did not start"
-        time.sleep(0.05)
-    # Everything the app and uvicorn log from now on also goes to a file we can search.
-    log_path = tmp_path / "app.log"
-    handler = logging.FileHandler(log_path)
-    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-    loggers = [logging.getLogger(), logging.getLogger("uvicorn.access"), logging.getLogger("uvicorn.error")]
-    for logger in loggers:
-        logger.addHandler(handler)
-    localstripe.register_webhook(f"browser-{port}", f"{url}/webhooks/stripe", secret)
-    try:
-        yield LiveApp(url=url, sessions=sessions, log_path=log_path, database_url=migrated_url)
-    finally:
-        # Point that webhook nowhere, so later events do not knock on a closed port for nothing.
-        localstripe.register_webhook(f"browser-{port}", "http://127.0.0.1:9/", secret)
-        server.should_exit = True
-        thread.join(timeout=10)
+
+    def app(url: str):  # type: ignore[no-untyped-def]
+        return create_app(
+            Settings(
+                _env_file=None,
+                evenkeel_env="test",
+                database_url=migrated_url,
+                payments_service_token=TOKEN,
+                payments_public_url=url,
+                stripe_api_key=localstripe.api_key,
+                stripe_api_base=localstripe.url,
+                stripe_publishable_key=localstripe.publishable_key,
+                stripe_js_url=localstripe.js_url,
+                stripe_webhook_secret=secret,
+                log_level="INFO",
+            )
+        )
+
+    with app_in_thread(app, log_level="info") as url:
+        # Everything the app and uvicorn log from now on also goes to a file we can search.
+        log_path = tmp_path / "app.log"
+        handler = logging.FileHandler(log_path)
+        handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        loggers = [logging.getLogger(), logging.getLogger("uvicorn.access"), logging.getLogger("uvicorn.error")]
         for logger in loggers:
-            logger.removeHandler(handler)
-        handler.close()
-        engine.dispose()
+            logger.addHandler(handler)
+        name = f"browser-{url.rsplit(':', 1)[1]}"
+        localstripe.register_webhook(name, f"{url}/webhooks/stripe", secret)
+        try:
+            yield LiveApp(url=url, sessions=sessions, log_path=log_path, database_url=migrated_url)
+        finally:
+            # Point that webhook nowhere, so later events do not knock on a closed port for nothing.
+            localstripe.register_webhook(name, "http://127.0.0.1:9/", secret)
+            for logger in loggers:
+                logger.removeHandler(handler)
+            handler.close()
+            engine.dispose()
 
 
 @pytest.fixture
@@ -334,3 +328,69 @@ def test_a_settlement_paid_on_the_page_leaves_a_zero_balance_and_no_offers(live_
     assert settled.detail["forgiven_cents"] == 64050 - lump.total.amount_cents
     assert plans.offers("A1002").offers == []
     assert_no_card_number_stored(live_app)
+
+
+def test_the_page_says_what_went_wrong_per_cause_and_looks_finished_when_paid(live_app, browser, localstripe):  # noqa: F811
+    """Issue 19: a past expiry year or a short card number says so (not "could not reach"); only a
+    network failure says we could not reach the payment processor; the form stays for another
+    try until a payment goes through, then the pay button is gone for good."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    payment = create_payment(live_app, 9500)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    confirms: list[str] = []
+    page.on("request", lambda r: confirms.append(r.url) if r.url.endswith("/confirm") else None)
+    page.goto(payment["link_url"])
+    assert page.title() == "Lakeside Bank · Pay $95.00"
+    sync_api.expect(page.locator("#bank-name")).to_have_text("Lakeside Bank")
+    element, error, button = page.locator("#card-element"), page.locator("#error"), page.locator("#pay-button")
+
+    fill_card(page, "4242424242424242")
+    element.locator("input[placeholder=exp_year]").fill("19")  # a wrongly typed year: 2019
+    button.click()
+    sync_api.expect(error).to_have_text("That expiry year is in the past. Please check the year on your card.")
+    page.screenshot(path=str(ARTIFACTS / "pay-page-expiry-error.png"), full_page=True)
+    sync_api.expect(button).to_be_enabled()
+    sync_api.expect(button).to_have_text("Pay $95.00")
+
+    element.locator("input[placeholder=exp_year]").fill("30")
+    element.locator("input[placeholder=number]").fill("4242 4242")
+    button.click()
+    sync_api.expect(error).to_have_text("Your card number is incomplete. Please check it and try again.")
+    assert confirms == []  # neither reached Stripe
+
+    # The payment processor out of reach: the only cause that says so.
+    element.locator("input[placeholder=number]").fill("4242424242424242")
+    page.route(f"{localstripe.url}/v1/**", lambda route: route.abort())
+    button.click()
+    sync_api.expect(error).to_contain_text("We could not reach the payment processor. Nothing was charged.")
+    sync_api.expect(button).to_be_enabled()
+    page.unroute(f"{localstripe.url}/v1/**")
+
+    # Paying: the button is disabled and says so while Stripe answers (held here), then gone.
+    held: list[object] = []
+    page.route("**/confirm", lambda route: held.append(route))
+    button.dblclick()
+    sync_api.expect(button).to_be_disabled()
+    sync_api.expect(button).to_have_text("Sending your payment…")
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert len(held) == 1  # the double click sent one payment
+    held[0].continue_()  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("#result-title")).to_have_text("Thank you, your payment was received", timeout=30000)
+    assert page.locator("#main").get_attribute("data-state") == "succeeded"
+    assert button.count() == 0 and page.locator("#pay-form").count() == 0  # nothing left to press
+    sync_api.expect(page.locator("#pay-section")).to_be_hidden()
+    sync_api.expect(error).to_be_hidden()
+    page.screenshot(path=str(ARTIFACTS / "pay-page-finished.png"), full_page=True)
+    assert wait_for_status(live_app, payment["id"], "succeeded").status == "succeeded"
+    assert_no_card_number_stored(live_app)
+
+
+def test_a_declined_card_says_so_and_leaves_nothing_to_press(live_app, browser):
+    payment = create_payment(live_app, 9500)
+    page, _ = pay(browser, payment["link_url"], "4000000000000341", "pay-page-declined-finished")
+    sync_api.expect(page.locator("#result-title")).to_have_text("Your card was declined", timeout=30000)
+    sync_api.expect(page.locator("#result-text")).to_contain_text("No money was taken.")
+    assert page.locator("#pay-button").is_hidden() and page.locator("#error").is_hidden()
+    assert "could not reach" not in page.locator("#main").inner_text()
