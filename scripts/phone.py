@@ -39,6 +39,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from aiohttp import ClientSession, ClientTimeout
+from yarl import URL
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as `python scripts/phone.py`: the project's packages too
@@ -127,9 +128,12 @@ class Target:
 async def post_signed(
     session: ClientSession, target: Target, url: str, form: dict[str, str], auth_token: str
 ) -> tuple[int, str]:
+    """POST `form` to `url` as Twilio would: signed for the URL exactly as written, and sent as
+    written. (aiohttp would otherwise re-quote the query, e.g. `<Pay>`'s percent-encoded
+    `return_url` as `return_url=http://...`, and the server would check another URL.)"""
     fetch, signed = target.split(url)
     headers = {SIGNATURE_HEADER: sign(signed, form, auth_token)}
-    async with session.post(fetch, data=form, headers=headers) as reply:
+    async with session.post(URL(fetch, encoded=True), data=form, headers=headers) as reply:
         return reply.status, await reply.text()
 
 
@@ -469,7 +473,7 @@ class VoicePhone:
 
     async def test_payment_method(self, session: ClientSession, card: str) -> str:
         """A Stripe PaymentMethod for a test card from localstripe, standing in for Twilio's Stripe connector."""
-        base = setting("STRIPE_API_BASE", "http://127.0.0.1:8420").rstrip("/")
+        base = setting("STRIPE_API_BASE", f"http://127.0.0.1:{setting('LOCALSTRIPE_PORT', '8420')}").rstrip("/")
         key = setting("STRIPE_API_KEY", "sk_test_localstripe")
         form = {
             "type": "card",
