@@ -1,28 +1,33 @@
-from datetime import date
+"""The demo accounts as the domain sees them: seeded by `payments.seed` (the one description of
+them) into an in-memory database on FIXED_NOW's day and read back through the repository."""
+
+from __future__ import annotations
 
 import pytest
+from sqlalchemy.orm import Session
 
-from payments.domain.accounts import Account, AccountStatus, StatementBreakdown
-from payments.domain.money import Money
+from payments.adapters.db import make_engine
+from payments.adapters.orm import Base
+from payments.adapters.repositories import AccountRepository
+from payments.domain.accounts import Account
+from payments.seed import DEMO_ACCOUNTS, seed_demo_data
+from tests.payments.conftest import FIXED_NOW
+
+
+@pytest.fixture(scope="session")
+def demo_accounts() -> dict[str, Account]:
+    engine = make_engine("sqlite://")
+    Base.metadata.create_all(engine)  # in memory and thrown away: the migrations have their own tests
+    with Session(engine) as session:
+        seed_demo_data(session, today=FIXED_NOW.date())
+        session.flush()
+        repository = AccountRepository(session)
+        accounts = [repository.get(account_id) for account_id, *_ in DEMO_ACCOUNTS]
+    engine.dispose()
+    return {account.id: account for account in accounts if account is not None}
 
 
 @pytest.fixture
-def maria() -> Account:
-    """Demo account A1001 as the domain sees it, delinquent since 2026-01-16."""
-    return Account(
-        id="A1001",
-        full_name="Maria Lopez",
-        phone="+15125550101",
-        card_last4="4821",
-        date_of_birth=date(1985, 3, 14),
-        zip_code="78701",
-        time_zone="America/Chicago",
-        preferred_language="es",
-        status=AccountStatus.DELINQUENT,
-        balance=Money(245000),
-        past_due=Money(31000),
-        minimum_due=Money(9500),
-        payment_due_date=date(2026, 3, 12),
-        delinquent_since=date(2026, 1, 16),
-        statement=StatementBreakdown(Money(231000), Money(4500), Money(5500), Money(4000), Money(0)),
-    )
+def maria(demo_accounts: dict[str, Account]) -> Account:
+    """Demo account A1001, delinquent since 2026-01-16 (45 days before FIXED_NOW), due 2026-03-12."""
+    return demo_accounts["A1001"]
