@@ -31,23 +31,21 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.names import ExternalIntent
-from payments.adapters.orm import AccountRow, InstallmentRow, NotificationRow, PlanRow
 from payments.adapters.repositories import AuditLog
-from payments.domain.accounts import AccountStatus
+from payments.adapters.schedule_repository import OpenInstallment, ScheduleRepository
+from payments.domain.accounts import Account
 from payments.domain.compliance import OPT_OUT_NOTICE
 from payments.domain.errors import PolicyRefused
 from payments.domain.money import Money
 from payments.domain.offers import format_date
 from payments.domain.plan import (
-    UNPAID,
     InstallmentEvent,
     InstallmentStatus,
+    Plan,
     PlanEvent,
-    PlanStatus,
     installment_after,
     plan_after,
 )
@@ -151,8 +149,24 @@ class _Open:
     due: date
     booked_on: date
     resumed_on: date | None
-    status: str
+    status: InstallmentStatus
     grace_until: date | None
+
+    @classmethod
+    def of(cls, stored: OpenInstallment, now: datetime) -> _Open:
+        """With the consumer's local dates."""
+        zone = ZoneInfo(stored.time_zone)
+        return cls(
+            stored.installment.id,
+            stored.plan.id,
+            stored.plan.account_id,
+            now.astimezone(zone).date(),
+            stored.installment.due_date,
+            stored.plan.created_at.astimezone(zone).date(),
+            stored.resumed_at.astimezone(zone).date() if stored.resumed_at else None,
+            stored.installment.status,
+            stored.grace_until,
+        )
 
     @property
     def overdue_from(self) -> date:
@@ -160,14 +174,15 @@ class _Open:
         return max(self.due, self.resumed_on) if self.resumed_on else self.due
 
 
-def _after(status: str, event: InstallmentEvent) -> str:
-    """The installment's stored state after `event` (unchanged when the event does not apply)."""
-    moved = installment_after(status, event)
-    return moved.value if moved else status
-
-
-def _all_paid(plan: PlanRow) -> bool:
+def _all_paid(plan: Plan) -> bool:
     return bool(plan.installments) and all(i.status == InstallmentStatus.PAID for i in plan.installments)
+
+
+def _audit(session: Session, kind: str, plan: Plan, now: datetime, detail: dict[str, Any]) -> None:
+    """A change the scheduler made to a plan or an installment, in the plan's channel."""
+    AuditLog(session).record(
+        kind, at=now, actor="system", channel=plan.channel, account_id=plan.account_id, detail=detail
+    )
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -270,49 +285,13 @@ class Scheduler:
         """Unpaid installments (scheduled, failed, or missed within their grace period) of active
         plans, oldest due first, with the consumer's local dates."""
         with self.sessions() as session:
-            rows = session.execute(
-                select(
-                    InstallmentRow.id,
-                    PlanRow.id,
-                    AccountRow.id,
-                    AccountRow.time_zone,
-                    InstallmentRow.due_date,
-                    PlanRow.created_at,
-                    PlanRow.resumed_at,
-                    InstallmentRow.status,
-                    InstallmentRow.grace_until,
-                )
-                .join(PlanRow, InstallmentRow.plan_id == PlanRow.id)
-                .join(AccountRow, PlanRow.account_id == AccountRow.id)
-                .where(PlanRow.status == PlanStatus.ACTIVE, InstallmentRow.status.in_([s.value for s in UNPAID]))
-                .order_by(InstallmentRow.due_date, InstallmentRow.id)
-            ).all()
-        out = []
-        for i, p, a, tz, due, booked, resumed, status, grace in rows:
-            zone = ZoneInfo(tz)
-            out.append(
-                _Open(
-                    i,
-                    p,
-                    a,
-                    now.astimezone(zone).date(),
-                    due,
-                    booked.astimezone(zone).date(),
-                    resumed.astimezone(zone).date() if resumed else None,
-                    status,
-                    grace,
-                )
-            )
-        return out
+            return [_Open.of(stored, now) for stored in ScheduleRepository(session).open_installments()]
 
     def _remind(self, installment_id: int, account_id: str, now: datetime, report: RunReport) -> None:
         with self.sessions() as session:
-            installment = session.get(InstallmentRow, installment_id)
-            if (
-                installment is None
-                or installment.reminder_sent_at is not None
-                or installment.status != InstallmentStatus.SCHEDULED
-            ):
+            repo = ScheduleRepository(session)
+            found = repo.installment_in_plan(installment_id)
+            if found is None or repo.reminder_sent(installment_id) or found[1].status != InstallmentStatus.SCHEDULED:
                 return
         # The compliance check runs (and is audited) in its own transaction, before ours.
         allowed, rule = self.contact.allowed(account_id, "sms", now)
@@ -321,13 +300,13 @@ class Scheduler:
             report.reminders_deferred[rule or "refused"] = report.reminders_deferred.get(rule or "refused", 0) + 1
             return
         with self.sessions.begin() as session:
-            installment = session.get(InstallmentRow, installment_id)
-            if installment is None or installment.reminder_sent_at is not None:
+            repo = ScheduleRepository(session)
+            found = repo.installment_in_plan(installment_id)
+            if found is None or repo.reminder_sent(installment_id):
                 return  # another worker sent it meanwhile
-            plan = installment.plan
-            account = session.get(AccountRow, plan.account_id)
-            assert account is not None
-            amount = Money(installment.amount_cents, plan.currency)
+            plan, installment = found
+            account = repo.account(plan.account_id)
+            amount = installment.amount
             self._tell(
                 session,
                 plan,
@@ -346,25 +325,17 @@ class Scheduler:
                 dedupe_key=f"reminder-{installment.id}",
                 now=now,
             )
-            installment.reminder_sent_at = now
-            AuditLog(session).record(
-                "installment_reminder_queued",
-                at=now,
-                actor="system",
-                channel=plan.channel,
-                account_id=account.id,
-                detail={"plan_id": plan.id, "seq": installment.seq},
-            )
+            repo.mark_reminder_sent(installment.id, now)
+            _audit(session, "installment_reminder_queued", plan, now, {"plan_id": plan.id, "seq": installment.seq})
             report.reminders_sent += 1
 
     async def _collect(self, item: _Open, now: datetime, report: RunReport) -> None:
         installment_id = item.installment_id
         with self.sessions() as session:
-            installment = session.get(InstallmentRow, installment_id)
-            plan = session.get(PlanRow, item.plan_id)
-            assert installment is not None and plan is not None
-            has_card = bool(plan.stripe_customer_id and plan.stripe_payment_method_id)
-            already_failed = installment.status == InstallmentStatus.FAILED
+            found = ScheduleRepository(session).installment_in_plan(installment_id)
+            assert found is not None
+            has_card = found[0].has_saved_card
+            already_failed = found[1].status == InstallmentStatus.FAILED
         if already_failed:
             # The fresh link goes out once (it may have waited for contact hours); the
             # installment is missed if still unpaid `missed_after_days` after its due date.
@@ -387,22 +358,20 @@ class Scheduler:
         elif status == FAILED:
             report.charge_failed += 1
             with self.sessions.begin() as session:
-                row = session.get(InstallmentRow, installment_id)
-                assert row is not None
-                row.status = _after(row.status, InstallmentEvent.FAILED)
-                AuditLog(session).record(
-                    "installment_charge_failed",
-                    at=now,
-                    actor="system",
-                    channel=row.plan.channel,
-                    account_id=row.plan.account_id,
-                    detail={
-                        "plan_id": row.plan_id,
-                        "seq": row.seq,
-                        "broken_promise": True,
-                        "decline_code": getattr(outcome, "decline_code", None),
-                    },
-                )
+                repo = ScheduleRepository(session)
+                found = repo.installment_in_plan(installment_id)
+                assert found is not None
+                plan, installment = found
+                failed = installment_after(installment.status, InstallmentEvent.FAILED)
+                if failed is not None:
+                    repo.set_installment_status(installment_id, failed)
+                detail = {
+                    "plan_id": plan.id,
+                    "seq": installment.seq,
+                    "broken_promise": True,
+                    "decline_code": getattr(outcome, "decline_code", None),
+                }
+                _audit(session, "installment_charge_failed", plan, now, detail)
             await self._send_link(installment_id, ExternalIntent.INSTALLMENT_FAILED, now, report)
         else:
             report.charge_unavailable += 1  # Stripe down: stays scheduled, retried next pass
@@ -410,23 +379,23 @@ class Scheduler:
     async def _send_link(self, installment_id: int, intent: str, now: datetime, report: RunReport) -> None:
         dedupe_key = f"{intent}-{installment_id}"
         with self.sessions() as session:
-            if session.scalar(select(NotificationRow.id).where(NotificationRow.dedupe_key == dedupe_key)):
+            repo = ScheduleRepository(session)
+            if repo.queued([dedupe_key]):
                 return  # already sent
-            installment = session.get(InstallmentRow, installment_id)
-            assert installment is not None  # installments are never deleted (a plan ends by status)
-            account_id = installment.plan.account_id
-        allowed, _ = self.contact.allowed(account_id, "sms", now)
-        if not allowed:
+            found = repo.installment_in_plan(installment_id)
+            assert found is not None  # installments are never deleted (a plan ends by status)
+            account_id = found[0].account_id
+        if not self._may_text(account_id, now):
             return  # nothing sent; the next pass tries again within the rules
         link = await _maybe_await(self.links.issue_link(installment_id, now))
         link_url = getattr(link, "link_url", link)
         with self.sessions.begin() as session:
-            installment = session.get(InstallmentRow, installment_id)
-            assert installment is not None
-            plan = installment.plan
-            account = session.get(AccountRow, plan.account_id)
-            assert account is not None
-            amount = Money(installment.amount_cents, plan.currency)
+            repo = ScheduleRepository(session)
+            found = repo.installment_in_plan(installment_id)
+            assert found is not None
+            plan, installment = found
+            account = repo.account(plan.account_id)
+            amount = installment.amount
             lead = "didn't go through" if intent == ExternalIntent.INSTALLMENT_FAILED else "is due today"
             self._tell(
                 session,
@@ -451,22 +420,20 @@ class Scheduler:
         """Missed: tell the customer, with a payment link, that the plan stays if this payment is
         made within `grace_days`. The grace period starts when the notice is queued, so a notice
         held back by the contact rules never shortens it."""
-        allowed, _ = self.contact.allowed(item.account_id, "sms", now)
-        if not allowed:
+        if not self._may_text(item.account_id, now):
             return  # the next pass tries again; the plan is not broken meanwhile
         link = await _maybe_await(self.links.issue_link(item.installment_id, now))
         link_url = getattr(link, "link_url", link)
         with self.sessions.begin() as session:
-            installment = session.get(InstallmentRow, item.installment_id)
-            missed = installment_after(installment.status, InstallmentEvent.MISSED) if installment else None
-            if installment is None or missed is None:
+            repo = ScheduleRepository(session)
+            found = repo.installment_in_plan(item.installment_id)
+            missed = installment_after(found[1].status, InstallmentEvent.MISSED) if found else None
+            if found is None or missed is None:
                 return  # paid or handled meanwhile
-            plan = installment.plan
-            account = session.get(AccountRow, plan.account_id)
-            assert account is not None
+            plan, installment = found
+            account = repo.account(plan.account_id)
             grace_until = item.local_today + timedelta(days=self.grace_days)
-            installment.status, installment.grace_until = missed.value, grace_until
-            amount = Money(installment.amount_cents, plan.currency)
+            repo.miss_installment(installment.id, missed, grace_until)
             enqueue_sms(
                 session,
                 to=account.phone,
@@ -474,60 +441,57 @@ class Scheduler:
                 now=now,
                 account_id=account.id,
                 body=(
-                    f"Lakeside Bank: your plan payment of {amount.display()} ({plan.id}) was due "
+                    f"Lakeside Bank: your plan payment of {installment.amount.display()} ({plan.id}) was due "
                     f"{format_date(installment.due_date)} and has not been paid. Pay it by "
                     f"{format_date(grace_until)} to keep your plan: {link_url} {OPT_OUT}"
                 ),
             )
-            AuditLog(session).record(
-                "installment_missed",
-                at=now,
-                actor="system",
-                channel=plan.channel,
-                account_id=plan.account_id,
-                detail={
-                    "plan_id": plan.id,
-                    "seq": installment.seq,
-                    "grace_until": grace_until.isoformat(),
-                    "broken_promise": True,
-                },
-            )
+            detail = {
+                "plan_id": plan.id,
+                "seq": installment.seq,
+                "grace_until": grace_until.isoformat(),
+                "broken_promise": True,
+            }
+            _audit(session, "installment_missed", plan, now, detail)
             report.missed += 1
 
     def _break(self, item: _Open, now: datetime, report: RunReport) -> None:
         """The grace period is over and the installment is still unpaid: the plan is broken and
         the customer is told; a broken settlement follows the policy (void: nothing forgiven)."""
-        allowed, _ = self.contact.allowed(item.account_id, "sms", now)
-        if not allowed:
+        if not self._may_text(item.account_id, now):
             return  # broken on a pass that can also tell the customer
         with self.sessions.begin() as session:
-            installment = session.get(InstallmentRow, item.installment_id)
-            if installment is None or installment.status != InstallmentStatus.MISSED:
+            repo = ScheduleRepository(session)
+            found = repo.installment_in_plan(item.installment_id)
+            if found is None or found[1].status != InstallmentStatus.MISSED:
                 return
-            plan = installment.plan
+            plan, installment = found
             broken = plan_after(plan.status, PlanEvent.BREAK)
             if broken is None:
                 return
-            account = session.get(AccountRow, plan.account_id)
-            assert account is not None
-            plan.status, plan.ended_at = broken.value, now
+            account = repo.account(plan.account_id)
+            repo.end_plan(plan.id, broken, now)
             for later in plan.installments:
-                later.status = _after(later.status, InstallmentEvent.PLAN_BROKEN)
+                cancelled = installment_after(later.status, InstallmentEvent.PLAN_BROKEN)
+                if cancelled is not None:
+                    repo.set_installment_status(later.id, cancelled)
             detail: dict[str, Any] = {"plan_id": plan.id, "missed_seq": installment.seq}
             body = (
                 f"Lakeside Bank: your payment plan {plan.id} has ended because the "
-                f"{Money(installment.amount_cents, plan.currency).display()} payment due "
+                f"{installment.amount.display()} payment due "
                 f"{format_date(installment.due_date)} was not made."
             )
             if plan.settles_balance:
                 owed = after_broken_settlement(
-                    Balances(account.balance_cents, account.past_due_cents, account.minimum_due_cents),
+                    Balances(
+                        account.balance.amount_cents, account.past_due.amount_cents, account.minimum_due.amount_cents
+                    ),
                     self.broken_settlement,
                 )
                 detail |= {"settlement": self.broken_settlement.value, "balance_owed_cents": owed.balance_cents}
                 body += (
                     f" The settlement no longer applies: your balance of "
-                    f"{Money(owed.balance_cents, account.currency).display()} is owed; the payments you "
+                    f"{Money(owed.balance_cents, account.balance.currency).display()} is owed; the payments you "
                     f"made count toward it."
                 )
             enqueue_sms(
@@ -538,115 +502,67 @@ class Scheduler:
                 now=now,
                 account_id=account.id,
             )
-            AuditLog(session).record(
-                "plan_broken", at=now, actor="system", channel=plan.channel, account_id=plan.account_id, detail=detail
-            )
+            _audit(session, "plan_broken", plan, now, detail)
             report.plans_broken += 1
 
     # ------------------------------------------------------------------ plans
 
     def _suspend(self, plan_id: str, reason: str, now: datetime, report: RunReport) -> None:
         with self.sessions.begin() as session:
-            plan = session.get(PlanRow, plan_id)
+            repo = ScheduleRepository(session)
+            plan = repo.plan(plan_id)
             suspended = plan_after(plan.status, PlanEvent.SUSPEND) if plan else None
             if plan is None or suspended is None:
                 return  # already suspended by an earlier installment of this pass
-            plan.status, plan.suspended_reason, plan.suspended_at = suspended.value, reason[:32], now
-            AuditLog(session).record(
-                "plan_suspended",
-                at=now,
-                actor="system",
-                channel=plan.channel,
-                account_id=plan.account_id,
-                detail={"plan_id": plan.id, "reason": reason},
-            )
+            repo.suspend_plan(plan.id, suspended, reason, now)
+            _audit(session, "plan_suspended", plan, now, {"plan_id": plan.id, "reason": reason})
             report.plans_suspended += 1
 
     def _suspended_plans(self) -> list[tuple[str, str]]:
         with self.sessions() as session:
-            return [
-                (p, a)
-                for p, a in session.execute(
-                    select(PlanRow.id, PlanRow.account_id)
-                    .where(PlanRow.status == PlanStatus.SUSPENDED)
-                    .order_by(PlanRow.id)
-                )
-            ]
+            return [(p.id, p.account_id) for p in ScheduleRepository(session).suspended_plans()]
 
     def _resume_if_lifted(self, plan_id: str, account_id: str, now: datetime, report: RunReport) -> None:
         if self.standing.collection_pause(account_id) is not None:
             return
         with self.sessions.begin() as session:
-            plan = session.get(PlanRow, plan_id)
+            repo = ScheduleRepository(session)
+            plan = repo.plan(plan_id)
             resumed = plan_after(plan.status, PlanEvent.RESUME) if plan else None
             if plan is None or resumed is None:
                 return
-            plan.status, plan.resumed_at = resumed.value, now
-            AuditLog(session).record(
-                "plan_resumed",
-                at=now,
-                actor="system",
-                channel=plan.channel,
-                account_id=plan.account_id,
-                detail={"plan_id": plan.id, "suspended_reason": plan.suspended_reason},
-            )
-            plan.suspended_reason = None
+            reason = repo.resume_plan(plan.id, resumed, now)
+            _audit(session, "plan_resumed", plan, now, {"plan_id": plan.id, "suspended_reason": reason})
             report.plans_resumed += 1
 
     def _plans_to_complete(self) -> list[str]:
         with self.sessions() as session:
-            return [
-                p.id
-                for p in session.scalars(select(PlanRow).where(PlanRow.status == PlanStatus.ACTIVE))
-                if _all_paid(p)
-            ]
+            return [p.id for p in ScheduleRepository(session).active_plans() if _all_paid(p)]
 
     def _complete(self, plan_id: str, now: datetime, report: RunReport) -> None:
         with self.sessions.begin() as session:
-            plan = session.get(PlanRow, plan_id)
+            repo = ScheduleRepository(session)
+            plan = repo.plan(plan_id)
             completed = plan_after(plan.status, PlanEvent.COMPLETE) if plan else None
             if plan is None or completed is None or not _all_paid(plan):
                 return
-            plan.status, plan.ended_at = completed.value, now
+            repo.end_plan(plan.id, completed, now)
             report.plans_completed += 1
-            AuditLog(session).record(
-                "plan_completed",
-                at=now,
-                actor="system",
-                channel=plan.channel,
-                account_id=plan.account_id,
-                detail={"plan_id": plan.id},
-            )
+            _audit(session, "plan_completed", plan, now, {"plan_id": plan.id})
 
     def _settled_to_tell(self, now: datetime) -> list[tuple[str, str]]:
         """Settlement plans that closed their account recently and whose notice is not queued."""
         with self.sessions() as session:
-            rows = session.execute(
-                select(PlanRow.id, PlanRow.account_id)
-                .join(AccountRow, PlanRow.account_id == AccountRow.id)
-                .where(
-                    PlanRow.status == PlanStatus.COMPLETED,
-                    PlanRow.settles_balance.is_(True),
-                    AccountRow.status == AccountStatus.SETTLED.value,
-                    PlanRow.ended_at >= now - SETTLED_NOTICE_WITHIN,
-                )
-            ).all()
-            queued = set(
-                session.scalars(
-                    select(NotificationRow.dedupe_key).where(
-                        NotificationRow.dedupe_key.in_([f"settled-{p}" for p, _ in rows])
-                    )
-                )
-            )
-        return [(p, a) for p, a in rows if f"settled-{p}" not in queued]
+            repo = ScheduleRepository(session)
+            plans = repo.settlements_closed_since(now - SETTLED_NOTICE_WITHIN)
+            queued = repo.queued(f"settled-{p.id}" for p in plans)
+        return [(p.id, p.account_id) for p in plans if f"settled-{p.id}" not in queued]
 
     def _tell_settled(self, plan_id: str, account_id: str, now: datetime, report: RunReport) -> None:
-        allowed, _ = self.contact.allowed(account_id, "sms", now)
-        if not allowed:
+        if not self._may_text(account_id, now):
             return
         with self.sessions.begin() as session:
-            account = session.get(AccountRow, account_id)
-            assert account is not None
+            account = ScheduleRepository(session).account(account_id)
             # A notice, not collection: a settled account's standing holds anything that asks for money.
             enqueue_sms(
                 session,
@@ -665,11 +581,16 @@ class Scheduler:
             )
             report.settled_notices += 1
 
+    def _may_text(self, account_id: str, now: datetime) -> bool:
+        """Whether the contact rules let us send this account an SMS now (the check is audited)."""
+        allowed, _ = self.contact.allowed(account_id, "sms", now)
+        return allowed
+
     @staticmethod
     def _tell(
         session: Session,
-        plan: PlanRow,
-        account: AccountRow,
+        plan: Plan,
+        account: Account,
         intent: str,
         entities: dict[str, Any],
         *,
