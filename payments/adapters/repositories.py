@@ -12,9 +12,10 @@ from payments.adapters.db import rows_matched
 from payments.adapters.orm import AccountRow, AuditEventRow, VerificationAttemptRow, VerificationSessionRow
 from payments.domain.accounts import Account, AccountFlag, AccountStatus, StatementBreakdown
 from payments.domain.money import Money
+from payments.domain.settlement import Balances
 
 
-def _account_from_row(row: AccountRow) -> Account:
+def account_of(row: AccountRow) -> Account:
     def money(cents: int) -> Money:
         return Money(cents, row.currency)
 
@@ -48,19 +49,37 @@ class AccountRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get(self, account_id: str) -> Account | None:
+    def get(self, account_id: str, *, for_update: bool = False) -> Account | None:
+        """`for_update` locks the row (PostgreSQL) so two payments credit the account in turn."""
+        if for_update:
+            query = select(AccountRow).where(AccountRow.id == account_id).with_for_update()
+            row = self.session.scalar(query.execution_options(populate_existing=True))
+        else:
+            row = self.session.get(AccountRow, account_id)
+        return account_of(row) if row else None
+
+    def set_balances(self, account_id: str, balances: Balances, *, status: AccountStatus | None = None) -> None:
+        """New balances; a new status (current, settled) also ends the delinquency."""
         row = self.session.get(AccountRow, account_id)
-        return _account_from_row(row) if row else None
+        assert row is not None  # a foreign key guarantees it
+        row.balance_cents, row.past_due_cents, row.minimum_due_cents = (
+            balances.balance_cents,
+            balances.past_due_cents,
+            balances.minimum_due_cents,
+        )
+        if status is not None:
+            row.status, row.delinquent_since = status.value, None
+        self.session.flush()
 
     def find_by_phone(self, phone: str) -> list[Account]:
         rows = self.session.scalars(select(AccountRow).where(AccountRow.phone == phone).order_by(AccountRow.id))
-        return [_account_from_row(r) for r in rows]
+        return [account_of(r) for r in rows]
 
     def find_by_card_last4(self, card_last4: str) -> list[Account]:
         rows = self.session.scalars(
             select(AccountRow).where(AccountRow.card_last4 == card_last4).order_by(AccountRow.id)
         )
-        return [_account_from_row(r) for r in rows]
+        return [account_of(r) for r in rows]
 
 
 class VerificationAttemptRepository:

@@ -150,6 +150,9 @@ class Plan:
     def has_saved_card(self) -> bool:
         return bool(self.stripe_customer_id and self.stripe_payment_method_id)
 
+    def installment(self, installment_id: int) -> Installment | None:
+        return next((i for i in self.installments if i.id == installment_id), None)
+
     def payments_due_after(self, installment_id: int | None) -> bool:
         """Whether an installment other than `installment_id` is still to be paid (a card saved
         now would pay it)."""

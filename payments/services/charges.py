@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from payments.adapters.orm import PaymentRow, PlanRow
 from payments.adapters.payment_repository import PaymentRepository
+from payments.adapters.plan_repository import PlanRepository
 from payments.adapters.repositories import AccountRepository
 from payments.domain.errors import Conflict, Gone, InvalidRequest, NotFound, UpstreamUnavailable
 from payments.domain.payment import Hold, Payment, PaymentEvent, PaymentMethod, PaymentStatus, PhoneCharge, phone_charge
-from payments.domain.plan import InstallmentStatus, PlanStatus
+from payments.domain.plan import InstallmentStatus, Plan, PlanStatus
 from payments.services.payment_events import after_event, apply_event, hold_late_success
 from payments.services.payment_links import new_payment
-from payments.services.payment_rows import PaymentUseCase, audit_payment, expire_if_due, payment_of
+from payments.services.payment_use_case import PaymentUseCase, audit_payment, expire_if_due
 from payments.services.ports import ChargeOutcome
 from payments.services.standing import refuse_unless_collectable
 
@@ -32,13 +32,12 @@ class ChargeResult:
     decline_code: str | None = None
 
 
-def result_of(row: PaymentRow) -> ChargeResult:
-    payment = payment_of(row)
+def result_of(payment: Payment) -> ChargeResult:
     if payment.status is PaymentStatus.SUCCEEDED:
         return ChargeResult("succeeded", payment)
     if payment.status in (PaymentStatus.PROCESSING, PaymentStatus.PENDING):
         return ChargeResult("processing", payment)
-    return ChargeResult("failed", payment, row.failure_code or payment.status.value)
+    return ChargeResult("failed", payment, payment.failure_code or payment.status.value)
 
 
 class Charges(PaymentUseCase):
@@ -68,41 +67,39 @@ class Charges(PaymentUseCase):
                 repo = PaymentRepository(session)
                 now = self.clock()
                 if payment_id is not None:
-                    row = repo.get(payment_id, for_update=True)
-                    if row is None:
+                    payment = repo.get(payment_id, for_update=True)
+                    if payment is None:
                         raise NotFound(f"no payment {payment_id}")
                 else:
                     if account_id is None or amount_cents is None:
                         raise InvalidRequest("give payment_id, or account_id and amount_cents")
                     key = f"{account_id}:{idempotency_key}"
-                    row = repo.by_idempotency_key(key)
-                    if row is None:
-                        row = new_payment(
+                    found = repo.by_idempotency_key(key)
+                    if found is None:
+                        found = new_payment(
                             session, now, account_id, amount_cents, channel, key, conversation_id, None, None,
                             PaymentMethod.IVR,
                         )  # fmt: skip
-                        detail = {"amount_cents": amount_cents, "method": row.method}
+                        detail = {"amount_cents": amount_cents, "method": found.method.value}
                         audit_payment(
-                            session, "payment_created", row, at=row.created_at, actor="assistant", detail=detail
+                            session, "payment_created", found, at=found.created_at, actor="assistant", detail=detail
                         )
-                expire_if_due(session, row, now)
-                verdict = phone_charge(payment_of(row))
+                    payment = found
+                payment = expire_if_due(session, payment, now)
+                verdict = phone_charge(payment)
                 if verdict is PhoneCharge.EXPIRED:
                     raise Gone("this payment expired", code="payment_expired")
                 if verdict is PhoneCharge.DONE:
-                    return payment_of(row), None, result_of(row)
+                    return payment, None, result_of(payment)
                 # Standing again at charge time: the payment may have been made before a pause.
-                refuse_unless_collectable(session, row.account_id)
+                refuse_unless_collectable(session, payment.account_id)
                 if verdict is PhoneCharge.IN_PROGRESS:
                     raise Conflict("this payment is being paid on its payment page", code="payment_in_progress")
-                if row.method != PaymentMethod.IVR:
-                    row.method = PaymentMethod.IVR.value  # the link no longer works (page checks the method)
-                    row.updated_at = self.clock()
-                customer_id = None
-                if row.plan_id:
-                    plan = repo.plan(row.plan_id)
-                    customer_id = plan.stripe_customer_id if plan else None
-                return payment_of(row), customer_id, None
+                if payment.method is not PaymentMethod.IVR:
+                    # The link no longer works (the page checks the method).
+                    payment = repo.switch_method(payment.id, PaymentMethod.IVR, self.clock())
+                plan = PlanRepository(session).get(payment.plan_id) if payment.plan_id else None
+                return payment, plan.stripe_customer_id if plan else None, None
 
         payment, customer_id, done = await asyncio.to_thread(prepare)
         if done is not None:
@@ -138,24 +135,23 @@ class Charges(PaymentUseCase):
         """
         at = now or self.clock()
 
-        def prepare() -> tuple[Payment | None, PlanRow | None, ChargeResult | None]:
+        def prepare() -> tuple[Payment | None, Plan | None, ChargeResult | None]:
             with self.sessions.begin() as session:
                 repo = PaymentRepository(session)
-                installment = repo.installment(installment_id)
-                if installment is None:
+                found = PlanRepository(session).installment_in_plan(installment_id)
+                if found is None:
                     raise NotFound(f"no installment {installment_id}")
-                plan = repo.plan(installment.plan_id)
-                assert plan is not None
+                plan, installment = found
                 existing = repo.by_idempotency_key(f"installment-{installment_id}")
-                if existing is not None and existing.status != PaymentStatus.PENDING:
-                    return payment_of(existing), plan, result_of(existing)
+                if existing is not None and existing.status is not PaymentStatus.PENDING:
+                    return existing, plan, result_of(existing)
                 # Standing is checked again at charge time, also for a payment left pending by an
                 # earlier pass (a flag may have been set since).
                 refuse_unless_collectable(session, plan.account_id)
                 if existing is None:
-                    if installment.status == InstallmentStatus.PAID:
+                    if installment.status is InstallmentStatus.PAID:
                         raise Conflict(f"installment {installment_id} is already paid", code="installment_paid")
-                    if plan.status != PlanStatus.ACTIVE:
+                    if plan.status is not PlanStatus.ACTIVE:
                         raise Conflict(f"plan {plan.id} is {plan.status}", code="plan_not_active")
                     if not (plan.stripe_customer_id and plan.stripe_payment_method_id):
                         return None, plan, ChargeResult("failed", None, "no_saved_payment_method")
@@ -168,10 +164,10 @@ class Charges(PaymentUseCase):
                         session, self.clock(), plan.account_id, amount, plan.channel, f"installment-{installment_id}",
                         None, plan.id, installment_id, PaymentMethod.OFF_SESSION,
                     )  # fmt: skip
-                    detail = {"amount_cents": amount, "method": existing.method, "plan_id": plan.id}
+                    detail = {"amount_cents": amount, "method": existing.method.value, "plan_id": plan.id}
                     detail["installment_id"] = installment_id
                     audit_payment(session, "payment_created", existing, at=at, actor="scheduler", detail=detail)
-                return payment_of(existing), plan, None
+                return existing, plan, None
 
         payment, plan, done = await asyncio.to_thread(prepare)
         if done is not None:
@@ -196,14 +192,15 @@ class Charges(PaymentUseCase):
         """Apply Stripe's direct answer to a charge; the webhook that follows changes nothing."""
         now = self.clock()
         with self.sessions.begin() as session:
-            row = PaymentRepository(session).get(payment_id, for_update=True)
-            assert row is not None
-            if row.stripe_payment_intent_id is None and outcome.payment_intent_id:
-                row.stripe_payment_intent_id = outcome.payment_intent_id
+            repo = PaymentRepository(session)
+            payment = repo.get(payment_id, for_update=True)
+            assert payment is not None
+            if payment.payment_intent_id is None and outcome.payment_intent_id:
+                payment = repo.store_intent(payment.id, outcome.payment_intent_id, now)
             if outcome.status == "succeeded":
                 applied = apply_event(
                     session,
-                    row,
+                    payment,
                     PaymentEvent.SUCCEEDED,
                     now,
                     actor="stripe",
@@ -211,16 +208,18 @@ class Charges(PaymentUseCase):
                     payment_method_id=outcome.payment_method_id,
                 )
             elif outcome.status == "processing":
-                applied = apply_event(session, row, PaymentEvent.PROCESSING, now, actor="stripe")
+                applied = apply_event(session, payment, PaymentEvent.PROCESSING, now, actor="stripe")
             else:
                 # Off-session and by phone nobody can complete 3-D Secure: that is a failure too.
                 code = outcome.decline_code if outcome.status == "declined" else "authentication_required"
-                applied = apply_event(session, row, PaymentEvent.FAILED, now, actor="stripe", failure_code=code)
+                applied = apply_event(session, payment, PaymentEvent.FAILED, now, actor="stripe", failure_code=code)
             if isinstance(applied.decision, Hold):
-                hold_late_success(session, row, now, event_id=None, payment_intent=outcome.payment_intent_id)
-            result = result_of(row)
+                hold_late_success(
+                    session, applied.payment, now, event_id=None, payment_intent=outcome.payment_intent_id
+                )
+            result = result_of(applied.payment)
         if isinstance(applied.decision, Hold):
             # A success held for a person, as a webhook's is (a charged payment is never expired
             # in practice: a <Pay> charge refuses an expired one, off-session payments have no link).
-            after_event(self.sessions, self.clock, row, applied)
+            after_event(self.sessions, self.clock, applied)
         return result

@@ -10,17 +10,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from payments.adapters.payment_repository import PaymentRepository
-from payments.adapters.plan_repository import plan_of
+from payments.adapters.plan_repository import PlanRepository
+from payments.adapters.repositories import AccountRepository
 from payments.domain.errors import Gone, NotFound
 from payments.domain.money import Money
 from payments.domain.payment import Payment, PaymentStatus, asks_to_save_card, page_refusal
-from payments.services.payment_rows import (
-    PaymentUseCase,
-    audit_payment,
-    expire_if_due,
-    hash_link_token,
-    payment_of,
-)
+from payments.services.payment_use_case import PaymentUseCase, audit_payment, expire_if_due, hash_link_token
 
 # PaymentIntent states in which the page may still collect a card.
 _COLLECTABLE_INTENT_STATES = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -119,20 +114,18 @@ class PayPage(PaymentUseCase):
             facts = self._page_facts_in(session, hash_link_token(token))
             if not facts.asks_to_save_card:
                 return
-            row = PaymentRepository(session).get(facts.payment.id, for_update=True)
-            assert row is not None
-            row.save_card, row.updated_at = save, self.clock()
-            detail = {"plan_id": row.plan_id, "save_card": save}
-            audit_payment(session, "card_saving_answered", row, at=self.clock(), actor="customer", detail=detail)
+            payment = PaymentRepository(session).record_card_saving(facts.payment.id, save, self.clock())
+            detail = {"plan_id": payment.plan_id, "save_card": save}
+            audit_payment(session, "card_saving_answered", payment, at=self.clock(), actor="customer", detail=detail)
 
     def link_status(self, token: str) -> LinkStatus:
         """The payment's status for the page to poll after Stripe.js confirmed (webhooks decide it)."""
         with self.sessions.begin() as session:
-            row = PaymentRepository(session).by_link_token_hash(hash_link_token(token))
-            if row is None:
+            payment = PaymentRepository(session).by_link_token_hash(hash_link_token(token))
+            if payment is None:
                 raise NotFound("unknown payment link")
-            expire_if_due(session, row, self.clock())
-            return LinkStatus(row.id, PaymentStatus(row.status), Money(row.amount_cents, row.currency))
+            payment = expire_if_due(session, payment, self.clock())
+            return LinkStatus(payment.id, payment.status, payment.amount)
 
     def _page_facts(self, token_hash: str) -> _PageFacts:
         with self.sessions.begin() as session:
@@ -147,28 +140,24 @@ class PayPage(PaymentUseCase):
 
     def _page_facts_in(self, session: Session, token_hash: str) -> _PageFacts:
         repo = PaymentRepository(session)
-        row = repo.by_link_token_hash(token_hash)
-        if row is None:
+        payment = repo.by_link_token_hash(token_hash)
+        if payment is None:
             raise NotFound("unknown payment link")
-        expire_if_due(session, row, self.clock())
-        account = repo.account(row.account_id)
-        plan_row = repo.plan(row.plan_id) if row.plan_id else None
-        plan = plan_of(plan_row) if plan_row else None
+        payment = expire_if_due(session, payment, self.clock())
+        account = AccountRepository(session).get(payment.account_id)
+        plan = PlanRepository(session).get(payment.plan_id) if payment.plan_id else None
         return _PageFacts(
-            payment=payment_of(row),
+            payment=payment,
             first_name=account.full_name.split()[0] if account else "",
             card_last4=account.card_last4 if account else "",
             plan_customer_id=plan.stripe_customer_id if plan else None,
             plan_has_card=bool(plan and plan.stripe_payment_method_id),
-            later_payments=bool(plan and plan.payments_due_after(row.installment_id)),
+            later_payments=bool(plan and plan.payments_due_after(payment.installment_id)),
         )
 
     def _store_intent(self, payment_id: str, intent_id: str) -> str:
         """Remember the PaymentIntent; if another request stored one first, that one wins."""
         with self.sessions.begin() as session:
-            row = PaymentRepository(session).get(payment_id, for_update=True)
-            assert row is not None
-            if row.stripe_payment_intent_id is None:
-                row.stripe_payment_intent_id = intent_id
-                row.updated_at = self.clock()
-            return row.stripe_payment_intent_id
+            stored = PaymentRepository(session).store_intent(payment_id, intent_id, self.clock()).payment_intent_id
+            assert stored is not None
+            return stored

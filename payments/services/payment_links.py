@@ -19,15 +19,16 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from payments.adapters.orm import PaymentRow
 from payments.adapters.payment_repository import PaymentRepository
+from payments.adapters.plan_repository import PlanRepository
 from payments.adapters.repositories import AccountRepository
 from payments.domain.errors import Conflict, InvalidRequest, NotFound, UpstreamUnavailable
 from payments.domain.ids import new_public_id
+from payments.domain.money import Money
 from payments.domain.payment import Payment, PaymentMethod, PaymentStatus
 from payments.domain.plan import InstallmentStatus, PlanStatus
 from payments.services.clock import Clock, utc_now
-from payments.services.payment_rows import PaymentUseCase, audit_payment, expire_if_due, hash_link_token, payment_of
+from payments.services.payment_use_case import PaymentUseCase, audit_payment, expire_if_due, hash_link_token
 from payments.services.ports import PaymentGateway
 from payments.services.standing import refuse_unless_collectable
 
@@ -53,7 +54,7 @@ def new_payment(
     plan_id: str | None,
     installment_id: int | None,
     method: PaymentMethod,
-) -> PaymentRow:
+) -> Payment:
     """A pending payment, after the amount, the account's standing and the plan are checked."""
     if amount_cents <= 0:
         raise InvalidRequest("the amount must be above zero", code="invalid_amount")
@@ -65,40 +66,39 @@ def new_payment(
         raise InvalidRequest("the amount is more than the balance", code="amount_exceeds_balance")
     repo = PaymentRepository(session)
     if plan_id is not None:
-        plan = repo.plan(plan_id)
+        plans = PlanRepository(session)
+        plan = plans.get(plan_id)
         if plan is None or plan.account_id != account_id:
             raise NotFound(f"no plan {plan_id} on this account")
-        if plan.status != PlanStatus.ACTIVE:
+        if plan.status is not PlanStatus.ACTIVE:
             raise Conflict(f"plan {plan_id} is {plan.status}", code="plan_not_active")
         if installment_id is not None:
-            installment = repo.installment(installment_id)
-            if installment is None or installment.plan_id != plan_id:
+            if plan.installment(installment_id) is None:
                 raise NotFound(f"no installment {installment_id} in plan {plan_id}")
         else:
-            match = repo.next_unpaid_installment(plan_id, amount_cents)
-            installment_id = match.id if match else None
+            installment_id = plans.next_unpaid_installment(plan_id, amount_cents)
     elif installment_id is not None:
         raise InvalidRequest("an installment needs its plan_id", code="invalid_request")
     payment_id = new_public_id("PAY")
     while repo.exists(payment_id):
         payment_id = new_public_id("PAY")
-    row = PaymentRow(
+    payment = Payment(
         id=payment_id,
         account_id=account_id,
-        plan_id=plan_id,
-        installment_id=installment_id,
-        amount_cents=amount_cents,
-        currency=account.balance.currency,
-        status=PaymentStatus.PENDING.value,
-        method=method.value,
+        amount=Money(amount_cents, account.balance.currency),
+        status=PaymentStatus.PENDING,
+        method=method,
         channel=channel,
         conversation_id=conversation_id,
-        idempotency_key=key,
+        plan_id=plan_id,
+        installment_id=installment_id,
+        failure_code=None,
         created_at=now,
         updated_at=now,
+        completed_at=None,
     )
-    repo.add(row)
-    return row
+    repo.add(payment, idempotency_key=key)
+    return payment
 
 
 class PaymentLinks(PaymentUseCase):
@@ -144,55 +144,54 @@ class PaymentLinks(PaymentUseCase):
                     existing = PaymentRepository(session).by_idempotency_key(key)
                     if existing is not None:
                         return self._replay(session, existing, amount_cents, channel, plan_id)
-                    row = new_payment(
+                    payment = new_payment(
                         session, self.clock(), account_id, amount_cents, channel, key, conversation_id, plan_id,
                         installment_id, PaymentMethod.LINK,
                     )  # fmt: skip
-                    token = self._issue_link(row)
+                    token, payment = self._issue_link(session, payment)
                     audit_payment(
                         session,
                         "payment_created",
-                        row,
-                        at=row.created_at,
+                        payment,
+                        at=payment.created_at,
                         actor="assistant",
                         detail={
                             "amount_cents": amount_cents,
-                            "currency": row.currency,
-                            "method": row.method,
-                            "plan_id": row.plan_id,
-                            "installment_id": row.installment_id,
+                            "currency": payment.currency,
+                            "method": payment.method.value,
+                            "plan_id": payment.plan_id,
+                            "installment_id": payment.installment_id,
                         },
                     )
-                    return CreatedPayment(payment_of(row), self._link_url(token), row.link_expires_at, replayed=False)
+                    return CreatedPayment(payment, self._link_url(token), payment.link_expires_at, replayed=False)
             except IntegrityError:
                 # The same key created concurrently: the other request won; replay it.
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    def _issue_link(self, row: PaymentRow) -> str:
+    def _issue_link(self, session: Session, payment: Payment) -> tuple[str, Payment]:
+        """A fresh link token for the payment, and the payment with its new expiry."""
         token = secrets.token_urlsafe(32)
-        row.link_token_hash = hash_link_token(token)
-        row.link_expires_at = self.clock() + self.link_ttl
-        row.updated_at = self.clock()
-        return token
+        now = self.clock()
+        payment = PaymentRepository(session).issue_link(payment.id, hash_link_token(token), now + self.link_ttl, now)
+        return token, payment
 
     def _link_url(self, token: str) -> str:
         return f"{self.public_url}/pay/{token}"
 
     def _replay(
-        self, session: Session, row: PaymentRow, amount_cents: int, channel: str, plan_id: str | None
+        self, session: Session, payment: Payment, amount_cents: int, channel: str, plan_id: str | None
     ) -> CreatedPayment:
-        if (row.amount_cents, row.channel, row.plan_id) != (amount_cents, channel, plan_id):
+        if (payment.amount_cents, payment.channel, payment.plan_id) != (amount_cents, channel, plan_id):
             raise Conflict("this idempotency key was used for a different payment", code="idempotency_key_reused")
-        expire_if_due(session, row, self.clock())
-        if row.status != PaymentStatus.PENDING or row.method != PaymentMethod.LINK:
+        payment = expire_if_due(session, payment, self.clock())
+        if payment.status is not PaymentStatus.PENDING or payment.method is not PaymentMethod.LINK:
             # Final, or being charged another way: no link to give.
-            return CreatedPayment(payment_of(row), None, None, replayed=True)
-        token = self._issue_link(row)
-        audit_payment(session, "payment_link_reissued", row, at=self.clock(), actor="assistant", detail={})
-        session.flush()
-        return CreatedPayment(payment_of(row), self._link_url(token), row.link_expires_at, replayed=True)
+            return CreatedPayment(payment, None, None, replayed=True)
+        token, payment = self._issue_link(session, payment)
+        audit_payment(session, "payment_link_reissued", payment, at=self.clock(), actor="assistant", detail={})
+        return CreatedPayment(payment, self._link_url(token), payment.link_expires_at, replayed=True)
 
     def issue_link(self, installment_id: int, now: datetime | None = None) -> CreatedPayment:
         """A payment link for a plan installment (the scheduler's fresh link after a failed
@@ -206,19 +205,19 @@ class PaymentLinks(PaymentUseCase):
         """
         with self.sessions.begin() as session:
             repo = PaymentRepository(session)
-            installment = repo.installment(installment_id)
-            if installment is None:
+            found = PlanRepository(session).installment_in_plan(installment_id)
+            if found is None:
                 raise NotFound(f"no installment {installment_id}")
-            if installment.status == InstallmentStatus.PAID:
+            plan, installment = found
+            if installment.status is InstallmentStatus.PAID:
                 raise Conflict(f"installment {installment_id} is already paid", code="installment_paid")
-            plan = repo.plan(installment.plan_id)
-            account = repo.account(plan.account_id) if plan else None
-            assert plan is not None and account is not None
-            amount = min(installment.amount_cents, account.balance_cents)
-            links = [p for p in repo.for_installment(installment_id) if p.method == PaymentMethod.LINK]
-            for row in links[:1]:
-                expire_if_due(session, row, self.clock())
-            pending = bool(links) and links[0].status == PaymentStatus.PENDING
+            account = AccountRepository(session).get(plan.account_id)
+            assert account is not None
+            amount = min(installment.amount_cents, account.balance.amount_cents)
+            links = [p for p in repo.for_installment(installment_id) if p.method is PaymentMethod.LINK]
+            if links:
+                links[0] = expire_if_due(session, links[0], self.clock())
+            pending = bool(links) and links[0].status is PaymentStatus.PENDING
             if pending:
                 amount = links[0].amount_cents  # the replay must match the payment it replays
             attempt = len(links) + (0 if pending else 1)
@@ -239,21 +238,18 @@ class PaymentLinks(PaymentUseCase):
 
     def get_payment(self, payment_id: str) -> Payment:
         with self.sessions.begin() as session:
-            row = PaymentRepository(session).get(payment_id)
-            if row is None:
+            payment = PaymentRepository(session).get(payment_id)
+            if payment is None:
                 raise NotFound(f"no payment {payment_id}")
-            expire_if_due(session, row, self.clock())
-            return payment_of(row)
+            return expire_if_due(session, payment, self.clock())
 
     def recent_payments(self, account_id: str, limit: int = 10) -> list[Payment]:
         """Newest first, for "I already paid"."""
         with self.sessions.begin() as session:
             if AccountRepository(session).get(account_id) is None:
                 raise NotFound(f"no account {account_id}")
-            rows = PaymentRepository(session).for_account(account_id, max(1, min(limit, 50)))
-            for row in rows:
-                expire_if_due(session, row, self.clock())
-            return [payment_of(r) for r in rows]
+            payments = PaymentRepository(session).for_account(account_id, max(1, min(limit, 50)))
+            return [expire_if_due(session, p, self.clock()) for p in payments]
 
     # ------------------------------------------------------------------ expiry
 
@@ -266,22 +262,19 @@ class PaymentLinks(PaymentUseCase):
         def due() -> list[tuple[str, str]]:
             with self.sessions.begin() as session:
                 repo = PaymentRepository(session)
-                for row in repo.links_past_expiry(self.clock(), limit):
-                    expire_if_due(session, row, self.clock())
-                session.flush()
+                for payment in repo.links_past_expiry(self.clock(), limit):
+                    expire_if_due(session, payment, self.clock())
                 return [
-                    (r.id, r.stripe_payment_intent_id)
-                    for r in repo.expired_intents_to_cancel(limit)
-                    if r.stripe_payment_intent_id
+                    (p.id, p.payment_intent_id) for p in repo.expired_intents_to_cancel(limit) if p.payment_intent_id
                 ]
 
         def mark(payment_id: str, status: str) -> None:
             with self.sessions.begin() as session:
-                row = PaymentRepository(session).get(payment_id, for_update=True)
-                assert row is not None
-                row.stripe_intent_canceled_at = self.clock()
+                payment = PaymentRepository(session).mark_intent_canceled(payment_id, self.clock())
                 detail = {"stripe_status": status}
-                audit_payment(session, "payment_intent_canceled", row, at=self.clock(), actor="system", detail=detail)
+                audit_payment(
+                    session, "payment_intent_canceled", payment, at=self.clock(), actor="system", detail=detail
+                )
 
         cancelled = 0
         for payment_id, intent_id in await asyncio.to_thread(due):

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.adapters.compliance_repository import serialize_writes
-from payments.adapters.orm import InstallmentRow, PlanRow, PromiseRow
-from payments.adapters.plan_repository import PlanRepository, plan_of, promise_of
+from payments.adapters.plan_repository import PlanRepository
 from payments.adapters.repositories import AccountRepository, AuditLog
 from payments.domain.accounts import Account
 from payments.domain.consent import HOW_TO_CANCEL, authorization_summary, canonical_consent
@@ -24,7 +22,6 @@ from payments.domain.money import Money
 from payments.domain.offers import Offer, compute_offers, format_date
 from payments.domain.plan import (
     InstallmentEvent,
-    InstallmentStatus,
     Plan,
     PlanEvent,
     PlanStatus,
@@ -37,7 +34,6 @@ from payments.domain.policy import PlanPolicy
 from payments.services.clock import Clock, utc_now
 from payments.services.standing import refuse_unless_collectable, standing_in
 
-ACTIVE = PlanStatus.ACTIVE.value
 MIN_CONSENT_CHARS = 20
 
 
@@ -89,9 +85,10 @@ def hash_receipt_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_receipt_token(plan: PlanRow) -> str:
+def _new_receipt_token(session: Session, plan: Plan) -> str:
+    """A fresh receipt link for a booked plan; the previous one stops working."""
     token = secrets.token_urlsafe(32)
-    plan.receipt_token_hash = hash_receipt_token(token)
+    PlanRepository(session).set_receipt_token_hash(plan.id, hash_receipt_token(token))
     return token
 
 
@@ -150,21 +147,29 @@ class PlanService:
                 # Retries and double-clicks of one booking take turns, so a retry sees the plan its
                 # twin just committed (by its key) instead of finding "an active plan" and refusing.
                 serialize_writes(session, f"account:{account_id}")
-                earlier = self._by_key(session, account_id, idempotency_key)
+                plans = PlanRepository(session)
+                earlier = plans.by_key(account_id, idempotency_key)
                 if earlier is not None:
-                    return Booking(plan_of(earlier), False, _new_receipt_token(earlier))
+                    return Booking(earlier, False, _new_receipt_token(session, earlier))
                 account = self._account(session, account_id)
                 refuse_unless_collectable(session, account_id)
                 offer = self._allowed_offer(account, offer_id, now, start)
-                if self._active_plan(session, account_id) is not None:
+                if plans.in_force(account_id) is not None:
                     raise Conflict("this account already has an active plan", code="plan_already_active")
                 source = "client" if consent_text is not None else "canonical"
                 consent = consent_text if consent_text is not None else canonical_consent(offer)
-                plan = self._new_plan(account, offer, channel, idempotency_key, consent, conversation_id, now)
-                plan.consent_at, plan.consent_source = now, source
-                receipt_token = _new_receipt_token(plan)
-                session.add(plan)
-                session.flush()
+                receipt_token = secrets.token_urlsafe(32)
+                plan = plans.add(
+                    account_id,
+                    offer,
+                    channel=channel,
+                    idempotency_key=idempotency_key,
+                    consent_text=consent,
+                    consent_source=source,
+                    conversation_id=conversation_id,
+                    receipt_token_hash=hash_receipt_token(receipt_token),
+                    now=now,
+                )
                 AuditLog(session).record(
                     "plan_booked",
                     at=now,
@@ -175,21 +180,21 @@ class PlanService:
                     detail={
                         "plan_id": plan.id,
                         "offer_id": offer.id,
-                        "total_cents": plan.total_cents,
-                        "currency": plan.currency,
+                        "total_cents": plan.total.amount_cents,
+                        "currency": plan.total.currency,
                         "installments": len(offer.schedule),
                         "consent_text": consent,
                         "consent_source": source,
                     },
                 )
-                return Booking(plan_of(plan), True, receipt_token)
+                return Booking(plan, True, receipt_token)
         except IntegrityError:
             # Lost a race: the same key booked a moment ago, or another plan became active.
             with self.sessions.begin() as session:
-                earlier = self._by_key(session, account_id, idempotency_key)
-                token = _new_receipt_token(earlier) if earlier is not None else None
+                earlier = PlanRepository(session).by_key(account_id, idempotency_key)
+                token = _new_receipt_token(session, earlier) if earlier is not None else None
             if earlier is not None and token is not None:
-                return Booking(plan_of(earlier), False, token)
+                return Booking(earlier, False, token)
             raise Conflict("this account already has an active plan", code="plan_already_active") from None
 
     def _allowed_offer(self, account: Account, offer_id: str, now: datetime, start: date | None) -> Offer:
@@ -200,68 +205,21 @@ class PlanService:
                 return offer
         raise PolicyRefused("offer_not_allowed", f"offer {offer_id!r} is not available for this account now")
 
-    @staticmethod
-    def _new_plan(
-        account: Account,
-        offer: Offer,
-        channel: str,
-        key: str,
-        consent: str,
-        conversation_id: str | None,
-        now: datetime,
-    ) -> PlanRow:
-        plan = PlanRow(
-            id=new_public_id("PLN"),
-            account_id=account.id,
-            offer_id=offer.id,
-            kind=offer.kind.value,
-            status=ACTIVE,
-            currency=offer.total.currency,
-            total_cents=offer.total.amount_cents,
-            settles_balance=offer.settles_balance,
-            channel=channel,
-            conversation_id=conversation_id,
-            consent_text=consent,
-            idempotency_key=key,
-            created_at=now,
-        )
-        plan.installments = [
-            InstallmentRow(
-                seq=i, due_date=p.due_date, amount_cents=p.amount.amount_cents, status=InstallmentStatus.SCHEDULED.value
-            )
-            for i, p in enumerate(offer.schedule, start=1)
-        ]
-        return plan
-
-    @staticmethod
-    def _by_key(session: Session, account_id: str, key: str) -> PlanRow | None:
-        return session.scalar(select(PlanRow).where(PlanRow.account_id == account_id, PlanRow.idempotency_key == key))
-
-    @staticmethod
-    def _active_plan(session: Session, account_id: str) -> PlanRow | None:
-        """The account's current plan: active, or suspended while a pause lasts."""
-        return session.scalar(
-            select(PlanRow).where(PlanRow.account_id == account_id, PlanRow.status.in_(PlanStatus.in_force_values()))
-        )
-
     def receipt(self, token: str) -> Receipt:
         """The plan's recurring-charge authorization for `/receipts/{token}`; `NotFound` otherwise."""
         with self.sessions() as session:
-            plan = session.scalar(select(PlanRow).where(PlanRow.receipt_token_hash == hash_receipt_token(token)))
+            plan = PlanRepository(session).by_receipt_token_hash(hash_receipt_token(token))
             if plan is None:
                 raise NotFound("unknown receipt")
             account = self._account(session, plan.account_id)
-            schedule = [
-                ReceiptLine(i.seq, i.due_date, Money(i.amount_cents, plan.currency), i.status)
-                for i in plan.installments
-            ]
-            total = Money(plan.total_cents, plan.currency)
+            schedule = [ReceiptLine(i.seq, i.due_date, i.amount, i.status.value) for i in plan.installments]
+            total = plan.total
             return Receipt(
                 plan_id=plan.id,
                 first_name=account.full_name.split()[0],
                 card_last4=account.card_last4,
                 kind=plan.kind,
-                status=plan.status,
+                status=plan.status.value,
                 settles_balance=plan.settles_balance,
                 total=total,
                 schedule=schedule,
@@ -283,18 +241,20 @@ class PlanService:
         """Cancel an active or suspended plan; cancelling twice is a no-op. Audited with who and why."""
         now = self.clock()
         with self.sessions.begin() as session:
-            plan = session.get(PlanRow, plan_id)
+            plans = PlanRepository(session)
+            plan = plans.get(plan_id)
             if plan is None or plan.account_id != account_id:
                 raise NotFound(f"no plan {plan_id} on account {account_id}")
-            if plan.status == PlanStatus.CANCELLED:
-                return plan_of(plan)
+            if plan.status is PlanStatus.CANCELLED:
+                return plan
             cancelled = plan_after(plan.status, PlanEvent.CANCEL)
             if cancelled is None:
                 raise Conflict(f"plan is {plan.status}", code="plan_not_active")
-            plan.status, plan.ended_at = cancelled.value, now
+            plans.end(plan.id, cancelled, now)
             for installment in plan.installments:
                 ended = installment_after(installment.status, InstallmentEvent.PLAN_ENDED)
-                installment.status = ended.value if ended else installment.status
+                if ended is not None:
+                    plans.set_installment_status(installment.id, ended)
             AuditLog(session).record(
                 "plan_cancelled",
                 at=now,
@@ -303,7 +263,7 @@ class PlanService:
                 account_id=account_id,
                 detail={"plan_id": plan_id, "reason": reason},
             )
-            return plan_of(plan)
+            return plans.get(plan_id) or plan
 
     def promise(
         self,
@@ -321,13 +281,10 @@ class PlanService:
         try:
             with self.sessions.begin() as session:
                 serialize_writes(session, f"account:{account_id}")
-                earlier = session.scalar(
-                    select(PromiseRow).where(
-                        PromiseRow.account_id == account_id, PromiseRow.idempotency_key == idempotency_key
-                    )
-                )
+                plans = PlanRepository(session)
+                earlier = plans.promise_by_key(account_id, idempotency_key)
                 if earlier is not None:
-                    return promise_of(earlier), False
+                    return earlier, False
                 account = self._account(session, account_id)
                 refuse_unless_collectable(session, account_id)
                 today = _local_today(account, now)
@@ -345,20 +302,17 @@ class PlanService:
                     )
                 if amount_cents > account.balance.amount_cents:
                     raise PolicyRefused("amount_exceeds_balance", "the amount is more than the balance")
-                promise = PromiseRow(
+                promise = Promise(
                     id=new_public_id("PTP"),
                     account_id=account_id,
+                    amount=Money(amount_cents, account.balance.currency),
                     due_date=due_date,
-                    amount_cents=amount_cents,
-                    currency=account.balance.currency,
-                    status=PromiseStatus.PENDING.value,
+                    status=PromiseStatus.PENDING,
                     channel=channel,
                     conversation_id=conversation_id,
-                    idempotency_key=idempotency_key,
                     created_at=now,
                 )
-                session.add(promise)
-                session.flush()
+                plans.add_promise(promise, idempotency_key=idempotency_key)
                 AuditLog(session).record(
                     "promise_made",
                     at=now,
@@ -368,17 +322,13 @@ class PlanService:
                     conversation_id=conversation_id,
                     detail={"promise_id": promise.id, "amount_cents": amount_cents, "due_date": due_date.isoformat()},
                 )
-                return promise_of(promise), True
+                return promise, True
         except IntegrityError:
             with self.sessions() as session:
-                earlier = session.scalar(
-                    select(PromiseRow).where(
-                        PromiseRow.account_id == account_id, PromiseRow.idempotency_key == idempotency_key
-                    )
-                )
+                earlier = PlanRepository(session).promise_by_key(account_id, idempotency_key)
             if earlier is None:
                 raise
-            return promise_of(earlier), False
+            return earlier, False
 
     def promises(self, account_id: str) -> list[Promise]:
         with self.sessions() as session:

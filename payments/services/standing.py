@@ -4,15 +4,13 @@ before a reminder or a charge, the outbox before each attempt, the console befor
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.adapters.compliance_repository import ReportRepository
-from payments.adapters.orm import PlanRow, PromiseRow
+from payments.adapters.plan_repository import PlanRepository
 from payments.adapters.repositories import AccountRepository
 from payments.domain.errors import NotFound, PolicyRefused
-from payments.domain.money import Money
-from payments.domain.plan import InstallmentStatus, PlanStatus, PromiseStatus
+from payments.domain.plan import InstallmentStatus, PlanStatus
 from payments.domain.standing import (
     ActivePlan,
     NextInstallment,
@@ -22,8 +20,7 @@ from payments.domain.standing import (
     plan_kind,
 )
 
-PLAN_IN_FORCE = PlanStatus.in_force_values()
-OPEN_INSTALLMENT = (InstallmentStatus.SCHEDULED.value, InstallmentStatus.FAILED.value)
+OPEN_INSTALLMENT = (InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED)
 
 
 def standing_in(session: Session, account_id: str) -> Standing:
@@ -49,33 +46,21 @@ def refuse_unless_collectable(session: Session, account_id: str) -> None:
 
 
 def _active_plan(session: Session, account_id: str) -> ActivePlan | None:
-    plan = session.scalar(
-        select(PlanRow)
-        .where(PlanRow.account_id == account_id, PlanRow.status.in_(PLAN_IN_FORCE))
-        .order_by(PlanRow.created_at.desc())
-        .limit(1)
-    )
+    plan = PlanRepository(session).in_force(account_id)
     if plan is None:
         return None
     due = next((i for i in plan.installments if i.status in OPEN_INSTALLMENT), None)  # ordered by seq
     return ActivePlan(
         plan_id=plan.id,
         kind=plan_kind(plan.kind),
-        status="suspended" if plan.status == PlanStatus.SUSPENDED else "active",
-        next_installment=NextInstallment(Money(due.amount_cents, plan.currency), due.due_date) if due else None,
+        status="suspended" if plan.status is PlanStatus.SUSPENDED else "active",
+        next_installment=NextInstallment(due.amount, due.due_date) if due else None,
     )
 
 
 def _pending_promise(session: Session, account_id: str) -> PendingPromise | None:
-    promise = session.scalar(
-        select(PromiseRow)
-        .where(PromiseRow.account_id == account_id, PromiseRow.status == PromiseStatus.PENDING.value)
-        .order_by(PromiseRow.due_date, PromiseRow.created_at)
-        .limit(1)
-    )
-    if promise is None:
-        return None
-    return PendingPromise(promise.id, Money(promise.amount_cents, promise.currency), promise.due_date)
+    promise = PlanRepository(session).pending_promise(account_id)
+    return PendingPromise(promise.id, promise.amount, promise.due_date) if promise else None
 
 
 class StandingService:
