@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Unpack
 
 from payments.domain.errors import UpstreamUnavailable
-from payments.services.ports import ChargeOutcome, ChargeStatus, IntentView
+from payments.services.ports import (
+    CardIntentRequest,
+    ChargeOutcome,
+    ChargeStatus,
+    IntentView,
+    OffSessionCharge,
+    PaymentMethodCharge,
+)
 
 
 @dataclass
@@ -37,33 +44,22 @@ class FakeGateway:
         self._enter("create_customer", account_id=account_id, idempotency_key=idempotency_key)
         return self.customers.setdefault(idempotency_key, f"cus_fake{next(self._ids)}")
 
-    async def create_payment_intent(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-        customer_id: str | None = None,
-        save_for_later: bool = False,
-    ) -> IntentView:
-        self._enter(
-            "create_payment_intent",
-            amount_cents=amount_cents,
-            currency=currency,
-            metadata=metadata,
-            idempotency_key=idempotency_key,
-            customer_id=customer_id,
-            save_for_later=save_for_later,
-        )
-        if idempotency_key not in self.by_key:
+    async def create_payment_intent(self, **request: Unpack[CardIntentRequest]) -> IntentView:
+        self._enter("create_payment_intent", **request)
+        key = request["idempotency_key"]
+        if key not in self.by_key:
             n = next(self._ids)
             intent = IntentView(
-                f"pi_fake{n}", "requires_payment_method", f"pi_fake{n}_secret_x", amount_cents, currency, customer_id
+                f"pi_fake{n}",
+                "requires_payment_method",
+                f"pi_fake{n}_secret_x",
+                request["amount_cents"],
+                request["currency"],
+                request.get("customer_id"),
             )
             self.intents[intent.id] = intent
-            self.by_key[idempotency_key] = intent
-        return self.by_key[idempotency_key]
+            self.by_key[key] = intent
+        return self.by_key[key]
 
     async def retrieve_payment_intent(self, payment_intent_id: str) -> IntentView:
         self._enter("retrieve_payment_intent", payment_intent_id=payment_intent_id)
@@ -79,9 +75,9 @@ class FakeGateway:
         )
         return self.intents[payment_intent_id]
 
-    def _charge(self, name: str, **kwargs: Any) -> ChargeOutcome:
-        self._enter(name, **kwargs)
-        key = kwargs["idempotency_key"]
+    def _charge(self, name: str, charge: OffSessionCharge | PaymentMethodCharge) -> ChargeOutcome:
+        self._enter(name, **charge)
+        key = charge["idempotency_key"]
         if key not in self.charges:
             n = next(self._ids)
             if self.decline_code:
@@ -91,17 +87,17 @@ class FakeGateway:
                     self.charge_status,
                     f"pi_fake{n}",
                     None,
-                    kwargs.get("customer_id"),
-                    kwargs["payment_method_id"],
+                    charge.get("customer_id"),
+                    charge["payment_method_id"],
                 )
             self.charges[key] = outcome
         return self.charges[key]
 
-    async def charge_off_session(self, **kwargs: Any) -> ChargeOutcome:
-        return self._charge("charge_off_session", **kwargs)
+    async def charge_off_session(self, **charge: Unpack[OffSessionCharge]) -> ChargeOutcome:
+        return self._charge("charge_off_session", charge)
 
-    async def charge_payment_method(self, **kwargs: Any) -> ChargeOutcome:
-        return self._charge("charge_payment_method", **kwargs)
+    async def charge_payment_method(self, **charge: Unpack[PaymentMethodCharge]) -> ChargeOutcome:
+        return self._charge("charge_payment_method", charge)
 
     def succeed(self, intent_id: str) -> None:
         """What a customer paying on the page does to the intent (as Stripe would report it)."""

@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Unpack
 
 import stripe
 
 from payments.domain.errors import UpstreamUnavailable
-from payments.services.ports import ChargeOutcome, ChargeStatus, IntentView, PaymentIntentEvent
+from payments.services.ports import (
+    CardIntentRequest,
+    ChargeOutcome,
+    ChargeStatus,
+    IntentRequest,
+    IntentView,
+    OffSessionCharge,
+    PaymentIntentEvent,
+    PaymentMethodCharge,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +64,11 @@ class StripeGateway:
         )
         return str(customer.id)  # stripe ships no types: its objects are Any to us
 
-    async def create_payment_intent(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-        customer_id: str | None = None,
-        save_for_later: bool = False,
-    ) -> IntentView:
-        params = _card_intent_params(amount_cents, currency, metadata, customer_id, save_for_later)
+    async def create_payment_intent(self, **request: Unpack[CardIntentRequest]) -> IntentView:
         intent = await self._call(
-            self._client.v1.payment_intents.create, params=params, options={"idempotency_key": idempotency_key}
+            self._client.v1.payment_intents.create,
+            params=_card_intent_params(request),
+            options={"idempotency_key": request["idempotency_key"]},
         )
         return _intent_view(intent)
 
@@ -84,43 +85,17 @@ class StripeGateway:
             )
         )
 
-    async def charge_off_session(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        customer_id: str,
-        payment_method_id: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-    ) -> ChargeOutcome:
-        return await self._charge(
-            {
-                "amount": amount_cents,
-                "currency": currency.lower(),
-                "customer": customer_id,
-                "payment_method": payment_method_id,
-                "metadata": metadata,
-                "off_session": True,
-                "confirm": True,
-            },
-            idempotency_key,
+    async def charge_off_session(self, **charge: Unpack[OffSessionCharge]) -> ChargeOutcome:
+        params = _intent_params(charge)
+        params.update(
+            customer=charge["customer_id"], payment_method=charge["payment_method_id"], off_session=True, confirm=True
         )
+        return await self._charge(params, charge["idempotency_key"])
 
-    async def charge_payment_method(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        payment_method_id: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-        customer_id: str | None = None,
-        save_for_later: bool = False,
-    ) -> ChargeOutcome:
-        params = _card_intent_params(amount_cents, currency, metadata, customer_id, save_for_later)
-        params.update(payment_method=payment_method_id, confirm=True)
-        return await self._charge(params, idempotency_key)
+    async def charge_payment_method(self, **charge: Unpack[PaymentMethodCharge]) -> ChargeOutcome:
+        params = _card_intent_params(charge)
+        params.update(payment_method=charge["payment_method_id"], confirm=True)
+        return await self._charge(params, charge["idempotency_key"])
 
     async def _charge(self, params: dict[str, Any], idempotency_key: str) -> ChargeOutcome:
         try:
@@ -217,19 +192,18 @@ def _event_from(event: Any) -> PaymentIntentEvent:
     )
 
 
-def _card_intent_params(
-    amount_cents: int, currency: str, metadata: dict[str, str], customer_id: str | None, save_for_later: bool
-) -> dict[str, Any]:
+def _intent_params(request: IntentRequest) -> dict[str, Any]:
+    """The PaymentIntent parameters every request has (Stripe wants the currency in lower case)."""
+    return {"amount": request["amount_cents"], "currency": request["currency"].lower(), "metadata": request["metadata"]}
+
+
+def _card_intent_params(request: CardIntentRequest) -> dict[str, Any]:
     """PaymentIntent parameters for a card payment taken now (on the page or from a token)."""
-    params: dict[str, Any] = {
-        "amount": amount_cents,
-        "currency": currency.lower(),
-        "metadata": metadata,
-        "payment_method_types": ["card"],
-    }
-    if customer_id:
+    params = _intent_params(request)
+    params["payment_method_types"] = ["card"]
+    if customer_id := request.get("customer_id"):
         params["customer"] = customer_id
-    if save_for_later:
+    if request.get("save_for_later"):
         # The card is kept for the plan's later off-session charges.
         params["setup_future_usage"] = "off_session"
     return params

@@ -11,7 +11,7 @@ PaymentMethod id.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, NotRequired, Protocol, TypedDict, Unpack
 
 ChargeStatus = Literal["succeeded", "processing", "requires_action", "declined"]
 
@@ -55,21 +55,43 @@ class PaymentIntentEvent:
     failure_code: str | None
 
 
+class IntentRequest(TypedDict):
+    """What every PaymentIntent the service asks for carries."""
+
+    amount_cents: int
+    currency: str
+    metadata: dict[str, str]
+    idempotency_key: str
+
+
+class CardIntentRequest(IntentRequest):
+    """A card payment the customer makes now. `save_for_later` keeps the card on `customer_id`
+    for the plan's later off-session charges; left out, there is no customer and no card kept."""
+
+    customer_id: NotRequired[str | None]
+    save_for_later: NotRequired[bool]
+
+
+class PaymentMethodCharge(CardIntentRequest):
+    """A card payment made now with a PaymentMethod we were handed (Twilio <Pay>)."""
+
+    payment_method_id: str
+
+
+class OffSessionCharge(IntentRequest):
+    """A plan's installment, charged to the card kept on the customer."""
+
+    customer_id: str
+    payment_method_id: str
+
+
 class PaymentGateway(Protocol):
-    """Every call carries an idempotency key: a retry with the same key never charges twice."""
+    """Every call carries an idempotency key: a retry with the same key never charges twice.
+    The requests are keyword arguments, typed once here (`Unpack` of the TypedDicts above)."""
 
     async def create_customer(self, *, account_id: str, idempotency_key: str) -> str: ...
 
-    async def create_payment_intent(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-        customer_id: str | None = None,
-        save_for_later: bool = False,
-    ) -> IntentView: ...
+    async def create_payment_intent(self, **request: Unpack[CardIntentRequest]) -> IntentView: ...
 
     async def retrieve_payment_intent(self, payment_intent_id: str) -> IntentView: ...
 
@@ -78,25 +100,6 @@ class PaymentGateway(Protocol):
         cancel (already succeeded or processing) comes back as it is, not as an error."""
         ...
 
-    async def charge_off_session(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        customer_id: str,
-        payment_method_id: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-    ) -> ChargeOutcome: ...
+    async def charge_off_session(self, **charge: Unpack[OffSessionCharge]) -> ChargeOutcome: ...
 
-    async def charge_payment_method(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        payment_method_id: str,
-        metadata: dict[str, str],
-        idempotency_key: str,
-        customer_id: str | None = None,
-        save_for_later: bool = False,
-    ) -> ChargeOutcome: ...
+    async def charge_payment_method(self, **charge: Unpack[PaymentMethodCharge]) -> ChargeOutcome: ...
