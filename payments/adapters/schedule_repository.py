@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
 
 from payments.adapters.orm import AccountRow, InstallmentRow, NotificationRow, PlanRow
-from payments.adapters.plan_repository import installment_of, plan_of
+from payments.adapters.plan_repository import PlanRepository, installment_of, plan_of
 from payments.adapters.repositories import AccountRepository
 from payments.domain.accounts import Account, AccountStatus
 from payments.domain.plan import UNPAID, Installment, InstallmentStatus, Plan, PlanStatus
@@ -36,9 +35,9 @@ class OpenInstallment:
     grace_until: date | None  # a missed installment's last day to be paid
 
 
-class ScheduleRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class ScheduleRepository(PlanRepository):
+    """The plan reads and writes every use case shares (`get`, `installment_in_plan`,
+    `set_installment_status`, `end`) are `PlanRepository`'s; these are the scheduler's own."""
 
     # --- reads ---
 
@@ -59,18 +58,9 @@ class ScheduleRepository:
             for row, plan, time_zone in rows
         ]
 
-    def installment_in_plan(self, installment_id: int) -> tuple[Plan, Installment] | None:
-        """The installment and the plan it belongs to."""
-        row = self.session.get(InstallmentRow, installment_id)
-        return (plan_of(row.plan), installment_of(row, row.plan.currency)) if row else None
-
     def reminder_sent(self, installment_id: int) -> bool:
         row = self.session.get(InstallmentRow, installment_id)
         return row is not None and row.reminder_sent_at is not None
-
-    def plan(self, plan_id: str) -> Plan | None:
-        row = self.session.get(PlanRow, plan_id)
-        return plan_of(row) if row else None
 
     def account(self, account_id: str) -> Account:
         account = AccountRepository(self.session).get(account_id)
@@ -103,10 +93,6 @@ class ScheduleRepository:
 
     # --- writes ---
 
-    def set_installment_status(self, installment_id: int, status: InstallmentStatus) -> None:
-        self._installment(installment_id).status = status.value
-        self.session.flush()
-
     def mark_reminder_sent(self, installment_id: int, now: datetime) -> None:
         self._installment(installment_id).reminder_sent_at = now
         self.session.flush()
@@ -114,11 +100,6 @@ class ScheduleRepository:
     def miss_installment(self, installment_id: int, status: InstallmentStatus, grace_until: date) -> None:
         row = self._installment(installment_id)
         row.status, row.grace_until = status.value, grace_until
-        self.session.flush()
-
-    def end_plan(self, plan_id: str, status: PlanStatus, now: datetime) -> None:
-        row = self._plan(plan_id)
-        row.status, row.ended_at = status.value, now
         self.session.flush()
 
     def suspend_plan(self, plan_id: str, status: PlanStatus, reason: str, now: datetime) -> None:

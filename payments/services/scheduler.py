@@ -470,7 +470,7 @@ class Scheduler:
             if broken is None:
                 return
             account = repo.account(plan.account_id)
-            repo.end_plan(plan.id, broken, now)
+            repo.end(plan.id, broken, now)
             for later in plan.installments:
                 cancelled = installment_after(later.status, InstallmentEvent.PLAN_BROKEN)
                 if cancelled is not None:
@@ -510,7 +510,7 @@ class Scheduler:
     def _suspend(self, plan_id: str, reason: str, now: datetime, report: RunReport) -> None:
         with self.sessions.begin() as session:
             repo = ScheduleRepository(session)
-            plan = repo.plan(plan_id)
+            plan = repo.get(plan_id)
             suspended = plan_after(plan.status, PlanEvent.SUSPEND) if plan else None
             if plan is None or suspended is None:
                 return  # already suspended by an earlier installment of this pass
@@ -527,7 +527,7 @@ class Scheduler:
             return
         with self.sessions.begin() as session:
             repo = ScheduleRepository(session)
-            plan = repo.plan(plan_id)
+            plan = repo.get(plan_id)
             resumed = plan_after(plan.status, PlanEvent.RESUME) if plan else None
             if plan is None or resumed is None:
                 return
@@ -542,11 +542,11 @@ class Scheduler:
     def _complete(self, plan_id: str, now: datetime, report: RunReport) -> None:
         with self.sessions.begin() as session:
             repo = ScheduleRepository(session)
-            plan = repo.plan(plan_id)
+            plan = repo.get(plan_id)
             completed = plan_after(plan.status, PlanEvent.COMPLETE) if plan else None
             if plan is None or completed is None or not _all_paid(plan):
                 return
-            repo.end_plan(plan.id, completed, now)
+            repo.end(plan.id, completed, now)
             report.plans_completed += 1
             _audit(session, "plan_completed", plan, now, {"plan_id": plan.id})
 
