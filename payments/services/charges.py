@@ -218,8 +218,7 @@ class Charges(PaymentUseCase):
                     session, applied.payment, now, event_id=None, payment_intent=outcome.payment_intent_id
                 )
             result = result_of(applied.payment)
-        if isinstance(applied.decision, Hold):
-            # A success held for a person, as a webhook's is (a charged payment is never expired
-            # in practice: a <Pay> charge refuses an expired one, off-session payments have no link).
-            after_event(self.sessions, self.clock, applied)
+        # As after a webhook: a case for a person when the money needs one (a success held, or
+        # money beyond the balance, which is owed back).
+        after_event(self.sessions, self.clock, applied)
         return result

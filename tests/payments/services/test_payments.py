@@ -607,6 +607,19 @@ async def test_charge_ivr_token_refuses_a_waiting_payment_once_collection_is_pau
     assert refused.value.code == "collection_paused" and gateway.calls == []
 
 
+async def test_a_phone_charge_beyond_the_balance_opens_a_refund_case_as_a_webhook_would(service, sessions):
+    waiting = service.create_payment("A1001", 245000, "voice", "whole-balance", conversation_id="call-1")
+    other = service.create_payment("A1001", 10000, "sms", "meanwhile")
+    service.handle_stripe_event(
+        event("succeeded", other.payment.id, page_opened(sessions, other.payment.id, "pi_o"), amount=10000)
+    )
+    result = await service.charge_ivr_token("pm_from_twilio", "attempt-1", payment_id=waiting.payment.id)
+    assert result.status == "succeeded" and account_row(sessions, "A1001").balance_cents == 0
+    with sessions() as session:
+        [case] = [c for c in session.scalars(select(HandoffRow)) if c.account_id == "A1001"]
+    assert "Refund that part in Stripe" in case.summary and "$100.00" in case.summary
+
+
 async def test_charge_ivr_token_for_a_new_payment_and_a_decline(service, gateway, sessions):
     gateway.decline_code = "card_declined"
     result = await service.charge_ivr_token("pm_x", "call-9", account_id="A1005", amount_cents=6000)
