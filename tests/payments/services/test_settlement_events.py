@@ -15,7 +15,7 @@ from sqlalchemy import select
 from payments.adapters.orm import AccountRow, AuditEventRow, InstallmentRow, PlanRow
 from testkit.fake_gateway import FakeGateway
 from tests.payments.payment_services import PaymentServices
-from tests.payments.services.test_payments import event, page_opened
+from tests.payments.services.payment_support import event, page_opened
 
 EXAMPLES = settings(
     max_examples=int(os.environ.get("FUZZ_N", "20")),
