@@ -78,7 +78,7 @@ def test_wrong_details_disclose_nothing_and_lock_after_three_failures(stack: Sta
         said += stack.say(sender, "03/14/1985")
         failed = stack.say(sender, "99999")
         said += failed
-        assert any(f"You have {attempts_left} attempt(s) left" in t for t in failed), (attempt, failed)
+        assert any(f"You have {attempts_left} of 3 attempts left" in t for t in failed), (attempt, failed)
         assert any("last 4 digits" in t for t in failed)  # asked again, and only once
         assert sum("I need just the last 4 digits" in t for t in failed) == 0
     said += stack.say(sender, "4821")
