@@ -36,6 +36,15 @@ customer sees; the page shows "Sam from Lakeside Bank joined the chat" before Sa
 and marks the message as Sam's. Optional `"agent_status": "left"` (with the same `agent`) shows
 "Sam left the chat" after the text, for a hand-back to the assistant. Messages without `agent` are
 the assistant's. Emitted to the browser as `bot_uttered` `{"text", "agent", "agent_status"}`.
+The console's hand-back resumes Rasa and triggers the assistant's greeting, an ordinary assistant
+message: the page takes any assistant message after an agent's as the agent having left, except
+what this channel answers itself while a person has the conversation (a revocation in the
+customer's words), which carries `"during_handoff": true`.
+
+Embedding on the bank's own site: `GET /webhooks/webchat/embed.js` mounts the page in an iframe
+inside `<div id="evenkeel-chat">` (README, "Web chat on your own site"). The chat keeps its own
+origin, so sessions, tokens, the socket and this CSP are unchanged; the bank's origins must be
+listed in `frame_ancestors`, or the browser refuses to show the frame.
 """
 
 from __future__ import annotations
@@ -77,6 +86,7 @@ STATIC_FILES = {
     "chat.js": "text/javascript; charset=utf-8",
     "chat.css": "text/css; charset=utf-8",
     "socket.io.min.js": "text/javascript; charset=utf-8",
+    "embed.js": "text/javascript; charset=utf-8",  # runs on the bank's page: mounts the iframe
 }
 SOCKET_PATH_PLACEHOLDER = "__SOCKETIO_PATH__"
 
@@ -96,6 +106,7 @@ NO_ANSWER_TEXT = (
     "or call us at 1-800-555-0199."
 )
 MASKED_EVT = "message_masked"
+DURING_HANDOFF = "during_handoff"  # an answer of the channel's own while a person has the chat
 HISTORY_EVT = "history"
 SESSION_TOKEN_EVT = "session_token"
 
@@ -203,6 +214,11 @@ class WebChatOutput(SocketIOOutput):
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         await self._emit_all(recipient_id, bot_messages(text, buttons, agent_fields(kwargs)))
+
+    async def send_channel_text(self, recipient_id: str, text: str, during_handoff: bool) -> None:
+        """A text this channel answers with itself (not Rasa). `during_handoff`: sent while a
+        person has the conversation, so the page does not take it for the assistant's return."""
+        await self._emit_all(recipient_id, bot_messages(text, None, {DURING_HANDOFF: True} if during_handoff else {}))
 
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         # Rasa's version passes the payload as emit() keyword arguments, which fails for any
@@ -515,7 +531,7 @@ class WebChatInput(SocketIOInput):
                         else await self.revocation_answer(session_id, text)
                     )
                     if revoked is not None:
-                        await output.send_text_message(session_id, revoked)
+                        await output.send_channel_text(session_id, revoked, during_handoff=paused)
                         if not paused:  # paused: Rasa still takes the words (silently), for the agent's transcript
                             return
                     fields = web_metadata(data.get(self.metadata_key))

@@ -7,8 +7,12 @@
  * agent?, agent_status?}, `message_masked` {client_id, text} and `bot_turn_done`. The server reuses
  * a stored session only with the token it issued with it (a reload); otherwise it starts a new one.
  *
+ * An agent's message carries `agent`; the assistant's next message (the hand-back greeting) means
+ * the agent left, unless it is marked `during_handoff` (the channel's own answer while paused).
+ *
  * Safety: every piece of text goes into the page through textContent or createTextNode; links are
- * built as <a> elements from URLs that parse as http(s). Nothing is ever assigned to innerHTML.
+ * built as <a> elements from URLs that parse as http(s), and tel: links only from the digits of
+ * a phone number pattern (988, 911, US numbers). Nothing is ever assigned to innerHTML.
  */
 (function () {
   "use strict";
@@ -20,6 +24,11 @@
   var TRAILING_PUNCTUATION = /[.,;:!?)\]}'"]+$/;
   var PAYMENT_PATH = /\/pay\/[A-Za-z0-9_\-.~]+\/?$/;
   var REFERENCE = /\b[A-Z]{2,5}-[A-Z0-9]{4,12}\b/g; // confirmation numbers: PLN-7K3Q9X
+  // Numbers to call, for tap-to-call: 988 (Suicide & Crisis Lifeline), 911, and US numbers
+  // (1-800-555-0199, (512) 555-0101, +1 512 555 0101). Group 1 is the character before, since
+  // older Safari has no lookbehind; no match inside an amount ($988.00), a longer digit run or a
+  // reference. The browser's own parser never sees the text: the link is built from the digits.
+  var PHONE = /(^|[^\w$.,+\/-])((?:\+?1[-. ])?(?:\(\d{3}\) ?|\d{3}[-. ])\d{3}[-. ]\d{4}|988|911)(?![\w\/]|[.,-]\w)/g;
   var BANK = "Lakeside Bank";
 
   var app = document.querySelector(".app");
@@ -33,6 +42,10 @@
   var connection = document.getElementById("connection");
   var brandSub = document.querySelector(".brand-sub");
 
+  // Storage refused (private modes; an embedded chat where the browser blocks third-party
+  // storage): the session lives in memory, for this page view. Declared before `state` reads it.
+  var memoryStore = {};
+
   var state = {
     sessionId: readStored(STORAGE_KEY),
     sessionToken: readStored(TOKEN_KEY),
@@ -44,7 +57,6 @@
   };
 
   // --- storage (the session survives a reload; private modes may refuse storage) --------------
-  var memoryStore = {};
   function readStored(key) {
     try { return window.localStorage.getItem(key); } catch (e) { return memoryStore[key] || null; }
   }
@@ -117,13 +129,40 @@
   function appendPlain(container, text, afterBlock) {
     if (afterBlock) { text = text.replace(/^[ \t]*\n/, ""); } // the payment link is its own block
     var last = 0;
-    text.replace(REFERENCE, function (match, offset) {
-      container.appendChild(document.createTextNode(text.slice(last, offset)));
-      container.appendChild(el("span", "reference", match));
-      last = offset + match.length;
-      return match;
+    specialSpans(text).forEach(function (span) {
+      container.appendChild(document.createTextNode(text.slice(last, span.start)));
+      container.appendChild(span.kind === "phone" ? telLink(span.text) : el("span", "reference", span.text));
+      last = span.start + span.text.length;
     });
     container.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  // Confirmation numbers and phone numbers in `text`, in order, none overlapping another.
+  function specialSpans(text) {
+    var spans = [];
+    text.replace(REFERENCE, function (match, offset) {
+      spans.push({ kind: "reference", start: offset, text: match });
+      return match;
+    });
+    text.replace(PHONE, function (match, before, number, offset) {
+      spans.push({ kind: "phone", start: offset + before.length, text: number });
+      return match;
+    });
+    spans.sort(function (a, b) { return a.start - b.start; });
+    var kept = [];
+    var end = 0;
+    spans.forEach(function (span) {
+      if (span.start >= end) { kept.push(span); end = span.start + span.text.length; }
+    });
+    return kept;
+  }
+
+  function telLink(shown) {
+    var digits = shown.replace(/\D/g, "");
+    if (digits.length === 10) { digits = "1" + digits; }
+    var a = el("a", "tel-link", shown);
+    a.href = "tel:" + (digits.length === 11 ? "+" + digits : digits);
+    return a;
   }
 
   function link(parsed, shown) {
@@ -173,6 +212,7 @@
       banner(agent + " from " + BANK + " joined the chat. You're now talking with a person.", "agent");
       brandSub.textContent = "Chatting with " + agent;
     }
+    if (!agent && !message.during_handoff) { agentsLeft(); } // the assistant is back: a hand-back
     var text = typeof message.text === "string" ? message.text : "";
     var replies = Array.isArray(message.quick_replies) ? message.quick_replies : [];
     if (text) {
@@ -192,12 +232,16 @@
       removeQuickReplies();
       transcript.appendChild(quickReplies(replies));
     }
-    if (agent && message.agent_status === "left") {
+    if (agent && message.agent_status === "left") { agentsLeft(); }
+    scrollToEnd();
+  }
+
+  function agentsLeft() {
+    Object.keys(state.agentsPresent).forEach(function (agent) {
       delete state.agentsPresent[agent];
       banner(agent + " left the chat. The assistant will help you from here.", "agent");
-      brandSub.textContent = "Card assistant";
-    }
-    scrollToEnd();
+    });
+    brandSub.textContent = "Card assistant";
   }
 
   function quickReplies(replies) {

@@ -260,6 +260,7 @@ async def test_a_paused_web_chat_records_against_the_verified_account(serve: Ser
         await browser.say("stop texting me")
         reply = await browser.next("bot_uttered")
         assert "text messages" in reply["text"]
+        assert reply["during_handoff"] is True  # the page must not take it for the assistant's return
         assert (await server.next_message()).text == "stop texting me"  # kept for the agent's transcript
         [body] = ledger.bodies
         assert (body["account_id"], body["phone"], body["channel"], body["media"]) == ("A1001", None, "web", ["sms"])
@@ -278,7 +279,8 @@ async def test_an_unverified_listening_web_chat_leaves_it_to_the_assistant(serve
         await browser.say("stop texting me")
         assert (await server.next_message()).text == "stop texting me"
         assert ledger.bodies == []
-        assert re.search("stop", (await browser.next("bot_uttered"))["text"])
+        reply = await browser.next("bot_uttered")
+        assert re.search("stop", reply["text"]) and "during_handoff" not in reply
 
 
 # --- the durable retry queue, started and stopped with the connector --------------------------------

@@ -590,6 +590,7 @@ async def test_the_page_and_its_files_are_served_by_the_connector(server: Server
             ("chat.js", "text/javascript"),
             ("chat.css", "text/css"),
             ("socket.io.min.js", "text/javascript"),
+            ("embed.js", "text/javascript"),
         ]:
             asset = await http.get(f"/webhooks/webchat/{name}")
             assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind), name
@@ -603,14 +604,33 @@ async def test_the_page_and_its_files_are_served_by_the_connector(server: Server
         assert (await http.get("/webhooks/webchat/health")).json() == {"status": "ok"}
 
 
-def test_the_page_never_puts_text_into_inner_html() -> None:
+@pytest.mark.parametrize("name", ["chat.js", "embed.js"])
+def test_the_page_never_puts_text_into_inner_html(name: str) -> None:
     from channels.webchat import STATIC_DIR
 
-    script = (STATIC_DIR / "chat.js").read_text()
+    script = (STATIC_DIR / name).read_text()
     code = "\n".join(line for line in script.splitlines() if not line.strip().startswith(("*", "/*", "//")))
     assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", code)
     page = (STATIC_DIR / "index.html").read_text()
     assert "http://" not in page and "https://" not in page  # no CDN
+
+
+async def test_the_embed_script_frames_the_page_only_where_frame_ancestors_allow(serve: ServeFn) -> None:
+    """embed.js (run on the bank's site) puts the page in an iframe; the page's CSP decides who
+    may frame it: nobody by default, the listed origins when `frame_ancestors` is set."""
+    default = await start(serve, WebChatInput.from_credentials({}))
+    allowed = await start(serve, WebChatInput.from_credentials({"frame_ancestors": "https://www.bank.example"}))
+    try:
+        async with httpx.AsyncClient() as http:
+            script = await http.get(f"{default.url}/webhooks/webchat/embed.js")
+            assert "evenkeel-chat" in script.text and "iframe" in script.text
+            default_csp = (await http.get(f"{default.url}/webhooks/webchat/")).headers["content-security-policy"]
+            allowed_csp = (await http.get(f"{allowed.url}/webhooks/webchat/")).headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in default_csp
+        assert "frame-ancestors https://www.bank.example" in allowed_csp
+    finally:
+        for running in (default, allowed):
+            await running.channel.sio.shutdown()
 
 
 def test_credentials_defaults() -> None:
