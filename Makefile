@@ -58,16 +58,29 @@ db: envs ## migrate and seed the database (DATABASE_URL)
 	@$(PAY_PY) -m payments setup
 
 # Retrained only when training data or config change (make's own file dates, then Rasa's fingerprint).
+# The full output goes to var/log/train.log; the terminal gets it without the warnings we
+# understand (scripts/train_output.py counts them), failed or not.
+TRAIN_LOG := var/log/train.log
 $(RASA_MODEL): $(TRAINING_FILES) | envs
-	@mkdir -p $(dir $(RASA_MODEL))
-	@echo "[model] training (a few minutes on 2 cores)..."
-	@start=$$SECONDS; $(RASA) train --config bot/config.yml --domain bot/domain --data data \
+	@mkdir -p $(dir $(RASA_MODEL)) $(dir $(TRAIN_LOG))
+	@echo "[model] training (a few minutes on 2 cores; full output in $(TRAIN_LOG))..."
+	@start=$$SECONDS; if $(RASA) train --config bot/config.yml --domain bot/domain --data data \
 	  --out $(dir $(RASA_MODEL)) --fixed-model-name $(basename $(basename $(notdir $(RASA_MODEL)))) \
-	  --quiet && touch $(RASA_MODEL) && echo "[model] trained in $$((SECONDS - start))s: $(RASA_MODEL)"
+	  --quiet > $(TRAIN_LOG) 2>&1; then \
+	  $(RASA_PY) scripts/train_output.py $(TRAIN_LOG) || cat $(TRAIN_LOG); \
+	  touch $(RASA_MODEL) && echo "[model] trained in $$((SECONDS - start))s: $(RASA_MODEL)"; \
+	else \
+	  { $(RASA_PY) scripts/train_output.py $(TRAIN_LOG) || cat $(TRAIN_LOG); } >&2; \
+	  echo "[model] training failed after $$((SECONDS - start))s (output above, also in $(TRAIN_LOG))" >&2; exit 1; \
+	fi
 
 model: envs $(RASA_MODEL) ## train the Rasa model if data or config changed
+	@echo "[model] ready: $(RASA_MODEL)"
 
+# Set-up time of `make run` (envs, db, model), measured from when make read this file.
+RUN_STARTED := $(shell date +%s)
 run: envs db model ## start rasa, actions, payments and localstripe; Ctrl-C stops all
+	@echo "[run] set-up done in $$(( $$(date +%s) - $(RUN_STARTED) ))s; starting the services (Ctrl-C stops all)..."
 	@.venv/payments/bin/honcho start -f Procfile
 
 chat: ## talk to the running assistant from this terminal (REST channel)

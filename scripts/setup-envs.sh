@@ -3,6 +3,8 @@
 #   .venv/rasa      Python 3.10: rasa server + action server (+ test tools)
 #   .venv/payments  Python >= 3.11: payments service, localstripe, honcho (+ test tools)
 # An environment is reinstalled only when its requirement files or lock changed (stamp file).
+# pip's output goes to var/log/pip-<name>.log; the terminal gets one line per step, and the
+# log's last lines when pip fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,16 +51,25 @@ ensure_env() {
   local venv=".venv/$name" stamp
   stamp=$(cat "$lock" "$@" | sha256sum | cut -d' ' -f1)
   if [ -f "$venv/.evenkeel-stamp" ] && [ "$(cat "$venv/.evenkeel-stamp")" = "$stamp" ] && [ -x "$venv/bin/python" ]; then
+    say "$name environment up to date ($venv)"
     return 0
   fi
-  local started=$SECONDS
+  local started=$SECONDS log="var/log/pip-$name.log"
+  mkdir -p var/log
   [ -x "$venv/bin/python" ] || { say "creating $venv with $("$python" --version)"; "$python" -m venv "$venv"; }
-  say "installing $name dependencies from $lock (Rasa's take a few minutes the first time)"
+  say "installing $name dependencies from $lock (Rasa's take a few minutes the first time; log: $log)"
   local args=()
   for f in "$@"; do args+=(-r "$f"); done
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "${args[@]}" -c "$lock"
+  if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-color "${args[@]}" -c "$lock" >"$log" 2>&1; then
+    say "pip failed after $((SECONDS - started))s installing $name; the last lines of $log:"
+    tail -n 40 "$log" >&2
+    return 1
+  fi
+  local warnings
+  warnings=$(grep -cE '^(WARNING|DEPRECATION):' "$log" || true)
+  [ "$warnings" != 0 ] || warnings=""
   echo "$stamp" > "$venv/.evenkeel-stamp"
-  say "$name environment ready in $((SECONDS - started))s"
+  say "$name environment ready in $((SECONDS - started))s${warnings:+ ($warnings pip warnings in $log)}"
 }
 
 mkdir -p .venv
