@@ -2,11 +2,13 @@
 # Installs the Debian packages the tests need, only those missing; safe to run again.
 #   docker-compose  validates docker-compose.yml (`docker-compose config`, tests/deploy)
 #   chromium        the browser the web tests drive (Playwright, /usr/bin/chromium)
+#   nginx           checks the reverse-proxy example deploy/nginx/evenkeel.conf (`nginx -t`, tests/deploy)
+#   openssl         the throwaway certificate of that check
 # As root: apt-get update (only when something is missing) and apt-get install.
 # Otherwise: prints the packages to install and exits 1.
 set -euo pipefail
 
-PACKAGES=(docker-compose chromium)
+PACKAGES=(docker-compose chromium nginx openssl)
 
 installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'

@@ -26,22 +26,31 @@ from payments.config import Settings
 REPO = Path(__file__).resolve().parents[2]
 
 SERVICES = {"rasa", "actions", "payments", "scheduler", "postgres", "redis"}
-# Required variables (`${VAR:?...}` in docker-compose.yml): no default secret is ever deployed.
-REQUIRED = {
+# Required variables (`${VAR:?...}`): no default secret is ever deployed. Each deployment needs
+# only its own; the web chat's include TWILIO_AUTH_TOKEN and TWILIO_PUBLIC_BASE_URL because
+# payments/config.py and channels/config.py refuse to start in production without them.
+WEB = {
     "PAYMENTS_SERVICE_TOKEN": "test-service-token",
     "RASA_AUTH_TOKEN": "test-rasa-token",
     "STRIPE_API_KEY": "sk_test_compose",
     "POSTGRES_PASSWORD": "test-postgres-password",
     "STRIPE_PUBLISHABLE_KEY": "pk_test_compose",
     "STRIPE_WEBHOOK_SECRET": "whsec_compose",
-    "TWILIO_ACCOUNT_SID": "AC11111111111111111111111111111111",
     "TWILIO_AUTH_TOKEN": "test-twilio-token",
-    "TWILIO_FROM_NUMBER": "+15005550006",
     "CHANNEL_FACTS_KEY": "test-channel-facts-key",
     "TWILIO_PUBLIC_BASE_URL": "https://bot.example.com",
     "PAYMENTS_PUBLIC_URL": "https://pay.example.com",
     "ACTION_SERVER_TOKEN": "test-action-server-token",
 }
+SMS = {**WEB, "TWILIO_ACCOUNT_SID": "AC11111111111111111111111111111111", "TWILIO_FROM_NUMBER": "+15005550006"}
+FULL = SMS  # voice adds no required variable: each of its settings has a default (channels/config.py)
+# deployment -> (compose files, the variables it needs)
+DEPLOYMENTS = {
+    "web": (["docker-compose.yml"], WEB),
+    "sms": (["docker-compose.yml", "deploy/compose.sms.yml"], SMS),
+    "full": (["docker-compose.yml", "deploy/compose.sms.yml", "deploy/compose.voice.yml"], FULL),
+}
+REQUIRED = FULL
 # Who waits for whom, and for what.
 DEPENDENCIES = {
     "rasa": {"actions", "postgres", "redis"},
@@ -57,15 +66,19 @@ PUBLISHED = {"rasa": {5005}, "payments": {8000}}
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def run_compose_config(variables: dict[str, str], env_file: Path) -> subprocess.CompletedProcess[str]:
-    """`docker-compose config` in the repository with only `variables` set.
+def run_compose_config(
+    variables: dict[str, str], env_file: Path, files: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`docker-compose config` in the repository with only `variables` set (and `files`, the
+    full deployment by default).
 
     The environment is built from scratch and `--env-file` points at an empty file, so neither
     the caller's environment (`make` exports local defaults) nor a developer's `.env` leaks in.
     """
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"), **variables}
+    chosen = DEPLOYMENTS["full"][0] if files is None else files
     return subprocess.run(
-        ["docker-compose", "--env-file", str(env_file), "config"],
+        ["docker-compose", *(f"--file={name}" for name in chosen), "--env-file", str(env_file), "config"],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -197,12 +210,40 @@ def test_compose_config_is_valid_and_has_every_service(compose: dict) -> None:
     assert set(compose["services"]) == SERVICES
 
 
-@pytest.mark.parametrize("missing", sorted(REQUIRED))
-def test_compose_config_fails_without_a_required_secret(empty_env_file: Path, missing: str) -> None:
-    variables = {name: value for name, value in REQUIRED.items() if name != missing}
-    result = run_compose_config(variables, empty_env_file)
-    assert result.returncode != 0, f"docker-compose config accepted an unset {missing}: a default would be deployed"
-    assert missing in result.stderr
+@pytest.mark.parametrize("deployment", sorted(DEPLOYMENTS))
+def test_each_deployment_validates_with_only_its_variables(empty_env_file: Path, deployment: str) -> None:
+    files, variables = DEPLOYMENTS[deployment]
+    result = run_compose_config(variables, empty_env_file, files)
+    assert result.returncode == 0, f"{deployment}: docker-compose config failed:\n{result.stderr}"
+    assert set(yaml.safe_load(result.stdout)["services"]) == SERVICES
+
+
+@pytest.mark.parametrize(
+    ("deployment", "missing"),
+    [(name, var) for name, (_, needed) in sorted(DEPLOYMENTS.items()) for var in sorted(needed)],
+)
+def test_each_deployment_names_a_missing_variable(empty_env_file: Path, deployment: str, missing: str) -> None:
+    files, variables = DEPLOYMENTS[deployment]
+    result = run_compose_config({k: v for k, v in variables.items() if k != missing}, empty_env_file, files)
+    assert result.returncode != 0, f"{deployment}: docker-compose config accepted an unset {missing}"
+    assert f"set {missing} " in result.stderr, result.stderr  # the message says what to set
+
+
+def test_sms_settings_reach_every_process_that_sends_texts(compose: dict) -> None:
+    for name in ("rasa", "payments", "scheduler"):
+        env = environment(compose["services"][name])
+        assert env["TWILIO_ACCOUNT_SID"] == SMS["TWILIO_ACCOUNT_SID"], name
+        assert env["TWILIO_FROM_NUMBER"] == SMS["TWILIO_FROM_NUMBER"], name
+
+
+def test_the_env_example_lists_every_variable_of_every_deployment() -> None:
+    text = (REPO / "deploy.env.example").read_text()
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, re.M))
+    used = set()
+    for name in ("docker-compose.yml", "deploy/compose.sms.yml", "deploy/compose.voice.yml"):
+        code = "\n".join(line.split("#", 1)[0] for line in (REPO / name).read_text().splitlines())
+        used |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)[:}]", code))
+    assert used - listed == set(), f"in the compose files but not in deploy.env.example: {sorted(used - listed)}"
 
 
 def test_every_service_has_a_healthcheck(compose: dict) -> None:
@@ -229,6 +270,7 @@ def test_only_rasa_and_payments_are_published(compose: dict) -> None:
 def test_payments_gets_only_settings_it_reads(compose: dict) -> None:
     known = {field.upper() for field in Settings.model_fields}
     known |= shell_variables(REPO / "docker" / "payments-entrypoint.sh")  # e.g. SEED_DEMO_DATA
+    known.add("FORWARDED_ALLOW_IPS")  # uvicorn's: which proxy's X-Forwarded-For it believes
     unknown = set(environment(compose["services"]["payments"])) - known
     assert unknown == set(), f"not read by payments/config.py or the entrypoint: {sorted(unknown)}"
 
