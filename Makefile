@@ -94,8 +94,8 @@ validate: envs ## rasa data validate (only the warnings we can explain are toler
 
 test: test-payments test-rasa test-e2e ## install what is needed and run every suite
 
-test-payments: envs ## payments service, contracts, clients, benchmark helpers (no model, no browser)
-	@$(PAY_PY) -m pytest -m "not browser" tests/payments tests/contracts tests/clients tests/docs tests/bench
+test-payments: envs ## payments service, contracts, clients, benchmark and script helpers (no model, no browser)
+	@$(PAY_PY) -m pytest -m "not browser" tests/payments tests/contracts tests/clients tests/docs tests/bench tests/scripts
 
 test-rasa: envs model ## actions, connectors and NLU components (rasa environment, trained model)
 	@$(RASA_PY) -m pytest tests/actions tests/bot tests/channels
