@@ -180,3 +180,15 @@ def sessions(seeded_url: str) -> Iterator[sessionmaker[Session]]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(FIXED_NOW)
+
+
+# Settings that follow one another (payments/config.py:_derive_stripe_urls); `make` exports the
+# first two, which would mask the derivation a test builds `Settings` to check.
+DERIVED_STRIPE_ENV = ("STRIPE_API_BASE", "STRIPE_JS_URL", "LOCALSTRIPE_PORT")
+
+
+@pytest.fixture
+def no_stripe_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No Stripe address in the environment: `Settings` derives them from what the test gives."""
+    for name in DERIVED_STRIPE_ENV:
+        monkeypatch.delenv(name, raising=False)

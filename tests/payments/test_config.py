@@ -10,6 +10,8 @@ from payments.config import (
     stripe_js_problems,
 )
 
+pytestmark = pytest.mark.usefixtures("no_stripe_env")
+
 PRODUCTION = dict(
     evenkeel_env="production",
     payments_service_token="a-real-service-token",

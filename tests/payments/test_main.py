@@ -15,6 +15,8 @@ from payments.main import check_stripe_js, create_app, stripe_js_unreachable, wa
 # The app's lifespan replaces the root logger's handlers; that fixture gives other tests theirs back.
 from tests.payments.api.conftest import _restore_logging  # noqa: F401
 
+pytestmark = pytest.mark.usefixtures("no_stripe_env")
+
 MOVED = dict(localstripe_port=9420, stripe_js_url="http://127.0.0.1:8420/js.stripe.com/v3/")
 
 
