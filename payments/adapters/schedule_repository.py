@@ -103,13 +103,13 @@ class ScheduleRepository(PlanRepository):
         self.session.flush()
 
     def suspend_plan(self, plan_id: str, status: PlanStatus, reason: str, now: datetime) -> None:
-        row = self._plan(plan_id)
+        row = self._stored(plan_id)
         row.status, row.suspended_reason, row.suspended_at = status.value, reason[:32], now  # a 32-character column
         self.session.flush()
 
     def resume_plan(self, plan_id: str, status: PlanStatus, now: datetime) -> str | None:
         """Resume the plan and forget why it was suspended; returns that reason."""
-        row = self._plan(plan_id)
+        row = self._stored(plan_id)
         reason = row.suspended_reason
         row.status, row.resumed_at, row.suspended_reason = status.value, now, None
         self.session.flush()
@@ -123,9 +123,4 @@ class ScheduleRepository(PlanRepository):
     def _installment(self, installment_id: int) -> InstallmentRow:
         row = self.session.get(InstallmentRow, installment_id)
         assert row is not None  # installments are never deleted (a plan ends by status)
-        return row
-
-    def _plan(self, plan_id: str) -> PlanRow:
-        row = self.session.get(PlanRow, plan_id)
-        assert row is not None  # plans are never deleted
         return row

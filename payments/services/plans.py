@@ -263,7 +263,9 @@ class PlanService:
                 account_id=account_id,
                 detail={"plan_id": plan_id, "reason": reason},
             )
-            return plans.get(plan_id) or plan
+            after = plans.get(plan_id)
+            assert after is not None  # plans are never deleted
+            return after
 
     def promise(
         self,
